@@ -1,0 +1,18 @@
+"""Alerts: render an Alert for each kind of target and deliver it through a channel.
+
+render.py holds the pure text functions (Slack, email, plain); channels.py sends through the
+console or Apprise. The outbox worker (outbox.py) decides when to send and retries.
+"""
+
+from monitor.alerts.channels import Channel, DeliveryError, channel_style, make_channel, redact_url
+from monitor.alerts.render import make_snippet, plain_text
+
+__all__ = [
+    "Channel",
+    "DeliveryError",
+    "channel_style",
+    "make_channel",
+    "make_snippet",
+    "plain_text",
+    "redact_url",
+]

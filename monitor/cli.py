@@ -1,0 +1,245 @@
+"""The `news-monitor` command: run, once, check, status, alerts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from monitor import __version__
+from monitor.config import Config, ConfigError, load_config, parse_duration
+from monitor.match import QueryError
+from monitor.store import Store, StoreError
+
+if TYPE_CHECKING:
+    from monitor.pipeline import Found
+
+DEFAULT_CONFIG = "config/monitor.yaml"
+
+config_option = click.option(
+    "-c", "--config", "config_path", default=DEFAULT_CONFIG, show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path), envvar="NEWS_MONITOR_CONFIG",
+    help="monitor.yaml to use (env NEWS_MONITOR_CONFIG).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="news-monitor")
+@click.option("-v", "--verbose", count=True, help="More log detail (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors in the log.")
+def main(verbose: int, quiet: bool) -> None:
+    """Watch news feeds, match watch rules, send alerts.
+
+    Start with `news-monitor check` to validate the configuration, `news-monitor once
+    --dry-run` to see what would alert now, then `news-monitor run`.
+    """
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)-7s %(message)s",
+                        datefmt="%Y-%m-%dT%H:%M:%S")
+    if verbose < 2:
+        for noisy in ("httpx", "httpcore", "apscheduler", "apprise", "alembic"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@main.command()
+@config_option
+def check(config_path: Path) -> None:
+    """Validate monitor.yaml and every watchlist; print problems as file:line:col."""
+    config = _load(config_path)
+    click.echo(config.summary())
+
+
+@main.command()
+@config_option
+def run(config_path: Path) -> None:
+    """Run the daemon until SIGINT or SIGTERM."""
+    from monitor.service import Monitor, install_signal_handlers, run_forever
+
+    config = _load(config_path)
+
+    async def go() -> None:
+        stop = asyncio.Event()
+        install_signal_handlers(stop)
+        with _store(config) as store:
+            _greet(store)
+            await run_forever(Monitor(config, store), stop)
+
+    asyncio.run(go())
+
+
+@main.command()
+@config_option
+@click.option("--dry-run", is_flag=True, help="Poll and match, but record and send nothing.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object per alert on stdout (console alerts go to stderr).")
+def once(config_path: Path, dry_run: bool, as_json: bool) -> None:
+    """Poll every source once, queue and send the alerts, and exit."""
+    from monitor.service import Monitor
+
+    config = _load(config_path)
+
+    async def go() -> int:
+        with _store(config) as store:
+            monitor = Monitor(config, store, stream=sys.stderr if as_json else None)
+            try:
+                cycle = await monitor.poll_all(dry_run=dry_run)
+                for found in cycle.found:
+                    _report(found, as_json, dry_run)
+                if not dry_run:
+                    delivered = await monitor.deliver()
+                    logging.getLogger("monitor").info(
+                        "polled %d sources (%d failed): %d new entries, %d alerts queued; "
+                        "sent %d, retrying %d, failed %d", cycle.polled, cycle.failed,
+                        cycle.new_entries, cycle.alerts, delivered.sent, delivered.retried,
+                        delivered.failed)
+            finally:
+                await monitor.aclose()
+            return 0
+
+    sys.exit(asyncio.run(go()))
+
+
+@main.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def status(config_path: Path, as_json: bool) -> None:
+    """Show every source's health and the outbox's state."""
+    config = _load(config_path)
+    with _store(config) as store:
+        states = store.source_states()
+        counts = store.alert_counts()
+    active = {s.name for s in config.sources}
+    rows = [{
+        "source": s.name, "active": s.name in active,
+        "last_check": _iso(s.last_check_at), "last_success": _iso(s.last_success_at),
+        "next_check": _iso(s.next_check_at), "entries_seen": s.entries_seen,
+        "errors": s.error_count, "last_error": s.last_error,
+        "last_error_at": _iso(s.last_error_at),
+    } for s in states]
+    if as_json:
+        click.echo(json.dumps({"sources": rows, "alerts": counts}, indent=2))
+        return
+    _print_status(rows, counts)
+
+
+@main.command(name="alerts")
+@config_option
+@click.option("--since", default="1d", show_default=True, help="How far back, e.g. 6h, 7d.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
+def list_alerts(config_path: Path, since: str, as_json: bool) -> None:
+    """List recent alerts and their delivery state (pending, sent, failed)."""
+    from monitor.service import utcnow
+    try:
+        age = parse_duration(since)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--since") from None
+    config = _load(config_path)
+    with _store(config) as store:
+        rows = store.alert_rows(since=utcnow() - _seconds(age))
+    for r in rows:
+        if as_json:
+            click.echo(json.dumps({
+                "id": r.id, "watchlist": r.watchlist, "rule": r.rule, "channel": r.channel,
+                "state": r.state, "attempts": r.attempts, "created": _iso(r.created_at),
+                "sent": _iso(r.sent_at), "error": r.last_error, "title": r.title,
+                "url": r.url}, ensure_ascii=False))
+        else:
+            click.echo(f"{_iso(r.created_at)}  {r.state:<7} {r.channel:<12} "
+                       f"[{r.rule}] {r.title[:70]}"
+                       + (f"  ({r.last_error})" if r.last_error else ""))
+    if not rows and not as_json:
+        click.echo(f"no alerts in the last {since}")
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _load(config_path: Path) -> Config:
+    try:
+        return load_config(config_path)
+    except ConfigError as err:
+        for problem in err.problems:
+            click.echo(str(problem), err=True)
+        n = len(err.problems)
+        click.echo(f"{n} problem{'s' if n != 1 else ''} found; nothing was run.", err=True)
+        sys.exit(1)
+    except QueryError as err:  # compile-time rule errors not caught by the checks
+        click.echo(f"{config_path}: {err}", err=True)
+        sys.exit(1)
+
+
+@contextmanager
+def _store(config: Config) -> Iterator[Store]:
+    try:
+        store = Store.open(config.state_url)
+    except StoreError as err:
+        click.echo(f"{config.path}: state: {err}", err=True)
+        sys.exit(1)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _greet(store: Store) -> None:
+    counts = store.alert_counts()
+    if counts:
+        parts = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+        logging.getLogger("monitor").info(
+            "state holds earlier alerts (%s); they are not sent again "
+            "(`news-monitor alerts` lists them)", parts)
+
+
+def _report(found: Found, as_json: bool, dry_run: bool) -> None:
+    for match in found.matches:
+        if as_json:
+            click.echo(json.dumps({
+                "watchlist": match.watchlist, "rule": match.rule,
+                "priority": match.priority, "score": match.score,
+                "title": found.entry.title, "url": found.entry.url,
+                "source": found.entry.source, "channels": list(match.channels),
+                "published": _iso(found.entry.published),
+                "hits": [{"term": h.term, "field": h.field, "start": h.start, "end": h.end}
+                         for h in match.hits],
+            }, ensure_ascii=False))
+        elif dry_run:
+            terms = ", ".join(dict.fromkeys(h.term for h in match.hits))
+            link = found.entry.url or "no link"
+            click.echo(f"would alert [{match.rule}] {found.entry.title}  ({link})"
+                       f"  → {', '.join(match.channels)}; matched: {terms}")
+
+
+def _print_status(rows: list[dict[str, Any]], counts: dict[str, int]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="sources")
+    for column in ("source", "last check", "last success", "next check", "seen", "errors",
+                   "last error"):
+        table.add_column(column)
+    for r in rows:
+        name = r["source"] if r["active"] else f"{r['source']} (removed)"
+        table.add_row(name, r["last_check"] or "never", r["last_success"] or "never",
+                      r["next_check"] or "", str(r["entries_seen"]), str(r["errors"]),
+                      (r["last_error"] or "")[:80], style="red" if r["errors"] else None)
+    console = Console()
+    console.print(table)
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none yet"
+    console.print(f"alerts: {summary}")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
+
+
+def _seconds(value: float):
+    from datetime import timedelta
+    return timedelta(seconds=value)

@@ -1,0 +1,435 @@
+"""monitor.yaml and watchlist files: pydantic models, loading, and checks with file:line:col.
+
+`load_config()` is the one way in. It either returns a fully checked `Config` or raises
+`ConfigError` holding every problem found (not just the first), each located in its file, so
+`news-monitor check` can show an analyst all of them at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import glob
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from monitor import __version__
+from monitor.match import QueryError, parse_query
+from monitor.match.spec import RuleSpec
+from monitor.records import PRIORITIES, Priority
+from monitor.yamlpos import Located, Problem, load_yaml
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.I)
+_SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9,
+               "kib": 2**10, "mib": 2**20, "gib": 2**30}
+
+
+def parse_duration(value: Any) -> float:
+    """'90s', '5m', '1h30m', '7d' or a number of seconds → seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30s, 5m, 2h or 7d")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError("a duration cannot be negative")
+        return float(value)
+    text = str(value).strip().lower()
+    pos, total = 0, 0.0
+    for m in _DURATION_PART.finditer(text):
+        if text[pos:m.start()].strip():
+            break
+        total += float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+        pos = m.end()
+    if pos == 0 or text[pos:].strip():
+        raise ValueError(f"bad duration '{value}': use a number and a unit, such as "
+                         "30s, 5m, 2h, 1h30m or 7d")
+    return total
+
+
+def parse_size(value: Any) -> int:
+    """'10MB', '512KiB' or a number of bytes → bytes."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    m = _SIZE.match(str(value))
+    if not m or isinstance(value, bool):
+        raise ValueError(f"bad size '{value}': use a number and a unit, such as 512KB or 10MB")
+    return int(float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "b").lower()])
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Size = Annotated[int, BeforeValidator(parse_size)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PollSettings(_Model):
+    """How sources are polled. Per-source `interval` overrides the default."""
+
+    interval: Duration = Field(300.0, gt=0, description="time between polls of a source")
+    concurrency: int = Field(20, ge=1, le=1000, description="polls in flight at once")
+    timeout: Duration = Field(20.0, gt=0, description="whole-request time limit")
+    max_bytes: Size = Field(10_000_000, description="largest body read from a source")
+    max_backoff: Duration = Field(21600.0, gt=0, description="longest wait after failures")
+    user_agent: str = f"news-monitor/{__version__} (+https://github.com/news-monitor)"
+
+
+class DeliverySettings(_Model):
+    """How the outbox retries a channel that does not accept an alert."""
+
+    retry_base: Duration = Field(30.0, gt=0, description="wait after the first failure")
+    retry_max: Duration = Field(3600.0, gt=0, description="longest wait between attempts")
+    max_attempts: int = Field(12, ge=1, description="attempts before an alert is failed")
+    max_age: Duration = Field(86400.0, gt=0, description="age after which it is failed")
+    check_every: Duration = Field(2.0, gt=0, description="how often the outbox is checked")
+
+
+class SourceConfig(_Model):
+    name: str = Field(min_length=1)
+    feed: str = Field(min_length=1, description="http(s) URL or path of an RSS/Atom feed")
+    interval: Duration | None = Field(None, gt=0)
+    enabled: bool = True
+
+
+class ChannelConfig(_Model):
+    url: str = Field(min_length=3, description="an Apprise URL, or console://")
+
+
+class MonitorFile(_Model):
+    """The shape of monitor.yaml."""
+
+    state: str = "sqlite:///state/monitor.db"
+    poll: PollSettings = PollSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    keep_text: Duration = Field(30 * 86400.0, gt=0, description="how long article text is kept")
+    sources: list[SourceConfig] = []
+    channels: dict[str, ChannelConfig] = {}
+    watchlists: list[str] = ["watchlists/*.yaml"]
+
+
+def _terms(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+Terms = Annotated[tuple[Annotated[str, Field(min_length=1)], ...], BeforeValidator(_terms)]
+
+
+class RuleConfig(_Model):
+    name: str = Field(min_length=1)
+    places: Terms = ()
+    groups: Terms = ()
+    keywords: Terms = ()
+    exclude: Terms = ()
+    query: str | None = None
+    priority: Priority = "normal"
+    notify: Terms | None = None
+
+    @field_validator("priority", mode="before")
+    @classmethod
+    def _priority(cls, value: Any) -> Any:
+        if value not in PRIORITIES:
+            raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _something_to_match(self) -> RuleConfig:
+        if not (self.places or self.groups or self.keywords or self.query):
+            raise ValueError("a rule needs at least one of places, groups, keywords or query")
+        return self
+
+
+class WatchlistFile(_Model):
+    """The shape of one file under watchlists/."""
+
+    name: str = Field(min_length=1)
+    notify: Terms | None = None
+    rules: list[RuleConfig] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source as the pipeline sees it: its feed location resolved against the config."""
+
+    name: str
+    location: str  # http(s) URL or absolute file path
+    interval: float
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Config:
+    """A checked configuration, ready to run."""
+
+    path: Path
+    settings: MonitorFile
+    state_url: str
+    sources: tuple[Source, ...]
+    channels: tuple[Channel, ...]
+    rules: tuple[RuleSpec, ...]
+    watchlist_files: tuple[Path, ...]
+
+    @property
+    def watchlist_count(self) -> int:
+        return len({r.watchlist for r in self.rules})
+
+    def summary(self) -> str:
+        return (f"{self.path}: ok — {len(self.sources)} sources, {self.watchlist_count} "
+                f"watchlists, {len(self.rules)} rules, {len(self.channels)} channels")
+
+
+class ConfigError(Exception):
+    """Every problem found in a configuration, each with file:line:col."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+DEFAULT_CHANNEL = Channel("console", "console://")
+
+
+def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
+    """Load monitor.yaml and its watchlists; raise ConfigError listing every problem."""
+    path = Path(path)
+    base = path.resolve().parent
+    problems: list[Problem] = []
+    main = load_yaml(path, str(path), env)
+    settings = _validate(main, MonitorFile, problems)
+    if settings is None:
+        raise ConfigError(problems or main.problems)
+    channels = tuple(Channel(n, c.url) for n, c in settings.channels.items()) or (
+        DEFAULT_CHANNEL,)
+    sources = _sources(settings, base, main, problems)
+    files = _watchlist_files(settings, base, main, problems)
+    rules: list[RuleSpec] = []
+    seen_watchlists: dict[str, str] = {}
+    for file in files:
+        rules.extend(_load_watchlist(file, path, channels, seen_watchlists, env, problems))
+    if problems:
+        raise ConfigError(problems)
+    return Config(path=path, settings=settings, state_url=_state_url(settings.state, base),
+                  sources=sources, channels=channels, rules=tuple(rules),
+                  watchlist_files=tuple(files))
+
+
+def _validate(located: Located, model: type[_Model], problems: list[Problem]) -> Any:
+    problems.extend(located.problems)
+    if located.problems:
+        return None
+    if not isinstance(located.data, dict):
+        problems.append(located.problem((), f"expected a mapping of keys at the top of the "
+                                            f"file, found {type(located.data).__name__}"))
+        return None
+    try:
+        return model.model_validate(located.data)
+    except ValidationError as err:
+        problems.extend(_explain(err, located, model))
+        return None
+
+
+def _explain(err: ValidationError, located: Located, model: type[_Model]) -> list[Problem]:
+    found = []
+    for e in err.errors(include_url=False):
+        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and "[" in p))
+        kind = e["type"]
+        if kind == "extra_forbidden":
+            found.append(located.problem(loc, _unknown_key(loc, model), key=True))
+        elif kind == "missing":
+            found.append(located.problem(loc[:-1], f"missing required key '{loc[-1]}'"))
+        else:
+            message = e["msg"].removeprefix("Value error, ")
+            where = ".".join(str(p) for p in loc)
+            found.append(located.problem(loc, f"{where}: {message}" if where else message))
+    return found
+
+
+def _unknown_key(loc: tuple, model: type[_Model]) -> str:
+    key = str(loc[-1])
+    allowed = _allowed_keys(model, loc[:-1])
+    hint = difflib.get_close_matches(key, allowed, n=1)
+    tail = f"; did you mean '{hint[0]}'?" if hint else (
+        f"; allowed here: {', '.join(sorted(allowed))}" if allowed else "")
+    return f"unknown key '{key}'{tail}"
+
+
+def _allowed_keys(model: type[BaseModel], path: tuple) -> list[str]:
+    """Walk the model along `path` to list the keys valid where an unknown one was found."""
+    current: Any = model
+    for part in path:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        info = current.model_fields.get(str(part))
+        if info is None:
+            return []
+        current = _inner_model(info.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _sources(settings: MonitorFile, base: Path, located: Located,
+             problems: list[Problem]) -> tuple[Source, ...]:
+    result, names = [], set()
+    for i, s in enumerate(settings.sources):
+        if s.name in names:
+            problems.append(located.problem(("sources", i, "name"),
+                                            f"two sources are named '{s.name}'"))
+        names.add(s.name)
+        location = _feed_location(s.feed, base)
+        if location is None:
+            problems.append(located.problem(("sources", i, "feed"),
+                                            f"feed file not found: {s.feed}"))
+            continue
+        if s.enabled:
+            result.append(Source(s.name, location, s.interval or settings.poll.interval))
+    return tuple(result)
+
+
+def _feed_location(feed: str, base: Path) -> str | None:
+    if re.match(r"^https?://", feed, re.I):
+        return feed
+    path = Path(feed.removeprefix("file://")).expanduser()
+    path = path if path.is_absolute() else base / path
+    return str(path) if path.is_file() else None
+
+
+def _watchlist_files(settings: MonitorFile, base: Path, located: Located,
+                     problems: list[Problem]) -> list[Path]:
+    files: list[Path] = []
+    for i, pattern in enumerate(settings.watchlists):
+        full = pattern if Path(pattern).is_absolute() else str(base / pattern)
+        found = sorted(Path(p) for p in glob.glob(full)) if glob.has_magic(full) else (
+            [Path(full)] if Path(full).is_file() else [])
+        if not found:
+            problems.append(located.problem(("watchlists", i),
+                                            f"no watchlist file matches '{pattern}'"))
+        files.extend(f for f in found if f not in files)
+    return files
+
+
+def _display(file: Path, config_path: Path) -> str:
+    """Show watchlist paths the way the user reaches them from the config."""
+    try:
+        return str(config_path.parent / file.resolve().relative_to(config_path.resolve().parent))
+    except ValueError:
+        return str(file)
+
+
+def _load_watchlist(file: Path, config_path: Path, channels: tuple[Channel, ...],
+                    seen: dict[str, str], env: dict[str, str] | None,
+                    problems: list[Problem]) -> list[RuleSpec]:
+    """Validate one watchlist. The shape checks (pydantic) and the meaning checks (names,
+    notify targets, queries) both run on the raw data, so one file reports all its problems
+    at once rather than one per `check`."""
+    located = load_yaml(file, _display(file, config_path), env)
+    before = len(problems)
+    wl = _validate(located, WatchlistFile, problems)
+    if isinstance(located.data, dict):
+        _check_meaning(located, {c.name for c in channels}, seen, problems)
+    if wl is None or len(problems) > before:
+        return []
+    default = wl.notify if wl.notify is not None else tuple(c.name for c in channels)
+    return [RuleSpec(
+        watchlist=wl.name, name=rule.name, places=rule.places, groups=rule.groups,
+        keywords=rule.keywords, exclude=rule.exclude, query=rule.query,
+        priority=rule.priority,
+        channels=tuple(rule.notify if rule.notify is not None else default),
+    ) for rule in wl.rules]
+
+
+def _check_meaning(located: Located, known: set[str], seen: dict[str, str],
+                   problems: list[Problem]) -> None:
+    data = located.data
+    name = data.get("name")
+    if isinstance(name, str):
+        if name in seen:
+            problems.append(located.problem(("name",), f"watchlist name '{name}' is also used "
+                                                       f"by {seen[name]}"))
+        seen[name] = located.file
+    _check_notify(data.get("notify"), ("notify",), known, located, problems)
+    rules = data.get("rules")
+    names: set[str] = set()
+    for i, rule in enumerate(rules if isinstance(rules, list) else []):
+        if not isinstance(rule, dict):
+            continue
+        rule_name = rule.get("name")
+        if isinstance(rule_name, str):
+            if rule_name in names:
+                problems.append(located.problem(("rules", i, "name"),
+                                                f"two rules in this watchlist are named "
+                                                f"'{rule_name}'"))
+            names.add(rule_name)
+        _check_notify(rule.get("notify"), ("rules", i, "notify"), known, located, problems)
+        if isinstance(rule.get("query"), str):
+            _check_query(rule["query"], ("rules", i, "query"), located, problems)
+
+
+def _check_notify(notify: Any, path: tuple, known: set[str], located: Located,
+                  problems: list[Problem]) -> None:
+    if isinstance(notify, str):
+        notify = [notify]  # located at the key itself: ("notify", 0) falls back to it
+    for j, name in enumerate(notify if isinstance(notify, list) else []):
+        if isinstance(name, str) and name not in known:
+            problems.append(located.problem(
+                (*path, j), f"notify names no channel '{name}' (channels: "
+                            f"{', '.join(sorted(known))})"))
+
+
+def _check_query(query: str | None, path: tuple, located: Located,
+                 problems: list[Problem]) -> None:
+    if query is None:
+        return
+    try:
+        parse_query(query)
+    except QueryError as err:
+        line, col = located.where(path)
+        offset = _query_column(located, path, err.position)
+        problems.append(Problem(located.file, line, col + offset, f"bad query: {err}"))
+
+
+def _query_column(located: Located, path: tuple, position: int) -> int:
+    """Column offset of a query character, allowing for the quote that opens the scalar."""
+    line, col = located.where(path)
+    lines = located.text.splitlines()
+    opener = lines[line - 1][col - 1:col] if line <= len(lines) else ""
+    return position + (1 if opener in ("'", '"') else 0)
+
+
+def _state_url(state: str, base: Path) -> str:
+    """Make a relative SQLite path relative to the config's folder, not the working dir."""
+    prefix = "sqlite:///"
+    if state.startswith(prefix) and not state.startswith(prefix + "/"):
+        rest = state[len(prefix):]
+        if rest and rest != ":memory:":
+            return prefix + str((base / rest).resolve())
+    return state

@@ -1,0 +1,139 @@
+"""Typed records that travel between the pipeline's steps.
+
+Every step (fetch → parse → extract → match → dedupe → route → deliver) takes and
+returns these small, immutable records, never loose dicts, so that each module can be
+tested alone and the seams stay obvious.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Field = Literal["title", "text"]
+Priority = Literal["low", "normal", "high", "urgent"]
+PRIORITIES: tuple[Priority, ...] = ("low", "normal", "high", "urgent")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One item of one source, as parsed: the unit we record as seen."""
+
+    source: str  # the Source's name
+    key: str  # stable id within the source (guid, else link, else a content hash)
+    url: str  # canonical article URL ("" when the item has none)
+    title: str  # plain text, untrusted
+    summary: str  # plain text, untrusted
+    content: str = ""  # full plain text when the source carries it, untrusted
+    published: datetime | None = None  # UTC; None when the feed gave no usable date
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """The text a watchlist is matched against: one per entry."""
+
+    title: str
+    text: str  # summary and full text joined; offsets of hits refer to this string
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One occurrence of one rule term, located in the original (unnormalised) text."""
+
+    term: str  # the term as the analyst wrote it
+    field: Field
+    start: int  # offset into Document.title or Document.text
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A rule that fired on a document, with the evidence for it."""
+
+    watchlist: str
+    rule: str
+    priority: Priority
+    score: float
+    hits: tuple[Hit, ...]
+    channels: tuple[str, ...]  # channel names this rule notifies
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """A short excerpt of the text with the spans of matched words, ready to render."""
+
+    text: str
+    marks: tuple[tuple[int, int], ...] = ()  # (start, end) offsets into `text`
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """What a channel is asked to deliver: one story that fired one rule."""
+
+    watchlist: str
+    rule: str
+    priority: Priority
+    title: str  # untrusted
+    url: str
+    source: str
+    published: datetime | None
+    snippet: Snippet
+    terms: tuple[str, ...]  # distinct matched terms, in order of first appearance
+    sources: tuple[str, ...] = field(default=())  # every source that carried the story
+
+    def all_sources(self) -> tuple[str, ...]:
+        return self.sources or (self.source,)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What the store remembers of a source between polls (and restarts)."""
+
+    name: str
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    next_check_at: datetime | None = None
+    last_check_at: datetime | None = None
+    last_success_at: datetime | None = None
+    error_count: int = 0
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    entries_seen: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    """The outcome of one poll of one source: fetch and parse, before matching."""
+
+    source: str
+    checked_at: datetime
+    entries: tuple[Entry, ...] = ()
+    not_modified: bool = False  # 304, or the same body as last time: nothing parsed
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    error: str | None = None  # why the poll failed; None on success
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """A new entry to record, with the alerts it raised: written in one transaction."""
+
+    entry: Entry
+    story: str  # story key: entries with the same key are one story
+    text: str  # the text kept for backtests
+    alerts: tuple[tuple[str, Alert], ...] = ()  # (channel name, alert)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A pending alert for one channel, as claimed by the delivery worker."""
+
+    id: int
+    channel: str
+    alert: Alert
+    attempts: int
+    created_at: datetime

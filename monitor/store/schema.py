@@ -1,0 +1,97 @@
+"""The store's tables, in SQLAlchemy Core. Alembic migrations create and change them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use UTC-aware datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+sources = Table(
+    "sources", metadata,
+    Column("name", String(200), primary_key=True),
+    Column("location", Text, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),  # still in the config
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("body_hash", String(64)),
+    Column("next_check_at", UTCDateTime, nullable=False),
+    Column("last_check_at", UTCDateTime),
+    Column("last_success_at", UTCDateTime),
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("last_error_at", UTCDateTime),
+    Column("entries_seen", Integer, nullable=False, default=0),
+)
+
+entries = Table(
+    "entries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(200), nullable=False),
+    Column("key_hash", String(40), nullable=False),  # sha1 of the entry key: a small index
+    Column("key", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("story", String(64), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("text", Text),  # set to NULL once older than keep_text
+    Column("published_at", UTCDateTime),
+    Column("seen_at", UTCDateTime, nullable=False),
+    UniqueConstraint("source", "key_hash", name="uq_entries_source_key"),
+    Index("ix_entries_seen_at", "seen_at"),
+    Index("ix_entries_story", "story"),
+)
+
+alerts = Table(
+    "alerts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("story", String(64), nullable=False),
+    Column("watchlist", String(200), nullable=False),
+    Column("rule", String(200), nullable=False),
+    Column("channel", String(200), nullable=False),
+    Column("entry_id", Integer, ForeignKey("entries.id"), nullable=False),
+    Column("priority", String(16), nullable=False),
+    Column("payload", Text, nullable=False),  # the Alert as JSON, rendered at delivery
+    Column("state", String(16), nullable=False),  # pending | sent | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Column("last_error", Text),
+    UniqueConstraint("story", "watchlist", "rule", "channel", name="uq_alerts_once"),
+    Index("ix_alerts_due", "state", "next_attempt_at"),
+)

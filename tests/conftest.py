@@ -1,0 +1,204 @@
+"""Shared fixtures: real local servers and real databases, nothing mocked that can run here."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "config" / "samples"
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str | None:
+    return os.environ.get("NEWS_MONITOR_TEST_PG")
+
+
+@pytest.fixture
+def pg_url(pg_admin_url: str | None) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    if not pg_admin_url:
+        pytest.skip("no PostgreSQL: run the suite with `make test`, which starts one")
+    import psycopg
+
+    name = f"nm_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = pg_admin_url.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each store test runs on SQLite and on a real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state' / 'monitor.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+DEFAULT_RULES = [
+    {"name": "Fighting in Aleppo", "places": ["Aleppo"],
+     "keywords": ["airstrike", "counterattack", "shelling"], "priority": "high"},
+    {"name": "ISIS claims an attack", "groups": ["ISIS", "Daesh"],
+     "keywords": ["suicide bombing", "claimed responsibility"]},
+]
+
+
+def write_config(folder: Path, *, sources: list[dict[str, Any]],
+                 channels: dict[str, str] | None = None,
+                 rules: list[dict[str, Any]] | None = None, state: str | None = None,
+                 **settings: Any) -> Path:
+    """Write monitor.yaml and one watchlist into `folder`; return the monitor.yaml path."""
+    (folder / "watchlists").mkdir(parents=True, exist_ok=True)
+    channels = channels if channels is not None else {"console": "console://"}
+    watchlist = {"name": "test-watch", "rules": rules or DEFAULT_RULES}
+    (folder / "watchlists" / "test.yaml").write_text(
+        yaml.safe_dump(watchlist, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    data: dict[str, Any] = {
+        "state": state or "sqlite:///state/monitor.db",
+        "sources": sources,
+        "channels": {name: {"url": url} for name, url in channels.items()},
+        "watchlists": ["watchlists/*.yaml"],
+        **settings,
+    }
+    path = folder / "monitor.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+                    encoding="utf-8")
+    return path
+
+
+def run_cli(*args: str, timeout: float = 60, env: dict[str, str] | None = None,
+            cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `news-monitor ARGS` in a fresh process, as an operator would."""
+    return subprocess.run([sys.executable, "-m", "monitor", *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=cwd or ROOT,
+                          env={**os.environ, **(env or {})})
+
+
+@pytest.fixture
+def bundled_config(tmp_path: Path) -> Path:
+    """A copy of the shipped config/ folder, so runs do not touch the working tree's state."""
+    target = tmp_path / "config"
+    shutil.copytree(ROOT / "config", target, ignore=shutil.ignore_patterns("state"))
+    return target / "monitor.yaml"
+
+
+class Site:
+    """A threaded HTTP server on 127.0.0.1 serving feeds that tests change between polls,
+    and receiving webhook posts. Each path maps to a werkzeug handler."""
+
+    def __init__(self) -> None:
+        from pytest_httpserver import HTTPServer
+
+        self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+        self.feeds: dict[str, bytes] = {}
+        self.posts: dict[str, list[bytes]] = {}
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.handlers: dict[str, Any] = {}  # path -> werkzeug handler, for special answers
+        self.server.expect_request(re_any()).respond_with_handler(self._handle)
+        self.server.start()
+
+    def url(self, path: str) -> str:
+        return self.server.url_for(path)
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    def _handle(self, request):
+        from werkzeug import Response
+
+        self.requests.append((request.path, dict(request.headers)))
+        handler = self.handlers.get(request.path)
+        if handler:
+            return handler(request)
+        if request.method == "POST":
+            self.posts.setdefault(request.path, []).append(request.get_data())
+            return Response("ok")
+        body = self.feeds.get(request.path)
+        if body is None:
+            return Response("not found", status=404)
+        return Response(body, content_type="application/rss+xml; charset=utf-8")
+
+    def stop(self) -> None:
+        self.server.clear()
+        if self.server.is_running():
+            self.server.stop()
+
+
+def re_any():
+    import re
+
+    return re.compile(".*")
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    s = Site()
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+def rss_feed(*items: dict[str, str]) -> bytes:
+    """An RSS 2.0 feed of items given as {title, link, description}."""
+    from xml.sax.saxutils import escape
+
+    parts = [f"<item><title>{escape(i['title'])}</title><link>{escape(i['link'])}</link>"
+             f"<guid>{escape(i.get('guid', i['link']))}</guid>"
+             f"<description>{escape(i.get('description', ''))}</description></item>"
+             for i in items]
+    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            "<title>Test feed</title><link>https://news.example.org/</link>"
+            + "".join(parts) + "</channel></rss>").encode("utf-8")
+
+
+class Mailbox:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 keeping every message it receives."""
+
+    def __init__(self) -> None:
+        import socket
+
+        from aiosmtpd.controller import Controller
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.messages: list = []
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        import email
+        from email import policy
+
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def url(self, **extra: str) -> str:
+        query = "&".join(f"{k}={v}" for k, v in {"from": "monitor@example.org",
+                                                  "to": "desk@example.org", **extra}.items())
+        return f"mailto://127.0.0.1:{self.port}?{query}"
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox()
+    try:
+        yield box
+    finally:
+        box.controller.stop()

@@ -1,0 +1,139 @@
+"""Parsing feeds into entries: formats, text, dates, links, and the entity defences."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from monitor.sources.feeds import FeedError, parse_feed
+from tests.conftest import SAMPLES
+
+
+def parse(body: bytes | str, content_type: str | None = None):
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    return parse_feed(body, source="S", url="https://feeds.example.org/rss",
+                      content_type=content_type)
+
+
+def rss(items: str, head: str = '<?xml version="1.0" encoding="utf-8"?>') -> str:
+    return f'{head}<rss version="2.0"><channel><title>T</title>' \
+           f'<link>https://example.org/</link>{items}</channel></rss>'
+
+
+def test_sample_feed_yields_the_seed_article_with_full_text():
+    entries, warnings = parse((SAMPLES / "aleppo.xml").read_bytes())
+    assert warnings == []
+    assert len(entries) == 4
+    first = entries[0]
+    assert first.title == "Syrian army repel armed opposition’s advance in Aleppo"
+    assert first.url == ("https://news.example.org/2016/08/15/"
+                         "syrian-army-repel-armed-opposition-advance-in-aleppo")
+    assert "ISIS militant claimed responsibility" in first.content
+    assert "<p>" not in first.content
+    assert first.published == datetime(2016, 8, 15, 14, 5, tzinfo=UTC)
+
+
+def test_atom_sample_parses_and_drops_tracking_parameters():
+    entries, _ = parse((SAMPLES / "world.atom").read_bytes())
+    assert [e.url for e in entries][0] == "https://wire.example.net/2016/08/15/harvest-festival"
+    assert entries[1].summary == ("The twelve-year-old sealed the title with a quiet endgame "
+                                  "win on Sunday.")
+
+
+def test_rss_091_and_rdf_feeds_parse():
+    rss091 = ('<?xml version="1.0"?><!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS '
+              '0.91//EN" "http://my.netscape.com/publish/formats/rss-0.91.dtd"><rss version="0.91">'
+              '<channel><title>T</title><link>http://a.example/</link><item><title>Old one'
+              '</title><link>http://a.example/1</link></item></channel></rss>')
+    assert parse(rss091)[0][0].title == "Old one"
+    rdf = ('<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
+           ' xmlns="http://purl.org/rss/1.0/"><channel rdf:about="http://a.example/"><title>T'
+           '</title><link>http://a.example/</link></channel><item rdf:about="http://a.example/2">'
+           '<title>RDF item</title><link>http://a.example/2</link></item></rdf:RDF>')
+    assert parse(rdf)[0][0].title == "RDF item"
+
+
+def test_entry_without_date_has_none_and_without_guid_uses_its_resolved_link():
+    entries, _ = parse(rss("<item><title>A</title><link>/a?utm_source=x</link></item>"))
+    assert entries[0].published is None
+    assert entries[0].url == "https://feeds.example.org/a"  # relative to the feed's URL
+    assert entries[0].key == "https://feeds.example.org/a"
+
+
+def test_entry_without_link_or_guid_gets_a_content_key():
+    entries, _ = parse(rss("<item><title>A</title><description>b</description></item>"))
+    assert entries[0].key.startswith("sha1:") and entries[0].url == ""
+
+
+def test_javascript_links_are_dropped():
+    entries, _ = parse(rss("<item><title>A</title><link>javascript:alert(1)</link></item>"))
+    assert entries[0].url == ""
+
+
+def test_billion_laughs_is_refused():
+    bomb = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+            + "".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">'
+                      .replace("&lol0;", "&lol;") for i in range(1, 10))
+            + ']>' + rss("<item><title>&lol9;</title></item>", head=""))
+    with pytest.raises(FeedError, match="entities"):
+        parse(bomb)
+
+
+def test_quadratic_blowup_is_refused_without_expanding():
+    big = "x" * 100_000
+    feed = (f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "{big}">]>'
+            + rss("<item><title>" + "&a;" * 2000 + "</title></item>", head=""))
+    with pytest.raises(FeedError, match="entities"):
+        parse(feed)
+
+
+def test_invalid_utf8_does_not_lose_the_feed():
+    body = rss("<item><title>Caf\xe9 bad byte</title><link>https://e.org/1</link></item>"
+               "<item><title>Second</title><link>https://e.org/2</link></item>")
+    raw = body.encode("utf-8").replace("Caf\xe9".encode(), b"Caf\xff\xfe")
+    entries, _ = parse(raw)
+    assert [e.url for e in entries] == ["https://e.org/1", "https://e.org/2"]
+
+
+def test_utf16_feed_parses():
+    body = rss("<item><title>حلب</title><link>https://e.org/1</link></item>",
+               head='<?xml version="1.0" encoding="utf-16"?>')
+    entries, _ = parse(body.encode("utf-16"))
+    assert entries[0].title == "حلب"
+
+
+def test_html_is_not_a_feed():
+    with pytest.raises(FeedError, match="not an RSS or Atom feed"):
+        parse("<html><body><p>Just a page</p></body></html>", content_type="text/html")
+
+
+def test_hostile_markup_in_titles_stays_text_and_scripts_leave_summaries():
+    entries, _ = parse(rss(
+        "<item><title>&lt;!channel&gt; &lt;script&gt;x()&lt;/script&gt; hi</title>"
+        "<description>&lt;script&gt;steal()&lt;/script&gt;&lt;p&gt;Body&lt;/p&gt;</description>"
+        "<link>https://e.org/1</link></item>"))
+    e = entries[0]
+    assert "steal" not in e.summary and e.summary == "Body"
+    assert "\x1b" not in e.title
+
+
+def test_control_characters_are_removed_from_titles():
+    entries, _ = parse(rss("<item><title>A&#x1b;[31mred&#x202e;</title>"
+                           "<link>https://e.org/1</link></item>"))
+    assert entries[0].title == "A [31mred"
+
+
+@pytest.mark.parametrize("markup, text", [
+    ("<p>One</p><p>Two</p>", "One Two"),
+    ("Air<b>strike</b>s", "Airstrikes"),
+    ("a<br>b<br/>c", "a b c"),
+    ("<script>alert(1)</script>Seen<style>p{}</style>", "Seen"),
+    ("AT&amp;T &lt;b&gt; &#x627;", "AT&T <b> ا"),
+    ("<p>unclosed <i>tags", "unclosed tags"),
+])
+def test_html_to_text(markup, text):
+    from monitor.text import html_to_text
+
+    assert html_to_text(markup, 1000) == text

@@ -1,0 +1,171 @@
+"""Hostile feeds: entity bombs, huge bodies, slow drips, broken encodings, markup in titles.
+Each failure is recorded for its source; none stops the others or the daemon."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+from werkzeug import Response
+
+from monitor.config import PollSettings, Source
+from monitor.records import SourceState
+from monitor.sources import make_client, poll
+from tests.conftest import ROOT, rss_feed, run_cli, write_config
+
+GOOD = {"title": "Airstrikes hit Aleppo again", "link": "https://news.example.org/good",
+        "description": "Warplanes struck Aleppo."}
+
+
+def quadratic_blowup() -> bytes:
+    """One 100 KB entity used 2,000 times: 200 million characters if expanded."""
+    entity = "x" * 100_000
+    return (f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "{entity}">]>'
+            '<rss version="2.0"><channel><title>T</title><item><title>'
+            + "&a;" * 2000 + "</title><link>https://e.org/1</link></item></channel></rss>"
+            ).encode()
+
+
+def billion_laughs() -> bytes:
+    decls = '<!ENTITY l0 "lol">' + "".join(
+        f'<!ENTITY l{i} "{("&l" + str(i - 1) + ";") * 10}">' for i in range(1, 10))
+    return (f'<?xml version="1.0"?><!DOCTYPE rss [{decls}]><rss version="2.0"><channel>'
+            '<title>T</title><item><title>&l9;</title></item></channel></rss>').encode()
+
+
+def huge_body(request) -> Response:
+    chunk = b"<!-- " + b"x" * 65_000 + b" -->"
+    return Response((chunk for _ in range(800)), content_type="application/rss+xml")  # ~52 MB
+
+
+def drip(request) -> Response:
+    def trickle():
+        for byte in b'<?xml version="1.0"?><rss version="2.0"><channel>':
+            time.sleep(1)
+            yield bytes([byte])
+    return Response(trickle(), content_type="application/rss+xml")
+
+
+def poll_once(url: str, **settings) -> tuple[float, object]:
+    config = PollSettings(**settings)
+    source = Source("S", url, 300)
+
+    async def go():
+        async with make_client(timeout=config.timeout, user_agent="t", concurrency=2) as c:
+            return await poll(source, SourceState("S"), client=c, settings=config,
+                              now=datetime.now(UTC))
+
+    start = time.monotonic()
+    outcome = asyncio.run(go())
+    return time.monotonic() - start, outcome
+
+
+def test_fifty_megabyte_body_is_cut_off_at_the_cap(site):
+    site.handlers["/huge.xml"] = huge_body
+    elapsed, outcome = poll_once(site.url("/huge.xml"), max_bytes="10MB")
+    assert outcome.error and "cap" in outcome.error
+    assert elapsed < 10
+
+
+def test_declared_oversize_body_is_refused_before_reading(site):
+    site.handlers["/big.xml"] = lambda r: Response(b"x" * 2_000_000,
+                                                   content_type="application/rss+xml")
+    _, outcome = poll_once(site.url("/big.xml"), max_bytes="1MB")
+    assert "2,000,000 bytes" in outcome.error
+
+
+def test_a_byte_a_second_drip_times_out_on_the_whole_request(site):
+    site.handlers["/drip.xml"] = drip
+    elapsed, outcome = poll_once(site.url("/drip.xml"), timeout="2s")
+    assert outcome.error == "timed out after 2s"
+    assert elapsed < 4
+
+
+def test_server_errors_and_refused_connections_are_recorded(site):
+    site.handlers["/boom.xml"] = lambda r: Response("no", status=503)
+    assert poll_once(site.url("/boom.xml"))[1].error == "HTTP 503 SERVICE UNAVAILABLE"
+    assert "ConnectError" in poll_once("http://127.0.0.1:9/feed.xml", timeout="3s")[1].error
+
+
+def test_etag_and_last_modified_make_an_unchanged_feed_a_304(site):
+    body = rss_feed(GOOD)
+
+    def conditional(request):
+        if request.headers.get("If-None-Match") == '"v1"':
+            return Response(status=304)
+        return Response(body, headers={"ETag": '"v1"', "Last-Modified": "Mon, 15 Aug 2016 "
+                                       "14:05:00 GMT"}, content_type="application/rss+xml")
+
+    site.handlers["/cond.xml"] = conditional
+    config = PollSettings()
+    source = Source("S", site.url("/cond.xml"), 300)
+
+    async def twice():
+        async with make_client(timeout=5, user_agent="t", concurrency=2) as c:
+            first = await poll(source, SourceState("S"), client=c, settings=config,
+                               now=datetime.now(UTC))
+            state = SourceState("S", etag=first.etag, last_modified=first.last_modified,
+                                body_hash=first.body_hash)
+            return first, await poll(source, state, client=c, settings=config,
+                                     now=datetime.now(UTC))
+
+    first, second = asyncio.run(twice())
+    assert len(first.entries) == 1 and first.etag == '"v1"'
+    assert second.not_modified and second.entries == ()
+    sent = [h for path, h in site.requests if path == "/cond.xml"][-1]
+    assert sent.get("If-None-Match") == '"v1"'
+    assert sent.get("If-Modified-Since") == "Mon, 15 Aug 2016 14:05:00 GMT"
+
+
+def test_same_body_without_validators_is_not_parsed_again(site):
+    site.feeds["/plain.xml"] = rss_feed(GOOD)
+    _, first = poll_once(site.url("/plain.xml"))
+    config = PollSettings()
+
+    async def again():
+        async with make_client(timeout=5, user_agent="t", concurrency=2) as c:
+            return await poll(Source("S", site.url("/plain.xml"), 300),
+                              SourceState("S", body_hash=first.body_hash), client=c,
+                              settings=config, now=datetime.now(UTC))
+
+    second = asyncio.run(again())
+    assert second.not_modified and second.entries == () and second.error is None
+
+
+def test_hostile_feeds_are_recorded_while_the_good_one_alerts_under_200_mb(site, tmp_path):
+    site.feeds["/good.xml"] = rss_feed(GOOD)
+    site.feeds["/quadratic.xml"] = quadratic_blowup()
+    site.feeds["/laughs.xml"] = billion_laughs()
+    site.handlers["/huge.xml"] = huge_body
+    site.handlers["/drip.xml"] = drip
+    bad_utf8 = rss_feed({**GOOD, "title": "Airstrikes hit Aleppo \u00e9", "link":
+                         "https://news.example.org/utf8"}).replace("\u00e9".encode(), b"\xff")
+    site.feeds["/utf8.xml"] = bad_utf8
+    names = ["good", "quadratic", "laughs", "huge", "drip", "utf8"]
+    config = write_config(
+        tmp_path, poll={"timeout": "3s"},
+        sources=[{"name": n, "feed": site.url(f"/{n}.xml")} for n in names])
+    probe = ("import resource, subprocess, sys;"
+             "r = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
+             "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss);"
+             "sys.stderr.write(r.stdout)")
+    result = subprocess.run([sys.executable, "-c", probe, sys.executable, "-m", "monitor",
+                             "once", "-c", str(config)], capture_output=True, text=True,
+                            timeout=120, cwd=ROOT)
+    code, peak_kib = map(int, result.stdout.split())
+    assert code == 0, result.stderr
+    assert peak_kib < 200 * 1024, f"peak RSS {peak_kib / 1024:.0f} MB"
+    assert "Airstrikes hit Aleppo again" in result.stderr
+    assert "Airstrikes hit Aleppo" in result.stderr  # the broken-UTF-8 feed still alerts
+
+    status = json.loads(run_cli("status", "--json", "-c", str(config)).stdout)
+    errors = {s["source"]: s["last_error"] for s in status["sources"]}
+    assert errors["good"] is None and errors["utf8"] is None
+    assert "entities" in errors["quadratic"] and "entities" in errors["laughs"]
+    assert "cap" in errors["huge"]
+    assert errors["drip"] == "timed out after 3s"
+    assert {s["source"]: s["errors"] for s in status["sources"]}["quadratic"] == 1

@@ -1,0 +1,121 @@
+"""The store, on SQLite and on a real PostgreSQL: what it promises about seen entries and the
+outbox, and its migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import inspect, text
+
+from monitor.records import Alert, Entry, Poll, Seen, Snippet
+from monitor.store import Store
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def entry(key: str, source: str = "S") -> Entry:
+    return Entry(source=source, key=key, url=f"https://e.org/{key}", title=f"Title {key}",
+                 summary="text")
+
+
+def alert(rule: str = "R") -> Alert:
+    return Alert(watchlist="w", rule=rule, priority="high", title="T", url="https://e.org/1",
+                 source="S", published=NOW, snippet=Snippet("a b c", ((0, 1),)),
+                 terms=("a",))
+
+
+@pytest.fixture
+def store(state_url):
+    s = Store.open(state_url)
+    s.sync_sources([("S", "https://e.org/feed"), ("T", "https://e.org/t")], NOW)
+    yield s
+    s.close()
+
+
+def record(store: Store, *seen: Seen, source: str = "S", error: str | None = None) -> int:
+    poll = Poll(source, NOW, entries=tuple(s.entry for s in seen), error=error,
+                etag='"e"', body_hash="h")
+    return store.record_poll(poll, list(seen), NOW + timedelta(minutes=5))
+
+
+def test_migrations_create_the_schema_and_reopening_is_a_no_op(state_url):
+    Store.open(state_url).close()
+    store = Store.open(state_url)
+    tables = set(inspect(store.engine).get_table_names())
+    assert {"sources", "entries", "alerts", "alembic_version"} <= tables
+    with store.engine.connect() as conn:
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0001"
+    store.close()
+
+
+def test_entry_and_its_alerts_are_recorded_together_and_only_once(store):
+    seen = Seen(entry("1"), "story-1", "text", (("desk", alert()), ("ops", alert())))
+    assert record(store, seen) == 2
+    assert store.unseen("S", ["1", "2"]) == {"2"}
+    assert record(store, seen) == 0  # same entry again: nothing new
+    assert len(store.due_alerts(NOW)) == 2
+
+
+def test_a_story_alerts_once_per_rule_and_channel_whatever_the_source(store):
+    record(store, Seen(entry("1"), "story", "t", (("desk", alert("R")),)))
+    record(store, Seen(entry("9", "T"), "story", "t", (("desk", alert("R")),
+                                                        ("desk", alert("Other")))), source="T")
+    assert sorted(i.alert.rule for i in store.due_alerts(NOW)) == ["Other", "R"]
+
+
+def test_a_failed_transaction_records_neither_entry_nor_alert(store):
+    bad = Seen(entry("1"), "story", "t", (("desk", alert()),))
+    broken = Seen(entry("2"), "x" * 100, "t", (("desk", alert()),))  # story too long for PG
+    with pytest.raises(Exception):  # noqa: B017 - any database error will do
+        if store.engine.dialect.name == "sqlite":
+            with store.engine.begin() as conn:  # SQLite does not enforce lengths: force one
+                conn.execute(text("create trigger t before insert on alerts "
+                                  "when new.story = 'story' begin select raise(abort, 'x'); end"))
+            record(store, bad)
+        else:
+            record(store, bad, broken)
+    assert store.unseen("S", ["1", "2"]) == {"1", "2"}
+    assert store.due_alerts(NOW) == []
+
+
+def test_claim_due_takes_each_due_source_once_until_its_poll_is_recorded(store):
+    first = store.claim_due(NOW, timedelta(minutes=2))
+    assert sorted(s.name for s in first) == ["S", "T"]
+    assert store.claim_due(NOW, timedelta(minutes=2)) == []
+    record(store)  # S polled: next check in 5 minutes
+    assert store.claim_due(NOW + timedelta(minutes=3), timedelta(minutes=2))[0].name == "T"
+    assert store.claim_due(NOW + timedelta(minutes=6), timedelta(minutes=2))[0].name == "S"
+
+
+def test_removed_sources_stop_being_claimed_but_keep_their_history(store):
+    store.sync_sources([("S", "https://e.org/feed")], NOW)
+    assert [s.name for s in store.claim_due(NOW, timedelta(minutes=1))] == ["S"]
+    assert {s.name for s in store.source_states()} == {"S", "T"}
+
+
+def test_poll_errors_count_up_and_clear_on_success(store):
+    record(store, error="HTTP 500")
+    record(store, error="HTTP 502")
+    state = store.source_state("S")
+    assert state.error_count == 2 and state.last_error == "HTTP 502"
+    record(store)
+    state = store.source_state("S")
+    assert state.error_count == 0 and state.last_success_at == NOW and state.etag == '"e"'
+
+
+def test_outbox_marks(store):
+    record(store, Seen(entry("1"), "s1", "t", (("desk", alert()),)))
+    item = store.due_alerts(NOW)[0]
+    assert item.alert == alert()
+    store.mark_retry(item.id, "down", NOW + timedelta(minutes=1))
+    assert store.due_alerts(NOW) == []
+    assert store.due_alerts(NOW + timedelta(minutes=1))[0].attempts == 1
+    store.mark_sent(item.id, NOW)
+    assert store.alert_counts() == {"sent": 1}
+
+
+def test_prune_text_keeps_the_seen_row(store):
+    record(store, Seen(entry("1"), "s1", "long text", ()))
+    assert store.prune_text(NOW + timedelta(days=31)) == 1
+    assert store.unseen("S", ["1"]) == set()
