@@ -21,6 +21,7 @@ from monitor.store import Store, StoreError
 
 if TYPE_CHECKING:
     from monitor.pipeline import Found
+    from monitor.records import Alert, Document, Match
 
 DEFAULT_CONFIG = "config/monitor.yaml"
 
@@ -54,6 +55,8 @@ def main(verbose: int, quiet: bool) -> None:
 def check(config_path: Path) -> None:
     """Validate monitor.yaml and every watchlist; print problems as file:line:col."""
     config = _load(config_path)
+    for note in config.notes:
+        click.echo(str(note), err=True)
     click.echo(config.summary())
 
 
@@ -137,10 +140,8 @@ def status(config_path: Path, as_json: bool) -> None:
 def list_alerts(config_path: Path, since: str, as_json: bool) -> None:
     """List recent alerts and their delivery state (pending, sent, failed)."""
     from monitor.service import utcnow
-    try:
-        age = parse_duration(since)
-    except ValueError as err:
-        raise click.BadParameter(str(err), param_hint="--since") from None
+
+    age = _duration_option(since, "--since")
     config = _load(config_path)
     with _store(config) as store:
         rows = store.alert_rows(since=utcnow() - _seconds(age))
@@ -159,7 +160,146 @@ def list_alerts(config_path: Path, since: str, as_json: bool) -> None:
         click.echo(f"no alerts in the last {since}")
 
 
+@main.command(name="test")
+@config_option
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"matches": [{watchlist, rule, score, hits}]} instead of text.')
+@click.argument("source")
+def test_article(config_path: Path, as_json: bool, source: str) -> None:
+    """Show which rules an article would fire, and why.
+
+    SOURCE is an article URL, an HTML or text file (first line = title), or - for stdin.
+    Exits 0 when some rule fires, 1 when none does (like grep), 2 on errors.
+    """
+    from monitor.match import Matcher
+    from monitor.pipeline import Found, make_alert
+
+    config = _load(config_path)
+    document, origin = _read_article(source, config)
+    matches = Matcher.compile(config.rules).match(document)
+    if as_json:
+        click.echo(json.dumps({"title": document.title, "matches": [{
+            "watchlist": m.watchlist, "rule": m.rule, "priority": m.priority,
+            "score": m.score, "hits": [
+                {"term": h.term, "field": h.field, "start": h.start, "end": h.end,
+                 **({"concept": h.concept} if h.concept else {})} for h in m.hits],
+        } for m in matches]}, ensure_ascii=False, indent=2))
+    else:
+        from monitor.records import Entry
+        entry = Entry(source=origin, key=origin, url=source if "://" in source else "",
+                      title=document.title, summary=document.text)
+        found = Found(entry, document, tuple(matches))
+        for m in matches:
+            _print_explained(make_alert(found, m), m, document)
+        if not matches:
+            click.echo(f"no rule fires on “{document.title or origin}” "
+                       f"({config.watchlist_count} watchlists, {len(config.rules)} rules)")
+    sys.exit(0 if matches else 1)
+
+
+@main.command(name="backtest")
+@config_option
+@click.option("--since", default="7d", show_default=True,
+              help="Replay entries first seen this long ago or later, e.g. 24h, 7d.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def backtest_cmd(config_path: Path, since: str, as_json: bool) -> None:
+    """Replay stored entries against the rules as they are now in the files and list the
+    alerts that would be added and dropped compared with the alerts actually created."""
+    from monitor.backtest import backtest
+    from monitor.match import Matcher
+    from monitor.service import utcnow
+
+    age = _duration_option(since, "--since")
+    config = _load(config_path)
+    with _store(config) as store:
+        report = backtest(store, Matcher.compile(config.rules), utcnow() - _seconds(age))
+    if as_json:
+        def rows(changes):
+            return [{"watchlist": c.watchlist, "rule": c.rule, "title": c.title, "url": c.url,
+                     "source": c.source, "seen": _iso(c.seen_at)} for c in changes]
+        click.echo(json.dumps({"entries": report.entries, "stories": report.stories,
+                               "without_text": report.without_text,
+                               "unchanged": report.unchanged, "added": rows(report.added),
+                               "dropped": rows(report.dropped)}, ensure_ascii=False, indent=2))
+        return
+    for sign, changes in (("+", report.added), ("-", report.dropped)):
+        for c in changes:
+            click.echo(f"{sign} {_iso(c.seen_at)}  [{c.watchlist} / {c.rule}] {c.title[:80]}"
+                       f"  ({c.url or c.source})")
+    click.echo(f"{report.entries} entries ({report.stories} stories) since {since}: "
+               f"{len(report.added)} alerts would be added, {len(report.dropped)} dropped, "
+               f"{report.unchanged} unchanged"
+               + (f"; {report.without_text} replayed on their title only (text older "
+                  f"than keep_text)" if report.without_text else ""))
+
+
 # -- helpers ---------------------------------------------------------------------------
+
+
+def _duration_option(value: str, name: str) -> float:
+    try:
+        return parse_duration(value)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint=name) from None
+
+
+def _read_article(source: str, config: Config) -> tuple[Document, str]:
+    """The article to test: fetched, read from a file, or from stdin."""
+    from monitor.extract import extract_html, extract_text, looks_like_html
+
+    if source == "-":
+        content, origin = sys.stdin.read(), "stdin"
+    elif "://" in source:
+        content, origin = _fetch_page(source, config), source
+    else:
+        try:
+            content, origin = Path(source).read_text(encoding="utf-8", errors="replace"), source
+        except OSError as err:
+            click.echo(f"{source}: cannot read: {err.strerror or err}", err=True)
+            sys.exit(2)
+    document = extract_html(content) if looks_like_html(content) else extract_text(content)
+    return document, origin
+
+
+def _fetch_page(url: str, config: Config) -> str:
+    from monitor.sources.fetch import FetchError, fetch, make_client
+
+    poll = config.settings.poll
+
+    async def get() -> bytes:
+        async with make_client(timeout=poll.timeout, user_agent=poll.user_agent,
+                               concurrency=1) as client:
+            return (await fetch(url, client=client, timeout=poll.timeout,
+                                max_bytes=poll.max_bytes)).body
+
+    try:
+        body = asyncio.run(get())
+    except FetchError as err:
+        click.echo(f"{url}: {err}", err=True)
+        sys.exit(2)
+    return body.decode("utf-8", errors="replace")
+
+
+def _print_explained(alert: Alert, match: Match, document: Document) -> None:
+    """A rule that fired: what it is, every term that hit, where and as which words, and
+    the snippet with the matched words in [brackets]."""
+    from monitor.alerts import plain_text
+
+    rendered = plain_text(alert).splitlines()
+    click.echo(f"{rendered[0]}  score {match.score:g}")
+    seen: dict[tuple[str, str | None], tuple[dict[str, int], dict[str, None]]] = {}
+    for h in match.hits:
+        fields, surfaces = seen.setdefault((h.term, h.concept), ({}, {}))
+        fields[h.field] = fields.get(h.field, 0) + 1
+        surfaces[getattr(document, h.field)[h.start:h.end]] = None
+    for (term, concept), (fields, surfaces) in seen.items():
+        label = f"{term} ({concept})" if concept and concept != term else term
+        where = ", ".join(f"{field} ×{n}" for field, n in sorted(fields.items(), reverse=True))
+        words = ", ".join(f"“{w}”" for w in list(surfaces)[:5])
+        click.echo(f"  hit: {label} — {where}: {words}")
+    for line in rendered[1:]:
+        click.echo(line)
+    click.echo()
 
 
 def _load(config_path: Path) -> Config:

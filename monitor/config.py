@@ -8,9 +8,10 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import glob
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,8 +26,9 @@ from pydantic import (
 )
 
 from monitor import __version__
+from monitor.catalog import Catalog, CatalogError
 from monitor.match import QueryError, parse_query
-from monitor.match.spec import RuleSpec
+from monitor.match.spec import RuleSpec, Term
 from monitor.records import PRIORITIES, Priority
 from monitor.yamlpos import Located, Problem, load_yaml
 
@@ -118,24 +120,40 @@ class MonitorFile(_Model):
     sources: list[SourceConfig] = []
     channels: dict[str, ChannelConfig] = {}
     watchlists: list[str] = ["watchlists/*.yaml"]
+    places: str = Field("places.yaml", description="your additions to the gazetteer, if any")
+    groups: str = Field("groups.yaml", description="your additions to the groups catalog")
 
 
 def _terms(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
-Terms = Annotated[tuple[Annotated[str, Field(min_length=1)], ...], BeforeValidator(_terms)]
+Names = Annotated[tuple[Annotated[str, Field(min_length=1)], ...], BeforeValidator(_terms)]
+
+
+class WeightedTerm(_Model):
+    """A term written as a mapping, to give it a weight or make it case-exact."""
+
+    term: str = Field(min_length=1)
+    weight: float = Field(1.0, gt=0, description="how much a hit adds to the rule's score")
+    exact_case: bool = Field(False, description="match only as written, e.g. IS or UN")
+
+
+TermEntry = Annotated[str, Field(min_length=1)] | WeightedTerm
+Terms = Annotated[tuple[TermEntry, ...], BeforeValidator(_terms)]
 
 
 class RuleConfig(_Model):
     name: str = Field(min_length=1)
-    places: Terms = ()
-    groups: Terms = ()
+    places: Terms = Field((), description="place names, expanded from the gazetteer")
+    within: bool = Field(False, description="places also cover their regions and larger towns")
+    groups: Terms = Field((), description="group names, expanded from the groups catalog")
     keywords: Terms = ()
-    exclude: Terms = ()
+    exclude: Terms = Field((), description="terms that stop the rule from firing")
     query: str | None = None
     priority: Priority = "normal"
-    notify: Terms | None = None
+    min_score: float = Field(0.0, ge=0, description="the rule fires only at this score or more")
+    notify: Names | None = None
 
     @field_validator("priority", mode="before")
     @classmethod
@@ -155,7 +173,8 @@ class WatchlistFile(_Model):
     """The shape of one file under watchlists/."""
 
     name: str = Field(min_length=1)
-    notify: Terms | None = None
+    notify: Names | None = None
+    aliases: dict[str, Terms] = Field({}, description="named term lists for @name in queries")
     rules: list[RuleConfig] = Field(min_length=1)
 
 
@@ -185,6 +204,7 @@ class Config:
     channels: tuple[Channel, ...]
     rules: tuple[RuleSpec, ...]
     watchlist_files: tuple[Path, ...]
+    notes: tuple[Problem, ...] = ()  # worth knowing, not wrong: shown by `check`
 
     @property
     def watchlist_count(self) -> int:
@@ -219,15 +239,41 @@ def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
         DEFAULT_CHANNEL,)
     sources = _sources(settings, base, main, problems)
     files = _watchlist_files(settings, base, main, problems)
+    ctx = _Loading(path, channels, _catalog(settings, base, problems), env, problems, [], {})
     rules: list[RuleSpec] = []
-    seen_watchlists: dict[str, str] = {}
     for file in files:
-        rules.extend(_load_watchlist(file, path, channels, seen_watchlists, env, problems))
+        rules.extend(_load_watchlist(file, ctx))
     if problems:
         raise ConfigError(problems)
     return Config(path=path, settings=settings, state_url=_state_url(settings.state, base),
                   sources=sources, channels=channels, rules=tuple(rules),
-                  watchlist_files=tuple(files))
+                  watchlist_files=tuple(files), notes=tuple(ctx.notes))
+
+
+def _catalog(settings: MonitorFile, base: Path, problems: list[Problem]) -> Catalog | None:
+    """The gazetteer and groups catalog, with the user's files next to the config if any."""
+    places, groups = base / settings.places, base / settings.groups
+    key = tuple((p, p.stat().st_mtime_ns if p.is_file() else None) for p in (places, groups))
+    try:
+        return _load_catalog(key)
+    except CatalogError as err:
+        problems.append(_catalog_problem(str(err), places))
+        return None
+
+
+@functools.lru_cache(maxsize=8)
+def _load_catalog(key: tuple[tuple[Path, int | None], ...]) -> Catalog:
+    """Cached by file and modification time: reloads (and tests) reuse the loaded data."""
+    (places, places_mtime), (groups, groups_mtime) = key
+    return Catalog.load(places_file=places if places_mtime is not None else None,
+                        groups_file=groups if groups_mtime is not None else None)
+
+
+def _catalog_problem(message: str, fallback: Path) -> Problem:
+    m = re.match(r"^(.+?):(\d+):(\d+): (.*)$", message, re.S)
+    if m:
+        return Problem(m.group(1), int(m.group(2)), int(m.group(3)), m.group(4))
+    return Problem(str(fallback), 1, 1, message)
 
 
 def _validate(located: Located, model: type[_Model], problems: list[Problem]) -> Any:
@@ -345,38 +391,83 @@ def _display(file: Path, config_path: Path) -> str:
         return str(file)
 
 
-def _load_watchlist(file: Path, config_path: Path, channels: tuple[Channel, ...],
-                    seen: dict[str, str], env: dict[str, str] | None,
-                    problems: list[Problem]) -> list[RuleSpec]:
+@dataclass
+class _Loading:
+    """What loading the watchlists needs to know and where it reports."""
+
+    config_path: Path
+    channels: tuple[Channel, ...]
+    catalog: Catalog | None
+    env: dict[str, str] | None
+    problems: list[Problem]
+    notes: list[Problem]
+    seen: dict[str, str]  # watchlist name -> file that defined it
+
+
+def _load_watchlist(file: Path, ctx: _Loading) -> list[RuleSpec]:
     """Validate one watchlist. The shape checks (pydantic) and the meaning checks (names,
     notify targets, queries) both run on the raw data, so one file reports all its problems
     at once rather than one per `check`."""
-    located = load_yaml(file, _display(file, config_path), env)
-    before = len(problems)
-    wl = _validate(located, WatchlistFile, problems)
+    located = load_yaml(file, _display(file, ctx.config_path), ctx.env)
+    before = len(ctx.problems)
+    wl = _validate(located, WatchlistFile, ctx.problems)
     if isinstance(located.data, dict):
-        _check_meaning(located, {c.name for c in channels}, seen, problems)
-    if wl is None or len(problems) > before:
+        _check_meaning(located, ctx)
+    if wl is None or len(ctx.problems) > before:
         return []
-    default = wl.notify if wl.notify is not None else tuple(c.name for c in channels)
-    return [RuleSpec(
-        watchlist=wl.name, name=rule.name, places=rule.places, groups=rule.groups,
-        keywords=rule.keywords, exclude=rule.exclude, query=rule.query,
-        priority=rule.priority,
-        channels=tuple(rule.notify if rule.notify is not None else default),
-    ) for rule in wl.rules]
+    default = wl.notify if wl.notify is not None else tuple(c.name for c in ctx.channels)
+    aliases = {name: _terms_of(entries, "keywords", ("aliases", name), located, ctx, False)
+               for name, entries in wl.aliases.items()}
+    specs = []
+    for i, rule in enumerate(wl.rules):
+        def expand(kind: str, entries: tuple, i: int = i, rule: RuleConfig = rule) -> tuple:
+            return _terms_of(entries, kind, ("rules", i, kind), located, ctx, rule.within)
+        specs.append(RuleSpec(
+            watchlist=wl.name, name=rule.name, places=expand("places", rule.places),
+            groups=expand("groups", rule.groups), keywords=expand("keywords", rule.keywords),
+            exclude=expand("exclude", rule.exclude), query=rule.query, aliases=aliases,
+            priority=rule.priority, min_score=rule.min_score,
+            channels=tuple(rule.notify if rule.notify is not None else default)))
+    return specs
 
 
-def _check_meaning(located: Located, known: set[str], seen: dict[str, str],
-                   problems: list[Problem]) -> None:
-    data = located.data
+def _terms_of(entries: tuple, kind: str, path: tuple, located: Located, ctx: _Loading,
+              within: bool) -> tuple[Term, ...]:
+    """The Terms a category stands for: keywords as written; places and groups expanded from
+    the catalogs, or taken as written (with a note) when the catalog does not know them."""
+    found: list[Term] = []
+    for j, entry in enumerate(entries):
+        text, weight, exact = ((entry, 1.0, False) if isinstance(entry, str)
+                               else (entry.term, entry.weight, entry.exact_case))
+        if kind in ("places", "groups") and ctx.catalog is not None:
+            try:
+                expanded = (ctx.catalog.place_terms(text, within=within) if kind == "places"
+                            else ctx.catalog.group_terms(text))
+            except LookupError as err:
+                ctx.notes.append(located.problem(
+                    (*path, j), f"note: {_lookup_message(err)}; matching '{text}' as written"))
+            else:
+                found.extend(replace(t, weight=weight) for t in expanded)
+                continue
+        found.append(Term(text, weight=weight, exact_case=exact))
+    return tuple(found)
+
+
+def _lookup_message(err: LookupError) -> str:
+    return str(err.args[0]) if err.args else str(err)
+
+
+def _check_meaning(located: Located, ctx: _Loading) -> None:
+    data, known = located.data, {c.name for c in ctx.channels}
     name = data.get("name")
     if isinstance(name, str):
-        if name in seen:
-            problems.append(located.problem(("name",), f"watchlist name '{name}' is also used "
-                                                       f"by {seen[name]}"))
-        seen[name] = located.file
-    _check_notify(data.get("notify"), ("notify",), known, located, problems)
+        if name in ctx.seen:
+            ctx.problems.append(located.problem(
+                ("name",), f"watchlist name '{name}' is also used by {ctx.seen[name]}"))
+        ctx.seen[name] = located.file
+    _check_notify(data.get("notify"), ("notify",), known, located, ctx.problems)
+    aliases = data.get("aliases")
+    declared = list(aliases) if isinstance(aliases, dict) else []
     rules = data.get("rules")
     names: set[str] = set()
     for i, rule in enumerate(rules if isinstance(rules, list) else []):
@@ -385,13 +476,13 @@ def _check_meaning(located: Located, known: set[str], seen: dict[str, str],
         rule_name = rule.get("name")
         if isinstance(rule_name, str):
             if rule_name in names:
-                problems.append(located.problem(("rules", i, "name"),
-                                                f"two rules in this watchlist are named "
-                                                f"'{rule_name}'"))
+                ctx.problems.append(located.problem(
+                    ("rules", i, "name"),
+                    f"two rules in this watchlist are named '{rule_name}'"))
             names.add(rule_name)
-        _check_notify(rule.get("notify"), ("rules", i, "notify"), known, located, problems)
+        _check_notify(rule.get("notify"), ("rules", i, "notify"), known, located, ctx.problems)
         if isinstance(rule.get("query"), str):
-            _check_query(rule["query"], ("rules", i, "query"), located, problems)
+            _check_query(rule["query"], declared, ("rules", i, "query"), located, ctx.problems)
 
 
 def _check_notify(notify: Any, path: tuple, known: set[str], located: Located,
@@ -405,12 +496,10 @@ def _check_notify(notify: Any, path: tuple, known: set[str], located: Located,
                             f"{', '.join(sorted(known))})"))
 
 
-def _check_query(query: str | None, path: tuple, located: Located,
+def _check_query(query: str, aliases: list[str], path: tuple, located: Located,
                  problems: list[Problem]) -> None:
-    if query is None:
-        return
     try:
-        parse_query(query)
+        parse_query(query, aliases=aliases)
     except QueryError as err:
         line, col = located.where(path)
         offset = _query_column(located, path, err.position)

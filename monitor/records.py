@@ -41,10 +41,11 @@ class Document:
 class Hit:
     """One occurrence of one rule term, located in the original (unnormalised) text."""
 
-    term: str  # the term as the analyst wrote it
+    term: str  # the term as the analyst (or a catalog) wrote it
     field: Field
     start: int  # offset into Document.title or Document.text
     end: int
+    concept: str | None = None  # what an alias stands for: "Aleppo" for a hit on "Halab"
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,10 +81,11 @@ def write_config(folder: Path, *, sources: list[dict[str, Any]],
 
 
 def run_cli(*args: str, timeout: float = 60, env: dict[str, str] | None = None,
-            cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+            cwd: Path | None = None, input_text: str | None = None
+            ) -> subprocess.CompletedProcess[str]:
     """Run `news-monitor ARGS` in a fresh process, as an operator would."""
     return subprocess.run([sys.executable, "-m", "monitor", *args], capture_output=True,
-                          text=True, timeout=timeout, cwd=cwd or ROOT,
+                          text=True, timeout=timeout, cwd=cwd or ROOT, input=input_text,
                           env={**os.environ, **(env or {})})
 
 

@@ -1,10 +1,11 @@
-"""Tests of the rule matcher: hard cases by hand, parse errors, and a property test against a
-brute-force oracle that re-implements the matching rules in the simplest way it can."""
+"""Tests of the rule matcher: hard cases by hand, the query language, and a property test
+against a brute-force oracle that re-implements the matching rules in the simplest way."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.match import Matcher, QueryError, parse_query
-from monitor.match.spec import RuleSpec
+from monitor.match import query as query_module
+from monitor.match.spec import RuleSpec, Term
 from monitor.records import Document, Hit, Match
 
 # ------------------------------------------------------------------------------- helpers
@@ -31,7 +33,7 @@ def fires(spec: RuleSpec, text: str = "", title: str = "") -> bool:
     return bool(run(spec, text, title))
 
 
-def surfaces(term: str, text: str) -> list[str]:
+def surfaces(term: str | Term, text: str) -> list[str]:
     """What a one-keyword rule highlights in `text` (empty when it does not fire)."""
     matches = run(rule(keywords=(term,)), text)
     return [text[hit.start : hit.end] for m in matches for hit in m.hits]
@@ -61,26 +63,41 @@ def test_spaced_term_matches_joined_and_hyphenated_forms(form: str) -> None:
     assert surfaces("air-strike", f"Reports of {form} today.") == [form]
 
 
-@pytest.mark.parametrize(
-    ("term", "text", "expected"),
-    [
-        ("strike", "an airstrike", []),  # no match inside a word
-        ("strike*", "an airstrike", []),  # a prefix still starts at a word start
-        ("strike", "strikes and strike's aftermath", ["strikes", "strike"]),
-        ("Aleppo", "Aleppoville", []),
-        ("Aleppo", "in_Aleppo", ["Aleppo"]),  # underscore separates words
-        ("bomb*", "bomb, bombing, Bombers", ["bomb", "bombing", "Bombers"]),
-        ("bomb*", "an A-bomb", ["bomb"]),
-        ("bomb*", "abomb", []),
-        ("suicide bomb*", "suicide-bombers struck", ["suicide-bombers"]),
-        ("city", "two cities", ["cities"]),
-        ("bus", "buses", ["buses"]),
-        ("ceasefire", "cease-fires and cease fire", ["cease-fires", "cease fire"]),
-        ("ISIS", "ISIS's fighters and ISIS\u2019s claim", ["ISIS", "ISIS"]),
-        ("ISIS's", "ISIS's fighters", ["ISIS's"]),
-    ],
-)
-def test_word_boundaries_prefixes_plurals_and_possessives(
+HARD_CASES = [
+    # word boundaries
+    ("strike", "an airstrike", []),  # no match inside a word
+    ("Aleppo", "Aleppoville", []),
+    ("Aleppo", "in_Aleppo", ["Aleppo"]),  # underscore separates words
+    ("Aleppo", "(Aleppo), «Aleppo»", ["Aleppo", "Aleppo"]),
+    ("UN", "un peu", ["un"]),  # case is ignored unless the term is exact_case
+    # prefixes: still from the start of a word
+    ("strike*", "an airstrike", []),
+    ("strike*", "strikes, striker", ["strikes", "striker"]),
+    ("bomb*", "bomb, bombing, Bombers", ["bomb", "bombing", "Bombers"]),
+    ("bomb*", "an A-bomb", ["bomb"]),
+    ("bomb*", "abomb", []),
+    ("suicide bomb*", "suicide-bombers struck", ["suicide-bombers"]),
+    # plurals and possessives
+    ("strike", "strikes and strike's aftermath", ["strikes", "strike"]),
+    ("city", "two cities", ["cities"]),
+    ("bus", "buses", ["buses"]),
+    ("ceasefire", "cease-fires and cease fire", ["cease-fires", "cease fire"]),
+    ("ISIS", "ISIS's fighters and ISIS\u2019s claim", ["ISIS", "ISIS"]),
+    ("ISIS's", "ISIS's fighters", ["ISIS's"]),
+    # short words are not joined across spaces, hyphens always join
+    ("Iran", "I ran home", []),
+    ("Isa", "this is a test", []),
+    ("Assad", "just as sad", []),
+    ("alQaeda", "al-Qaeda", ["al-Qaeda"]),
+    ("al Qaeda", "AlQaeda", ["AlQaeda"]),  # the term's own split always matches
+    # phrases keep working across any separators
+    ("Red Cross", "the Red  Cross, the red-cross", ["Red  Cross", "red-cross"]),
+    ("Bab al-Hawa", "at Bab al Hawa crossing", ["Bab al Hawa"]),
+]
+
+
+@pytest.mark.parametrize(("term", "text", "expected"), HARD_CASES)
+def test_word_boundaries_prefixes_plurals_and_joins(
     term: str, text: str, expected: list[str]
 ) -> None:
     assert surfaces(term, text) == expected
@@ -92,45 +109,98 @@ def test_word_boundaries_prefixes_plurals_and_possessives(
         ("Aleppo", "ALEPPO"),
         ("Aleppo", "Alepp\u00f3"),  # precomposed accent
         ("Aleppo", "Aleppo\u0301"),  # decomposed accent stays inside the word
+        ("Aleppo", "A\u0301leppo"),  # ... also in the middle of it
         ("Alepp\u00f3", "aleppo"),  # accents in the term are ignored too
         ("Stra\u00dfe", "STRASSE"),  # casefold: sharp s
+        ("strasse", "Stra\u00dfe"),  # ... both ways
         ("\ufb01re", "fire"),  # compatibility ligature
+        ("fire", "\ufb01re"),
     ],
 )
 def test_case_and_diacritics_are_ignored(term: str, text: str) -> None:
     assert surfaces(term, f"x {text} y") == [text]
 
 
+def test_offsets_stay_right_after_letters_that_fold_to_several() -> None:
+    text = "Stra\u00dfe \ufb01re \u00bd Aleppo"  # ß -> ss, ﬁ -> fi, ½ -> 12: all longer
+    assert surfaces("Aleppo", text) == ["Aleppo"]
+    assert surfaces("fire", text) == ["\ufb01re"]
+
+
+# ---------------------------------------------------------------------------- Arabic text
+
 HALAB = "حلب"  # Aleppo
-HALAB_HARAKAT = "حَلَب"
-HALAB_TATWEEL = "حـلب"
 
 
-def test_arabic_term_matches_arabic_text_with_and_without_harakat() -> None:
-    assert surfaces(HALAB, "في حلب اليوم") == [HALAB]
-    assert surfaces(HALAB, f"في {HALAB_HARAKAT}.") == [HALAB_HARAKAT]
-    assert surfaces(HALAB_HARAKAT, "في حلب") == [HALAB]
-    assert surfaces(HALAB, HALAB_TATWEEL) == [HALAB_TATWEEL]
+@pytest.mark.parametrize(
+    ("term", "text"),
+    [
+        (HALAB, "حَلَب"),  # harakat
+        ("حَلَب", HALAB),
+        (HALAB, "حـلب"),  # tatweel
+        (HALAB, "حــــلب"),
+        ("ادلب", "إدلب"),  # Idlib: alef with hamza below
+        ("إدلب", "ادلب"),
+        ("احمد", "أحمد"),  # alef with hamza above
+        ("امنه", "آمنة"),  # alef with madda, taa marbuta
+        ("الله", "ٱلله"),  # alef wasla
+        ("حماة", "حماه"),  # Hama: taa marbuta / heh
+        ("مصطفى", "مصطفي"),  # alef maqsura / yeh
+        ("موتمر", "مؤتمر"),  # waw with hamza
+        ("مسايل", "مسائل"),  # yeh with hamza
+        ("كرد", "کرد"),  # Persian keheh
+        ("ايران", "ایران"),  # Farsi yeh
+    ],
+)
+def test_arabic_spellings_fold_together(term: str, text: str) -> None:
+    assert surfaces(term, f"في {text} اليوم") == [text]
 
 
 def test_arabic_term_respects_word_boundaries() -> None:
     assert surfaces(HALAB, "حلباوي") == []
+    assert surfaces(HALAB, "مطحلب") == []
+
+
+@pytest.mark.parametrize("word", ["وحلب", "بحلب", "لحلب", "الحلب", "وبحلب", "والحلب", "بالحلب"])
+def test_arabic_term_matches_after_a_clitic_and_hit_covers_the_word(word: str) -> None:
+    assert surfaces(HALAB, f"قصف {word} اليوم") == [word]
+
+
+def test_arabic_clitics_are_only_prefixes_to_a_whole_term() -> None:
+    assert surfaces(HALAB, "قصف كحلب") == []  # ك is not one of the clitics
+    assert surfaces(HALAB, "قصف وحلبي") == []  # the word goes on after the term
+    assert surfaces("قم", "بقم") == []  # two letters: too short for clitics
+
+
+def test_exact_case_turns_arabic_clitics_off() -> None:
+    # The documented risk: Lebanon is ل + "بنان"; an exact term is matched only as written.
+    assert surfaces("بنان", "زار لبنان") == ["لبنان"]
+    assert surfaces(Term("بنان", exact_case=True), "زار لبنان") == []
+
+
+# ------------------------------------------------------------------------------ exact case
 
 
 @pytest.mark.parametrize(
     ("term", "text", "expected"),
     [
-        ("Iran", "I ran home", []),
-        ("Isa", "this is a test", []),
-        ("Assad", "just as sad", []),
-        ("alQaeda", "al-Qaeda", ["al-Qaeda"]),  # a hyphen always joins
-        ("al Qaeda", "AlQaeda", ["AlQaeda"]),  # the term's own split always matches
+        ("IS", "IS claimed the attack", ["IS"]),
+        ("IS", "it is claimed", []),
+        ("IS", "Is it?", []),
+        ("IS", "ISIS claimed", []),
+        ("UN", "the UN said", ["UN"]),
+        ("UN", "un peu", []),
+        ("UN", "the U.N. said", []),  # the split "U.N" has one-letter words
+        ("U.N.", "the U.N. said", ["U.N"]),
+        ("UN", "UNs", []),  # no plurals for exact terms
+        ("UN*", "UNHCR and Unicef", ["UNHCR"]),
     ],
 )
-def test_short_words_are_not_joined_across_spaces(
-    term: str, text: str, expected: list[str]
-) -> None:
-    assert surfaces(term, text) == expected
+def test_exact_case_terms_match_only_as_written(term: str, text: str, expected: list[str]) -> None:
+    assert surfaces(Term(term, exact_case=True), text) == expected
+
+
+# ----------------------------------------------------------------------- hits and scoring
 
 
 def test_overlapping_terms_both_hit() -> None:
@@ -153,18 +223,67 @@ def test_offsets_point_at_the_original_text() -> None:
     ]
 
 
-def test_hits_say_their_field_and_are_sorted_by_field_then_start() -> None:
+def test_hits_are_in_reading_order_title_first() -> None:
     (match,) = run(rule(keywords=("aid", "ICRC")), text="ICRC brings aid", title="Aid convoy")
     assert [(h.field, h.term, h.start) for h in match.hits] == [
+        ("title", "aid", 0),
         ("text", "ICRC", 0),
         ("text", "aid", 12),
-        ("title", "aid", 0),
     ]
 
 
-def test_score_counts_hits_and_title_hits_twice() -> None:
-    (match,) = run(rule(keywords=("aid",)), text="aid and more aid", title="Aid")
-    assert match.score == 4
+def test_hits_carry_the_term_as_written_and_its_concept() -> None:
+    spec = rule(
+        places=(Term("Halab", concept="Aleppo"), Term("حلب", concept="Aleppo")),
+        keywords=("air  strike",),
+    )
+    (match,) = run(spec, "Air strikes on Halab and حلب")
+    assert [(h.term, h.concept) for h in match.hits] == [
+        ("air strike", None),
+        ("Halab", "Aleppo"),
+        ("حلب", "Aleppo"),
+    ]
+
+
+def test_query_and_alias_terms_are_reported_but_negated_ones_are_not() -> None:
+    spec = rule(
+        query="@aleppo NEAR/3 aid NOT football",
+        aliases={"aleppo": (Term("Halab", concept="Aleppo"),)},
+    )
+    (match,) = run(spec, "aid reached Halab")
+    assert [(h.term, h.concept) for h in match.hits] == [("aid", None), ("Halab", "Aleppo")]
+
+
+def test_score_is_weight_times_two_in_the_title() -> None:
+    spec = rule(keywords=(Term("aid", weight=1.5), "convoy"))
+    (match,) = run(spec, text="aid and more aid, one convoy", title="Aid")
+    assert match.score == 1.5 * 2 + 1.5 + 1.5 + 1
+
+
+def test_min_score_gates_firing() -> None:
+    spec = rule(keywords=(Term("aid", weight=2), "convoy"), min_score=4)
+    assert not fires(spec, "aid")  # 2
+    assert not fires(spec, "aid and a convoy")  # 3
+    assert fires(spec, "aid and aid")  # 4
+    assert fires(spec, "convoy", title="aid")  # 2 * 2 + 1
+
+
+def test_a_term_named_twice_in_a_rule_counts_once_with_its_highest_weight() -> None:
+    spec = rule(keywords=(Term("aid", weight=3),), query="aid OR food")
+    (match,) = run(spec, "aid")
+    assert (len(match.hits), match.score) == (1, 3)
+
+
+def test_a_text_named_exact_and_not_is_reported_once() -> None:
+    spec = rule(groups=(Term("IS", exact_case=True, weight=2),), query="IS")
+    (match,) = run(spec, "IS said")
+    assert (len(match.hits), match.score) == (1, 2)
+
+
+def test_negative_terms_never_score() -> None:
+    spec = rule(keywords=("aid",), query="aid NOT football")
+    (match,) = run(spec, "aid aid")
+    assert match.score == 2
 
 
 # ------------------------------------------------------------------------- rule semantics
@@ -185,7 +304,7 @@ def test_groups_is_a_category_too() -> None:
 
 
 def test_exclude_term_blocks_the_rule() -> None:
-    spec = rule(keywords=("aid",), exclude=("football", "match*"))
+    spec = rule(keywords=("aid",), exclude=("football", Term("match*")))
     assert fires(spec, "aid arrives")
     assert not fires(spec, "aid for the football club")
     assert not fires(spec, "aid before the matches")
@@ -219,11 +338,10 @@ def test_matches_are_sorted_by_watchlist_then_rule() -> None:
     assert [(m.watchlist, m.rule) for m in found] == [("a", "y"), ("a", "z"), ("b", "x")]
 
 
-def test_query_not_excludes_and_negated_terms_are_not_reported() -> None:
+def test_query_not_excludes() -> None:
     spec = rule(query="aid NOT football")
     assert not fires(spec, "aid for football")
-    (match,) = run(spec, "aid for children")
-    assert [h.term for h in match.hits] == ["aid"]
+    assert fires(spec, "aid for children")
 
 
 def test_lower_case_operators_are_plain_words() -> None:
@@ -248,6 +366,8 @@ def test_precedence_not_over_and_over_or() -> None:
         ("aid delivered by the ICRC", False),  # 4 words apart
         ("ICRC said the convoy finally delivered aid", False),  # 6 words apart
         ("The Red Cross: humanitarian corridor", True),  # phrase and OR-group operands
+        ("ICRC. Aid", True),  # NEAR counts words straight across a sentence end
+        ("ICRC said so.\n\nAid", True),  # ... and a paragraph end
     ],
 )
 def test_near_counts_words_between_hits(text: str, expected: bool) -> None:
@@ -267,6 +387,11 @@ def test_near_does_not_pair_an_occurrence_with_itself() -> None:
     assert fires(spec, "food food")
 
 
+def test_near_between_overlapping_hits_is_zero() -> None:
+    spec = rule(query='Aleppo NEAR/1 "Aleppo province"')
+    assert fires(spec, "in Aleppo province")
+
+
 def test_design_example_query() -> None:
     spec = rule(query='(ICRC OR "Red Cross") NEAR/15 (aid OR humanitarian) AND NOT football')
     assert fires(spec, "The Red Cross said humanitarian access is blocked")
@@ -282,10 +407,113 @@ def test_rule_without_hits_is_not_evaluated_but_rules_with_hits_are() -> None:
     assert matcher.match(Document("", "nothing here")) == []
 
 
+def test_rule_is_found_through_any_term_it_needs() -> None:
+    # Rules are indexed under their rarest necessary terms; each must still fire.
+    specs = [
+        rule("common", keywords=("aid",)),
+        rule("pair", places=("Aleppo", "Halab"), keywords=("aid",)),
+        rule("query", query="(Idlib OR Saraqeb) AND aid"),
+        rule("negated", keywords=("aid",), query="NOT (football NEAR/2 aid)"),
+    ]
+    matcher = Matcher.compile(specs)
+    found = matcher.match(Document("", "aid reached Halab and Saraqeb"))
+    assert [m.rule for m in found] == ["common", "negated", "pair", "query"]
+
+
 def test_empty_matcher_matches_nothing() -> None:
     matcher = Matcher.compile([])
     assert matcher.rule_count == 0
     assert matcher.match(Document("aid", "aid")) == []
+
+
+# -------------------------------------------------------------------------- field scopes
+
+
+@pytest.mark.parametrize(
+    ("query", "title", "text", "expected"),
+    [
+        ("title:Aleppo", "Aleppo shelled", "", True),
+        ("title:Aleppo", "", "Aleppo shelled", False),
+        ("text:Aleppo", "", "Aleppo shelled", True),
+        ("text:Aleppo", "Aleppo shelled", "", False),
+        ('title:"Red Cross"', "Red Cross convoy", "", True),
+        ('title:"Red Cross"', "Cross red", "Red Cross", False),
+        ("text:(aid OR food)", "aid", "food", True),
+        ("text:(aid OR food)", "aid food", "", False),
+        ("title:(aid NOT food)", "aid", "food", True),  # NOT title:food: food is in the text
+        ("title:@aleppo AND shelling", "Halab", "shelling", True),
+        ("title:@aleppo AND shelling", "shelling", "Halab", False),
+        ("title:aid NEAR/2 convoy", "aid convoy", "", True),
+        ("title:aid NEAR/2 convoy", "aid", "aid convoy", False),  # NEAR in one field
+        ("title:aid OR text:convoy", "", "convoy", True),
+    ],
+)
+def test_field_scope_counts_only_hits_in_that_field(
+    query: str, title: str, text: str, expected: bool
+) -> None:
+    spec = rule(query=query, aliases={"aleppo": ("Aleppo", "Halab")})
+    assert fires(spec, text, title) is expected
+
+
+def test_scoped_terms_report_and_score_only_their_field() -> None:
+    spec = rule(query="title:aid")
+    (match,) = run(spec, text="aid", title="aid")
+    assert [h.field for h in match.hits] == ["title"]
+    assert match.score == 2
+
+
+def test_a_term_scoped_in_one_place_and_not_in_another_reports_everywhere() -> None:
+    spec = rule(keywords=("aid",), query="title:aid")
+    (match,) = run(spec, text="aid", title="aid")
+    assert [h.field for h in match.hits] == ["title", "text"]
+
+
+# -------------------------------------------------------------------------------- aliases
+
+
+def test_alias_is_an_or_of_its_terms() -> None:
+    isis = ("ISIS", "Daesh", Term("IS", exact_case=True))
+    spec = rule(query="@isis claim*", aliases={"isis": isis})
+    assert fires(spec, "Daesh claimed it")
+    assert fires(spec, "IS claims it")
+    assert not fires(spec, "it is claimed")
+    assert not fires(spec, "Daesh denied it")
+
+
+def test_alias_works_as_a_near_operand() -> None:
+    spec = rule(
+        query="@aleppo NEAR/2 (@violence OR siege)",
+        aliases={"aleppo": ("Aleppo", "حلب"), "violence": ("shelling", "airstrike")},
+    )
+    assert fires(spec, "airstrikes hit حلب")
+    assert fires(spec, "the siege of Aleppo")
+    assert not fires(spec, "Aleppo was calm; later, far away, shelling")
+
+
+def test_aliases_a_rule_does_not_use_do_not_matter() -> None:
+    spec = rule(keywords=("aid",), aliases={"unused": ("   ",)})
+    assert fires(spec, "aid")
+
+
+def test_alias_errors_name_the_rule_and_part() -> None:
+    with pytest.raises(QueryError) as caught:
+        Matcher.compile([rule("bad", query="@x", aliases={"x": ("aid", "--")})])
+    assert (caught.value.rule, caught.value.part) == ("bad", "aliases.x[1]")
+    with pytest.raises(QueryError, match="alias '@x' has no terms at 4") as caught:
+        Matcher.compile([rule("bad", query="aid @x", aliases={"x": ()})])
+    assert caught.value.part == "query"
+    with pytest.raises(QueryError, match=r"unknown alias '@y' \(declared: x\) at 0"):
+        Matcher.compile([rule("bad", query="@y", aliases={"x": ("aid",)})])
+
+
+def test_parse_query_checks_aliases_only_when_given() -> None:
+    assert parse_query("@anything NEAR/3 aid") is not None
+    with pytest.raises(QueryError) as caught:
+        parse_query("aid @x", aliases=["a", "b"])
+    assert caught.value.position == 4
+    assert caught.value.message == "unknown alias '@x' (declared: a, b)"
+    with pytest.raises(QueryError, match=r"\(declared: none\)"):
+        parse_query("@x", aliases=())
 
 
 # ---------------------------------------------------------------------------- compile errors
@@ -297,6 +525,7 @@ def test_empty_matcher_matches_nothing() -> None:
         rule(),
         rule(query="NOT football"),
         rule(query="football OR NOT aid"),
+        rule(query="NOT title:aid"),
         rule(exclude=("football",)),
     ],
 )
@@ -316,7 +545,7 @@ def test_compile_error_names_the_rule_and_position() -> None:
 
 def test_list_term_without_letters_is_an_error() -> None:
     with pytest.raises(QueryError) as caught:
-        Matcher.compile([rule("bad", keywords=("aid", " - "))])
+        Matcher.compile([rule("bad", keywords=("aid", Term(" - ")))])
     assert (caught.value.rule, caught.value.part) == ("bad", "keywords[1]")
 
 
@@ -352,6 +581,20 @@ def test_list_term_without_letters_is_an_error() -> None:
         ("bo*mb", 2, "'*' may only end a word"),
         ("U.S. aid", 1, "unexpected character '.'"),
         ("aid - food", 4, "at least one letter"),
+        # field scopes
+        ("body:aid", 0, "unknown field 'body:' (fields: title:, text:)"),
+        ("Title:aid", 0, "unknown field 'Title:'"),
+        ("title: aid", 6, "right after 'title:'"),
+        ("aid title:", 10, "right after 'title:'"),
+        ("(title:)", 7, "right after 'title:'"),
+        ("title:OR", 6, "after 'title:', found 'OR'"),
+        ("title:(aid OR text:food)", 14, "'text:' inside 'title:(...)'"),
+        ("10:30 aid", 2, "unexpected character ':'"),
+        # aliases
+        ("@", 1, "expected an alias name after '@'"),
+        ("aid @a.b", 6, "unexpected character '.' in an alias name"),
+        ("@isis*", 5, "unexpected character '*' in an alias name"),
+        ("a@b", 1, "unexpected character '@'"),
     ],
 )
 def test_parse_errors_give_position_and_what_was_expected(
@@ -371,10 +614,25 @@ def test_parse_errors_give_position_and_what_was_expected(
         "al-Qaeda's bomb* NOT NOT aid",
         '"suicide bomb*" ((a OR b) OR "c d") NEAR/1 e',
         "\u062d\u064e\u0644\u064e\u0628 OR Alepp\u00f3",
+        'title:aid text:"Red Cross" title:(a OR b) text:@x title:bomb*',
+        "@my_alias-2 NEAR/3 (title:@a OR b)",
+        "title:(a OR title:b)",  # the same field twice is fine
     ],
 )
 def test_valid_queries_parse(query: str) -> None:
     assert parse_query(query) is not None
+
+
+def _docstring_examples() -> list[str]:
+    doc = query_module.__doc__ or ""
+    block = doc.split("Examples:", 1)[1]
+    return [re.split(r"\s{2,}", line.strip())[0] for line in block.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("query", _docstring_examples())
+def test_grammar_examples_in_the_docstring_parse_and_compile(query: str) -> None:
+    aliases = {"aleppo": ("Aleppo",), "violence": ("shelling",), "isis": ("ISIS",)}
+    assert Matcher.compile([rule(query=query, aliases=aliases)]).rule_count == 1
 
 
 def test_query_error_is_a_value_error() -> None:
@@ -383,24 +641,55 @@ def test_query_error_is_a_value_error() -> None:
 
 # ------------------------------------------------------------------ property test vs oracle
 #
-# The oracle tokenises the original text with a plain regex (only the two combining marks the
+# The oracle tokenises the original text with a plain regex (only the combining marks the
 # generator uses are allowed inside words), folds each word, and tries every run of words
 # against every term by brute force. It states the matching rules directly:
+# - fold: casefold, NFKD, drop non-spacing marks, Arabic ٱ->ا ى->ي ة->ه ک->ك ی->ي, no tatweel;
 # - a run of words i..j matches a term when their concatenation is the term's squashed form or
 #   a plural of it (+s, +es, y->ies); a prefix term only needs to end inside word j;
 # - a place where the text splits words but the term does not is allowed only after a hyphen
 #   or when both words next to it have at least 3 letters;
-# - per term and start word, only the longest run counts.
+# - an Arabic term of 3+ letters may start after a clitic (و ب ل ال ...) glued to word i;
+# - an exact-case term has no plurals or clitics, and the run must have its letters as
+#   written (marks aside);
+# - per term and start word, only the longest run counts;
+# - a rule's positive terms are merged by (text, exact_case): highest weight, first concept,
+#   no field scope if named without one (or in both fields); hits that come out identical
+#   are reported once, with the highest weight.
 
 MARKS = "\u0301\u064e"
 ORACLE_WORD = re.compile(f"(?:[^\\W_]|[{MARKS}])+")
-ALPHABET = "abesy\u062d\u0644"
+ALPHABET = "abesy\u062d\u0644\u0627\u0647\u064a"  # a b e s y ح ل ا ه ي
 SEPARATORS = ["", " ", "  ", "-", ", ", ". ", " (", ") ", "'", "/", " \u2014 "]
+ARABIC_FORMS = {
+    "\u0627": ["\u0627", "\u0623", "\u0625", "\u0622", "\u0671"],  # ا أ إ آ ٱ
+    "\u0647": ["\u0647", "\u0629"],  # ه ة
+    "\u064a": ["\u064a", "\u0649", "\u06cc"],  # ي ى ی
+}
+OARABIC = str.maketrans(
+    {
+        "\u0671": "\u0627",
+        "\u0649": "\u064a",
+        "\u0629": "\u0647",
+        "\u06a9": "\u0643",
+        "\u06cc": "\u064a",
+        "\u0640": None,
+    }
+)
+CLITICS = {"و", "ب", "ل", "ال", "وال", "بال", "لل", "وب", "ول", "وبال", "ولل"}
 
 
 def ofold(word: str) -> str:
     text = unicodedata.normalize("NFKD", word.casefold())
-    return "".join(c for c in text if unicodedata.category(c) != "Mn")
+    return "".join(c for c in text if unicodedata.category(c) != "Mn").translate(OARABIC)
+
+
+def oletters(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if c.isalnum())
+
+
+def oarabic(char: str) -> bool:
+    return "\u0620" <= char <= "\u064a" or "\u066e" <= char <= "\u06d3"
 
 
 @dataclass(frozen=True)
@@ -414,88 +703,133 @@ class OWord:
 def owords(text: str) -> list[OWord]:
     words: list[OWord] = []
     for found in ORACLE_WORD.finditer(text):
+        folded = ofold(found.group())
+        if not folded:
+            continue  # a word that folds to nothing (a lone tatweel) is no word
         joined = bool(words) and text[words[-1].end : found.start()] == "-"
-        words.append(OWord(found.start(), found.end(), ofold(found.group()), joined))
+        words.append(OWord(found.start(), found.end(), folded, joined))
     return words
 
 
-def oracle_spans(term: str, words: list[OWord]) -> list[tuple[int, int]]:
+def oracle_spans(term: str, exact: bool, words: list[OWord], text: str) -> list[tuple[int, int]]:
     """(first, last) word index of each occurrence of `term`."""
     prefix = term.endswith("*")
-    parts = [ofold(w) for w in ORACLE_WORD.findall(term.rstrip("*"))]
+    body = term.rstrip("*")
+    parts = [p for p in (ofold(w) for w in ORACLE_WORD.findall(body)) if p]
     squashed = "".join(parts)
     kept = {sum(len(p) for p in parts[: k + 1]) for k in range(len(parts) - 1)}
     forms = {squashed}
-    if not prefix:
+    if not prefix and not exact:
         forms |= {squashed + "s", squashed + "es"}
         if squashed.endswith("y") and len(squashed) > 1:
             forms.add(squashed[:-1] + "ies")
+    clitics = not exact and len(squashed) >= 3 and oarabic(squashed[0])
     spans: list[tuple[int, int]] = []
     for i in range(len(words)):
-        joined = ""
+        skips = [0]
+        if clitics:
+            skips += [
+                len(c)
+                for c in CLITICS
+                if words[i].folded.startswith(c) and len(words[i].folded) > len(c)
+            ]
         longest = None
-        for j in range(i, len(words)):
-            if (
-                j > i
-                and len(joined) not in kept
-                and not words[j].joined
-                and min(len(words[j - 1].folded), len(words[j].folded)) < 3
-            ):
-                break
-            before = len(joined)
-            joined += words[j].folded
-            if prefix and before < len(squashed) <= len(joined) and joined.startswith(squashed):
-                longest = j
-            if not prefix and joined in forms:
-                longest = j
+        for skip in skips:
+            joined = ""
+            for j in range(i, len(words)):
+                if (
+                    j > i
+                    and len(joined) not in kept
+                    and not words[j].joined
+                    and min(len(words[j - 1].folded), len(words[j].folded)) < 3
+                ):
+                    break
+                before = len(joined)
+                joined += words[j].folded[skip:] if j == i else words[j].folded
+                if prefix:
+                    ok = before < len(squashed) <= len(joined) and joined.startswith(squashed)
+                else:
+                    ok = joined in forms
+                if ok and exact:
+                    written = oletters(text[words[i].start : words[j].end])
+                    ok = written.startswith(oletters(body)) if prefix else written == oletters(body)
+                if ok and (longest is None or j > longest):
+                    longest = j
         if longest is not None:
             spans.append((i, longest))
     return spans
 
 
-# A query tree: ("t", term) | ("not", q) | ("and", sep, q, q) | ("or", q, q) | ("near", n, t, t)
+# A query tree: ("t", term, quoted, scope) | ("a", scope) (the alias @a) | ("not", q)
+#             | ("and", sep, q, q) | ("or", q, q) | ("near", n, leaf, leaf)
 Q = tuple
+Spans = dict[str, dict[tuple[str, bool], list[tuple[int, int]]]]  # field -> term -> spans
 
 
-def q_eval(q: Q, spans: dict[str, dict[str, list[tuple[int, int]]]]) -> bool:
+def leaf_terms(q: Q, alias: Sequence[Term]) -> list[tuple[Term, str | None]]:
+    if q[0] == "t":
+        return [(Term(q[1]), q[3])]
+    return [(term, q[1]) for term in alias]
+
+
+def q_eval(q: Q, spans: Spans, alias: Sequence[Term]) -> bool:
     kind = q[0]
-    if kind == "t":
-        return any(spans[f].get(q[1]) for f in spans)
+    if kind in ("t", "a"):
+        return any(
+            spans[f].get((t.text, t.exact_case))
+            for t, scope in leaf_terms(q, alias)
+            for f in spans
+            if scope in (None, f)
+        )
     if kind == "not":
-        return not q_eval(q[1], spans)
+        return not q_eval(q[1], spans, alias)
     if kind == "and":
-        return q_eval(q[2], spans) and q_eval(q[3], spans)
+        return q_eval(q[2], spans, alias) and q_eval(q[3], spans, alias)
     if kind == "or":
-        return q_eval(q[1], spans) or q_eval(q[2], spans)
-    _, n, (_, left, _), (_, right, _) = q
+        return q_eval(q[1], spans, alias) or q_eval(q[2], spans, alias)
+    _, n, left, right = q
+
+    def side(leaf: Q, field: str) -> list[tuple[int, int]]:
+        return [
+            s
+            for t, scope in leaf_terms(leaf, alias)
+            if scope in (None, field)
+            for s in spans[field].get((t.text, t.exact_case), [])
+        ]
+
     return any(
         a != b and max(0, b[0] - a[1], a[0] - b[1]) <= n
         for f in spans
-        for a in spans[f].get(left, [])
-        for b in spans[f].get(right, [])
+        for a in side(left, f)
+        for b in side(right, f)
     )
 
 
-def q_terms(q: Q, positive: bool = True) -> list[tuple[str, bool]]:
+def q_leaves(
+    q: Q, alias: Sequence[Term], positive: bool = True
+) -> list[tuple[Term, str | None, bool]]:
     kind = q[0]
-    if kind == "t":
-        return [(q[1], positive)]
+    if kind in ("t", "a"):
+        return [(t, scope, positive) for t, scope in leaf_terms(q, alias)]
     if kind == "not":
-        return q_terms(q[1], not positive)
+        return q_leaves(q[1], alias, not positive)
     if kind == "near":
-        return q_terms(q[2], positive) + q_terms(q[3], positive)
+        return q_leaves(q[2], alias, positive) + q_leaves(q[3], alias, positive)
     children = q[2:] if kind == "and" else q[1:]
-    return [pair for child in children for pair in q_terms(child, positive)]
+    return [leaf for child in children for leaf in q_leaves(child, alias, positive)]
 
 
-PRECEDENCE = {"or": 1, "and": 2, "near": 3, "not": 4, "t": 5}
+PRECEDENCE = {"or": 1, "and": 2, "near": 3, "not": 4, "t": 5, "a": 5}
 
 
 def q_render(q: Q, minimum: int = 0) -> str:
     kind = q[0]
-    if kind == "t":
+    if kind in ("t", "a"):
+        scope = f"{q[-1]}:" if q[-1] else ""
+        if kind == "a":
+            return f"{scope}@a"
         text = q[1]
-        return f'"{text}"' if " " in text or q[2] else text
+        return scope + (f'"{text}"' if " " in text or q[2] else text)
     if kind == "not":
         body = "NOT " + q_render(q[1], 4)
     elif kind == "and":
@@ -508,7 +842,7 @@ def q_render(q: Q, minimum: int = 0) -> str:
 
 
 def render(word: str, draw: st.DrawFn) -> str:
-    """A surface form of `word`: random case, accents, decomposed accents, harakat."""
+    """A surface form of `word`: random case, accents, Arabic spellings, harakat, tatweel."""
     out = []
     for char in word:
         if char == "e":
@@ -516,45 +850,70 @@ def render(word: str, draw: st.DrawFn) -> str:
         elif char.isascii():
             out.append(draw(st.sampled_from([char, char.upper()])))
         else:
-            out.append(draw(st.sampled_from([char, char + "\u064e"])))
+            form = draw(st.sampled_from(ARABIC_FORMS.get(char, [char])))
+            out.append(form + draw(st.sampled_from(["", "", "\u064e", "\u0640"])))
     return "".join(out)
 
 
+@dataclass(frozen=True)
+class Vocabulary:
+    terms: list[Term]  # each text once, with its own exact_case, weight and concept
+
+
 @st.composite
-def terms(draw: st.DrawFn) -> str:
+def vocab_terms(draw: st.DrawFn) -> Term:
     parts = draw(st.lists(st.text(ALPHABET, min_size=1, max_size=4), min_size=1, max_size=2))
     joiners = [draw(st.sampled_from(["", " ", "-"])) for _ in parts[1:]]
     written = parts[0] + "".join(j + p for j, p in zip(joiners, parts[1:], strict=True))
-    written = render(written, draw)
-    return written + ("*" if draw(st.integers(0, 5)) == 0 else "")
+    written = render(written, draw) + ("*" if draw(st.integers(0, 5)) == 0 else "")
+    return Term(
+        written,
+        weight=draw(st.sampled_from([1.0, 1.0, 2.0, 0.5])),
+        exact_case=draw(st.integers(0, 5)) == 0,
+        concept=draw(st.sampled_from([None, None, "C1", "C2"])),
+    )
 
 
 @st.composite
-def queries(draw: st.DrawFn, vocabulary: list[str], depth: int = 3) -> Q:
+def leaves(draw: st.DrawFn, vocabulary: list[Term], aliases: bool) -> Q:
+    scope = draw(st.sampled_from([None, None, "title", "text"]))
+    if aliases and draw(st.integers(0, 4)) == 0:
+        return ("a", scope)
+    return ("t", draw(st.sampled_from(vocabulary)).text, draw(st.booleans()), scope)
+
+
+@st.composite
+def queries(draw: st.DrawFn, vocabulary: list[Term], aliases: bool, depth: int = 3) -> Q:
     kind = draw(st.sampled_from(["t", "t", "not", "and", "or", "near"] if depth else ["t"]))
     if kind == "t":
-        return ("t", draw(st.sampled_from(vocabulary)), draw(st.booleans()))
+        return draw(leaves(vocabulary, aliases))
     if kind == "not":
-        return ("not", draw(queries(vocabulary, depth - 1)))
+        return ("not", draw(queries(vocabulary, aliases, depth - 1)))
     if kind == "and":
         sep = draw(st.sampled_from([" AND ", " "]))
-        left, right = draw(queries(vocabulary, depth - 1)), draw(queries(vocabulary, depth - 1))
-        return ("and", sep, left, right)
+        left = draw(queries(vocabulary, aliases, depth - 1))
+        return ("and", sep, left, draw(queries(vocabulary, aliases, depth - 1)))
     if kind == "or":
-        return ("or", draw(queries(vocabulary, depth - 1)), draw(queries(vocabulary, depth - 1)))
-    left, right = (("t", draw(st.sampled_from(vocabulary)), False) for _ in range(2))
+        left = draw(queries(vocabulary, aliases, depth - 1))
+        return ("or", left, draw(queries(vocabulary, aliases, depth - 1)))
+    left, right = draw(leaves(vocabulary, aliases)), draw(leaves(vocabulary, aliases))
     return ("near", draw(st.integers(1, 4)), left, right)
 
 
 @st.composite
-def texts(draw: st.DrawFn, vocabulary: list[str]) -> str:
+def texts(draw: st.DrawFn, vocabulary: list[Term]) -> str:
     pieces: list[str] = []
     for _ in range(draw(st.integers(0, 8))):
         if draw(st.booleans()):
-            word = render(ofold(draw(st.sampled_from(vocabulary)).rstrip("*")), draw)
-            word = re.sub(r"[ -]", lambda _: draw(st.sampled_from(["", " ", "-"])), word)
+            written = draw(st.sampled_from(vocabulary)).text.rstrip("*")
+            if draw(st.booleans()):
+                word = render(ofold(written), draw)
+                word = re.sub(r"[ -]", lambda _: draw(st.sampled_from(["", " ", "-"])), word)
+            else:
+                word = written  # as written, so that exact-case terms can match
+            prefix = draw(st.sampled_from(["", "", "", "\u0648", "\u0644", "\u0627\u0644"]))
             suffix = draw(st.sampled_from(["", "", "s", "es", "'s", "\u2019s", "ies", "ing"]))
-            pieces.append(word + suffix)
+            pieces.append(prefix + word + suffix)
         else:
             pieces.append(render(draw(st.text(ALPHABET, min_size=1, max_size=4)), draw))
         pieces.append(draw(st.sampled_from(SEPARATORS)))
@@ -570,12 +929,13 @@ class Case:
 
 @st.composite
 def cases(draw: st.DrawFn) -> Case:
-    vocabulary = draw(st.lists(terms(), min_size=1, max_size=5, unique=True))
+    vocabulary = draw(st.lists(vocab_terms(), min_size=1, max_size=5, unique_by=lambda t: t.text))
     some_terms = st.lists(st.sampled_from(vocabulary), max_size=2, unique=True).map(tuple)
     specs: list[RuleSpec] = []
     trees: list[Q | None] = []
     for number in range(draw(st.integers(1, 3))):
-        tree = draw(st.none() | queries(vocabulary))
+        alias = draw(some_terms)
+        tree = draw(st.none() | queries(vocabulary, bool(alias)))
         trees.append(tree)
         specs.append(
             RuleSpec(
@@ -585,6 +945,8 @@ def cases(draw: st.DrawFn) -> Case:
                 keywords=draw(some_terms),
                 exclude=draw(some_terms) if draw(st.integers(0, 3)) == 0 else (),
                 query=None if tree is None else q_render(tree),
+                aliases={"a": alias} if alias else {},
+                min_score=draw(st.sampled_from([0.0, 0.0, 1.0, 2.5])),
             )
         )
     doc = Document(title=draw(texts(vocabulary)), text=draw(texts(vocabulary)))
@@ -597,38 +959,62 @@ def oracle(case: Case) -> list[Match] | None:
     words = {f: owords(t) for f, t in fields.items()}
     results: list[Match] = []
     for spec, tree in zip(case.specs, case.trees, strict=True):
+        alias = [t if isinstance(t, Term) else Term(t) for t in spec.aliases.get("a", ())]
         categories = [c for c in (spec.places, spec.groups, spec.keywords) if c]
-        if not categories and (tree is None or q_eval(tree, {"title": {}, "text": {}})):
+        if not categories and (tree is None or q_eval(tree, {"title": {}, "text": {}}, alias)):
             return None
-        every = {t for c in categories for t in c} | set(spec.exclude)
-        every |= {t for t, _ in q_terms(tree)} if tree else set()
-        spans = {f: {t: oracle_spans(t, words[f]) for t in every} for f in fields}
-        found = {t for f in spans for t, s in spans[f].items() if s}
-        if not all(found & set(c) for c in categories) or found & set(spec.exclude):
+        declared: list[tuple[Term, str | None, bool]] = [
+            (t, None, True) for c in categories for t in c
+        ]
+        declared += [(t, None, False) for t in spec.exclude]
+        declared += q_leaves(tree, alias) if tree else []
+        every = {(t.text, t.exact_case) for t, _, _ in declared}
+        spans: Spans = {
+            f: {key: oracle_spans(*key, words[f], fields[f]) for key in every} for f in fields
+        }
+        found = {key for f in spans for key, s in spans[f].items() if s}
+        if not all(found & {(t.text, t.exact_case) for t in c} for c in categories):
             continue
-        if tree is not None and not q_eval(tree, spans):
+        if found & {(t.text, t.exact_case) for t in spec.exclude}:
             continue
-        positive = {t for c in categories for t in c}
-        positive |= {t for t, plus in q_terms(tree) if plus} if tree else set()
+        if tree is not None and not q_eval(tree, spans, alias):
+            continue
+        positive: dict[tuple[str, bool], dict[str, Any]] = {}
+        for term, scope, plus in declared:
+            if not plus:
+                continue
+            key = (term.text, term.exact_case)
+            if key not in positive:
+                positive[key] = {"w": term.weight, "c": term.concept, "scopes": {scope}}
+            else:
+                entry = positive[key]
+                entry["w"] = max(entry["w"], term.weight)
+                entry["c"] = entry["c"] if entry["c"] is not None else term.concept
+                entry["scopes"].add(scope)
+        weights: dict[Hit, float] = {}
+        for (text, exact), entry in positive.items():
+            scopes = entry["scopes"]
+            only = next(iter(scopes)) if len(scopes) == 1 else None
+            for f in fields:
+                if only is not None and only != f:
+                    continue
+                for i, j in spans[f][(text, exact)]:
+                    start, end = words[f][i].start, words[f][j].end
+                    hit = Hit(" ".join(text.split()), f, start, end, entry["c"])  # type: ignore[arg-type]
+                    weights[hit] = max(weights.get(hit, 0.0), entry["w"])
         hits = sorted(
-            (
-                Hit(t, f, words[f][i].start, words[f][j].end)  # type: ignore[arg-type]
-                for f in spans
-                for t in positive
-                for i, j in spans[f][t]
-            ),
-            key=lambda h: (h.field, h.start, h.end, h.term),
+            weights, key=lambda h: (h.field != "title", h.start, h.end, h.term, h.concept or "")
         )
-        score = sum(2 if h.field == "title" else 1 for h in hits)
+        score = sum(weights[h] * (2 if h.field == "title" else 1) for h in hits)
+        if score < spec.min_score:
+            continue
         results.append(
-            Match(
-                spec.watchlist, spec.name, spec.priority, float(score), tuple(hits), spec.channels
-            )
+            Match(spec.watchlist, spec.name, spec.priority, score, tuple(hits), spec.channels)
         )
     return sorted(results, key=lambda m: (m.watchlist, m.rule))
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(cases())
 def test_matcher_agrees_with_brute_force_oracle(case: Case) -> None:
     expected = oracle(case)

@@ -1,9 +1,12 @@
 """Rule matching: compile watch rules once, then match documents against all of them.
 
-    matcher = Matcher.compile(rule_specs)      # raises QueryError (.rule, .position)
+    matcher = Matcher.compile(rule_specs)       # raises QueryError (.rule, .part, .position)
     matches = matcher.match(Document(title, text))
+    matcher.rule_count
+    parse_query(text, aliases=None)             # the syntax tree; raises QueryError
 
-See engine.py for how matching works and query.py for the query language.
+spec.py is the input contract (RuleSpec, Term); see engine.py for how matching works and
+scores, query.py for the query language, normalize.py and terms.py for what counts as a word.
 """
 
 from monitor.match.engine import Matcher

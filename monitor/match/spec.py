@@ -1,23 +1,55 @@
-"""What the matcher is compiled from: rules as plain records, independent of YAML."""
+"""What the matcher is compiled from: rules as plain records, independent of YAML.
+
+The config layer turns watchlist files into these (expanding place and group names from the
+catalogs into their aliases); the matcher never reads files.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from monitor.records import Priority
 
 
 @dataclass(frozen=True, slots=True)
+class Term:
+    """One word or phrase to look for, as the analyst (or a catalog) wrote it.
+
+    `text` may end in `*` (prefix). `exact_case` terms match only as written — short,
+    ambiguous aliases such as "IS" or "UN" would otherwise match the words "is" and "un".
+    `concept` names what an alias stands for ("Aleppo" for "Halab"), for explanations.
+    """
+
+    text: str
+    weight: float = 1.0
+    exact_case: bool = False
+    concept: str | None = None
+
+
+def terms(*texts: str) -> tuple[Term, ...]:
+    """Plain terms from strings: a convenience for tests and simple callers."""
+    return tuple(Term(t) for t in texts)
+
+
+@dataclass(frozen=True, slots=True)
 class RuleSpec:
     """One watch rule. It fires when every listed category (places, groups, keywords) has
-    at least one hit, its query (if any) holds, and none of its exclude terms appears."""
+    at least one hit, its query (if any) holds, none of its exclude terms appears, and its
+    score reaches `min_score`.
+
+    `aliases` are the named term lists a query may reference as `@name` (from the
+    watchlist's `aliases:`). Category fields accept plain strings too (converted on compile).
+    """
 
     watchlist: str
     name: str
-    places: tuple[str, ...] = ()
-    groups: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
+    places: tuple[Term | str, ...] = ()
+    groups: tuple[Term | str, ...] = ()
+    keywords: tuple[Term | str, ...] = ()
+    exclude: tuple[Term | str, ...] = ()
     query: str | None = None
+    aliases: Mapping[str, tuple[Term | str, ...]] = field(default_factory=dict)
     priority: Priority = "normal"
+    min_score: float = 0.0
     channels: tuple[str, ...] = ()

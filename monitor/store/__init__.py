@@ -8,7 +8,7 @@ an entry is recorded as seen in the same transaction that writes its alerts to t
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,13 +23,26 @@ from monitor.records import OutboxItem, Poll, Seen, SourceState
 from monitor.store.codec import alert_from_json, alert_to_json
 from monitor.store.schema import alerts, entries, sources
 
-__all__ = ["Store", "AlertRow", "StoreError"]
+__all__ = ["Store", "AlertRow", "StoredEntry", "StoreError"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class StoreError(Exception):
     """The state database cannot be opened or used; the message says what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """A seen entry as kept for backtests; `text` is None once older than keep_text."""
+
+    source: str
+    url: str
+    story: str
+    title: str
+    text: str | None
+    published: datetime | None
+    seen_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +261,29 @@ class Store:
             rows = conn.execute(query).fetchall()
         return [AlertRow(r.id, r.watchlist, r.rule, r.channel, r.state, r.attempts,
                          r.created_at, r.sent_at, r.last_error, r.title, r.url) for r in rows]
+
+    # -- backtests -----------------------------------------------------------------------
+
+    def entries_since(self, since: datetime) -> Iterator[StoredEntry]:
+        """Every entry first seen at or after `since`, oldest first, streamed."""
+        query = (select(entries.c.source, entries.c.url, entries.c.story, entries.c.title,
+                        entries.c.text, entries.c.published_at, entries.c.seen_at)
+                 .where(entries.c.seen_at >= since).order_by(entries.c.id))
+        with self.engine.connect() as conn:
+            for r in conn.execution_options(yield_per=1000).execute(query):
+                yield StoredEntry(r.source, r.url, r.story, r.title, r.text, r.published_at,
+                                  r.seen_at)
+
+    def alerted(self, stories: Iterable[str]) -> set[tuple[str, str, str]]:
+        """(story, watchlist, rule) of every alert created for these stories, any channel."""
+        wanted = list(set(stories))
+        found: set[tuple[str, str, str]] = set()
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), 500):
+                found.update(conn.execute(
+                    select(alerts.c.story, alerts.c.watchlist, alerts.c.rule).distinct()
+                    .where(alerts.c.story.in_(wanted[i:i + 500]))).tuples())
+        return found
 
     # -- retention -----------------------------------------------------------------------
 
