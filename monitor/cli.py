@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from monitor import __version__
-from monitor.config import Config, ConfigError, load_config, parse_duration
+from monitor.config import Config, ConfigError, format_duration, load_config, parse_duration
 from monitor.match import QueryError
 from monitor.store import Store, StoreError
 
@@ -120,11 +120,13 @@ def status(config_path: Path, as_json: bool) -> None:
         states = store.source_states()
         counts = store.alert_counts()
     active = {s.name for s in config.sources}
+    failing_after = config.settings.poll.failing_after
     rows = [{
-        "source": s.name, "active": s.name in active,
+        "source": s.name, "kind": s.kind, "active": s.name in active,
+        "failing": s.error_count >= failing_after,
         "last_check": _iso(s.last_check_at), "last_success": _iso(s.last_success_at),
-        "next_check": _iso(s.next_check_at), "entries_seen": s.entries_seen,
-        "errors": s.error_count, "last_error": s.last_error,
+        "next_check": _iso(s.next_check_at), "interval": s.interval,
+        "entries_seen": s.entries_seen, "errors": s.error_count, "last_error": s.last_error,
         "last_error_at": _iso(s.last_error_at),
     } for s in states]
     if as_json:
@@ -362,15 +364,18 @@ def _print_status(rows: list[dict[str, Any]], counts: dict[str, int]) -> None:
     from rich.table import Table
 
     table = Table(title="sources")
-    for column in ("source", "last check", "last success", "next check", "seen", "errors",
-                   "last error"):
+    for column in ("source", "kind", "last check", "last success", "next check", "every",
+                   "seen", "errors", "last error"):
         table.add_column(column)
     for r in rows:
         name = r["source"] if r["active"] else f"{r['source']} (removed)"
-        table.add_row(name, r["last_check"] or "never", r["last_success"] or "never",
-                      r["next_check"] or "", str(r["entries_seen"]), str(r["errors"]),
+        if r["failing"]:
+            name += " (failing)"
+        every = format_duration(r["interval"]) if r["interval"] else ""
+        table.add_row(name, r["kind"], r["last_check"] or "never", r["last_success"] or "never",
+                      r["next_check"] or "", every, str(r["entries_seen"]), str(r["errors"]),
                       (r["last_error"] or "")[:80], style="red" if r["errors"] else None)
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 240)  # pipes: no wrapping
     console.print(table)
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none yet"
     console.print(f"alerts: {summary}")

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -30,6 +31,7 @@ from monitor.catalog import Catalog, CatalogError
 from monitor.match import QueryError, parse_query
 from monitor.match.spec import RuleSpec, Term
 from monitor.records import PRIORITIES, Priority
+from monitor.sources.sites import SelectorError, check_selector
 from monitor.yamlpos import Located, Problem, load_yaml
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
@@ -60,6 +62,14 @@ def parse_duration(value: Any) -> float:
     return total
 
 
+def format_duration(seconds: float) -> str:
+    """Seconds as people read them: 45s, 5m, 1.5h, 2d."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.3g}{unit}"
+    return f"{seconds:.3g}s"
+
+
 def parse_size(value: Any) -> int:
     """'10MB', '512KiB' or a number of bytes → bytes."""
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
@@ -79,14 +89,32 @@ class _Model(BaseModel):
 
 
 class PollSettings(_Model):
-    """How sources are polled. Per-source `interval` overrides the default."""
+    """How sources are polled.
 
-    interval: Duration = Field(300.0, gt=0, description="time between polls of a source")
+    A source polls every `interval` until it has a week of history; then its interval
+    adapts to how often it really publishes, between `min_interval` and `max_interval`.
+    A source with its own `interval` keeps it. Servers' Cache-Control max-age, Expires,
+    RSS <ttl> and Retry-After are honoured up to `max_interval`; failures back off
+    exponentially up to `max_backoff`.
+    """
+
+    interval: Duration = Field(300.0, gt=0, description="time between polls of a new source")
+    min_interval: Duration = Field(120.0, gt=0, description="fastest adaptive polling")
+    max_interval: Duration = Field(3600.0, gt=0, description="slowest adaptive polling")
     concurrency: int = Field(20, ge=1, le=1000, description="polls in flight at once")
+    per_host: int = Field(2, ge=1, le=100, description="requests in flight to one host")
     timeout: Duration = Field(20.0, gt=0, description="whole-request time limit")
     max_bytes: Size = Field(10_000_000, description="largest body read from a source")
     max_backoff: Duration = Field(21600.0, gt=0, description="longest wait after failures")
+    failing_after: int = Field(5, ge=1, description="errors in a row that mark a source failing")
+    max_articles: int = Field(20, ge=1, description="article pages fetched per poll of a source")
     user_agent: str = f"news-monitor/{__version__} (+https://github.com/news-monitor)"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PollSettings:
+        if self.min_interval > self.max_interval:
+            raise ValueError("min_interval is longer than max_interval")
+        return self
 
 
 class DeliverySettings(_Model):
@@ -99,11 +127,40 @@ class DeliverySettings(_Model):
     check_every: Duration = Field(2.0, gt=0, description="how often the outbox is checked")
 
 
+SOURCE_KINDS = ("feed", "site", "sitemap")
+
+
 class SourceConfig(_Model):
+    """One source: exactly one of `feed`, `site` or `sitemap`, a URL or a local file."""
+
     name: str = Field(min_length=1)
-    feed: str = Field(min_length=1, description="http(s) URL or path of an RSS/Atom feed")
-    interval: Duration | None = Field(None, gt=0)
+    feed: str | None = Field(None, min_length=1,
+                             description="RSS, Atom, RDF or JSON Feed: URL or file")
+    site: str | None = Field(None, min_length=1,
+                             description="a page listing articles: URL or file")
+    sitemap: str | None = Field(None, min_length=1,
+                                description="a (news) sitemap or sitemap index: URL or file")
+    links: str | None = Field(None, min_length=1,
+                              description="CSS selector of article links on a site page")
+    fetch_article: bool = Field(False, description="fetch each new article's page for its text")
+    interval: Duration | None = Field(None, gt=0, description="fixed time between polls")
+    min_interval: Duration | None = Field(None, gt=0)
+    max_interval: Duration | None = Field(None, gt=0)
     enabled: bool = True
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> SourceConfig:
+        given = [k for k in SOURCE_KINDS if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("a source needs exactly one of feed, site or sitemap"
+                             + (f" (found {', '.join(given)})" if given else ""))
+        if self.links is not None and self.site is None:
+            raise ValueError("links (a CSS selector) only applies to a site source")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in SOURCE_KINDS if getattr(self, k) is not None)
 
 
 class ChannelConfig(_Model):
@@ -180,11 +237,21 @@ class WatchlistFile(_Model):
 
 @dataclass(frozen=True)
 class Source:
-    """A source as the pipeline sees it: its feed location resolved against the config."""
+    """A source as the pipeline sees it: its location resolved against the config."""
 
     name: str
     location: str  # http(s) URL or absolute file path
-    interval: float
+    interval: float  # the starting interval, or the fixed one when `fixed`
+    kind: str = "feed"  # feed | site | sitemap
+    links: str | None = None  # CSS selector (site)
+    fetch_article: bool = False
+    min_interval: float = 120.0
+    max_interval: float = 3600.0
+    fixed: bool = False  # the config set this source's interval: do not adapt it
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.location).hostname or "" if "://" in self.location else ""
 
 
 @dataclass(frozen=True)
@@ -351,13 +418,24 @@ def _sources(settings: MonitorFile, base: Path, located: Located,
             problems.append(located.problem(("sources", i, "name"),
                                             f"two sources are named '{s.name}'"))
         names.add(s.name)
-        location = _feed_location(s.feed, base)
+        written = getattr(s, s.kind)
+        location = _feed_location(written, base)
         if location is None:
-            problems.append(located.problem(("sources", i, "feed"),
-                                            f"feed file not found: {s.feed}"))
+            problems.append(located.problem(("sources", i, s.kind),
+                                            f"{s.kind} file not found: {written}"))
             continue
+        if s.links is not None:
+            try:
+                check_selector(s.links)
+            except SelectorError as err:
+                problems.append(located.problem(("sources", i, "links"),
+                                                f"bad CSS selector: {err}"))
+        poll = settings.poll
         if s.enabled:
-            result.append(Source(s.name, location, s.interval or settings.poll.interval))
+            result.append(Source(
+                s.name, location, s.interval or poll.interval, kind=s.kind, links=s.links,
+                fetch_article=s.fetch_article, min_interval=s.min_interval or poll.min_interval,
+                max_interval=s.max_interval or poll.max_interval, fixed=s.interval is not None))
     return tuple(result)
 
 

@@ -102,6 +102,9 @@ class SourceState:
     last_error: str | None = None
     last_error_at: datetime | None = None
     entries_seen: int = 0
+    kind: str = "feed"
+    interval: float | None = None  # the interval chosen at the last poll, seconds
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +120,8 @@ class Poll:
     body_hash: str | None = None
     error: str | None = None  # why the poll failed; None on success
     warnings: tuple[str, ...] = ()
+    retry_after: float | None = None  # seconds the server asked us to wait (429/503)
+    fresh_for: float | None = None  # seconds the server says its answer stays fresh
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,16 +19,27 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.alerts import Channel, make_channel
 from monitor.alerts.outbox import Delivered, deliver_due
-from monitor.config import Config, Source
+from monitor.config import Config, Source, format_duration
 from monitor.match import Matcher
 from monitor.pipeline import Found, examine, seen_record
-from monitor.records import Poll
-from monitor.sources import make_client, next_check, poll
+from monitor.records import Entry, Poll, SourceState
+from monitor.sources import (
+    HostGate,
+    Pace,
+    dated,
+    fetch_articles,
+    interval_for,
+    make_client,
+    next_check,
+    poll,
+)
+from monitor.sources.schedule import WEEK
 from monitor.store import Store
 
 log = logging.getLogger("monitor")
 
 TICK_SECONDS = 1.0
+QUIET_BATCH = 64
 STOP_GRACE_SECONDS = 5.0
 
 
@@ -67,10 +78,14 @@ class Monitor:
         settings = config.settings.poll
         self._client = make_client(timeout=settings.timeout, user_agent=settings.user_agent,
                                    concurrency=settings.concurrency)
+        self._gate = HostGate(settings.per_host)
         self._inflight: dict[str, asyncio.Task] = {}
+        self._paces: dict[str, tuple[datetime, Pace]] = {}  # derived, cached: see _pace
+        self._quiet: list[tuple[Poll, datetime, float | None]] = []  # see _record
         self._deliver_lock = asyncio.Lock()
         self._deliver_again = False
-        store.sync_sources(((s.name, s.location) for s in config.sources), self.clock())
+        store.sync_sources(((s.name, s.kind, s.location) for s in config.sources),
+                           self.clock())
 
     async def aclose(self) -> None:
         """Cancel polls still running (they are simply redone later) and close the client."""
@@ -78,12 +93,20 @@ class Monitor:
             task.cancel()
         if self._inflight:
             await asyncio.wait(list(self._inflight.values()), timeout=2)
+        await self.flush()
         await self._client.aclose()
+
+    async def flush(self) -> None:
+        """Write the batched records of polls that brought nothing new."""
+        batch, self._quiet = self._quiet, []
+        if batch:
+            await asyncio.to_thread(self.store.record_quiet_polls, batch)
 
     # -- polling -------------------------------------------------------------------------
 
     async def poll_due(self) -> int:
         """Start polls for the due sources there is room for; return how many started."""
+        await self.flush()
         settings = self.config.settings.poll
         room = settings.concurrency - len(self._inflight)
         if room <= 0:
@@ -95,66 +118,119 @@ class Monitor:
             source = self.sources.get(state.name)
             if source is None or source.name in self._inflight:
                 continue
-            task = asyncio.create_task(self._poll_and_deliver(source), name=source.name)
+            task = asyncio.create_task(self._poll_and_deliver(source, state),
+                                       name=source.name)
             self._inflight[source.name] = task
             task.add_done_callback(lambda _t, name=source.name: self._inflight.pop(name, None))
             started += 1
         return started
 
+    async def drain(self) -> None:
+        """Wait for the polls in flight to finish, and record them."""
+        while self._inflight:
+            await asyncio.wait(list(self._inflight.values()))
+        await self.flush()
+
     async def poll_all(self, *, dry_run: bool = False) -> Cycle:
         """Poll every source now, due or not (`news-monitor once`)."""
         cycle = Cycle()
         gate = asyncio.Semaphore(self.config.settings.poll.concurrency)
+        states = {s.name: s for s in await asyncio.to_thread(self.store.source_states)}
 
         async def one(source: Source) -> None:
             async with gate:
-                await self._poll_one(source, cycle, dry_run)
+                try:
+                    await self._poll_one(source, states.get(source.name), cycle, dry_run)
+                except Exception:
+                    log.exception("polling %r failed unexpectedly", source.name)
+                    cycle.failed += 1
 
         await asyncio.gather(*(one(s) for s in self.sources.values()))
+        await self.flush()
         return cycle
 
-    async def _poll_and_deliver(self, source: Source) -> None:
+    async def _poll_and_deliver(self, source: Source, state: SourceState) -> None:
         cycle = Cycle()
         try:
-            await self._poll_one(source, cycle, dry_run=False)
+            await self._poll_one(source, state, cycle, dry_run=False)
         except Exception:
             log.exception("polling %r failed unexpectedly; the daemon carries on", source.name)
             return
         if cycle.alerts:
             await self.deliver()
 
-    async def _poll_one(self, source: Source, cycle: Cycle, dry_run: bool) -> None:
-        state = await asyncio.to_thread(self.store.source_state, source.name)
-        outcome = await poll(source, state, client=self._client,
-                             settings=self.config.settings.poll, now=self.clock())
+    async def _poll_one(self, source: Source, state: SourceState | None, cycle: Cycle,
+                        dry_run: bool) -> None:
+        """Poll, enrich, match and record one source. `state` is the source's row as it was
+        claimed (or read) just before: one read per poll, not one per step."""
+        settings = self.config.settings.poll
+        outcome = await poll(source, state, client=self._client, settings=settings,
+                             now=self.clock(), gate=self._gate)
         cycle.polled += 1
-        errors_before = state.error_count if state else 0
-        found = await asyncio.to_thread(self._examine_new, outcome)
+        fresh = await asyncio.to_thread(self._unseen, outcome)
+        if fresh and source.fetch_article:
+            fresh = await fetch_articles(fresh, client=self._client, settings=settings,
+                                         gate=self._gate)
+        fresh = [dated(e, outcome.checked_at) for e in fresh]
+        found = await asyncio.to_thread(lambda: [examine(e, self.matcher) for e in fresh])
         cycle.found.extend(f for f in found if f.matches)
         if dry_run:
             return
-        wait = next_check(source, outcome, errors_before, self.config.settings.poll)
-        added = await asyncio.to_thread(
-            self.store.record_poll, outcome, [seen_record(f) for f in found],
-            outcome.checked_at + timedelta(seconds=wait))
+        errors_before = state.error_count if state else 0
+        pace = await asyncio.to_thread(self._pace, source, state, bool(found),
+                                       outcome.checked_at)
+        wait = next_check(source, outcome, errors_before, settings, pace)
+        added = await self._record(outcome, found, outcome.checked_at + timedelta(seconds=wait),
+                                   interval_for(source, pace))
         cycle.new_entries += len(found)
         cycle.alerts += added
         self._log_poll(source, outcome, errors_before, wait, len(found), added)
         if outcome.error:
             cycle.failed += 1
 
-    def _examine_new(self, outcome: Poll) -> list[Found]:
+    async def _record(self, outcome: Poll, found: list[Found], next_check_at: datetime,
+                      interval: float) -> int:
+        """Record a poll. New entries and their alerts go in at once, in one transaction;
+        polls that brought nothing are batched (flushed every tick, or every 64)."""
+        if found:
+            return await asyncio.to_thread(self.store.record_poll, outcome,
+                                           [seen_record(f) for f in found], next_check_at,
+                                           interval)
+        self._quiet.append((outcome, next_check_at, interval))
+        if len(self._quiet) >= QUIET_BATCH:
+            await self.flush()
+        return 0
+
+    def _unseen(self, outcome: Poll) -> list[Entry]:
         if not outcome.entries:
             return []
         fresh = self.store.unseen(outcome.source, (e.key for e in outcome.entries))
-        unique = {e.key: e for e in outcome.entries if e.key in fresh}
-        return [examine(e, self.matcher) for e in unique.values()]
+        return list({e.key: e for e in outcome.entries if e.key in fresh}.values())
+
+    def _pace(self, source: Source, state: SourceState | None, news: bool,
+              now: datetime) -> Pace | None:
+        """How much the source published over the last week (or since we know it).
+
+        Counted again when the source brought something new, and otherwise at most once
+        an hour (a quiet source's pace only drifts): most polls bring nothing new, and
+        they should cost no query.
+        """
+        if source.fixed or state is None or state.created_at is None:
+            return None
+        known = self._paces.get(source.name)
+        if known and not news and (now - known[0]).total_seconds() < 3600:
+            return known[1]
+        window = min(WEEK, (now - state.created_at).total_seconds())
+        since = now - timedelta(seconds=window)
+        pace = Pace(self.store.published_since(source.name, since, now), window)
+        self._paces[source.name] = (now, pace)
+        return pace
 
     def _log_poll(self, source: Source, outcome: Poll, errors_before: int, wait: float,
                   new: int, added: int) -> None:
         if outcome.error:
             log.warning("source %r failed (%d in a row): %s; next try in %s", source.name,
-                        errors_before + 1, outcome.error, _human(wait))
+                        errors_before + 1, outcome.error, format_duration(wait))
             return
         for warning in outcome.warnings:
             log.info("source %r: %s", source.name, warning)
@@ -185,7 +261,7 @@ class Monitor:
         pruned = await asyncio.to_thread(self.store.prune_text, cutoff)
         if pruned:
             log.info("dropped the stored text of %d entries older than %s", pruned,
-                     _human(self.config.settings.keep_text))
+                     format_duration(self.config.settings.keep_text))
 
 
 async def run_forever(monitor: Monitor, stop: asyncio.Event) -> None:
@@ -246,10 +322,3 @@ def install_signal_handlers(stop: asyncio.Event) -> None:
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, on_signal, signum)
-
-
-def _human(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds / size:.3g}{unit}"
-    return f"{seconds:.3g}s"

@@ -137,3 +137,13 @@ def test_html_to_text(markup, text):
     from monitor.text import html_to_text
 
     assert html_to_text(markup, 1000) == text
+
+
+def test_many_doctype_openers_do_not_make_parsing_quadratic():
+    import time
+
+    body = b'<?xml version="1.0"?>' + b"<!DOCTYPE [" * 200_000 + b"<rss/>"
+    start = time.monotonic()
+    with pytest.raises(FeedError):
+        parse(body)
+    assert time.monotonic() - start < 2

@@ -28,7 +28,8 @@ def alert(rule: str = "R") -> Alert:
 @pytest.fixture
 def store(state_url):
     s = Store.open(state_url)
-    s.sync_sources([("S", "https://e.org/feed"), ("T", "https://e.org/t")], NOW)
+    s.sync_sources([("S", "feed", "https://e.org/feed"), ("T", "feed", "https://e.org/t")],
+                   NOW)
     yield s
     s.close()
 
@@ -45,7 +46,7 @@ def test_migrations_create_the_schema_and_reopening_is_a_no_op(state_url):
     tables = set(inspect(store.engine).get_table_names())
     assert {"sources", "entries", "alerts", "alembic_version"} <= tables
     with store.engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0001"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0002"
     store.close()
 
 
@@ -89,7 +90,7 @@ def test_claim_due_takes_each_due_source_once_until_its_poll_is_recorded(store):
 
 
 def test_removed_sources_stop_being_claimed_but_keep_their_history(store):
-    store.sync_sources([("S", "https://e.org/feed")], NOW)
+    store.sync_sources([("S", "feed", "https://e.org/feed")], NOW)
     assert [s.name for s in store.claim_due(NOW, timedelta(minutes=1))] == ["S"]
     assert {s.name for s in store.source_states()} == {"S", "T"}
 

@@ -12,7 +12,7 @@ import hashlib
 import io
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import feedparser
 
@@ -25,6 +25,7 @@ MAX_TITLE = 500
 MAX_TEXT = 100_000
 
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
+_PROLOG = 4096
 _DOCTYPE = re.compile(rb"<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>", re.I | re.S)
 _HARMLESS_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 _BOMS = (("utf-32", (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")),
@@ -35,10 +36,23 @@ class FeedError(Exception):
     """The body is not a usable feed, or is refused as hostile."""
 
 
+class Parsed(NamedTuple):
+    entries: list[Entry]
+    warnings: list[str]
+    ttl: float | None  # RSS <ttl>: seconds the publisher asks us to wait between polls
+
+
 def parse_feed(body: bytes, *, source: str, url: str,
                content_type: str | None = None) -> tuple[list[Entry], list[str]]:
     """Parse feed bytes; return its entries (newest first as the feed lists them) and
     warnings worth recording. Raises FeedError when nothing usable can be had."""
+    parsed = parse_feed_full(body, source=source, url=url, content_type=content_type)
+    return parsed.entries, parsed.warnings
+
+
+def parse_feed_full(body: bytes, *, source: str, url: str,
+                    content_type: str | None = None) -> Parsed:
+    """parse_feed, plus what the feed says about polling it."""
     body = _defuse(_to_utf8(body))
     headers = {"content-location": url}
     if content_type:
@@ -54,7 +68,12 @@ def parse_feed(body: bytes, *, source: str, url: str,
             warnings.append(f"feed is not well-formed: {_short(problem)}")
     base = parsed.feed.get("link") or url
     entries = [_entry(e, source, base) for e in parsed.entries[:MAX_ENTRIES]]
-    return [e for e in entries if e is not None], warnings
+    return Parsed([e for e in entries if e is not None], warnings, _ttl(parsed.feed))
+
+
+def _ttl(feed: Any) -> float | None:
+    value = str(feed.get("ttl") or "").strip()
+    return float(value) * 60 if value.isdigit() and 0 < int(value) < 100_000 else None
 
 
 def _to_utf8(body: bytes) -> bytes:
@@ -71,7 +90,10 @@ def _defuse(body: bytes) -> bytes:
     if _ENTITY_DECL.search(body):
         raise FeedError("feed declares XML entities (<!ENTITY>); refused as a possible "
                         "entity-expansion attack")
-    return _DOCTYPE.sub(b"", body, count=1)
+    # A DOCTYPE belongs before the root element: look only there, so that a body of
+    # repeated "<!DOCTYPE [" cannot make the (non-greedy) pattern scan quadratically.
+    head = body[:_PROLOG]
+    return _DOCTYPE.sub(b"", head, count=1) + body[_PROLOG:]
 
 
 def _entry(e: Any, source: str, base: str) -> Entry | None:

@@ -109,23 +109,23 @@ class Store:
 
     # -- sources -------------------------------------------------------------------------
 
-    def sync_sources(self, configured: Iterable[tuple[str, str]], now: datetime) -> None:
-        """Give every configured (name, location) a row (new ones are due now) and mark the
-        rows of sources no longer configured inactive, keeping their history."""
-        configured = dict(configured)
+    def sync_sources(self, configured: Iterable[tuple[str, str, str]], now: datetime) -> None:
+        """Give every configured (name, kind, location) a row (new ones are due now) and mark
+        the rows of sources no longer configured inactive, keeping their history."""
+        configured = {name: (kind, location) for name, kind, location in configured}
         with self.engine.begin() as conn:
             known = {r.name: r for r in conn.execute(
-                select(sources.c.name, sources.c.location, sources.c.active))}
-            for name, location in configured.items():
+                select(sources.c.name, sources.c.kind, sources.c.location, sources.c.active))}
+            for name, (kind, location) in configured.items():
                 row = known.get(name)
                 if row is None:
                     conn.execute(sources.insert().values(
-                        name=name, location=location, active=True, next_check_at=now,
-                        error_count=0, entries_seen=0))
-                elif row.location != location:
+                        name=name, kind=kind, location=location, active=True,
+                        next_check_at=now, created_at=now, error_count=0, entries_seen=0))
+                elif (row.location, row.kind) != (location, kind):
                     conn.execute(update(sources).where(sources.c.name == name).values(
-                        location=location, active=True, next_check_at=now, etag=None,
-                        last_modified=None, body_hash=None))
+                        kind=kind, location=location, active=True, next_check_at=now,
+                        etag=None, last_modified=None, body_hash=None))
                 elif not row.active:
                     conn.execute(update(sources).where(sources.c.name == name)
                                  .values(active=True))
@@ -179,7 +179,15 @@ class Store:
                 ).scalars())
         return {k for h, k in by_hash.items() if h not in seen}
 
-    def record_poll(self, poll: Poll, seen: Sequence[Seen], next_check_at: datetime) -> int:
+    def published_since(self, source: str, since: datetime, until: datetime) -> int:
+        """How many of a source's entries were published in [since, until]: its pace."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(entries).where(
+                entries.c.source == source, entries.c.published_at >= since,
+                entries.c.published_at <= until)).scalar() or 0
+
+    def record_poll(self, poll: Poll, seen: Sequence[Seen], next_check_at: datetime,
+                    interval: float | None = None) -> int:
         """Record a poll's outcome, its new entries and their alerts in ONE transaction.
 
         Returns the number of alerts added to the outbox. An entry another process recorded
@@ -194,9 +202,25 @@ class Store:
                     continue
                 new_entries += 1
                 added += self._insert_alerts(conn, item, entry_id, poll.checked_at)
-            conn.execute(update(sources).where(sources.c.name == poll.source)
-                         .values(**_poll_values(poll, next_check_at, new_entries)))
+            values = _poll_values(poll, next_check_at, new_entries)
+            if interval is not None:
+                values["interval"] = interval
+            conn.execute(update(sources).where(sources.c.name == poll.source).values(**values))
         return added
+
+    def record_quiet_polls(self, polls: Sequence[tuple[Poll, datetime, float | None]]) -> None:
+        """Record many polls that brought nothing new — (poll, next check, interval) — in one
+        transaction: most polls are like that, and one commit each would cost more than
+        the polls themselves. Losing such a batch in a crash only means polling again."""
+        if not polls:
+            return
+        with self.engine.begin() as conn:
+            for poll, next_check_at, interval in polls:
+                values = _poll_values(poll, next_check_at, 0)
+                if interval is not None:
+                    values["interval"] = interval
+                conn.execute(update(sources).where(sources.c.name == poll.source)
+                             .values(**values))
 
     def _insert_entry(self, conn: Connection, item: Seen, now: datetime) -> int | None:
         e = item.entry
@@ -313,7 +337,8 @@ def _state(row: Any) -> SourceState:
         next_check_at=row.next_check_at, last_check_at=row.last_check_at,
         last_success_at=row.last_success_at, error_count=row.error_count,
         last_error=row.last_error, last_error_at=row.last_error_at,
-        entries_seen=row.entries_seen,
+        entries_seen=row.entries_seen, kind=row.kind, interval=row.interval,
+        created_at=row.created_at,
     )
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -57,6 +58,9 @@ sources = Table(
     Column("last_error", Text),
     Column("last_error_at", UTCDateTime),
     Column("entries_seen", Integer, nullable=False, default=0),
+    Column("kind", String(16), nullable=False, server_default="feed"),
+    Column("created_at", UTCDateTime),
+    Column("interval", Float),  # chosen at the last poll, for `status`
 )
 
 entries = Table(
@@ -74,6 +78,7 @@ entries = Table(
     UniqueConstraint("source", "key_hash", name="uq_entries_source_key"),
     Index("ix_entries_seen_at", "seen_at"),
     Index("ix_entries_story", "story"),
+    Index("ix_entries_source_published", "source", "published_at"),
 )
 
 alerts = Table(

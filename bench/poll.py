@@ -1,0 +1,159 @@
+"""Polling throughput: 2,000 feeds on a local server, polled by the daemon's own pipeline
+(claim state, fetch, hash, parse when changed, dedupe, record) — once for a mix where the
+server answers 304 Not Modified, once for a mix of 200s whose bodies mostly did not change
+(one feed in ten gains an item per round, and only those are parsed).
+
+Prints polls per second and CPU seconds per 1,000 polls for each mix, for the client as
+shipped, with a full keep-alive pool (one idle connection kept per slot, as httpx does by
+default) and without keep-alive, all measured in the same run.
+Target: 500 polls/s on 2 cores. The server runs in its own process; its CPU is not counted
+in the client's figure but shares the machine.
+
+Run: make bench   (or: python bench/poll.py [--feeds 2000])
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+SERVER = r'''
+import asyncio, sys
+FEEDS, MODE = int(sys.argv[1]), sys.argv[2]
+rounds, versions = {}, {}
+def body(n, extra):
+    items = "".join(
+        f"<item><title>Story {n}-{i}: talks resume in Geneva</title>"
+        f"<link>https://news{n % 50}.example.org/{n}/{i}</link>"
+        f"<guid>https://news{n % 50}.example.org/{n}/{i}</guid>"
+        f"<description>Delegations met again on Monday as envoys pressed for a ceasefire."
+        f"</description></item>" for i in range(extra, extra + 20))
+    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {n}</title>'
+            f"<link>https://news{n % 50}.example.org/</link>{items}</channel></rss>").encode()
+async def handle(reader, writer):
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            path = head.split(b" ", 2)[1].decode()
+            n = int(path.rsplit("/", 1)[1].split(".")[0])
+            seen = rounds.get(n, 0)
+            rounds[n] = seen + 1
+            if MODE == "200" and seen and n % 10 == seen % 10:
+                versions[n] = versions.get(n, 0) + 1  # one feed in ten gains an item
+            if MODE == "304" and b"if-none-match" in head.lower():
+                writer.write(b'HTTP/1.1 304 Not Modified\r\nETag: "v"\r\n'
+                             b"Content-Length: 0\r\n\r\n")
+            else:
+                b = body(n, versions.get(n, 0))
+                etag = b'ETag: "v"\r\n' if MODE == "304" else b""
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n" + etag
+                             + b"Content-Length: " + str(len(b)).encode() + b"\r\n\r\n" + b)
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    finally:
+        writer.close()
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await server.serve_forever()
+asyncio.run(main())
+'''
+
+
+def write_config(folder: Path, port: int, feeds: int) -> Path:
+    lines = ["state: sqlite:///state.db", "poll: {concurrency: 50, per_host: 50, timeout: 20s}",
+             "channels: {console: {url: 'console://'}}", "watchlists: [w.yaml]", "sources:"]
+    lines += [f"  - {{name: f{n}, feed: 'http://127.0.0.1:{port}/feed/{n}.xml'}}"
+              for n in range(feeds)]
+    (folder / "w.yaml").write_text("name: w\nrules:\n  - {name: R, keywords: [airstrike]}\n")
+    path = folder / "monitor.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+async def rounds(config_path: Path, keepalive: int | None, count: int
+                 ) -> list[tuple[float, float]]:
+    """Poll every source `count` times; (seconds, client CPU seconds) per round."""
+    import monitor.service as service
+    from monitor.config import load_config
+    from monitor.service import Monitor
+    from monitor.store import Store
+
+    real = service.make_client
+
+    def client(**kw):
+        made = real(**kw)
+        if keepalive is not None:  # httpcore's pool setting: idle connections kept
+            made._transport._pool._max_keepalive_connections = keepalive
+        return made
+
+    service.make_client = client
+    config = load_config(config_path)
+    monitor = Monitor(config, Store.open(config.state_url))
+    timings = []
+    try:
+        for _ in range(count):
+            cpu, wall = time.process_time(), time.perf_counter()
+            cycle = await monitor.poll_all()
+            assert cycle.failed == 0, f"{cycle.failed} polls failed"
+            timings.append((time.perf_counter() - wall, time.process_time() - cpu))
+    finally:
+        await monitor.aclose()
+        service.make_client = real
+    return timings
+
+
+def measure(mode: str, keepalive: int | None, feeds: int) -> tuple[float, float]:
+    folder = Path(tempfile.mkdtemp(prefix="nm-bench-"))
+    server = subprocess.Popen([sys.executable, "-c", SERVER, str(feeds), mode],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(server.stdout.readline())
+        timings = asyncio.run(rounds(write_config(folder, port, feeds), keepalive, 3))
+    finally:
+        server.terminate()
+        server.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+    # round 1 fills the state (first parse of every feed); rounds 2-3 are the steady state
+    wall = sum(t[0] for t in timings[1:])
+    cpu = sum(t[1] for t in timings[1:])
+    polls = feeds * (len(timings) - 1)
+    return polls / wall, cpu / polls * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--feeds", type=int, default=2000)
+    feeds = parser.parse_args().feeds
+    print(f"{feeds:,} feeds on a local server, {os.cpu_count()} cores; "
+          f"concurrency 50; steady-state rounds after one warm-up round")
+    print(f"{'mix':>6} {'idle connections kept':>24} {'polls/s':>9} {'CPU s/1000 polls':>17}")
+    pools = {"as shipped": None, "50 (httpx-style)": 50, "8": 8}
+    results = {}
+    for mode in ("304", "200"):
+        for label, keepalive in pools.items():
+            rate, cpu = measure(mode, keepalive, feeds)
+            results[(mode, label)] = rate
+            print(f"{mode:>6} {label:>24} {rate:9.0f} {cpu:17.2f}")
+    for mode in ("304", "200"):
+        base = results[(mode, "50 (httpx-style)")]
+        shipped = results[(mode, "as shipped")]
+        print(f"{mode} mix: as shipped {shipped:.0f} polls/s, {shipped / base:.2f}x a full "
+              f"keep-alive pool")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of the polling process: {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
