@@ -64,3 +64,18 @@ def test_failures_back_off_exponentially_up_to_max_backoff():
 def test_retry_after_is_never_cut_short():
     assert next_check(source(), failed(retry_after=1200.0), 0, SETTINGS) == 1200
     assert next_check(source(), failed(retry_after=5.0), 0, SETTINGS) == 300
+
+
+def test_retry_after_and_cache_headers_are_read_as_seconds_or_dates():
+    import httpx
+
+    from monitor.sources.fetch import fresh_for, retry_after
+
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    assert retry_after("120") == 120
+    assert retry_after("Wed, 25 Nov 2026 12:02:00 GMT", now) == 120
+    assert retry_after("soon") is None and retry_after(None) is None
+    assert fresh_for(httpx.Headers({"Cache-Control": "public, max-age=600"}), now) == 600
+    assert fresh_for(httpx.Headers({"Cache-Control": "no-cache, max-age=600"}), now) is None
+    assert fresh_for(httpx.Headers({"Expires": "Wed, 25 Nov 2026 13:00:00 GMT"}), now) == 3600
+    assert fresh_for(httpx.Headers({"Expires": "0"}), now) is None

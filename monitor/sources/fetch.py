@@ -147,15 +147,7 @@ def retry_after(value: str | None, now: datetime | None = None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return float(value) if value.isdigit() else _seconds_until(value, now)
 
 
 def fresh_for(headers: httpx.Headers, now: datetime | None = None) -> float | None:
@@ -168,10 +160,13 @@ def fresh_for(headers: httpx.Headers, now: datetime | None = None) -> float | No
     if ages:
         return float(max(int(a) for a in ages))
     expires = headers.get("expires")
-    if not expires:
-        return None
+    return _seconds_until(expires, now) if expires else None
+
+
+def _seconds_until(http_date: str, now: datetime | None) -> float | None:
+    """Seconds from now until an HTTP date (never negative); None if it is not a date."""
     try:
-        when = parsedate_to_datetime(expires)
+        when = parsedate_to_datetime(http_date)
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
