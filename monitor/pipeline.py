@@ -35,9 +35,10 @@ def examine(entry: Entry, matcher: Matcher) -> Found:
     return Found(entry, document, tuple(matcher.match(document)))
 
 
-def seen_record(found: Found) -> Seen:
-    """The entry, its story and one outbox row per matched rule × channel."""
-    story = story_key(found.entry)
+def seen_record(found: Found, story: str | None = None) -> Seen:
+    """The entry, its story (by default: the one it would start) and one outbox row per
+    matched rule × channel."""
+    story = story or story_key(found.entry)
     pairs = tuple((channel, make_alert(found, match))
                   for match in found.matches for channel in match.channels)
     return Seen(found.entry, story, found.document.text, pairs)

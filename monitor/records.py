@@ -143,3 +143,4 @@ class OutboxItem:
     alert: Alert
     attempts: int
     created_at: datetime
+    story: str = ""

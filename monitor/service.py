@@ -35,6 +35,7 @@ from monitor.sources import (
 )
 from monitor.sources.schedule import WEEK
 from monitor.store import Store
+from monitor.stories import WINDOW, Stories
 
 log = logging.getLogger("monitor")
 
@@ -84,8 +85,11 @@ class Monitor:
         self._quiet: list[tuple[Poll, datetime, float | None]] = []  # see _record
         self._deliver_lock = asyncio.Lock()
         self._deliver_again = False
-        store.sync_sources(((s.name, s.kind, s.location) for s in config.sources),
-                           self.clock())
+        now = self.clock()
+        store.sync_sources(((s.name, s.kind, s.location) for s in config.sources), now)
+        self.stories = Stories()
+        self.stories.load((e.story, e.url, e.title, e.seen_at)
+                          for e in store.entries_since(now - WINDOW))
 
     async def aclose(self) -> None:
         """Cancel polls still running (they are simply redone later) and close the client."""
@@ -176,11 +180,13 @@ class Monitor:
         cycle.found.extend(f for f in found if f.matches)
         if dry_run:
             return
+        stories = [self.stories.assign(f.entry, outcome.checked_at) for f in found]
         errors_before = state.error_count if state else 0
         pace = await asyncio.to_thread(self._pace, source, state, bool(found),
                                        outcome.checked_at)
         wait = next_check(source, outcome, errors_before, settings, pace)
-        added = await self._record(outcome, found, outcome.checked_at + timedelta(seconds=wait),
+        added = await self._record(outcome, found, stories,
+                                   outcome.checked_at + timedelta(seconds=wait),
                                    interval_for(source, pace))
         cycle.new_entries += len(found)
         cycle.alerts += added
@@ -188,14 +194,14 @@ class Monitor:
         if outcome.error:
             cycle.failed += 1
 
-    async def _record(self, outcome: Poll, found: list[Found], next_check_at: datetime,
-                      interval: float) -> int:
+    async def _record(self, outcome: Poll, found: list[Found], stories: list[str],
+                      next_check_at: datetime, interval: float) -> int:
         """Record a poll. New entries and their alerts go in at once, in one transaction;
         polls that brought nothing are batched (flushed every tick, or every 64)."""
         if found:
-            return await asyncio.to_thread(self.store.record_poll, outcome,
-                                           [seen_record(f) for f in found], next_check_at,
-                                           interval)
+            records = [seen_record(f, story) for f, story in zip(found, stories, strict=True)]
+            return await asyncio.to_thread(self.store.record_poll, outcome, records,
+                                           next_check_at, interval)
         self._quiet.append((outcome, next_check_at, interval))
         if len(self._quiet) >= QUIET_BATCH:
             await self.flush()

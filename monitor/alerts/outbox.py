@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from monitor.alerts.channels import Channel, DeliveryError
@@ -38,8 +38,12 @@ async def deliver_due(store: Store, channels: Mapping[str, Channel],
                       settings: DeliverySettings, clock: Callable[[], datetime]) -> Delivered:
     """Send every due alert; channels in parallel, each channel's alerts in order."""
     items = await asyncio.to_thread(store.due_alerts, clock(), 500)
+    carried = await asyncio.to_thread(store.story_sources, (i.story for i in items))
     by_channel: dict[str, list[OutboxItem]] = defaultdict(list)
-    for item in items:
+    for item in items:  # a story names every source that carried it by the time it goes out
+        sources = tuple(carried.get(item.story, ()))
+        if len(sources) > 1:
+            item = replace(item, alert=replace(item.alert, sources=sources))
         by_channel[item.channel].append(item)
     results = await asyncio.gather(*(
         _deliver_channel(store, channels.get(name), name, queue, settings, clock)

@@ -248,12 +248,26 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(alerts.c.id, alerts.c.channel, alerts.c.payload, alerts.c.attempts,
-                       alerts.c.created_at)
+                       alerts.c.created_at, alerts.c.story)
                 .where(alerts.c.state == "pending", alerts.c.next_attempt_at <= now)
                 .order_by(alerts.c.id).limit(limit)
             ).fetchall()
         return [OutboxItem(r.id, r.channel, alert_from_json(r.payload), r.attempts,
-                           r.created_at) for r in rows]
+                           r.created_at, r.story) for r in rows]
+
+    def story_sources(self, stories: Iterable[str]) -> dict[str, list[str]]:
+        """Every source that carried each story, in the order they did."""
+        wanted = list(set(stories))
+        found: dict[str, list[str]] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), 500):
+                rows = conn.execute(select(entries.c.story, entries.c.source)
+                                    .where(entries.c.story.in_(wanted[i:i + 500]))
+                                    .order_by(entries.c.id))
+                for story, source in rows:
+                    if source not in found.setdefault(story, []):
+                        found[story].append(source)
+        return found
 
     def mark_sent(self, alert_id: int, now: datetime) -> None:
         self._set(alert_id, state="sent", sent_at=now, attempts=alerts.c.attempts + 1,

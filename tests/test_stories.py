@@ -1,0 +1,83 @@
+"""One story, many sources: near-identical headlines from different outlets are one story,
+which alerts once and names every source that carried it."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from monitor.records import Entry
+from monitor.stories import Stories, story_key
+from tests.conftest import rss_feed, run_cli, write_config
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def entry(title: str, url: str, source: str = "S") -> Entry:
+    return Entry(source=source, key=url, url=url, title=title, summary="")
+
+
+def test_near_identical_headlines_from_different_urls_are_one_story():
+    stories = Stories()
+    first = stories.assign(entry("Syrian army repels rebel advance in Aleppo",
+                                 "https://a.example/1"), NOW)
+    assert stories.assign(entry("Syrian army repels rebel advance in Aleppo - Reuters",
+                                "https://b.example/x"), NOW) == first
+    assert stories.assign(entry("SYRIAN ARMY REPELS REBEL ADVANCE IN ALEPPO",
+                                "https://c.example/y?id=3"), NOW) == first
+
+
+def test_different_news_about_the_same_place_stays_apart():
+    stories = Stories()
+    first = stories.assign(entry("Syrian army repels rebel advance in Aleppo",
+                                 "https://a.example/1"), NOW)
+    other = stories.assign(entry("Aleppo football club reaches the Syrian cup final",
+                                 "https://b.example/2"), NOW)
+    assert other != first
+
+
+def test_the_same_url_is_the_same_story_whatever_its_title():
+    stories = Stories()
+    first = stories.assign(entry("Breaking", "https://a.example/1"), NOW)
+    assert stories.assign(entry("Updated headline entirely", "https://a.example/1"),
+                          NOW) == first
+
+
+def test_short_generic_headlines_do_not_group():
+    stories = Stories()
+    first = stories.assign(entry("Live updates", "https://a.example/1"), NOW)
+    assert stories.assign(entry("Live updates", "https://b.example/2"), NOW) != first
+
+
+def test_grouping_forgets_stories_older_than_its_window():
+    stories = Stories(window=timedelta(hours=48))
+    first = stories.assign(entry("Syrian army repels rebel advance in Aleppo",
+                                 "https://a.example/1"), NOW)
+    later = NOW + timedelta(hours=49)
+    assert stories.assign(entry("Syrian army repels rebel advance in Aleppo again",
+                                "https://b.example/2"), later) != first
+
+
+def test_a_rebuilt_index_groups_as_before():
+    stories = Stories()
+    stories.load([(story_key(entry("x", "https://a.example/1")), "https://a.example/1",
+                   "Syrian army repels rebel advance in Aleppo", NOW)])
+    assert stories.assign(entry("Syrian army repels rebel advance in Aleppo (video)",
+                                "https://b.example/2"), NOW) == \
+        story_key(entry("x", "https://a.example/1"))
+
+
+def test_same_story_from_three_feeds_gives_one_alert_naming_all_three(site, tmp_path):
+    titles = ["Airstrikes pound eastern Aleppo overnight",
+              "Airstrikes pound eastern Aleppo overnight - Reuters",
+              "Airstrikes Pound Eastern Aleppo Overnight, Residents Say"]
+    for i, title in enumerate(titles):
+        site.feeds[f"/f{i}.xml"] = rss_feed({"title": title, "link": f"https://o{i}.example/"
+                                             f"story-{i}", "description": "Warplanes struck."})
+    config = write_config(tmp_path, channels={"hook": f"json://127.0.0.1:{site.port}/hook"},
+                          sources=[{"name": name, "feed": site.url(f"/f{i}.xml")}
+                                   for i, name in enumerate(["Agency", "Wire", "Daily"])])
+    assert run_cli("once", "-c", str(config)).returncode == 0
+    posts = [json.loads(p) for p in site.posts["/hook"]]
+    assert len(posts) == 1
+    assert all(name in posts[0]["message"] for name in ("Agency", "Wire", "Daily"))
