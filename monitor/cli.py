@@ -97,7 +97,7 @@ def once(config_path: Path, dry_run: bool, as_json: bool) -> None:
                 for found in cycle.found:
                     _report(found, as_json, dry_run)
                 if not dry_run:
-                    delivered = await monitor.deliver()
+                    delivered = await monitor.deliver(flush=True)
                     logging.getLogger("monitor").info(
                         "polled %d sources (%d failed): %d new entries, %d alerts queued; "
                         "sent %d, retrying %d, failed %d", cycle.polled, cycle.failed,
@@ -160,6 +160,30 @@ def list_alerts(config_path: Path, since: str, as_json: bool) -> None:
                        + (f"  ({r.last_error})" if r.last_error else ""))
     if not rows and not as_json:
         click.echo(f"no alerts in the last {since}")
+
+
+@main.command(name="send-test")
+@config_option
+@click.argument("channel")
+def send_test(config_path: Path, channel: str) -> None:
+    """Send a sample alert to CHANNEL now, to check its URL, credentials and layout."""
+    from monitor.alerts import DeliveryError, make_channel, redact_url
+    from monitor.alerts.render import sample_alert
+
+    config = _load(config_path)
+    found = {c.name: c for c in config.channels}
+    if channel not in found:
+        click.echo(f"no channel '{channel}' in {config.path} (channels: "
+                   f"{', '.join(sorted(found))})", err=True)
+        sys.exit(2)
+    target = found[channel]
+    try:
+        sender = make_channel(target.name, target.url, template=target.template)
+        asyncio.run(sender.send(sample_alert()))
+    except (DeliveryError, ValueError) as err:
+        click.echo(f"{channel} ({redact_url(target.url)}): not delivered: {err}", err=True)
+        sys.exit(1)
+    click.echo(f"{channel} ({redact_url(target.url)}): sample alert accepted")
 
 
 @main.command(name="test")

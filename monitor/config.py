@@ -12,10 +12,13 @@ import functools
 import glob
 import re
 from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -27,6 +30,8 @@ from pydantic import (
 )
 
 from monitor import __version__
+from monitor.alerts.channels import channel_style
+from monitor.alerts.render import load_template
 from monitor.catalog import Catalog, CatalogError
 from monitor.match import QueryError, parse_query
 from monitor.match.spec import RuleSpec, Term
@@ -163,8 +168,71 @@ class SourceConfig(_Model):
         return next(k for k in SOURCE_KINDS if getattr(self, k) is not None)
 
 
+_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+class QuietHours(_Model):
+    """Hours when a channel holds its alerts; one summary goes out when they end."""
+
+    start: str = Field(description="HH:MM, in the channel's timezone")
+    end: str = Field(description="HH:MM; may be earlier than start (overnight)")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock(cls, value: Any) -> Any:
+        if not isinstance(value, str) or not _HHMM.match(value.strip()):
+            raise ValueError(f"expected a time of day such as 22:00, found {value!r}")
+        return value.strip()
+
+    def minutes(self) -> tuple[int, int]:
+        return tuple(int(h) * 60 + int(m) for h, m in  # type: ignore[return-value]
+                     (t.split(":") for t in (self.start, self.end)))
+
+
 class ChannelConfig(_Model):
+    """Where alerts go and how: at once, grouped, or in digests."""
+
     url: str = Field(min_length=3, description="an Apprise URL, or console://")
+    group_wait: Duration = Field(30.0, ge=0, description="wait to gather a burst; 0 = at once")
+    digest: str | None = Field(None, description="cron (m h dom mon dow): send digests only")
+    timezone: str = Field("UTC", description="for digest and quiet_hours")
+    max_per_hour: int | None = Field(None, ge=1, description="messages; the rest go to a digest")
+    quiet_hours: QuietHours | None = None
+    min_priority: Priority = Field("low", description="lower priorities are not sent here")
+    template: str | None = Field(None, description="a Jinja2 file replacing the default")
+
+    @field_validator("digest")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            cron_trigger(value, "UTC")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone '{value}' (e.g. UTC, Europe/Paris, "
+                             f"Asia/Damascus)") from None
+        return value
+
+    @field_validator("min_priority", mode="before")
+    @classmethod
+    def _priority(cls, value: Any) -> Any:
+        if value not in PRIORITIES:
+            raise ValueError(f"min_priority must be one of {', '.join(PRIORITIES)}")
+        return value
+
+
+def cron_trigger(expression: str, timezone: str) -> CronTrigger:
+    """A crontab line (minute hour day month weekday) as an APScheduler trigger."""
+    try:
+        return CronTrigger.from_crontab(expression, timezone=ZoneInfo(timezone))
+    except ValueError as err:
+        raise ValueError(f"bad cron '{expression}': {err} (use minute hour day month "
+                         f"weekday, e.g. '0 8 * * *')") from None
 
 
 class MonitorFile(_Model):
@@ -210,6 +278,7 @@ class RuleConfig(_Model):
     query: str | None = None
     priority: Priority = "normal"
     min_score: float = Field(0.0, ge=0, description="the rule fires only at this score or more")
+    mute_until: datetime | date | None = Field(None, description="no alerts before this date")
     notify: Names | None = None
 
     @field_validator("priority", mode="before")
@@ -258,6 +327,19 @@ class Source:
 class Channel:
     name: str
     url: str
+    group_wait: float = 0.0
+    digest: str | None = None
+    timezone: str = "UTC"
+    max_per_hour: int | None = None
+    quiet_hours: tuple[int, int] | None = None  # (start, end) minutes of the day
+    min_priority: Priority = "low"
+    template: Path | None = None
+
+    @property
+    def digest_cron(self) -> str | None:
+        """When this channel's digests go out: its own cron, or hourly when a rate limit
+        needs somewhere to send the rest."""
+        return self.digest or ("0 * * * *" if self.max_per_hour else None)
 
 
 @dataclass(frozen=True)
@@ -302,8 +384,8 @@ def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
     settings = _validate(main, MonitorFile, problems)
     if settings is None:
         raise ConfigError(problems or main.problems)
-    channels = tuple(Channel(n, c.url) for n, c in settings.channels.items()) or (
-        DEFAULT_CHANNEL,)
+    channels = tuple(_channel(n, c, base, main, problems)
+                     for n, c in settings.channels.items()) or (DEFAULT_CHANNEL,)
     sources = _sources(settings, base, main, problems)
     files = _watchlist_files(settings, base, main, problems)
     ctx = _Loading(path, channels, _catalog(settings, base, problems), env, problems, [], {})
@@ -341,6 +423,26 @@ def _catalog_problem(message: str, fallback: Path) -> Problem:
     if m:
         return Problem(m.group(1), int(m.group(2)), int(m.group(3)), m.group(4))
     return Problem(str(fallback), 1, 1, message)
+
+
+def _channel(name: str, c: ChannelConfig, base: Path, located: Located,
+             problems: list[Problem]) -> Channel:
+    template = None
+    if c.template is not None:
+        template = Path(c.template) if Path(c.template).is_absolute() else base / c.template
+        if not template.is_file():
+            problems.append(located.problem(("channels", name, "template"),
+                                            f"template file not found: {c.template}"))
+        else:
+            try:
+                load_template(template, channel_style(c.url))
+            except ValueError as err:
+                problems.append(located.problem(("channels", name, "template"),
+                                                f"bad template: {err}"))
+    return Channel(name, c.url, group_wait=c.group_wait, digest=c.digest, timezone=c.timezone,
+                   max_per_hour=c.max_per_hour,
+                   quiet_hours=c.quiet_hours.minutes() if c.quiet_hours else None,
+                   min_priority=c.min_priority, template=template)
 
 
 def _validate(located: Located, model: type[_Model], problems: list[Problem]) -> Any:
@@ -505,6 +607,7 @@ def _load_watchlist(file: Path, ctx: _Loading) -> list[RuleSpec]:
             groups=expand("groups", rule.groups), keywords=expand("keywords", rule.keywords),
             exclude=expand("exclude", rule.exclude), query=rule.query, aliases=aliases,
             priority=rule.priority, min_score=rule.min_score,
+            mute_until=_utc(rule.mute_until),
             channels=tuple(rule.notify if rule.notify is not None else default)))
     return specs
 
@@ -529,6 +632,15 @@ def _terms_of(entries: tuple, kind: str, path: tuple, located: Located, ctx: _Lo
                 continue
         found.append(Term(text, weight=weight, exact_case=exact))
     return tuple(found)
+
+
+def _utc(value: datetime | date | None) -> datetime | None:
+    """A date means its midnight, UTC; a naive time is UTC."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _lookup_message(err: LookupError) -> str:

@@ -6,6 +6,7 @@ channels. The service feeds it and writes the result in one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from monitor.alerts import make_snippet
@@ -35,12 +36,14 @@ def examine(entry: Entry, matcher: Matcher) -> Found:
     return Found(entry, document, tuple(matcher.match(document)))
 
 
-def seen_record(found: Found, story: str | None = None) -> Seen:
+def seen_record(found: Found, story: str | None = None,
+                route: Callable[[Match], tuple[str, ...]] | None = None) -> Seen:
     """The entry, its story (by default: the one it would start) and one outbox row per
-    matched rule × channel."""
+    matched rule × channel that `route` keeps (by default: every channel of the rule)."""
     story = story or story_key(found.entry)
     pairs = tuple((channel, make_alert(found, match))
-                  for match in found.matches for channel in match.channels)
+                  for match in found.matches
+                  for channel in (route(match) if route else match.channels))
     return Seen(found.entry, story, found.document.text, pairs)
 
 

@@ -18,11 +18,12 @@ from typing import TextIO
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.alerts import Channel, make_channel
-from monitor.alerts.outbox import Delivered, deliver_due
-from monitor.config import Config, Source, format_duration
+from monitor.alerts.outbox import Delivered, deliver_due, send_digest
+from monitor.alerts.route import route
+from monitor.config import Config, Source, cron_trigger, format_duration
 from monitor.match import Matcher
 from monitor.pipeline import Found, examine, seen_record
-from monitor.records import Entry, Poll, SourceState
+from monitor.records import Entry, Match, Poll, SourceState
 from monitor.sources import (
     HostGate,
     Pace,
@@ -75,7 +76,11 @@ class Monitor:
         self.matcher = Matcher.compile(config.rules)
         self.sources = {s.name: s for s in config.sources}
         self.channels: dict[str, Channel] = {
-            c.name: make_channel(c.name, c.url, stream=stream) for c in config.channels}
+            c.name: make_channel(c.name, c.url, stream=stream, template=c.template)
+            for c in config.channels}
+        self.routes = {c.name: c for c in config.channels}
+        self._mute_until = {(r.watchlist, r.name): r.mute_until for r in config.rules
+                            if r.mute_until is not None}
         settings = config.settings.poll
         self._client = make_client(timeout=settings.timeout, user_agent=settings.user_agent,
                                    concurrency=settings.concurrency)
@@ -199,7 +204,13 @@ class Monitor:
         """Record a poll. New entries and their alerts go in at once, in one transaction;
         polls that brought nothing are batched (flushed every tick, or every 64)."""
         if found:
-            records = [seen_record(f, story) for f, story in zip(found, stories, strict=True)]
+            now = outcome.checked_at
+
+            def routed(match: Match) -> tuple[str, ...]:
+                return route(match, self.routes, self._mute_until, now)
+
+            records = [seen_record(f, story, routed)
+                       for f, story in zip(found, stories, strict=True)]
             return await asyncio.to_thread(self.store.record_poll, outcome, records,
                                            next_check_at, interval)
         self._quiet.append((outcome, next_check_at, interval))
@@ -248,9 +259,10 @@ class Monitor:
 
     # -- delivery ------------------------------------------------------------------------
 
-    async def deliver(self) -> Delivered:
+    async def deliver(self, *, flush: bool = False) -> Delivered:
         """Send what is due. A call made while a delivery runs makes that one go round
-        again instead of waiting, so bursts of new alerts never queue up deliveries."""
+        again instead of waiting, so bursts of new alerts never queue up deliveries.
+        `flush` sends gathering bursts without waiting for their group_wait."""
         self._deliver_again = True
         if self._deliver_lock.locked():
             return Delivered()
@@ -259,8 +271,17 @@ class Monitor:
             while self._deliver_again:
                 self._deliver_again = False
                 total += await deliver_due(self.store, self.channels,
-                                           self.config.settings.delivery, self.clock)
+                                           self.config.settings.delivery, self.clock,
+                                           self.routes, flush=flush)
         return total
+
+    async def send_digest(self, channel: str) -> Delivered:
+        """Send a channel's digest now (its cron job calls this)."""
+        async with self._deliver_lock:
+            await deliver_due(self.store, self.channels, self.config.settings.delivery,
+                              self.clock, self.routes)  # move what waits into the digest
+            return await send_digest(self.store, self.channels[channel],
+                                     self.config.settings.delivery, self.clock)
 
     async def prune(self) -> None:
         cutoff = self.clock() - timedelta(seconds=self.config.settings.keep_text)
@@ -298,6 +319,14 @@ async def run_forever(monitor: Monitor, stop: asyncio.Event) -> None:
                       next_run_time=now, id="deliver", **options)
     scheduler.add_job(tracked(monitor.prune), "interval", hours=1, next_run_time=now,
                       id="prune", **options)
+    for channel in monitor.config.channels:
+        if channel.digest_cron:
+            async def digest(name: str = channel.name) -> None:
+                await monitor.send_digest(name)
+            digest.__name__ = f"digest of {channel.name}"
+            scheduler.add_job(tracked(digest), cron_trigger(channel.digest_cron,
+                                                            channel.timezone),
+                              id=f"digest:{channel.name}", **options)
     scheduler.start()
     log.info("news-monitor running: %d sources, %d rules, %d channels",
              len(monitor.sources), monitor.matcher.rule_count, len(monitor.channels))

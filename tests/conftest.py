@@ -58,10 +58,13 @@ DEFAULT_RULES = [
 
 
 def write_config(folder: Path, *, sources: list[dict[str, Any]],
-                 channels: dict[str, str] | None = None,
+                 channels: dict[str, str | dict[str, Any]] | None = None,
                  rules: list[dict[str, Any]] | None = None, state: str | None = None,
                  **settings: Any) -> Path:
-    """Write monitor.yaml and one watchlist into `folder`; return the monitor.yaml path."""
+    """Write monitor.yaml and one watchlist into `folder`; return the monitor.yaml path.
+
+    A channel given as a bare URL sends each alert at once (group_wait 0), so tests can
+    count messages; give a mapping to test grouping, digests and limits."""
     (folder / "watchlists").mkdir(parents=True, exist_ok=True)
     channels = channels if channels is not None else {"console": "console://"}
     watchlist = {"name": "test-watch", "rules": rules or DEFAULT_RULES}
@@ -70,7 +73,8 @@ def write_config(folder: Path, *, sources: list[dict[str, Any]],
     data: dict[str, Any] = {
         "state": state or "sqlite:///state/monitor.db",
         "sources": sources,
-        "channels": {name: {"url": url} for name, url in channels.items()},
+        "channels": {name: ({"url": spec, "group_wait": 0} if isinstance(spec, str) else spec)
+                     for name, spec in channels.items()},
         "watchlists": ["watchlists/*.yaml"],
         **settings,
     }

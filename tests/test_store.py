@@ -46,7 +46,7 @@ def test_migrations_create_the_schema_and_reopening_is_a_no_op(state_url):
     tables = set(inspect(store.engine).get_table_names())
     assert {"sources", "entries", "alerts", "alembic_version"} <= tables
     with store.engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0002"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0003"
     store.close()
 
 

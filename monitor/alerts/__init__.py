@@ -1,11 +1,12 @@
 """Alerts: render an Alert for each kind of target and deliver it through a channel.
 
-render.py holds the pure text functions (Slack, email, plain); channels.py sends through the
-console or Apprise. The outbox worker (outbox.py) decides when to send and retries.
+render.py holds the pure text functions (Slack, email, plain) and loads the Jinja2 templates
+(templates/) that lay messages out; channels.py sends one alert or a batch through the console
+or Apprise. The outbox worker (outbox.py) decides when to send and retries.
 """
 
 from monitor.alerts.channels import Channel, DeliveryError, channel_style, make_channel, redact_url
-from monitor.alerts.render import make_snippet, plain_text
+from monitor.alerts.render import make_snippet, plain_text, sample_alert
 
 __all__ = [
     "Channel",
@@ -15,4 +16,5 @@ __all__ = [
     "make_snippet",
     "plain_text",
     "redact_url",
+    "sample_alert",
 ]

@@ -1,8 +1,13 @@
-"""Delivery of one alert to one channel: the console, or any target Apprise knows.
+"""Delivery of alerts to one channel: the console, or any target Apprise knows.
 
-A channel's send() returns only once the target accepted the alert and raises DeliveryError
-otherwise, so the outbox can mark an alert sent only after a real acceptance and retry the
-rest (DESIGN.md, "Reliability promises"). Nothing here retries: that is the outbox's job.
+send() delivers one alert, send_batch() several in one message (a burst, a digest, a
+quiet-hours summary). What a message looks like comes from the channel's template: the
+default one for its style, or a file named in its config (render.load_template).
+
+A channel's send() and send_batch() return only once the target accepted the message and
+raise DeliveryError otherwise, so the outbox can mark alerts sent only after a real acceptance
+and retry the rest (DESIGN.md, "Reliability promises"). Nothing here retries: that is the
+outbox's job.
 
 Secrets live in channel URLs (passwords, tokens). They never reach a log line or a
 DeliveryError: everything said about a URL goes through redact_url(), and Apprise's own
@@ -15,15 +20,24 @@ import asyncio
 import logging
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, TextIO
+from pathlib import Path
+from typing import Protocol, TextIO
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import apprise
 from apprise import AppriseAsset, NotifyFormat
 from apprise.plugins.base import NotifyBase
 
-from monitor.alerts.render import email_html, email_subject, headline, plain_text, slack_markdown
+from monitor.alerts.render import (
+    MessageTemplate,
+    Style,
+    batch_subject,
+    default_template,
+    headline,
+    load_template,
+)
 from monitor.records import Alert
 
 __all__ = [
@@ -35,8 +49,6 @@ __all__ = [
     "make_channel",
     "redact_url",
 ]
-
-Style = Literal["slack", "email", "text"]
 
 _STYLES: dict[str, Style] = {
     "slack": "slack",
@@ -59,11 +71,17 @@ class DeliveryError(Exception):
 
 
 class Channel(Protocol):
-    """Where alerts go. send() returns when the target accepted, raises DeliveryError if not."""
+    """Where alerts go. send() returns when the target accepted, raises DeliveryError if not.
+
+    send_batch() sends several alerts as one message under a heading ("Digest: 12 alerts
+    since 08:00 UTC", "5 alerts in the last 30 s"), with the same promise.
+    """
 
     name: str
 
     async def send(self, alert: Alert) -> None: ...
+
+    async def send_batch(self, alerts: Sequence[Alert], heading: str) -> None: ...
 
 
 def _scheme(url: str) -> str:
@@ -155,18 +173,39 @@ def _apprise_converts_markdown() -> bool:
     return tuple(int(n) for n in numbers) >= (2, 3)
 
 
+def _render(name: str, template: MessageTemplate, alerts: Sequence[Alert], heading: str) -> str:
+    """The message text; a template that fails on these alerts is a DeliveryError."""
+    if not alerts:
+        raise DeliveryError(f"{name}: empty batch")
+    try:
+        return template.render(alerts, heading)
+    except Exception as exc:  # a user template can fail on data the trial render lacked
+        raise DeliveryError(
+            f"{name}: template {template.name} failed: {type(exc).__name__}"
+        ) from None
+
+
 class ConsoleChannel:
     """Prints alerts as plain text: the default channel, and the one to try rules with."""
 
-    def __init__(self, name: str, stream: TextIO | None = None) -> None:
+    def __init__(
+        self, name: str, stream: TextIO | None = None, *, template: Path | None = None
+    ) -> None:
         self.name = name
         self._stream = stream
+        self._template = load_template(template, "text") if template else default_template("text")
 
     async def send(self, alert: Alert) -> None:
+        self._write(_render(self.name, self._template, [alert], ""))
+
+    async def send_batch(self, alerts: Sequence[Alert], heading: str) -> None:
+        self._write(_render(self.name, self._template, alerts, heading))
+
+    def _write(self, text: str) -> None:
         # sys.stdout is looked up per send, so a redirected stdout (or pytest's capture) works.
         stream = self._stream or sys.stdout
         try:
-            stream.write(plain_text(alert) + "\n\n")
+            stream.write(text + "\n\n")
             stream.flush()
         except (OSError, ValueError) as exc:  # closed pipe or closed file
             raise DeliveryError(f"{self.name}: cannot write: {type(exc).__name__}") from None
@@ -179,7 +218,26 @@ class _Message:
     body_format: NotifyFormat
 
 
-def _message(style: Style, alert: Alert) -> _Message:
+_FORMATS: dict[Style, NotifyFormat] = {
+    "slack": NotifyFormat.MARKDOWN,
+    "email": NotifyFormat.HTML,
+    "text": NotifyFormat.TEXT,
+}
+
+
+def _title(style: Style, alerts: Sequence[Alert], heading: str) -> str:
+    """Slack-like: no title (see render.slack_markdown). Email and text: the subject, which is
+    "[rule] title" for a single alert and the heading for a batch."""
+    if style == "slack":
+        return ""
+    if len(alerts) == 1 and not heading:
+        return headline(alerts[0])
+    return batch_subject(heading, len(alerts))
+
+
+def _message(
+    style: Style, template: MessageTemplate, name: str, alerts: Sequence[Alert], heading: str
+) -> _Message:
     """What Apprise is asked to send for one style.
 
     Slack-like: CommonMark declared as MARKDOWN and no title, see render.slack_markdown.
@@ -187,11 +245,8 @@ def _message(style: Style, alert: Alert) -> _Message:
     Text: the one-line headline as title and the plain block as body, declared TEXT so that
     targets which render HTML or Markdown escape it.
     """
-    if style == "slack":
-        return _Message("", slack_markdown(alert), NotifyFormat.MARKDOWN)
-    if style == "email":
-        return _Message(email_subject(alert), email_html(alert), NotifyFormat.HTML)
-    return _Message(headline(alert), plain_text(alert), NotifyFormat.TEXT)
+    body = _render(name, template, alerts, heading)
+    return _Message(_title(style, alerts, heading), body, _FORMATS[style])
 
 
 class AppriseChannel:
@@ -203,9 +258,19 @@ class AppriseChannel:
     runs in a worker thread so the event loop never blocks on the network or the pacing sleep.
     """
 
-    def __init__(self, name: str, url: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        template: Path | None = None,
+    ) -> None:
         self.name = name
         self.style: Style = channel_style(url)
+        self._template = (
+            load_template(template, self.style) if template else default_template(self.style)
+        )
         self._redactor = _Redactor.for_url(url)
         self.safe_url = self._redactor.shown
         self._timeout = timeout
@@ -229,7 +294,12 @@ class AppriseChannel:
         return self._apprise[0]
 
     async def send(self, alert: Alert) -> None:
-        message = _message(self.style, alert)
+        await self._send(_message(self.style, self._template, self.name, [alert], ""))
+
+    async def send_batch(self, alerts: Sequence[Alert], heading: str) -> None:
+        await self._send(_message(self.style, self._template, self.name, alerts, heading))
+
+    async def _send(self, message: _Message) -> None:
         async with self._lock:
             ok, reason = await asyncio.to_thread(self._notify, message)
         if not ok:
@@ -263,11 +333,17 @@ class AppriseChannel:
         return self._redactor.scrub(f"{status}: {lines[-1]}" if lines else status)
 
 
-def make_channel(name: str, url: str, *, stream: TextIO | None = None) -> Channel:
+def make_channel(
+    name: str, url: str, *, stream: TextIO | None = None, template: Path | None = None
+) -> Channel:
     """A channel for a configured URL: "console://" prints, anything else goes to Apprise.
 
-    Raises ValueError, naming the channel and the redacted URL, when Apprise cannot use it.
+    template: a file replacing the channel's default template (for its style: Slack-like,
+    email HTML, or plain text), used for single alerts and batches alike.
+
+    Raises ValueError, naming the channel and the redacted URL, when Apprise cannot use it,
+    and naming the file and line ("path:3: ...") when the template is missing or broken.
     """
     if _scheme(url) == "console":
-        return ConsoleChannel(name, stream)
-    return AppriseChannel(name, url)
+        return ConsoleChannel(name, stream, template=template)
+    return AppriseChannel(name, url, template=template)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from monitor.alerts.channels import Channel, DeliveryError
+from monitor.alerts.route import group_ready, in_quiet_hours
+from monitor.config import Channel as Route
 from monitor.config import DeliverySettings
 from monitor.records import OutboxItem
 from monitor.store import Store
@@ -28,57 +30,127 @@ class Delivered:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    held: int = 0  # moved to a digest
 
     def __add__(self, other: Delivered) -> Delivered:
         return Delivered(self.sent + other.sent, self.retried + other.retried,
-                         self.failed + other.failed)
+                         self.failed + other.failed, self.held + other.held)
 
 
 async def deliver_due(store: Store, channels: Mapping[str, Channel],
-                      settings: DeliverySettings, clock: Callable[[], datetime]) -> Delivered:
-    """Send every due alert; channels in parallel, each channel's alerts in order."""
-    items = await asyncio.to_thread(store.due_alerts, clock(), 500)
-    carried = await asyncio.to_thread(store.story_sources, (i.story for i in items))
+                      settings: DeliverySettings, clock: Callable[[], datetime],
+                      routes: Mapping[str, Route] | None = None, *,
+                      flush: bool = False) -> Delivered:
+    """Send what is due, channel by channel (in parallel), as each channel's route says.
+    `flush` sends waiting bursts now (`news-monitor once` does not wait for group_wait)."""
+    now = clock()
+    items = await asyncio.to_thread(store.due_alerts, now, 500)
     by_channel: dict[str, list[OutboxItem]] = defaultdict(list)
-    for item in items:  # a story names every source that carried it by the time it goes out
+    for item in await _with_sources(store, items):
+        by_channel[item.channel].append(item)
+    results = await asyncio.gather(*(
+        _deliver_channel(store, channels.get(name), (routes or {}).get(name), name, queue,
+                         settings, clock, flush)
+        for name, queue in by_channel.items()))
+    return sum(results, Delivered())
+
+
+async def send_digest(store: Store, channel: Channel, settings: DeliverySettings,
+                      clock: Callable[[], datetime]) -> Delivered:
+    """One message holding everything waiting for this channel's digest."""
+    items = await _with_sources(store, await asyncio.to_thread(store.digest_alerts,
+                                                               channel.name))
+    if not items:
+        return Delivered()
+    heading = f"Digest: {len(items)} alert{'s' if len(items) != 1 else ''}"
+    return await _send(store, channel, channel.name, items, heading, "digest", settings, clock)
+
+
+async def _with_sources(store: Store, items: list[OutboxItem]) -> list[OutboxItem]:
+    """A story names every source that carried it by the time it goes out."""
+    carried = await asyncio.to_thread(store.story_sources, (i.story for i in items))
+    out = []
+    for item in items:
         sources = tuple(carried.get(item.story, ()))
         if len(sources) > 1:
             item = replace(item, alert=replace(item.alert, sources=sources))
-        by_channel[item.channel].append(item)
-    results = await asyncio.gather(*(
-        _deliver_channel(store, channels.get(name), name, queue, settings, clock)
-        for name, queue in by_channel.items()))
-    return Delivered(*(sum(r[i] for r in results) for i in range(3)))
+        out.append(item)
+    return out
 
 
-async def _deliver_channel(store: Store, channel: Channel | None, name: str,
-                           queue: list[OutboxItem], settings: DeliverySettings,
-                           clock: Callable[[], datetime]) -> tuple[int, int, int]:
-    sent = retried = failed = 0
+async def _deliver_channel(store: Store, channel: Channel | None, route: Route | None,
+                           name: str, queue: list[OutboxItem], settings: DeliverySettings,
+                           clock: Callable[[], datetime], flush: bool) -> Delivered:
+    now = clock()
+    if channel is None:
+        return await _failed_attempt(store, name, queue[:1], DeliveryError(
+            f"channel '{name}' is not in the configuration"), settings, clock)
+    if route is not None and route.digest:
+        await asyncio.to_thread(store.mark_digest, [i.id for i in queue])
+        return Delivered(held=len(queue))
+    waiting = route is not None and not flush and (
+        in_quiet_hours(route, now) or not group_ready(route, queue[0].created_at, now))
+    if waiting:
+        return Delivered()
+    over: list[OutboxItem] = []
+    if route is not None and route.max_per_hour:
+        sent = await asyncio.to_thread(store.messages_since, name, now - timedelta(hours=1))
+        room = route.max_per_hour - sent
+        grouped = route.group_wait > 0
+        allowed = (queue if room > 0 else []) if grouped else queue[:max(room, 0)]
+        over = queue[len(allowed):]
+        if over:  # never dropped: they go out with the next digest
+            await asyncio.to_thread(store.mark_digest, [i.id for i in over])
+            log.info("%d alerts to %s over its max_per_hour go to its next digest",
+                     len(over), name)
+        queue = allowed
+    held = Delivered(held=len(over))
+    if not queue:
+        return held
+    if route is not None and route.group_wait > 0 and len(queue) > 1:
+        quiet = route.quiet_hours is not None and any(
+            in_quiet_hours(route, i.created_at) for i in queue)
+        heading = (f"Quiet hours summary: {len(queue)} alerts" if quiet
+                   else f"{len(queue)} alerts")
+        return held + await _send(store, channel, name, queue, heading, "group", settings,
+                                  clock)
+    total = held
     for item in queue:
-        try:
-            if channel is None:
-                raise DeliveryError(f"channel '{name}' is not in the configuration")
-            await channel.send(item.alert)
-        except DeliveryError as err:
-            if _give_up(item, settings, clock()):
-                await asyncio.to_thread(store.mark_failed, item.id, str(err))
-                log.error("alert %d to %s failed for good after %d attempts: %s",
-                          item.id, name, item.attempts + 1, err)
-                failed += 1
-            else:
-                wait = retry_delay(item.attempts, settings)
-                await asyncio.to_thread(store.mark_retry, item.id, str(err),
-                                        clock() + timedelta(seconds=wait))
-                log.warning("alert %d to %s not delivered (%s); retry in %.0fs",
-                            item.id, name, err, wait)
-                retried += 1
-            # the channel is likely down: leave the rest of its queue for a later turn
-            # rather than spending an attempt of every queued alert now
-            break
-        await asyncio.to_thread(store.mark_sent, item.id, clock())
-        sent += 1
-    return sent, retried, failed
+        result = await _send(store, channel, name, [item], "", "alert", settings, clock)
+        total += result
+        if result.retried or result.failed:
+            break  # the channel is likely down: the rest wait for a later turn
+    return total
+
+
+async def _send(store: Store, channel: Channel, name: str, items: list[OutboxItem],
+                heading: str, kind: str, settings: DeliverySettings,
+                clock: Callable[[], datetime]) -> Delivered:
+    try:
+        if len(items) == 1 and kind == "alert":
+            await channel.send(items[0].alert)
+        else:
+            await channel.send_batch([i.alert for i in items], heading)
+    except DeliveryError as err:
+        return await _failed_attempt(store, name, items, err, settings, clock)
+    await asyncio.to_thread(store.mark_sent, [i.id for i in items], clock(), name, kind)
+    return Delivered(sent=len(items))
+
+
+async def _failed_attempt(store: Store, name: str, items: list[OutboxItem],
+                          err: DeliveryError, settings: DeliverySettings,
+                          clock: Callable[[], datetime]) -> Delivered:
+    now = clock()
+    ids = [i.id for i in items]
+    if any(_give_up(i, settings, now) for i in items):
+        await asyncio.to_thread(store.mark_failed, ids, str(err))
+        log.error("%d alert(s) to %s failed for good: %s", len(ids), name, err)
+        return Delivered(failed=len(ids))
+    wait = retry_delay(max(i.attempts for i in items), settings)
+    await asyncio.to_thread(store.mark_retry, ids, str(err), now + timedelta(seconds=wait))
+    log.warning("%d alert(s) to %s not delivered (%s); retry in %.0fs", len(ids), name, err,
+                wait)
+    return Delivered(retried=len(ids))
 
 
 def retry_delay(attempts: int, settings: DeliverySettings) -> float:

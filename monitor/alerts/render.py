@@ -1,4 +1,12 @@
-"""Turn an Alert into the text each kind of target shows: pure functions, no I/O.
+"""Turn alerts into the text each kind of target shows: pure functions, no I/O (but reading
+template files).
+
+The layout lives in Jinja2 templates (monitor/alerts/templates/, overridable per channel by a
+file, see load_template); the escaping stays here. A template only ever receives values
+already escaped for its output language (AlertView), plus filters that escape (| slack,
+| html, | plain, | oneline); the untrusted originals are reachable only as `raw_alert` and
+`raw_heading`. HTML templates autoescape on top. One template renders a single alert (a batch
+of one with heading "") and a batch (a digest, a burst, a quiet-hours summary).
 
 Titles, snippets, source names and URLs come from feeds and are untrusted. Every renderer
 here escapes them for its own output language, so a hostile feed cannot ping a Slack channel,
@@ -16,23 +24,48 @@ from __future__ import annotations
 
 import html
 import re
+import traceback
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Literal
 from urllib.parse import quote, urlsplit
+
+from jinja2 import (
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    TemplateNotFound,
+    TemplateSyntaxError,
+)
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
 
 from monitor.records import Alert, Priority, Snippet
 
 __all__ = [
+    "AlertView",
+    "MessageTemplate",
+    "Style",
+    "batch_subject",
+    "default_template",
+    "email_batch_html",
     "email_html",
     "email_subject",
     "email_text",
     "format_time",
     "headline",
+    "load_template",
     "make_snippet",
+    "plain_batch",
     "plain_text",
     "safe_url",
+    "sample_alert",
+    "slack_batch_markdown",
+    "slack_batch_text",
     "slack_markdown",
     "slack_text",
 ]
@@ -329,7 +362,12 @@ def _render_snippet(
 
 
 # ---------------------------------------------------------------------------------------------
-# Slack
+# Escaping for each output language
+
+Style = Literal["slack", "email", "text"]
+# A template "kind": a style, plus the two forms only the code itself renders (Slack mrkdwn,
+# the plain-text email part).
+_Kind = Literal["slack", "mrkdwn", "email", "email_text", "text"]
 
 _SLACK_MARKERS: dict[Priority, str] = {"urgent": "🚨", "high": "🔴", "normal": "🔵", "low": "⚪"}
 # Slack mrkdwn has no escape for its formatting characters, so untrusted text gets look-alikes:
@@ -342,6 +380,10 @@ _SLACK_MENTIONS = (
     re.compile(r"(?<!\w)@(?=\w)"),  # bare @here, @channel, @everyone, @someone
 )
 _CM_SPECIAL_RE = re.compile(r"([<>\[\]#])")
+_PLAIN_MENTIONS = (
+    re.compile(r"<(?=[!@#&])"),  # Slack-, Discord- and Mattermost-style <!here>, <@123>, <@&42>
+    re.compile(r"(?<!\w)@(?=(?:everyone|here|channel|all)\b)", re.IGNORECASE),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,26 +417,224 @@ _COMMONMARK = _Dialect(
 )
 
 
-def _slack_message(alert: Alert, dialect: _Dialect) -> str:
-    def esc(text: str) -> str:
-        return dialect.escape(_defuse(text, _SLACK_MENTIONS))
+def _h(text: str) -> Markup:
+    """One line of text, HTML-escaped (quotes too) and marked safe for autoescaping."""
+    return text if isinstance(text, Markup) else Markup(html.escape(_one_line(text), quote=True))
 
-    label = esc(_title(alert)).translate(_LINK_LABEL_LOOKALIKES)
-    url = safe_url(alert.url)
-    heading = dialect.link(url, label) if url else label
-    source_label, sources = _sources_line(alert)
-    lines = [
-        f"{_SLACK_MARKERS.get(alert.priority, '•')} {dialect.bold(heading)}",
-        f"Rule: {dialect.bold(esc(alert.rule) or '(unnamed)')} · watchlist: {esc(alert.watchlist)}"
-        f" · priority: {esc(alert.priority)}",
-        f"{source_label}: {esc(sources)} · {format_time(alert.published)}",
-    ]
-    quote_text = _render_snippet(
-        alert.snippet, dialect.escape, dialect.bold, mentions=_SLACK_MENTIONS, widen=True
+
+@dataclass(frozen=True, slots=True)
+class _Escaper:
+    """One kind's escaping: `line` for one line of untrusted text, `snippet` with its marks."""
+
+    line: Callable[[str], str]
+    snippet: Callable[[Snippet], str]
+
+
+def _slack_escaper(dialect: _Dialect) -> _Escaper:
+    def line(text: str) -> str:
+        return dialect.escape(_defuse(text, _SLACK_MENTIONS)).translate(_LINK_LABEL_LOOKALIKES)
+
+    def snippet(value: Snippet) -> str:
+        return _render_snippet(
+            value, dialect.escape, dialect.bold, mentions=_SLACK_MENTIONS, widen=True
+        )
+
+    return _Escaper(line, snippet)
+
+
+_ESCAPERS: dict[_Kind, _Escaper] = {
+    "slack": _slack_escaper(_COMMONMARK),
+    "mrkdwn": _slack_escaper(_MRKDWN),
+    "email": _Escaper(
+        _h,
+        lambda value: Markup(
+            _render_snippet(
+                value,
+                lambda t: html.escape(t, quote=True),
+                lambda t: f"<mark><b>{t}</b></mark>",
+            )
+        ),
+    ),
+    "email_text": _Escaper(_one_line, lambda value: _render_snippet(value, str, "**{}**".format)),
+    "text": _Escaper(
+        lambda text: _defuse(text, _PLAIN_MENTIONS),
+        lambda value: _render_snippet(value, _flatten, "[{}]".format, mentions=_PLAIN_MENTIONS),
+    ),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# What templates see
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    """One alert as a template sees it: every field already escaped for the template's style.
+
+    `url` is the linkable http(s) URL or "" (never javascript: and the like); `url_text` is the
+    URL as given, escaped, for showing as text. `raw_alert` is the untrusted Alert itself:
+    whatever a template prints from it is printed as the feed sent it (HTML templates still
+    autoescape it).
+    """
+
+    priority: str
+    marker: str  # the Slack priority emoji
+    title: str
+    url: str
+    url_text: str
+    rule: str
+    watchlist: str
+    sources_label: str  # "Source" or "Sources"
+    sources: str
+    time: str
+    snippet: str  # matched words emphasised the style's way
+    terms: str  # matched terms, comma-separated; "" when none
+    raw_alert: Alert
+
+
+def _view(kind: _Kind, alert: Alert) -> AlertView:
+    esc = _ESCAPERS[kind]
+    label, sources = _sources_line(alert)
+    url = safe_url(alert.url) or ""
+    return AlertView(
+        priority=esc.line(alert.priority),
+        marker=_SLACK_MARKERS.get(alert.priority, "•"),
+        title=esc.line(_title(alert)),
+        url=_h(url) if kind == "email" else url,
+        url_text=esc.line(alert.url),
+        rule=esc.line(alert.rule) or esc.line("(unnamed)"),
+        watchlist=esc.line(alert.watchlist),
+        sources_label=label,
+        sources=esc.line(sources),
+        time=format_time(alert.published),
+        snippet=esc.snippet(alert.snippet),
+        terms=esc.line(", ".join(alert.terms)),
+        raw_alert=alert,
     )
-    if quote_text:
-        lines.append(f"> {quote_text}")
-    return "\n".join(lines)
+
+
+def _slack_filters(dialect: _Dialect, escaper: _Escaper) -> dict[str, Callable[..., str]]:
+    def link(label: str, url: str) -> str:
+        target = safe_url(url) if url else None
+        return dialect.link(target, label) if target else label
+
+    return {"bold": dialect.bold, "link": link, "slack": escaper.line}
+
+
+_FILTERS: dict[_Kind, dict[str, Callable[..., str]]] = {
+    "slack": _slack_filters(_COMMONMARK, _ESCAPERS["slack"]),
+    "mrkdwn": _slack_filters(_MRKDWN, _ESCAPERS["mrkdwn"]),
+    "email": {"html": _h},
+    "email_text": {},
+    "text": {"plain": _ESCAPERS["text"].line},
+}
+_TEMPLATE_FILES: dict[_Kind, str] = {
+    "slack": "slack.md.j2",
+    "mrkdwn": "slack.md.j2",
+    "email": "email.html.j2",
+    "email_text": "email.txt.j2",
+    "text": "plain.txt.j2",
+}
+# Alerts shown in one batch message at most; the rest are counted ("… and 12 more"). Slack
+# cuts messages at about 40,000 characters (Apprise at 35,000): 20 compact blocks stay far below.
+BATCH_SHOWN: dict[_Kind, int] = {
+    "slack": 20,
+    "mrkdwn": 20,
+    "email": 100,
+    "email_text": 100,
+    "text": 100,
+}
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+def _oneline(text: str) -> str:
+    return Markup(_one_line(text)) if isinstance(text, Markup) else _one_line(text)
+
+
+@cache
+def _environment(kind: _Kind) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=kind == "email",
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(_FILTERS[kind], oneline=_oneline)
+    return env
+
+
+class MessageTemplate:
+    """A compiled message template for one kind of target; renders one alert or a batch.
+
+    The template gets `alerts` (AlertView list, at most BATCH_SHOWN), `alert` (the first of
+    them), `heading` (escaped; "" for a single alert), `more` (alerts not shown), `total`,
+    and `raw_heading`. Output is stripped of leading and trailing blank lines.
+    """
+
+    def __init__(self, kind: _Kind, template: Template, name: str) -> None:
+        self.kind = kind
+        self.name = name
+        self._template = template
+
+    def render(self, alerts: Sequence[Alert], heading: str = "") -> str:
+        if not alerts:
+            raise ValueError("nothing to render: no alerts")
+        shown = [_view(self.kind, alert) for alert in alerts[: BATCH_SHOWN[self.kind]]]
+        text = self._template.render(
+            alerts=shown,
+            alert=shown[0],
+            heading=_ESCAPERS[self.kind].line(heading),
+            raw_heading=heading,
+            more=len(alerts) - len(shown),
+            total=len(alerts),
+        )
+        return text.strip("\n")
+
+
+@cache
+def default_template(kind: _Kind) -> MessageTemplate:
+    """The template shipped in monitor/alerts/templates/ for a style (or "mrkdwn")."""
+    name = _TEMPLATE_FILES[kind]
+    return MessageTemplate(kind, _environment(kind).get_template(name), name)
+
+
+def _error_line(exc: BaseException, filename: str) -> int | None:
+    if isinstance(exc, TemplateSyntaxError) and exc.lineno:
+        return exc.lineno
+    lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    return lines[-1] if lines else None
+
+
+def load_template(path: Path, style: Style) -> MessageTemplate:
+    """A user's template file for a channel of `style`, compiled and tried on sample alerts.
+
+    Raises ValueError naming the file and, where Jinja knows it, the line ("path:3: ...") when
+    the file cannot be read, does not compile, or fails to render a single alert or a batch.
+    """
+    path = Path(path)
+    env = _environment(style).overlay(loader=FileSystemLoader(path.parent))
+    try:
+        compiled = env.get_template(path.name)
+    except TemplateNotFound:
+        raise ValueError(f"{path}: template file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read template: {exc}") from None
+    except TemplateSyntaxError as exc:
+        raise ValueError(f"{path}:{exc.lineno}: {exc.message}") from None
+    template = MessageTemplate(style, compiled, str(path))
+    try:
+        template.render([sample_alert()])
+        template.render([sample_alert(), sample_alert()], "2 alerts in the last 30 s")
+    except Exception as exc:  # any template failure: undefined name, sandbox, bad filter use
+        line = _error_line(exc, compiled.filename or str(path))
+        where = f"{path}:{line}" if line else str(path)
+        raise ValueError(f"{where}: {type(exc).__name__}: {exc}") from None
+    return template
+
+
+# ---------------------------------------------------------------------------------------------
+# Slack
 
 
 def slack_text(alert: Alert) -> str:
@@ -405,7 +645,7 @@ def slack_text(alert: Alert) -> str:
     the matched words in bold. Untrusted text is entity-escaped (&, <, >), mention syntax is
     broken with a zero-width space, and mrkdwn control characters become look-alikes.
     """
-    return _slack_message(alert, _MRKDWN)
+    return default_template("mrkdwn").render([alert])
 
 
 def slack_markdown(alert: Alert) -> str:
@@ -417,7 +657,18 @@ def slack_markdown(alert: Alert) -> str:
     second time nor turns escaped "&lt;!channel&gt;" back into a live mention. Mattermost
     renders this CommonMark natively.
     """
-    return _slack_message(alert, _COMMONMARK)
+    return default_template("slack").render([alert])
+
+
+def slack_batch_text(alerts: Sequence[Alert], heading: str) -> str:
+    """A batch in Slack mrkdwn: the heading in bold, then a compact block per alert (at most
+    BATCH_SHOWN["slack"], then "… and N more")."""
+    return default_template("mrkdwn").render(alerts, heading)
+
+
+def slack_batch_markdown(alerts: Sequence[Alert], heading: str) -> str:
+    """slack_batch_text as CommonMark: what the Slack channel hands Apprise for a batch."""
+    return default_template("slack").render(alerts, heading)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -434,8 +685,9 @@ def email_subject(alert: Alert) -> str:
     return headline(alert)
 
 
-def _h(text: str) -> str:
-    return html.escape(_one_line(text), quote=True)
+def batch_subject(heading: str, count: int) -> str:
+    """The Subject (or title) of a batch: the heading on one line, at most 200 chars."""
+    return _shorten(_one_line(heading), SUBJECT_MAX) or f"{count} alerts"
 
 
 def email_html(alert: Alert) -> str:
@@ -444,64 +696,21 @@ def email_html(alert: Alert) -> str:
     The URL is also shown as text, because Apprise derives the text/plain part from this HTML
     and drops link targets: the plain part then still carries the link.
     """
-    url = safe_url(alert.url)
-    title = _h(_title(alert))
-    source_label, sources = _sources_line(alert)
-    parts = [
-        "<html><body>",
-        f"<p><strong>{_h(alert.priority.upper())}</strong> priority · rule "
-        f"<strong>{_h(alert.rule)}</strong> · watchlist {_h(alert.watchlist)}</p>",
-    ]
-    if url:
-        href = html.escape(url, quote=True)
-        parts.append(f'<h2><a href="{href}">{title}</a></h2>')
-        parts.append(f'<p>Link: <a href="{href}">{href}</a></p>')
-    else:
-        parts.append(f"<h2>{title}</h2>")
-        if _one_line(alert.url):
-            parts.append(f"<p>Link (not linked): {_h(alert.url)}</p>")
-    parts.append(
-        f"<p>{source_label}: {html.escape(sources, quote=True)} · "
-        f"{format_time(alert.published)}</p>"
-    )
-    quoted = _render_snippet(
-        alert.snippet, lambda t: html.escape(t, quote=True), lambda t: f"<mark><b>{t}</b></mark>"
-    )
-    if quoted:
-        parts.append(f"<blockquote>{quoted}</blockquote>")
-    if alert.terms:
-        parts.append(f"<p>Matched: {_h(', '.join(alert.terms))}</p>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    return default_template("email").render([alert])
+
+
+def email_batch_html(alerts: Sequence[Alert], heading: str) -> str:
+    """A batch as one HTML email: the heading, then one section per alert."""
+    return default_template("email").render(alerts, heading)
 
 
 def email_text(alert: Alert) -> str:
     """The same facts as email_html in plain text, matched words in **double asterisks**."""
-    source_label, sources = _sources_line(alert)
-    lines = [
-        f"{alert.priority.upper()} priority · rule {_one_line(alert.rule)}"
-        f" · watchlist {_one_line(alert.watchlist)}",
-        "",
-        _title(alert),
-    ]
-    if _one_line(alert.url):
-        lines.append(_one_line(alert.url))
-    lines += ["", f"{source_label}: {sources} · {format_time(alert.published)}"]
-    quoted = _render_snippet(alert.snippet, str, lambda t: f"**{t}**")
-    if quoted:
-        lines += ["", quoted]
-    if alert.terms:
-        lines += ["", f"Matched: {_one_line(', '.join(alert.terms))}"]
-    return "\n".join(lines)
+    return default_template("email_text").render([alert])
 
 
 # ---------------------------------------------------------------------------------------------
 # Console and generic targets
-
-_PLAIN_MENTIONS = (
-    re.compile(r"<(?=[!@#&])"),  # Slack-, Discord- and Mattermost-style <!here>, <@123>, <@&42>
-    re.compile(r"(?<!\w)@(?=(?:everyone|here|channel|all)\b)", re.IGNORECASE),
-)
 
 
 def plain_text(alert: Alert) -> str:
@@ -511,19 +720,39 @@ def plain_text(alert: Alert) -> str:
     the cursor, recolour the terminal or hide text. Group mentions (@everyone, <@123>) get an
     invisible zero-width space, because a generic target may be Discord or Mattermost.
     """
+    return default_template("text").render([alert])
 
-    def line(text: str) -> str:
-        return _defuse(text, _PLAIN_MENTIONS)
 
-    source_label, sources = _sources_line(alert)
-    lines = [
-        f"[{alert.priority}] {line(alert.rule)} ({line(alert.watchlist)})",
-        f"  {line(_title(alert))}",
-    ]
-    if _one_line(alert.url):
-        lines.append(f"  {line(alert.url)}")
-    lines.append(f"  {source_label.lower()}: {line(sources)} · {format_time(alert.published)}")
-    quoted = _render_snippet(alert.snippet, _flatten, lambda t: f"[{t}]", mentions=_PLAIN_MENTIONS)
-    if quoted:
-        lines.append(f"  {quoted}")
-    return "\n".join(lines)
+def plain_batch(alerts: Sequence[Alert], heading: str) -> str:
+    """A batch as plain text: the heading, then each alert's plain_text block."""
+    return default_template("text").render(alerts, heading)
+
+
+# ---------------------------------------------------------------------------------------------
+# send-test
+
+
+def sample_alert(published: datetime | None = None) -> Alert:
+    """A realistic alert for `news-monitor send-test CHANNEL` and for trying templates.
+
+    published defaults to now (UTC, whole minutes), so the test message reads as current.
+    """
+    text = (
+        "DAMASCUS - The Syrian army said on Monday it had repelled an offensive by armed "
+        "opposition groups in south-western Aleppo, after a week of heavy fighting and "
+        "airstrikes around the Ramouseh district."
+    )
+    words = ("offensive", "Aleppo", "fighting")
+    spans = [(text.index(word), text.index(word) + len(word)) for word in words]
+    when = published or datetime.now(UTC).replace(second=0, microsecond=0)
+    return Alert(
+        watchlist="syria-conflict",
+        rule="Fighting in Aleppo",
+        priority="high",
+        title="Syrian army repel armed opposition's advance in Aleppo (news-monitor test)",
+        url="https://example.org/world/middle-east/aleppo-offensive",
+        source="news-monitor send-test",
+        published=when,
+        snippet=make_snippet(text, spans),
+        terms=words,
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from monitor.records import Priority
 
@@ -53,3 +54,4 @@ class RuleSpec:
     priority: Priority = "normal"
     min_score: float = 0.0
     channels: tuple[str, ...] = ()
+    mute_until: datetime | None = None  # routing, not matching: no alerts before then

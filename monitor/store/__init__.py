@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.records import OutboxItem, Poll, Seen, SourceState
 from monitor.store.codec import alert_from_json, alert_to_json
-from monitor.store.schema import alerts, entries, sources
+from monitor.store.schema import alerts, deliveries, entries, sources
 
 __all__ = ["Store", "AlertRow", "StoredEntry", "StoreError"]
 
@@ -269,20 +269,57 @@ class Store:
                         found[story].append(source)
         return found
 
-    def mark_sent(self, alert_id: int, now: datetime) -> None:
-        self._set(alert_id, state="sent", sent_at=now, attempts=alerts.c.attempts + 1,
-                  last_error=None)
-
-    def mark_retry(self, alert_id: int, error: str, next_attempt_at: datetime) -> None:
-        self._set(alert_id, attempts=alerts.c.attempts + 1, last_error=error,
-                  next_attempt_at=next_attempt_at)
-
-    def mark_failed(self, alert_id: int, error: str) -> None:
-        self._set(alert_id, state="failed", attempts=alerts.c.attempts + 1, last_error=error)
-
-    def _set(self, alert_id: int, **values: Any) -> None:
+    def mark_sent(self, ids: int | Sequence[int], now: datetime, channel: str | None = None,
+                  kind: str = "alert") -> None:
+        """Mark alerts sent; with `channel`, also log the message for rate limits — in the
+        same transaction."""
         with self.engine.begin() as conn:
-            conn.execute(update(alerts).where(alerts.c.id == alert_id).values(**values))
+            self._set(conn, ids, state="sent", sent_at=now, attempts=alerts.c.attempts + 1,
+                      last_error=None)
+            if channel is not None:
+                conn.execute(deliveries.insert().values(
+                    channel=channel, sent_at=now, alerts=len(_ids(ids)), kind=kind))
+
+    def mark_retry(self, ids: int | Sequence[int], error: str,
+                   next_attempt_at: datetime) -> None:
+        with self.engine.begin() as conn:
+            self._set(conn, ids, attempts=alerts.c.attempts + 1, last_error=error,
+                      next_attempt_at=next_attempt_at)
+
+    def mark_failed(self, ids: int | Sequence[int], error: str) -> None:
+        with self.engine.begin() as conn:
+            self._set(conn, ids, state="failed", attempts=alerts.c.attempts + 1,
+                      last_error=error)
+
+    def mark_digest(self, ids: Sequence[int]) -> None:
+        """Hold alerts for their channel's next digest."""
+        with self.engine.begin() as conn:
+            self._set(conn, ids, state="digest")
+
+    def digest_alerts(self, channel: str) -> list[OutboxItem]:
+        """Everything waiting for a channel's digest, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(alerts.c.id, alerts.c.channel, alerts.c.payload, alerts.c.attempts,
+                       alerts.c.created_at, alerts.c.story)
+                .where(alerts.c.channel == channel, alerts.c.state == "digest")
+                .order_by(alerts.c.id)).fetchall()
+        return [OutboxItem(r.id, r.channel, alert_from_json(r.payload), r.attempts,
+                           r.created_at, r.story) for r in rows]
+
+    def messages_since(self, channel: str, since: datetime) -> int:
+        """Messages sent to a channel since then (not digests): what max_per_hour counts."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(deliveries).where(
+                deliveries.c.channel == channel, deliveries.c.sent_at >= since,
+                deliveries.c.kind != "digest")).scalar() or 0
+
+    @staticmethod
+    def _set(conn: Connection, ids: int | Sequence[int], **values: Any) -> None:
+        wanted = _ids(ids)
+        for i in range(0, len(wanted), 500):
+            conn.execute(update(alerts).where(alerts.c.id.in_(wanted[i:i + 500]))
+                         .values(**values))
 
     def alert_counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
@@ -334,6 +371,10 @@ class Store:
                                          entries.c.text.is_not(None))
                                   .values(text=None))
             return result.rowcount or 0
+
+
+def _ids(ids: int | Sequence[int]) -> list[int]:
+    return [ids] if isinstance(ids, int) else list(ids)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

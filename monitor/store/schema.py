@@ -100,3 +100,13 @@ alerts = Table(
     UniqueConstraint("story", "watchlist", "rule", "channel", name="uq_alerts_once"),
     Index("ix_alerts_due", "state", "next_attempt_at"),
 )
+
+deliveries = Table(
+    "deliveries", metadata,  # one row per message sent: what rate limits count
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(200), nullable=False),
+    Column("sent_at", UTCDateTime, nullable=False),
+    Column("alerts", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),  # alert | group | digest | summary
+    Index("ix_deliveries_channel_sent", "channel", "sent_at"),
+)
