@@ -162,6 +162,29 @@ def list_alerts(config_path: Path, since: str, as_json: bool) -> None:
         click.echo(f"no alerts in the last {since}")
 
 
+@main.command()
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write monitor.schema.json and watchlist.schema.json into this folder "
+                   "(default: print both as one JSON object).")
+def schema(out_dir: Path | None) -> None:
+    """The JSON Schema of monitor.yaml and of watchlist files, for editors and CI.
+
+    Point an editor at them with a first line such as
+    `# yaml-language-server: $schema=schema/monitor.schema.json`.
+    """
+    from monitor.config import json_schemas
+
+    schemas = json_schemas()
+    if out_dir is None:
+        click.echo(json.dumps(schemas, indent=2))
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, body in schemas.items():
+        path = out_dir / f"{name}.schema.json"
+        path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+        click.echo(f"wrote {path}")
+
+
 @main.command(name="send-test")
 @config_option
 @click.argument("channel")

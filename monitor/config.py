@@ -25,6 +25,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -85,8 +86,14 @@ def parse_size(value: Any) -> int:
     return int(float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "b").lower()])
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
-Size = Annotated[int, BeforeValidator(parse_size)]
+Duration = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema({
+    "anyOf": [{"type": "number", "minimum": 0},
+              {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?\s*(ms|s|m|h|d|w)\s*)+$"}],
+    "description": "a duration: 30s, 5m, 2h, 1h30m, 7d, or seconds"})]
+Size = Annotated[int, BeforeValidator(parse_size), WithJsonSchema({
+    "anyOf": [{"type": "integer", "minimum": 1},
+              {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*([kKmMgG]i?[bB]|[bB])?\s*$"}],
+    "description": "a size: 512KB, 10MB, 1MiB, or bytes"})]
 
 
 class _Model(BaseModel):
@@ -253,7 +260,12 @@ def _terms(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
-Names = Annotated[tuple[Annotated[str, Field(min_length=1)], ...], BeforeValidator(_terms)]
+def _one_or_many(item: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [item, {"type": "array", "items": item}]}
+
+
+Names = Annotated[tuple[Annotated[str, Field(min_length=1)], ...], BeforeValidator(_terms),
+                  WithJsonSchema(_one_or_many({"type": "string", "minLength": 1}))]
 
 
 class WeightedTerm(_Model):
@@ -265,7 +277,13 @@ class WeightedTerm(_Model):
 
 
 TermEntry = Annotated[str, Field(min_length=1)] | WeightedTerm
-Terms = Annotated[tuple[TermEntry, ...], BeforeValidator(_terms)]
+_WEIGHTED_TERM_SCHEMA = {
+    "type": "object", "additionalProperties": False, "required": ["term"],
+    "properties": {"term": {"type": "string", "minLength": 1},
+                   "weight": {"type": "number", "exclusiveMinimum": 0},
+                   "exact_case": {"type": "boolean"}}}
+Terms = Annotated[tuple[TermEntry, ...], BeforeValidator(_terms), WithJsonSchema(_one_or_many(
+    {"anyOf": [{"type": "string", "minLength": 1}, _WEIGHTED_TERM_SCHEMA]}))]
 
 
 class RuleConfig(_Model):
@@ -373,6 +391,17 @@ class ConfigError(Exception):
 
 
 DEFAULT_CHANNEL = Channel("console", "console://")
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """JSON Schemas of monitor.yaml and of watchlist files, for editors and CI."""
+    schemas = {}
+    for name, model in (("monitor", MonitorFile), ("watchlist", WatchlistFile)):
+        schema = model.model_json_schema()
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["title"] = f"news-monitor {name} file"
+        schemas[name] = schema
+    return schemas
 
 
 def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
