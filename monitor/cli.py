@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from monitor import __version__
+from monitor import __version__, logs
 from monitor.config import Config, ConfigError, format_duration, load_config, parse_duration
 from monitor.match import QueryError
 from monitor.store import Store, StoreError
@@ -35,16 +35,17 @@ config_option = click.option(
 @click.version_option(__version__, prog_name="news-monitor")
 @click.option("-v", "--verbose", count=True, help="More log detail (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors in the log.")
-def main(verbose: int, quiet: bool) -> None:
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, envvar="NEWS_MONITOR_LOG_FORMAT",
+              help="json: one object per line, for log shippers. Secrets are masked.")
+def main(verbose: int, quiet: bool, log_format: str) -> None:
     """Watch news feeds, match watch rules, send alerts.
 
     Start with `news-monitor check` to validate the configuration, `news-monitor once
     --dry-run` to see what would alert now, then `news-monitor run`.
     """
     level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)-7s %(message)s",
-                        datefmt="%Y-%m-%dT%H:%M:%S")
+    logs.setup(level, log_format)
     if verbose < 2:
         for noisy in ("httpx", "httpcore", "apscheduler", "apprise", "alembic"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -69,11 +70,11 @@ def run(config_path: Path) -> None:
     config = _load(config_path)
 
     async def go() -> None:
-        stop = asyncio.Event()
-        install_signal_handlers(stop)
+        stop, reload = asyncio.Event(), asyncio.Event()
+        install_signal_handlers(stop, reload)
         with _store(config) as store:
             _greet(store)
-            await run_forever(Monitor(config, store), stop)
+            await run_forever(Monitor(config, store), stop, reload)
 
     asyncio.run(go())
 
@@ -353,7 +354,9 @@ def _print_explained(alert: Alert, match: Match, document: Document) -> None:
 
 def _load(config_path: Path) -> Config:
     try:
-        return load_config(config_path)
+        config = load_config(config_path)
+        logs.REDACTOR.add_urls(c.url for c in config.channels)
+        return config
     except ConfigError as err:
         for problem in err.problems:
             click.echo(str(problem), err=True)

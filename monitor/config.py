@@ -242,6 +242,14 @@ def cron_trigger(expression: str, timezone: str) -> CronTrigger:
                          f"weekday, e.g. '0 8 * * *')") from None
 
 
+class HealthSettings(_Model):
+    """The HTTP listener for /healthz, /readyz and /metrics."""
+
+    listen: str = Field("127.0.0.1:9464", pattern=r"^[^\s:]*:\d{1,5}$",
+                        description="host:port; 0.0.0.0:9464 in a container")
+    enabled: bool = True
+
+
 class MonitorFile(_Model):
     """The shape of monitor.yaml."""
 
@@ -249,6 +257,9 @@ class MonitorFile(_Model):
     poll: PollSettings = PollSettings()
     delivery: DeliverySettings = DeliverySettings()
     keep_text: Duration = Field(30 * 86400.0, gt=0, description="how long article text is kept")
+    keep_entries: Duration = Field(180 * 86400.0, gt=0,
+                                   description="how long seen entries and sent alerts are kept")
+    health: HealthSettings = HealthSettings()
     sources: list[SourceConfig] = []
     channels: dict[str, ChannelConfig] = {}
     watchlists: list[str] = ["watchlists/*.yaml"]

@@ -10,20 +10,24 @@ import asyncio
 import logging
 import signal
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
+from watchfiles import awatch
 
-from monitor.alerts import Channel, make_channel
+from monitor.alerts import DeliveryError, make_channel
 from monitor.alerts.outbox import Delivered, deliver_due, send_digest
 from monitor.alerts.route import route
-from monitor.config import Config, Source, cron_trigger, format_duration
-from monitor.match import Matcher
+from monitor.config import Config, ConfigError, Source, cron_trigger, format_duration, load_config
+from monitor.health import Health, Metrics, serve
+from monitor.match import Matcher, QueryError
 from monitor.pipeline import Found, examine, seen_record
-from monitor.records import Entry, Match, Poll, SourceState
+from monitor.records import Alert, Entry, Match, Poll, Snippet, SourceState
 from monitor.sources import (
     HostGate,
     Pace,
@@ -70,17 +74,12 @@ class Monitor:
 
     def __init__(self, config: Config, store: Store, *, stream: TextIO | None = None,
                  clock: Callable[[], datetime] = utcnow):
-        self.config = config
         self.store = store
         self.clock = clock
-        self.matcher = Matcher.compile(config.rules)
-        self.sources = {s.name: s for s in config.sources}
-        self.channels: dict[str, Channel] = {
-            c.name: make_channel(c.name, c.url, stream=stream, template=c.template)
-            for c in config.channels}
-        self.routes = {c.name: c for c in config.channels}
-        self._mute_until = {(r.watchlist, r.name): r.mute_until for r in config.rules
-                            if r.mute_until is not None}
+        self._stream = stream
+        self.metrics = Metrics()
+        self.health = Health()
+        self._apply(config, Matcher.compile(config.rules))
         settings = config.settings.poll
         self._client = make_client(timeout=settings.timeout, user_agent=settings.user_agent,
                                    concurrency=settings.concurrency)
@@ -91,10 +90,67 @@ class Monitor:
         self._deliver_lock = asyncio.Lock()
         self._deliver_again = False
         now = self.clock()
-        store.sync_sources(((s.name, s.kind, s.location) for s in config.sources), now)
         self.stories = Stories()
         self.stories.load((e.story, e.url, e.title, e.seen_at)
                           for e in store.entries_since(now - WINDOW))
+
+    def _apply(self, config: Config, matcher: Matcher) -> None:
+        """Switch to a configuration in one step (no await inside): the next poll and the
+        next delivery see all of it, none of them a mix. Poll limits (concurrency, per
+        host, client settings) keep the values the daemon started with."""
+        channels = {c.name: make_channel(c.name, c.url, stream=self._stream,
+                                         template=c.template) for c in config.channels}
+        mutes = {(r.watchlist, r.name): r.mute_until for r in config.rules
+                 if r.mute_until is not None}
+        self.store.sync_sources(((s.name, s.kind, s.location) for s in config.sources),
+                                self.clock())
+        self.config, self.matcher, self.channels = config, matcher, channels
+        self.sources = {s.name: s for s in config.sources}
+        self.routes = {c.name: c for c in config.channels}
+        self._mute_until = mutes
+
+    async def reload(self) -> bool:
+        """Load the configuration again; keep the running one when the new one is invalid,
+        saying why (log, health, metrics, and the `admin` channel if there is one)."""
+        path = self.config.path
+        try:
+            config = await asyncio.to_thread(load_config, path)
+            matcher = await asyncio.to_thread(Matcher.compile, config.rules)
+        except (ConfigError, QueryError, ValueError) as err:
+            problems = [str(p) for p in getattr(err, "problems", ())] or [f"{path}: {err}"]
+            for problem in problems:
+                log.error("config reload refused: %s", problem)
+            log.error("keeping the running configuration (%d rules)", self.matcher.rule_count)
+            self.health.config_error = problems[0]
+            self.metrics.reload_ok.set(0)
+            self.metrics.reloads.labels("refused").inc()
+            await self._tell_admin(problems)
+            return False
+        await asyncio.to_thread(self._apply, config, matcher)
+        self.health.config_error = None
+        self.metrics.reload_ok.set(1)
+        self.metrics.reloads.labels("applied").inc()
+        log.info("configuration reloaded: %d sources, %d rules, %d channels",
+                 len(self.sources), matcher.rule_count, len(self.channels))
+        return True
+
+    async def _tell_admin(self, problems: list[str]) -> None:
+        admin = self.channels.get("admin")
+        if admin is None:
+            return
+        alert = Alert(watchlist="news-monitor", rule="config reload refused", priority="high",
+                      title=f"Config reload refused: {problems[0]}"[:300], url="",
+                      source="news-monitor", published=self.clock(),
+                      snippet=Snippet(" · ".join(problems)[:1000]), terms=())
+        try:
+            await admin.send(alert)
+        except DeliveryError as err:
+            log.warning("could not tell the admin channel: %s", err)
+
+    def refresh_gauges(self) -> None:
+        pending, oldest = self.store.outbox_stats()
+        self.metrics.pending.set(pending)
+        self.metrics.oldest.set((self.clock() - oldest).total_seconds() if oldest else 0)
 
     async def aclose(self) -> None:
         """Cancel polls still running (they are simply redone later) and close the client."""
@@ -115,6 +171,7 @@ class Monitor:
 
     async def poll_due(self) -> int:
         """Start polls for the due sources there is room for; return how many started."""
+        self.health.tick()
         await self.flush()
         settings = self.config.settings.poll
         room = settings.concurrency - len(self._inflight)
@@ -173,16 +230,25 @@ class Monitor:
         """Poll, enrich, match and record one source. `state` is the source's row as it was
         claimed (or read) just before: one read per poll, not one per step."""
         settings = self.config.settings.poll
+        started = time.perf_counter()
         outcome = await poll(source, state, client=self._client, settings=settings,
                              now=self.clock(), gate=self._gate)
+        self.metrics.poll_seconds.observe(time.perf_counter() - started)
+        self.metrics.polls.labels(source.name, "error" if outcome.error else
+                                  "unchanged" if outcome.not_modified else "ok").inc()
         cycle.polled += 1
         fresh = await asyncio.to_thread(self._unseen, outcome)
         if fresh and source.fetch_article:
             fresh = await fetch_articles(fresh, client=self._client, settings=settings,
                                          gate=self._gate)
         fresh = [dated(e, outcome.checked_at) for e in fresh]
-        found = await asyncio.to_thread(lambda: [examine(e, self.matcher) for e in fresh])
+        found = await asyncio.to_thread(self._examine, fresh)
         cycle.found.extend(f for f in found if f.matches)
+        if fresh:
+            self.metrics.entries.labels(source.name).inc(len(fresh))
+        for f in found:
+            for m in f.matches:
+                self.metrics.matches.labels(m.watchlist, m.rule).inc()
         if dry_run:
             return
         stories = [self.stories.assign(f.entry, outcome.checked_at) for f in found]
@@ -198,6 +264,14 @@ class Monitor:
         self._log_poll(source, outcome, errors_before, wait, len(found), added)
         if outcome.error:
             cycle.failed += 1
+
+    def _examine(self, fresh: list[Entry]) -> list[Found]:
+        matcher, found = self.matcher, []
+        for entry in fresh:
+            started = time.perf_counter()
+            found.append(examine(entry, matcher))
+            self.metrics.match_seconds.observe(time.perf_counter() - started)
+        return found
 
     async def _record(self, outcome: Poll, found: list[Found], stories: list[str],
                       next_check_at: datetime, interval: float) -> int:
@@ -273,28 +347,46 @@ class Monitor:
                 total += await deliver_due(self.store, self.channels,
                                            self.config.settings.delivery, self.clock,
                                            self.routes, flush=flush)
+        self._count(total)
         return total
+
+    def _count(self, done: Delivered) -> None:
+        for state in ("sent", "retried", "failed", "held"):
+            if getattr(done, state):
+                self.metrics.alerts.labels(state).inc(getattr(done, state))
 
     async def send_digest(self, channel: str) -> Delivered:
         """Send a channel's digest now (its cron job calls this)."""
         async with self._deliver_lock:
             await deliver_due(self.store, self.channels, self.config.settings.delivery,
                               self.clock, self.routes)  # move what waits into the digest
-            return await send_digest(self.store, self.channels[channel],
+            done = await send_digest(self.store, self.channels[channel],
                                      self.config.settings.delivery, self.clock)
+        self._count(done)
+        return done
 
     async def prune(self) -> None:
-        cutoff = self.clock() - timedelta(seconds=self.config.settings.keep_text)
-        pruned = await asyncio.to_thread(self.store.prune_text, cutoff)
+        """Retention: drop old article text, then old entries and finished alerts."""
+        settings, now = self.config.settings, self.clock()
+        pruned = await asyncio.to_thread(self.store.prune_text,
+                                         now - timedelta(seconds=settings.keep_text))
         if pruned:
             log.info("dropped the stored text of %d entries older than %s", pruned,
-                     format_duration(self.config.settings.keep_text))
+                     format_duration(settings.keep_text))
+        forgotten = await asyncio.to_thread(self.store.prune_entries,
+                                            now - timedelta(seconds=settings.keep_entries))
+        if forgotten:
+            log.info("forgot %d entries older than %s", forgotten,
+                     format_duration(settings.keep_entries))
 
 
-async def run_forever(monitor: Monitor, stop: asyncio.Event) -> None:
+async def run_forever(monitor: Monitor, stop: asyncio.Event,
+                      reload: asyncio.Event | None = None) -> None:
     """Run the scheduler until `stop` is set; in-flight work gets a short grace, then is
-    cancelled (anything cancelled is simply redone after the restart)."""
+    cancelled (anything cancelled is simply redone after the restart). Setting `reload`
+    (SIGHUP does) or editing a config file reloads the configuration."""
     running: set[asyncio.Task] = set()
+    reload = reload or asyncio.Event()
 
     def tracked(job: Callable):
         async def wrapper() -> None:
@@ -328,11 +420,19 @@ async def run_forever(monitor: Monitor, stop: asyncio.Event) -> None:
                                                             channel.timezone),
                               id=f"digest:{channel.name}", **options)
     scheduler.start()
+    monitor.health.running = lambda: scheduler.state == STATE_RUNNING
+    server = await _health_server(monitor)
+    helpers = [asyncio.create_task(_reloader(monitor, reload, stop)),
+               asyncio.create_task(_watch_config(monitor, reload, stop))]
     log.info("news-monitor running: %d sources, %d rules, %d channels",
              len(monitor.sources), monitor.matcher.rule_count, len(monitor.channels))
     try:
         await stop.wait()
     finally:
+        for task in helpers:
+            task.cancel()
+        if server is not None:
+            server.close()
         scheduler.shutdown(wait=False)
         if running:
             _, pending = await asyncio.wait(running, timeout=STOP_GRACE_SECONDS)
@@ -344,9 +444,46 @@ async def run_forever(monitor: Monitor, stop: asyncio.Event) -> None:
         log.info("news-monitor stopped")
 
 
-def install_signal_handlers(stop: asyncio.Event) -> None:
-    """First SIGINT/SIGTERM: stop cleanly. Second: leave at once."""
+async def _health_server(monitor: Monitor) -> asyncio.Server | None:
+    settings = monitor.config.settings.health
+    if not settings.enabled:
+        return None
+    try:
+        return await serve(settings.listen, monitor.health, monitor.metrics,
+                           monitor.refresh_gauges)
+    except OSError as err:
+        log.error("health endpoint not started on %s: %s", settings.listen, err)
+        return None
+
+
+async def _reloader(monitor: Monitor, reload: asyncio.Event, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        await reload.wait()
+        reload.clear()
+        await monitor.reload()
+
+
+def _config_files(path: str, _change: object = None) -> bool:
+    return path.endswith((".yaml", ".yml", ".j2", ".jinja"))
+
+
+async def _watch_config(monitor: Monitor, reload: asyncio.Event, stop: asyncio.Event) -> None:
+    """Reload when a config, watchlist, catalog or template file changes under the config's
+    folder (state files are ignored)."""
+    folder = monitor.config.path.resolve().parent
+    try:
+        async for _ in awatch(folder, watch_filter=lambda c, p: _config_files(p),
+                              stop_event=stop, debounce=300, step=50, recursive=True):
+            reload.set()
+    except (OSError, RuntimeError) as err:
+        log.warning("not watching %s for edits (%s); SIGHUP still reloads", folder, err)
+
+
+def install_signal_handlers(stop: asyncio.Event, reload: asyncio.Event | None = None) -> None:
+    """First SIGINT/SIGTERM: stop cleanly. Second: leave at once. SIGHUP: reload."""
     loop = asyncio.get_running_loop()
+    if reload is not None:
+        loop.add_signal_handler(signal.SIGHUP, reload.set)
 
     def on_signal(signum: int) -> None:
         if stop.is_set():

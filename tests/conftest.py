@@ -72,6 +72,7 @@ def write_config(folder: Path, *, sources: list[dict[str, Any]],
         yaml.safe_dump(watchlist, allow_unicode=True, sort_keys=False), encoding="utf-8")
     data: dict[str, Any] = {
         "state": state or "sqlite:///state/monitor.db",
+        "health": {"listen": "127.0.0.1:0"},  # a free port: tests may run daemons side by side
         "sources": sources,
         "channels": {name: ({"url": spec, "group_wait": 0} if isinstance(spec, str) else spec)
                      for name, spec in channels.items()},

@@ -362,6 +362,30 @@ class Store:
 
     # -- retention -----------------------------------------------------------------------
 
+    def outbox_stats(self) -> tuple[int, datetime | None]:
+        """How many alerts wait to be sent (pending or for a digest), and since when."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(func.count(), func.min(alerts.c.created_at))
+                               .where(alerts.c.state.in_(("pending", "digest")))).one()
+        oldest = row[1]
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
+        return row[0], oldest
+
+    def prune_entries(self, older_than: datetime) -> int:
+        """Forget entries seen before `older_than` and their finished alerts, so the store
+        stays bounded. Alerts still pending keep their entries. An item a feed still lists
+        after this long would be seen as new again: keep_entries must outlast any feed's
+        memory (180 days by default; news feeds keep days, sitemaps two)."""
+        with self.engine.begin() as conn:
+            conn.execute(alerts.delete().where(alerts.c.created_at < older_than,
+                                               alerts.c.state.in_(("sent", "failed"))))
+            kept = select(alerts.c.entry_id)
+            result = conn.execute(entries.delete().where(entries.c.seen_at < older_than,
+                                                         entries.c.id.not_in(kept)))
+            conn.execute(deliveries.delete().where(deliveries.c.sent_at < older_than))
+            return result.rowcount or 0
+
     def prune_text(self, older_than: datetime) -> int:
         """Drop stored article text past its keep time; the seen-row itself stays so the
         entry is never alerted again while a feed still lists it."""

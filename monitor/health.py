@@ -1,0 +1,120 @@
+"""Health and metrics: /healthz, /readyz and Prometheus /metrics on one small HTTP listener.
+
+The listener is a few lines of asyncio rather than a web framework: three fixed GET routes,
+bound to 127.0.0.1 unless the operator says otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+log = logging.getLogger("monitor")
+
+STALE_AFTER = 30.0  # seconds without a scheduler tick before /healthz says unhealthy
+
+
+@dataclass
+class Metrics:
+    """The daemon's Prometheus series, in a registry of its own (one per Monitor)."""
+
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.polls = Counter("news_monitor_polls", "Polls by source and outcome",
+                             ["source", "outcome"], registry=r)
+        self.entries = Counter("news_monitor_entries", "New entries by source", ["source"],
+                               registry=r)
+        self.matches = Counter("news_monitor_matches", "Rules fired, by rule",
+                               ["watchlist", "rule"], registry=r)
+        self.alerts = Counter("news_monitor_alerts", "Alert deliveries by what became of "
+                              "them: sent, retried, failed, held for a digest", ["state"],
+                              registry=r)
+        self.pending = Gauge("news_monitor_outbox_pending", "Alerts waiting to be sent",
+                             registry=r)
+        self.oldest = Gauge("news_monitor_outbox_oldest_age_seconds",
+                            "Age of the oldest alert waiting to be sent", registry=r)
+        self.poll_seconds = Histogram("news_monitor_poll_seconds", "Fetch and parse time",
+                                      registry=r)
+        self.match_seconds = Histogram("news_monitor_match_seconds",
+                                       "Matching time per entry",
+                                       buckets=(.0001, .0003, .001, .003, .01, .03, .1, .3, 1),
+                                       registry=r)
+        self.reload_ok = Gauge("news_monitor_config_reload_ok",
+                               "1 if the last config reload succeeded", registry=r)
+        self.reloads = Counter("news_monitor_config_reloads", "Config reloads by result",
+                               ["result"], registry=r)
+        self.reload_ok.set(1)
+
+
+@dataclass
+class Health:
+    """What /healthz and /readyz report: the scheduler runs and ticks; the config is valid."""
+
+    last_tick: float = 0.0
+    running: Callable[[], bool] = lambda: False
+    ready: bool = False
+    config_error: str | None = None
+
+    def tick(self) -> None:
+        self.last_tick = time.monotonic()
+        self.ready = True
+
+    def healthy(self) -> bool:
+        return self.running() and time.monotonic() - self.last_tick < STALE_AFTER
+
+
+async def serve(listen: str, health: Health, metrics: Metrics,
+                refresh: Callable[[], object]) -> asyncio.Server:
+    """Start the listener on "host:port"; `refresh` updates scrape-time gauges."""
+    host, _, port = listen.rpartition(":")
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            request = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+            path = request.split(b" ", 2)[1].split(b"?")[0].decode("ascii", "replace")
+            status, kind, body = await _answer(path, health, metrics, refresh)
+            writer.write(f"HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: "
+                         f"{len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+            await writer.drain()
+        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, IndexError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, host or "127.0.0.1", int(port))
+    bound = server.sockets[0].getsockname()
+    log.info("health and metrics on http://%s:%d/ (healthz, readyz, metrics)", *bound[:2])
+    return server
+
+
+async def _answer(path: str, health: Health, metrics: Metrics,
+                  refresh: Callable[[], object]) -> tuple[str, str, bytes]:
+    text = "text/plain; charset=utf-8"
+    if path == "/healthz":
+        ok = health.healthy()
+        detail = "ok" if ok else "scheduler not running" if not health.running() else "stalled"
+        return ("200 OK" if ok else "503 Service Unavailable"), text, detail.encode() + b"\n"
+    if path == "/readyz":
+        ok = health.ready and health.healthy()
+        detail = "ready" if ok else "not ready"
+        if health.config_error:
+            detail += f"; last config reload failed: {health.config_error}"
+        return ("200 OK" if ok else "503 Service Unavailable"), text, detail.encode() + b"\n"
+    if path == "/metrics":
+        await asyncio.to_thread(refresh)
+        return "200 OK", CONTENT_TYPE_LATEST, generate_latest(metrics.registry)
+    return "404 Not Found", text, b"not found\n"

@@ -1,0 +1,202 @@
+"""Running it as a service: hot reload (file edits and SIGHUP), health and metrics, logs
+without secrets, retention."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import yaml
+
+from monitor.config import load_config
+from monitor.records import Alert, Entry, Poll, Seen, Snippet
+from monitor.service import Monitor, run_forever
+from monitor.store import Store
+from tests.conftest import ROOT, rss_feed, run_cli, write_config
+
+A = {"title": "Talks resume in Geneva", "link": "https://e.org/a", "description": "Envoys met."}
+B = {"title": "Ceasefire holds in Homs", "link": "https://e.org/b", "description": "Quiet."}
+C = {"title": "Ceasefire broken near Hama", "link": "https://e.org/c", "description": "Shots."}
+D = {"title": "Ceasefire talks stall again", "link": "https://e.org/d", "description": "No."}
+
+
+class Daemon:
+    """`news-monitor run` in a process, its stdout and stderr collected as they come."""
+
+    def __init__(self, config: Path):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "run", "-c", str(config)], cwd=ROOT,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.out, self.err = b"", b""
+        for stream in (self.proc.stdout, self.proc.stderr):
+            os.set_blocking(stream.fileno(), False)
+
+    def _read(self) -> None:
+        for name, stream in (("out", self.proc.stdout), ("err", self.proc.stderr)):
+            chunk = stream.read()
+            if chunk:
+                setattr(self, name, getattr(self, name) + chunk)
+
+    def wait_for(self, pattern: str, seconds: float, where: str = "err") -> float | None:
+        """Seconds until `pattern` shows up in stdout/stderr, or None."""
+        start = time.monotonic()
+        while time.monotonic() - start < seconds:
+            self._read()
+            if re.search(pattern, getattr(self, where).decode(errors="replace")):
+                return time.monotonic() - start
+            time.sleep(0.05)
+        return None
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=15)
+        finally:
+            self.proc.kill()
+            self._read()
+
+
+def watchlist(path: Path, rules: list[dict]) -> None:
+    path.write_text(yaml.safe_dump({"name": "test-watch", "rules": rules}), encoding="utf-8")
+
+
+def test_edits_take_effect_within_2s_and_invalid_edits_keep_the_old_rules(site, tmp_path):
+    site.feeds["/f.xml"] = rss_feed(A)
+    config = write_config(tmp_path, sources=[{"name": "F", "feed": site.url("/f.xml"),
+                                              "interval": "1s"}],
+                          rules=[{"name": "Fighting", "places": ["Aleppo"],
+                                  "keywords": ["airstrike"]}])
+    wl = tmp_path / "watchlists" / "test.yaml"
+    daemon = Daemon(config)
+    try:
+        assert daemon.wait_for("news-monitor running", 20) is not None
+        time.sleep(1.5)
+        watchlist(wl, [{"name": "Truce", "keywords": ["ceasefire"]}])
+        took = daemon.wait_for("configuration reloaded", 5)
+        assert took is not None and took < 2, daemon.err.decode()
+        site.feeds["/f.xml"] = rss_feed(B, A)
+        assert daemon.wait_for(r"\[normal\] Truce", 5, "out") is not None
+
+        wl.write_text("name: test-watch\nrules:\n  - {name: Truce, keywrods: [x]}\n")
+        assert daemon.wait_for(r"config reload refused: .*test\.yaml:3:\d+: unknown key "
+                               r"'keywrods'", 5) is not None
+        site.feeds["/f.xml"] = rss_feed(C, B, A)
+        assert daemon.wait_for("Ceasefire broken near Hama", 5, "out") is not None
+
+        watchlist(wl, [{"name": "Truce", "keywords": ["ceasefire"]}])
+        assert daemon.wait_for("(?s)configuration reloaded.*configuration reloaded", 5)
+        before = daemon.err.count(b"configuration reloaded")
+        daemon.proc.send_signal(signal.SIGHUP)
+        assert daemon.wait_for(f"(?s)({'configuration reloaded.*' * (before + 1)})", 3), \
+            "SIGHUP did not reload"
+        site.feeds["/f.xml"] = rss_feed(D, C, B, A)
+        assert daemon.wait_for("Ceasefire talks stall again", 5, "out") is not None
+    finally:
+        daemon.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=3) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def test_metrics_and_health_and_healthz_fails_when_the_scheduler_stops(site, tmp_path):
+    site.feeds["/f.xml"] = rss_feed({"title": "Airstrikes on Aleppo", "link": "https://e.org/1",
+                                     "description": "airstrike"})
+    port = free_port()
+    config = load_config(write_config(tmp_path, sources=[{"name": "F",
+                                                          "feed": site.url("/f.xml")}],
+                                      health={"listen": f"127.0.0.1:{port}"}))
+    monitor = Monitor(config, Store.open(config.state_url))
+    base = f"http://127.0.0.1:{port}"
+
+    async def scenario() -> dict:
+        stop = asyncio.Event()
+        runner = asyncio.create_task(run_forever(monitor, stop))
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            if monitor.store.alert_counts().get("sent"):
+                break
+        results = {"healthz": await asyncio.to_thread(get, base + "/healthz"),
+                   "readyz": await asyncio.to_thread(get, base + "/readyz"),
+                   "metrics": await asyncio.to_thread(get, base + "/metrics")}
+        from tests.test_deploy import healthcheck_command
+
+        dockerfile = (ROOT / "Dockerfile").read_text()
+        check = await asyncio.to_thread(subprocess.run, healthcheck_command(
+            dockerfile, port=port, python=sys.executable), capture_output=True, timeout=10)
+        results["image healthcheck"] = check.returncode
+        monitor.health.running = lambda: False  # what a stopped scheduler reports
+        check = await asyncio.to_thread(subprocess.run, healthcheck_command(
+            dockerfile, port=port, python=sys.executable), capture_output=True, timeout=10)
+        results["image healthcheck, stopped"] = check.returncode
+        results["stopped"] = await asyncio.to_thread(get, base + "/healthz")
+        stop.set()
+        await runner
+        return results
+
+    results = asyncio.run(scenario())
+    assert results["healthz"][0] == 200 and results["readyz"][0] == 200
+    assert results["stopped"] == (503, "scheduler not running\n")
+    assert results["image healthcheck"] == 0 and results["image healthcheck, stopped"] == 1
+    metrics = results["metrics"][1]
+    for series in ('news_monitor_polls_total{outcome="ok",source="F"} 1.0',
+                   'news_monitor_entries_total{source="F"} 1.0',
+                   'news_monitor_matches_total{rule="Fighting in Aleppo",watchlist="test-watch"}',
+                   'news_monitor_alerts_total{state="sent"} 1.0',
+                   "news_monitor_outbox_pending 0.0", "news_monitor_outbox_oldest_age_seconds",
+                   "news_monitor_poll_seconds_bucket", "news_monitor_match_seconds_count",
+                   "news_monitor_config_reload_ok 1.0"):
+        assert series in metrics, series
+
+
+def test_no_log_line_contains_slack_or_smtp_credentials(site, tmp_path, mailbox):
+    site.feeds["/f.xml"] = rss_feed({"title": "Airstrikes on Aleppo", "link": "https://e.org/1",
+                                     "description": "airstrike"})
+    slack = "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7/#alerts"
+    smtp = (f"mailto://desk:Sup3rS3cretPw@127.0.0.1:{free_port()}"
+            "?from=monitor@example.org&to=desk@example.org")
+    config = write_config(tmp_path, sources=[{"name": "F", "feed": site.url("/f.xml")}],
+                          channels={"slack": slack, "mail": smtp})
+    for fmt in ("text", "json"):
+        result = run_cli("-vv", "--log-format", fmt, "once", "-c", str(config))
+        logs = result.stdout + result.stderr
+        assert "not delivered" in logs or "retry" in logs  # both targets fail here
+        for secret in ("TIiajkdnlazkcOXrIdevi7", "A1BRTD4JD", "Sup3rS3cretPw"):
+            assert secret not in logs, f"{secret} leaked in {fmt} logs"
+
+
+def test_retention_forgets_old_entries_and_finished_alerts(tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    store.sync_sources([("S", "feed", "https://e.org/f")], now)
+    alert = Alert("w", "R", "normal", "T", "https://e.org/1", "S", now, Snippet("x"), ())
+    old = now - timedelta(days=200)
+    for key, when in (("old", old), ("new", now)):
+        entry = Entry("S", key, f"https://e.org/{key}", "T", "x")
+        store.record_poll(Poll("S", when, entries=(entry,)),
+                          [Seen(entry, f"story-{key}", "x", (("c", alert),))], now)
+    store.mark_sent([i.id for i in store.due_alerts(now)], now)
+    assert store.prune_entries(now - timedelta(days=180)) == 1
+    assert store.unseen("S", ["old", "new"]) == {"old"}
+    assert store.alert_counts() == {"sent": 1}
