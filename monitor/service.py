@@ -79,6 +79,7 @@ class Monitor:
         self._stream = stream
         self.metrics = Metrics()
         self.health = Health()
+        self.scheduler: AsyncIOScheduler | None = None  # set while run_forever runs
         self._apply(config, Matcher.compile(config.rules))
         settings = config.settings.poll
         self._client = make_client(timeout=settings.timeout, user_agent=settings.user_agent,
@@ -420,6 +421,7 @@ async def run_forever(monitor: Monitor, stop: asyncio.Event,
                                                             channel.timezone),
                               id=f"digest:{channel.name}", **options)
     scheduler.start()
+    monitor.scheduler = scheduler
     monitor.health.running = lambda: scheduler.state == STATE_RUNNING
     server = await _health_server(monitor)
     helpers = [asyncio.create_task(_reloader(monitor, reload, stop)),

@@ -146,7 +146,7 @@ def test_metrics_and_health_and_healthz_fails_when_the_scheduler_stops(site, tmp
         check = await asyncio.to_thread(subprocess.run, healthcheck_command(
             dockerfile, port=port, python=sys.executable), capture_output=True, timeout=10)
         results["image healthcheck"] = check.returncode
-        monitor.health.running = lambda: False  # what a stopped scheduler reports
+        monitor.scheduler.pause()  # the scheduler stops running jobs
         check = await asyncio.to_thread(subprocess.run, healthcheck_command(
             dockerfile, port=port, python=sys.executable), capture_output=True, timeout=10)
         results["image healthcheck, stopped"] = check.returncode
