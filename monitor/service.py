@@ -80,6 +80,7 @@ class Monitor:
         self.metrics = Metrics()
         self.health = Health()
         self.scheduler: AsyncIOScheduler | None = None  # set while run_forever runs
+        self._sync_sources(config)
         self._apply(config, Matcher.compile(config.rules))
         settings = config.settings.poll
         self._client = make_client(timeout=settings.timeout, user_agent=settings.user_agent,
@@ -96,19 +97,22 @@ class Monitor:
                           for e in store.entries_since(now - WINDOW))
 
     def _apply(self, config: Config, matcher: Matcher) -> None:
-        """Switch to a configuration in one step (no await inside): the next poll and the
-        next delivery see all of it, none of them a mix. Poll limits (concurrency, per
-        host, client settings) keep the values the daemon started with."""
+        """Switch to a configuration in one step. Runs on the event loop's thread with no
+        await inside, so the next poll and the next delivery see all of it, none of them a
+        mix. Poll limits (concurrency, per host, client settings) keep the values the daemon
+        started with."""
         channels = {c.name: make_channel(c.name, c.url, stream=self._stream,
                                          template=c.template) for c in config.channels}
         mutes = {(r.watchlist, r.name): r.mute_until for r in config.rules
                  if r.mute_until is not None}
-        self.store.sync_sources(((s.name, s.kind, s.location) for s in config.sources),
-                                self.clock())
         self.config, self.matcher, self.channels = config, matcher, channels
         self.sources = {s.name: s for s in config.sources}
         self.routes = {c.name: c for c in config.channels}
         self._mute_until = mutes
+
+    def _sync_sources(self, config: Config) -> None:
+        self.store.sync_sources(((s.name, s.kind, s.location) for s in config.sources),
+                                self.clock())
 
     async def reload(self) -> bool:
         """Load the configuration again; keep the running one when the new one is invalid,
@@ -127,7 +131,8 @@ class Monitor:
             self.metrics.reloads.labels("refused").inc()
             await self._tell_admin(problems)
             return False
-        await asyncio.to_thread(self._apply, config, matcher)
+        self._apply(config, matcher)  # first: a new source claimed before would be skipped
+        await asyncio.to_thread(self._sync_sources, config)
         self.health.config_error = None
         self.metrics.reload_ok.set(1)
         self.metrics.reloads.labels("applied").inc()
