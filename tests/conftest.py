@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import email
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from email import policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from aiosmtpd.controller import Controller
+from pytest_httpserver import HTTPServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "config" / "samples"
@@ -173,32 +179,66 @@ def rss_feed(*items: dict[str, str]) -> bytes:
             + "".join(parts) + "</channel></rss>").encode("utf-8")
 
 
-class Mailbox:
+def free_port() -> int:
+    """A port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Inbox:
+    """aiosmtpd handler keeping every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+class Mailbox(Inbox):
     """A real SMTP server (aiosmtpd) on 127.0.0.1 keeping every message it receives."""
 
     def __init__(self) -> None:
-        import socket
-
-        from aiosmtpd.controller import Controller
-
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.messages: list = []
+        super().__init__()
+        self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
         self.controller.start()
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-        import email
-        from email import policy
-
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
 
     def url(self, **extra: str) -> str:
         query = "&".join(f"{k}={v}" for k, v in {"from": "monitor@example.org",
                                                   "to": "desk@example.org", **extra}.items())
         return f"mailto://127.0.0.1:{self.port}?{query}"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    """An SMTP server as (inbox, port), for tests that build their own mailto URLs."""
+    box = Mailbox()
+    try:
+        yield box, box.port
+    finally:
+        box.controller.stop()
+
+
+@pytest.fixture(scope="module")
+def http_server() -> Iterator[HTTPServer]:
+    """One receiver per module: stopping one takes half a second."""
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def receiver(http_server: HTTPServer) -> Iterator[HTTPServer]:
+    """The shared receiver with no handlers and an empty log."""
+    http_server.clear()
+    yield http_server
+    http_server.clear()
 
 
 @pytest.fixture

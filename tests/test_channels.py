@@ -4,37 +4,25 @@ Mattermost and JSON webhooks, a closed port for a target that is down."""
 from __future__ import annotations
 
 import asyncio
-import email
 import io
 import json
-import socket
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from email import policy
-from email.message import EmailMessage
 
 import pytest
-from aiosmtpd.controller import Controller
 from pytest_httpserver import HTTPServer
 
 from monitor.alerts import DeliveryError, channel_style, make_channel, plain_text, redact_url
 from monitor.alerts.channels import AppriseChannel, ConsoleChannel
 from monitor.alerts.render import headline, slack_markdown, slack_text
 from monitor.records import Alert, Snippet
+from tests.conftest import Inbox, free_port
 
 SLACK_URL = "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7/#alerts"
 SLACK_HOOK_PATH = "/services/T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7"
 HOSTILE = "<!channel> <script>alert(1)</script> <@U123ABC> @here &"
 FORBIDDEN = ("<!channel", "<!here", "<@U", "<script")
-
-
-def free_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def make_alert(**changes: object) -> Alert:
@@ -61,47 +49,6 @@ def make_alert(**changes: object) -> Alert:
 
 def send(channel: object, alert: Alert) -> None:
     asyncio.run(channel.send(alert))  # type: ignore[attr-defined]
-
-
-class Inbox:
-    """aiosmtpd handler keeping every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture(scope="module")
-def http_server() -> Iterator[HTTPServer]:
-    """One receiver for the module: stopping one takes half a second."""
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def receiver(http_server: HTTPServer) -> Iterator[HTTPServer]:
-    """The shared receiver with no handlers and an empty log."""
-    http_server.clear()
-    yield http_server
-    http_server.clear()
 
 
 def mail_url(port: int, credentials: str = "") -> str:

@@ -7,7 +7,6 @@ import asyncio
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from monitor.config import load_config
 from monitor.records import Alert, Entry, Poll, Seen, Snippet
 from monitor.service import Monitor, run_forever
 from monitor.store import Store
-from tests.conftest import ROOT, rss_feed, run_cli, write_config
+from tests.conftest import ROOT, free_port, rss_feed, run_cli, write_config
 
 A = {"title": "Talks resume in Geneva", "link": "https://e.org/a", "description": "Envoys met."}
 B = {"title": "Ceasefire holds in Homs", "link": "https://e.org/b", "description": "Quiet."}
@@ -104,12 +103,6 @@ def test_edits_take_effect_within_2s_and_invalid_edits_keep_the_old_rules(site, 
         assert daemon.wait_for("Ceasefire talks stall again", 5, "out") is not None
     finally:
         daemon.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def get(url: str) -> tuple[int, str]:

@@ -6,12 +6,10 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from apprise.plugins.slack import NotifySlack
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -31,13 +29,12 @@ from monitor.alerts.render import (
     slack_text,
 )
 from monitor.records import Alert, Snippet
+from tests.conftest import Inbox
 from tests.test_channels import (
     FORBIDDEN,
     HOSTILE,
     SLACK_HOOK_PATH,
     SLACK_URL,
-    Inbox,
-    free_port,
     mail_url,
     make_alert,
     received_json,
@@ -59,35 +56,6 @@ def alerts(count: int = 3) -> list[Alert]:
 
 def run(coro: object) -> None:
     asyncio.run(coro)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture(scope="module")
-def http_server() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def receiver(http_server: HTTPServer) -> Iterator[HTTPServer]:
-    """The shared receiver with no handlers and an empty log."""
-    http_server.clear()
-    yield http_server
-    http_server.clear()
 
 
 def slack_channel(receiver: HTTPServer, template: Path | None = None) -> AppriseChannel:
