@@ -25,6 +25,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -86,6 +87,13 @@ def parse_size(value: Any) -> int:
     return int(float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "b").lower()])
 
 
+def _known_priority(value: Any, info: ValidationInfo) -> Any:
+    if value not in PRIORITIES:
+        raise ValueError(f"{info.field_name} must be one of {', '.join(PRIORITIES)}")
+    return value
+
+
+PriorityName = Annotated[Priority, BeforeValidator(_known_priority)]
 Duration = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema({
     "anyOf": [{"type": "number", "minimum": 0},
               {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?\s*(ms|s|m|h|d|w)\s*)+$"}],
@@ -205,7 +213,7 @@ class ChannelConfig(_Model):
     timezone: str = Field("UTC", description="for digest and quiet_hours")
     max_per_hour: int | None = Field(None, ge=1, description="messages; the rest go to a digest")
     quiet_hours: QuietHours | None = None
-    min_priority: Priority = Field("low", description="lower priorities are not sent here")
+    min_priority: PriorityName = Field("low", description="lower priorities are not sent here")
     template: str | None = Field(None, description="a Jinja2 file replacing the default")
 
     @field_validator("digest")
@@ -223,13 +231,6 @@ class ChannelConfig(_Model):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown timezone '{value}' (e.g. UTC, Europe/Paris, "
                              f"Asia/Damascus)") from None
-        return value
-
-    @field_validator("min_priority", mode="before")
-    @classmethod
-    def _priority(cls, value: Any) -> Any:
-        if value not in PRIORITIES:
-            raise ValueError(f"min_priority must be one of {', '.join(PRIORITIES)}")
         return value
 
 
@@ -305,17 +306,10 @@ class RuleConfig(_Model):
     keywords: Terms = ()
     exclude: Terms = Field((), description="terms that stop the rule from firing")
     query: str | None = None
-    priority: Priority = "normal"
+    priority: PriorityName = "normal"
     min_score: float = Field(0.0, ge=0, description="the rule fires only at this score or more")
     mute_until: datetime | date | None = Field(None, description="no alerts before this date")
     notify: Names | None = None
-
-    @field_validator("priority", mode="before")
-    @classmethod
-    def _priority(cls, value: Any) -> Any:
-        if value not in PRIORITIES:
-            raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}")
-        return value
 
     @model_validator(mode="after")
     def _something_to_match(self) -> RuleConfig:
