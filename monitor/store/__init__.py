@@ -202,10 +202,7 @@ class Store:
                     continue
                 new_entries += 1
                 added += self._insert_alerts(conn, item, entry_id, poll.checked_at)
-            values = _poll_values(poll, next_check_at, new_entries)
-            if interval is not None:
-                values["interval"] = interval
-            conn.execute(update(sources).where(sources.c.name == poll.source).values(**values))
+            _update_source(conn, poll, next_check_at, new_entries, interval)
         return added
 
     def record_quiet_polls(self, polls: Sequence[tuple[Poll, datetime, float | None]]) -> None:
@@ -216,11 +213,7 @@ class Store:
             return
         with self.engine.begin() as conn:
             for poll, next_check_at, interval in polls:
-                values = _poll_values(poll, next_check_at, 0)
-                if interval is not None:
-                    values["interval"] = interval
-                conn.execute(update(sources).where(sources.c.name == poll.source)
-                             .values(**values))
+                _update_source(conn, poll, next_check_at, 0, interval)
 
     def _insert_entry(self, conn: Connection, item: Seen, now: datetime) -> int | None:
         e = item.entry
@@ -419,6 +412,14 @@ def _state(row: Any) -> SourceState:
         entries_seen=row.entries_seen, kind=row.kind, interval=row.interval,
         created_at=row.created_at,
     )
+
+
+def _update_source(conn: Connection, poll: Poll, next_check_at: datetime, new_entries: int,
+                   interval: float | None) -> None:
+    values = _poll_values(poll, next_check_at, new_entries)
+    if interval is not None:
+        values["interval"] = interval
+    conn.execute(update(sources).where(sources.c.name == poll.source).values(**values))
 
 
 def _poll_values(poll: Poll, next_check_at: datetime, new_entries: int) -> dict[str, Any]:
