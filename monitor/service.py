@@ -1,7 +1,10 @@
 """The daemon: a scheduler drives poll ticks and outbox deliveries; signals stop it cleanly.
 
 Every source's schedule lives in the store (`next_check_at`), not in the scheduler, so a
-restart picks up where the last run left off and several replicas could share the work.
+restart picks up where the last run left off. Several replicas may share one PostgreSQL
+database: each keeps its own in-memory scheduler (APScheduler job stores must not be
+shared) and claims due sources and outbox rows with leases that it renews while it works
+(see `Store`).
 """
 
 from __future__ import annotations
@@ -93,8 +96,13 @@ class Monitor:
         self._deliver_again = False
         now = self.clock()
         self.stories = Stories()
+        self._last_entry = store.last_entry_id()
         self.stories.load((e.story, e.url, e.title, e.seen_at)
                           for e in store.entries_since(now - WINDOW))
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.config.settings.lease)
 
     def _apply(self, config: Config, matcher: Matcher) -> None:
         """Switch to a configuration in one step. Runs on the event loop's thread with no
@@ -159,13 +167,23 @@ class Monitor:
         self.metrics.oldest.set((self.clock() - oldest).total_seconds() if oldest else 0)
 
     async def aclose(self) -> None:
-        """Cancel polls still running (they are simply redone later) and close the client."""
+        """Cancel polls still running (they are simply redone later), give back this
+        replica's leases so others need not wait for them to expire, close the client."""
         for task in self._inflight.values():
             task.cancel()
         if self._inflight:
             await asyncio.wait(list(self._inflight.values()), timeout=2)
         await self.flush()
+        try:
+            await asyncio.to_thread(self.store.release_all)
+        except Exception as err:  # the database is down: the leases simply expire
+            log.warning("could not give back leases: %s", err)
         await self._client.aclose()
+
+    async def renew(self) -> None:
+        """Keep this replica's leases alive while it works (a job every third of a lease)."""
+        polling = [*self._inflight, *(poll.source for poll, _, _ in self._quiet)]
+        await asyncio.to_thread(self.store.renew, self.clock(), self.lease, polling)
 
     async def flush(self) -> None:
         """Write the batched records of polls that brought nothing new."""
@@ -183,18 +201,21 @@ class Monitor:
         room = settings.concurrency - len(self._inflight)
         if room <= 0:
             return 0
-        hold = timedelta(seconds=settings.timeout + 60)
-        claimed = await asyncio.to_thread(self.store.claim_due, self.clock(), hold, room)
-        started = 0
+        claimed = await asyncio.to_thread(self.store.claim_due, self.clock(), self.lease,
+                                          room)
+        started, skipped = 0, []
         for state in claimed:
             source = self.sources.get(state.name)
             if source is None or source.name in self._inflight:
+                skipped.append(state.name)
                 continue
             task = asyncio.create_task(self._poll_and_deliver(source, state),
                                        name=source.name)
             self._inflight[source.name] = task
             task.add_done_callback(lambda _t, name=source.name: self._inflight.pop(name, None))
             started += 1
+        if skipped:
+            await asyncio.to_thread(self.store.release_sources, skipped)
         return started
 
     async def drain(self) -> None:
@@ -227,6 +248,8 @@ class Monitor:
             await self._poll_one(source, state, cycle, dry_run=False)
         except Exception:
             log.exception("polling %r failed unexpectedly; the daemon carries on", source.name)
+            retry = self.clock() + timedelta(seconds=self.config.settings.poll.timeout + 60)
+            await asyncio.to_thread(self.store.release_sources, [source.name], retry)
             return
         if cycle.alerts:
             await self.deliver()
@@ -257,6 +280,8 @@ class Monitor:
                 self.metrics.matches.labels(m.watchlist, m.rule).inc()
         if dry_run:
             return
+        if found:
+            await asyncio.to_thread(self._catch_up_stories, outcome.checked_at)
         stories = [self.stories.assign(f.entry, outcome.checked_at) for f in found]
         errors_before = state.error_count if state else 0
         pace = await asyncio.to_thread(self._pace, source, state, bool(found),
@@ -270,6 +295,14 @@ class Monitor:
         self._log_poll(source, outcome, errors_before, wait, len(found), added)
         if outcome.error:
             cycle.failed += 1
+
+    def _catch_up_stories(self, now: datetime) -> None:
+        """Learn the entries other replicas recorded since we last looked, so a story
+        one of them saw first is not alerted again here under another key."""
+        for ident, story, url, title, seen_at in self.store.entries_after(self._last_entry,
+                                                                         now - WINDOW):
+            self._last_entry = max(self._last_entry, ident)
+            self.stories.learn(story, url, title, seen_at)
 
     def _examine(self, fresh: list[Entry]) -> list[Found]:
         matcher, found = self.matcher, []
@@ -352,7 +385,7 @@ class Monitor:
                 self._deliver_again = False
                 total += await deliver_due(self.store, self.channels,
                                            self.config.settings.delivery, self.clock,
-                                           self.routes, flush=flush)
+                                           self.routes, flush=flush, lease=self.lease)
         self._count(total)
         return total
 
@@ -365,9 +398,10 @@ class Monitor:
         """Send a channel's digest now (its cron job calls this)."""
         async with self._deliver_lock:
             await deliver_due(self.store, self.channels, self.config.settings.delivery,
-                              self.clock, self.routes)  # move what waits into the digest
+                              self.clock, self.routes,  # move what waits into the digest
+                              lease=self.lease)
             done = await send_digest(self.store, self.channels[channel],
-                                     self.config.settings.delivery, self.clock)
+                                     self.config.settings.delivery, self.clock, self.lease)
         self._count(done)
         return done
 
@@ -417,6 +451,8 @@ async def run_forever(monitor: Monitor, stop: asyncio.Event,
                       next_run_time=now, id="deliver", **options)
     scheduler.add_job(tracked(monitor.prune), "interval", hours=1, next_run_time=now,
                       id="prune", **options)
+    scheduler.add_job(tracked(monitor.renew), "interval",
+                      seconds=max(1.0, monitor.config.settings.lease / 3), id="renew", **options)
     for channel in monitor.config.channels:
         if channel.digest_cron:
             async def digest(name: str = channel.name) -> None:

@@ -62,6 +62,13 @@ class Stories:
         for story, url, title, seen_at in recent:
             self._remember(story, url, words(title), seen_at)
 
+    def learn(self, story: str, url: str, title: str, seen_at: datetime) -> None:
+        """Remember an entry another replica recorded; one this index already holds (its
+        own, by URL) is not added twice."""
+        if url and self._by_url.get(url) == story:
+            return
+        self._remember(story, url, words(title), seen_at)
+
     def assign(self, entry: Entry, now: datetime) -> str:
         """The story of a new entry (an earlier one's, or a new one), and remember it."""
         self._expire(now)

@@ -189,7 +189,7 @@ def test_retention_forgets_old_entries_and_finished_alerts(tmp_path):
         entry = Entry("S", key, f"https://e.org/{key}", "T", "x")
         store.record_poll(Poll("S", when, entries=(entry,)),
                           [Seen(entry, f"story-{key}", "x", (("c", alert),))], now)
-    store.mark_sent([i.id for i in store.due_alerts(now)], now)
+    store.mark_sent([i.id for i in store.claim_alerts(now, timedelta(seconds=30))], now)
     assert store.prune_entries(now - timedelta(days=180)) == 1
     assert store.unseen("S", ["old", "new"]) == {"old"}
     assert store.alert_counts() == {"sent": 1}

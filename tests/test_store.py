@@ -12,6 +12,7 @@ from monitor.records import Alert, Entry, Poll, Seen, Snippet
 from monitor.store import Store
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+LEASE = timedelta(seconds=30)
 
 
 def entry(key: str, source: str = "S") -> Entry:
@@ -44,9 +45,9 @@ def test_migrations_create_the_schema_and_reopening_is_a_no_op(state_url):
     Store.open(state_url).close()
     store = Store.open(state_url)
     tables = set(inspect(store.engine).get_table_names())
-    assert {"sources", "entries", "alerts", "alembic_version"} <= tables
+    assert {"sources", "entries", "alerts", "leases", "alembic_version"} <= tables
     with store.engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0003"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0004"
     store.close()
 
 
@@ -55,14 +56,14 @@ def test_entry_and_its_alerts_are_recorded_together_and_only_once(store):
     assert record(store, seen) == 2
     assert store.unseen("S", ["1", "2"]) == {"2"}
     assert record(store, seen) == 0  # same entry again: nothing new
-    assert len(store.due_alerts(NOW)) == 2
+    assert len(store.claim_alerts(NOW, LEASE)) == 2
 
 
 def test_a_story_alerts_once_per_rule_and_channel_whatever_the_source(store):
     record(store, Seen(entry("1"), "story", "t", (("desk", alert("R")),)))
     record(store, Seen(entry("9", "T"), "story", "t", (("desk", alert("R")),
                                                         ("desk", alert("Other")))), source="T")
-    assert sorted(i.alert.rule for i in store.due_alerts(NOW)) == ["Other", "R"]
+    assert sorted(i.alert.rule for i in store.claim_alerts(NOW, LEASE)) == ["Other", "R"]
 
 
 def test_a_failed_transaction_records_neither_entry_nor_alert(store):
@@ -77,16 +78,79 @@ def test_a_failed_transaction_records_neither_entry_nor_alert(store):
         else:
             record(store, bad, broken)
     assert store.unseen("S", ["1", "2"]) == {"1", "2"}
-    assert store.due_alerts(NOW) == []
+    assert store.claim_alerts(NOW, LEASE) == []
 
 
 def test_claim_due_takes_each_due_source_once_until_its_poll_is_recorded(store):
     first = store.claim_due(NOW, timedelta(minutes=2))
     assert sorted(s.name for s in first) == ["S", "T"]
     assert store.claim_due(NOW, timedelta(minutes=2)) == []
-    record(store)  # S polled: next check in 5 minutes
-    assert store.claim_due(NOW + timedelta(minutes=3), timedelta(minutes=2))[0].name == "T"
-    assert store.claim_due(NOW + timedelta(minutes=6), timedelta(minutes=2))[0].name == "S"
+    record(store)  # S polled: next check in 5 minutes, lease given back
+    assert store.source_state("S").next_check_at == NOW + timedelta(minutes=5)
+    assert [s.name for s in store.claim_due(NOW + timedelta(minutes=6),
+                                            timedelta(minutes=10))] == ["T", "S"]
+
+
+def test_a_lease_that_is_not_renewed_expires_and_another_replica_takes_the_source(state_url):
+    first = Store.open(state_url, owner="replica-a")
+    second = Store.open(state_url, owner="replica-b")
+    first.sync_sources([("S", "feed", "https://e.org/feed")], NOW)
+    assert [s.name for s in first.claim_due(NOW, LEASE)] == ["S"]
+    assert second.claim_due(NOW + timedelta(seconds=20), LEASE) == []
+    first.renew(NOW + timedelta(seconds=20), LEASE, ["S"])  # a: still polling
+    assert second.claim_due(NOW + timedelta(seconds=40), LEASE) == []
+    assert [s.name for s in second.claim_due(NOW + timedelta(seconds=51), LEASE)] == ["S"]
+    # a wakes up late and records its poll: b's lease and schedule are left alone
+    first.record_poll(Poll("S", NOW, ()), [], NOW + timedelta(minutes=5))
+    assert second.source_state("S").next_check_at == NOW
+    assert [r.owner for r in second.replicas(NOW + timedelta(seconds=52))] == ["replica-b"]
+    first.close()
+    second.close()
+
+
+def test_a_clean_stop_gives_back_every_lease_at_once(state_url):
+    first = Store.open(state_url, owner="replica-a")
+    second = Store.open(state_url, owner="replica-b")
+    first.sync_sources([("S", "feed", "https://e.org/feed")], NOW)
+    first.claim_due(NOW, LEASE)
+    assert first.take_leases(["channel:desk"], NOW, LEASE) == {"channel:desk"}
+    assert second.take_leases(["channel:desk"], NOW, LEASE) == set()
+    first.release_all()
+    assert [s.name for s in second.claim_due(NOW, LEASE)] == ["S"]
+    assert second.take_leases(["channel:desk"], NOW, LEASE) == {"channel:desk"}
+    first.close()
+    second.close()
+
+
+def test_channel_lease_is_renewed_by_its_owner_and_taken_over_when_it_expires(state_url):
+    first = Store.open(state_url, owner="replica-a")
+    second = Store.open(state_url, owner="replica-b")
+    assert first.take_leases(["channel:desk"], NOW, LEASE) == {"channel:desk"}
+    later = NOW + timedelta(seconds=25)
+    assert first.take_leases(["channel:desk"], later, LEASE) == {"channel:desk"}
+    assert second.take_leases(["channel:desk"], later + timedelta(seconds=20), LEASE) == set()
+    taken = later + LEASE + timedelta(seconds=1)
+    assert second.take_leases(["channel:desk"], taken, LEASE) == {"channel:desk"}
+    assert first.take_leases(["channel:desk"], taken, LEASE) == set()
+    first.close()
+    second.close()
+
+
+def test_two_replicas_never_claim_the_same_outbox_row(state_url):
+    first = Store.open(state_url, owner="replica-a")
+    second = Store.open(state_url, owner="replica-b")
+    first.sync_sources([("S", "feed", "https://e.org/feed")], NOW)
+    record(first, *(Seen(entry(str(i)), f"s{i}", "t", (("desk", alert()),))
+                    for i in range(10)))
+    a = first.claim_alerts(NOW, LEASE, limit=4)
+    b = second.claim_alerts(NOW, LEASE)
+    assert len(a) == 4 and len(b) == 6
+    assert not {i.id for i in a} & {i.id for i in b}
+    first.release_alerts([i.id for i in a])
+    second.release_alerts([i.id for i in a])  # not b's to give back: no effect
+    assert len(second.claim_alerts(NOW, LEASE)) == 4
+    first.close()
+    second.close()
 
 
 def test_removed_sources_stop_being_claimed_but_keep_their_history(store):
@@ -107,11 +171,11 @@ def test_poll_errors_count_up_and_clear_on_success(store):
 
 def test_outbox_marks(store):
     record(store, Seen(entry("1"), "s1", "t", (("desk", alert()),)))
-    item = store.due_alerts(NOW)[0]
+    item = store.claim_alerts(NOW, LEASE)[0]
     assert item.alert == alert()
     store.mark_retry(item.id, "down", NOW + timedelta(minutes=1))
-    assert store.due_alerts(NOW) == []
-    assert store.due_alerts(NOW + timedelta(minutes=1))[0].attempts == 1
+    assert store.claim_alerts(NOW, LEASE) == []
+    assert store.claim_alerts(NOW + timedelta(minutes=1), LEASE)[0].attempts == 1
     store.mark_sent(item.id, NOW)
     assert store.alert_counts() == {"sent": 1}
 

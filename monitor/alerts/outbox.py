@@ -4,6 +4,11 @@ A failure is retried with exponential backoff; after `max_attempts` or `max_age`
 marked failed — visible in `status` and `alerts`, never silently dropped. A crash between a
 target's acceptance and `mark_sent` re-sends that one alert on restart: a duplicate is
 preferred to a miss.
+
+Replicas sharing a database deliver each channel from one place: a pass first takes the
+channel's lease ("channel:NAME"), so grouping, rate limits and digests are decided by one
+replica, then leases the channel's due rows. A replica that dies stops renewing and another
+takes the channel over once the lease expires.
 """
 
 from __future__ import annotations
@@ -37,27 +42,51 @@ class Delivered:
                          self.failed + other.failed, self.held + other.held)
 
 
+DEFAULT_LEASE = timedelta(seconds=30)
+
+
+def channel_lease(name: str) -> str:
+    return f"channel:{name}"
+
+
 async def deliver_due(store: Store, channels: Mapping[str, Channel],
                       settings: DeliverySettings, clock: Callable[[], datetime],
                       routes: Mapping[str, Route] | None = None, *,
-                      flush: bool = False) -> Delivered:
-    """Send what is due, channel by channel (in parallel), as each channel's route says.
-    `flush` sends waiting bursts now (`news-monitor once` does not wait for group_wait)."""
+                      flush: bool = False, lease: timedelta = DEFAULT_LEASE) -> Delivered:
+    """Send what is due on the channels this replica holds (in parallel), as each
+    channel's route says. `flush` sends waiting bursts now (`news-monitor once` does not
+    wait for group_wait)."""
     now = clock()
-    items = await asyncio.to_thread(store.due_alerts, now, 500)
+    due = await asyncio.to_thread(store.due_channels, now)
+    if not due:
+        return Delivered()
+    held = await asyncio.to_thread(store.take_leases, map(channel_lease, due), now, lease)
+    mine = [name for name in due if channel_lease(name) in held]
+    if not mine:
+        return Delivered()
+    items = await asyncio.to_thread(store.claim_alerts, now, lease, 500, mine)
     by_channel: dict[str, list[OutboxItem]] = defaultdict(list)
-    for item in await _with_sources(store, items):
-        by_channel[item.channel].append(item)
-    results = await asyncio.gather(*(
-        _deliver_channel(store, channels.get(name), (routes or {}).get(name), name, queue,
-                         settings, clock, flush)
-        for name, queue in by_channel.items()))
+    try:
+        for item in await _with_sources(store, items):
+            by_channel[item.channel].append(item)
+        results = await asyncio.gather(*(
+            _deliver_channel(store, channels.get(name), (routes or {}).get(name), name,
+                             queue, settings, clock, flush)
+            for name, queue in by_channel.items()))
+    finally:  # what waits (group_wait, quiet hours, a channel down) is given back
+        await asyncio.shield(asyncio.to_thread(store.release_alerts, [i.id for i in items]))
     return sum(results, Delivered())
 
 
 async def send_digest(store: Store, channel: Channel, settings: DeliverySettings,
-                      clock: Callable[[], datetime]) -> Delivered:
-    """One message holding everything waiting for this channel's digest."""
+                      clock: Callable[[], datetime],
+                      lease: timedelta = DEFAULT_LEASE) -> Delivered:
+    """One message holding everything waiting for this channel's digest — sent by the
+    replica that holds the channel's lease, so replicas do not each send it."""
+    held = await asyncio.to_thread(store.take_leases, [channel_lease(channel.name)],
+                                   clock(), lease)
+    if not held:
+        return Delivered()
     items = await _with_sources(store, await asyncio.to_thread(store.digest_alerts,
                                                                channel.name))
     if not items:

@@ -8,6 +8,9 @@ an entry is recorded as seen in the same transaction that writes its alerts to t
 from __future__ import annotations
 
 import hashlib
+import os
+import secrets
+import socket
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,14 +19,24 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Engine, create_engine, event, func, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    event,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.records import OutboxItem, Poll, Seen, SourceState
 from monitor.store.codec import alert_from_json, alert_to_json
-from monitor.store.schema import alerts, deliveries, entries, sources
+from monitor.store.schema import alerts, deliveries, entries, leases, sources
 
-__all__ = ["Store", "AlertRow", "StoredEntry", "StoreError"]
+__all__ = ["Store", "AlertRow", "Replica", "StoredEntry", "StoreError", "replica_name"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -62,6 +75,20 @@ class AlertRow:
     url: str
 
 
+@dataclass(frozen=True, slots=True)
+class Replica:
+    """A process holding leases now, as `status` shows it."""
+
+    owner: str
+    sources: int  # being polled
+    channels: tuple[str, ...]  # delivered by it
+
+
+def replica_name() -> str:
+    """Who holds a lease: host, process and a random tag (pids repeat across restarts)."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
 def key_hash(key: str) -> str:
     return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -71,14 +98,22 @@ def utcnow() -> datetime:
 
 
 class Store:
-    """All reads and writes of the state database. One instance per process."""
+    """All reads and writes of the state database. One instance per process.
 
-    def __init__(self, engine: Engine):
+    Several processes (replicas) may share one database. Work is handed out by leases: a
+    claimed source or outbox row carries its owner and an expiry that the owner renews
+    while it works. A replica that dies stops renewing, and once its leases expire the
+    others take its work. On PostgreSQL the claims lock with FOR UPDATE SKIP LOCKED, so
+    replicas never wait on each other's claims.
+    """
+
+    def __init__(self, engine: Engine, owner: str | None = None):
         self.engine = engine
+        self.owner = owner or replica_name()
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
     @classmethod
-    def open(cls, url: str) -> Store:
+    def open(cls, url: str, owner: str | None = None) -> Store:
         """Open (creating or migrating as needed) the database at `url`."""
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -90,7 +125,7 @@ class Store:
             raise StoreError(f"cannot use state '{url}': {err}") from err
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
-        store = cls(engine)
+        store = cls(engine, owner)
         store.migrate()
         return store
 
@@ -99,6 +134,8 @@ class Store:
         cfg.set_main_option("script_location", str(MIGRATIONS))
         try:
             with self.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":  # replicas starting together
+                    conn.execute(text("SELECT pg_advisory_xact_lock(7406521)"))
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
         except Exception as err:
@@ -134,25 +171,95 @@ class Store:
                 conn.execute(update(sources).where(sources.c.name.in_(gone))
                              .values(active=False))
 
-    def claim_due(self, now: datetime, hold: timedelta,
+    def claim_due(self, now: datetime, lease: timedelta,
                   limit: int | None = None) -> list[SourceState]:
-        """Take the active sources due by `now`; push their next check out by `hold` so the
-        next tick does not take them again while this poll runs (the poll sets the real
-        time)."""
+        """Lease the active sources due by `now` that no live replica holds, oldest due
+        first. The poll's record releases the lease (see `renew` and `release_sources`)."""
+        free = or_(sources.c.lease_until.is_(None), sources.c.lease_until <= now)
+        pick = (select(sources.c.name)
+                .where(sources.c.active.is_(True), sources.c.next_check_at <= now, free)
+                .order_by(sources.c.next_check_at))
+        if limit:
+            pick = pick.limit(limit)
+        if self.engine.dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
         with self.engine.begin() as conn:
-            query = (select(sources).where(sources.c.active.is_(True),
-                                           sources.c.next_check_at <= now)
-                     .order_by(sources.c.next_check_at))
-            if limit:
-                query = query.limit(limit)
-            if conn.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = conn.execute(query).fetchall()
-            if rows:
-                conn.execute(update(sources)
-                             .where(sources.c.name.in_([r.name for r in rows]))
-                             .values(next_check_at=now + hold))
-        return [_state(r) for r in rows]
+            rows = conn.execute(
+                update(sources).where(sources.c.name.in_(pick))
+                .values(lease_owner=self.owner, lease_until=now + lease)
+                .returning(*sources.c)).fetchall()
+        return sorted((_state(r) for r in rows), key=lambda s: s.next_check_at or now)
+
+    def release_sources(self, names: Sequence[str],
+                        next_check_at: datetime | None = None) -> None:
+        """Give back leased sources this replica will not poll now (or that failed
+        unexpectedly: then they are due again at `next_check_at`)."""
+        if not names:
+            return
+        values: dict[str, Any] = {"lease_owner": None, "lease_until": None}
+        if next_check_at is not None:
+            values["next_check_at"] = next_check_at
+        with self.engine.begin() as conn:
+            conn.execute(update(sources).where(sources.c.name.in_(list(names)),
+                                               sources.c.lease_owner == self.owner)
+                         .values(**values))
+
+    def renew(self, now: datetime, lease: timedelta, polling: Iterable[str] = ()) -> None:
+        """Extend this replica's leases: on the sources it is polling, the outbox rows it is
+        delivering and its named leases. Leases on anything else are left to expire."""
+        until = now + lease
+        polling = list(polling)
+        with self.engine.begin() as conn:
+            for i in range(0, len(polling), 500):
+                conn.execute(update(sources).where(sources.c.lease_owner == self.owner,
+                                                   sources.c.name.in_(polling[i:i + 500]))
+                             .values(lease_until=until))
+            conn.execute(update(alerts).where(alerts.c.lease_owner == self.owner)
+                         .values(lease_until=until))
+            conn.execute(update(leases).where(leases.c.owner == self.owner)
+                         .values(until=until))
+
+    def release_all(self) -> None:
+        """A clean stop gives back every lease at once: the others need not wait."""
+        with self.engine.begin() as conn:
+            for table in (sources, alerts):
+                conn.execute(update(table).where(table.c.lease_owner == self.owner)
+                             .values(lease_owner=None, lease_until=None))
+            conn.execute(leases.delete().where(leases.c.owner == self.owner))
+
+    def take_leases(self, names: Iterable[str], now: datetime, lease: timedelta) -> set[str]:
+        """Of these named leases, the ones this replica holds now: free or expired ones
+        are taken, its own are renewed, live ones of other replicas are left alone."""
+        held: set[str] = set()
+        with self.engine.begin() as conn:
+            for name in names:
+                stmt = self._insert(leases).values(name=name, owner=self.owner,
+                                                   until=now + lease)
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=["name"],
+                    set_={"owner": stmt.excluded.owner, "until": stmt.excluded.until},
+                    where=or_(leases.c.until <= now, leases.c.owner == self.owner),
+                ).returning(leases.c.name)
+                if conn.execute(stmt).scalar() is not None:
+                    held.add(name)
+        return held
+
+    def replicas(self, now: datetime) -> list[Replica]:
+        """Who holds live leases: for `status` on a shared database."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(sources.c.lease_owner, func.count())
+                                .where(sources.c.lease_until > now)
+                                .group_by(sources.c.lease_owner))
+            polling = {owner: n for owner, n in rows}
+            named = conn.execute(select(leases.c.owner, leases.c.name)
+                                 .where(leases.c.until > now)
+                                 .order_by(leases.c.name)).fetchall()
+        channels: dict[str, list[str]] = {}
+        for owner, name in named:
+            if name.startswith("channel:"):
+                channels.setdefault(owner, []).append(name.removeprefix("channel:"))
+        return [Replica(owner, polling.get(owner, 0), tuple(channels.get(owner, ())))
+                for owner in sorted(set(polling) | set(channels))]
 
     def source_state(self, name: str) -> SourceState | None:
         with self.engine.connect() as conn:
@@ -202,7 +309,7 @@ class Store:
                     continue
                 new_entries += 1
                 added += self._insert_alerts(conn, item, entry_id, poll.checked_at)
-            _update_source(conn, poll, next_check_at, new_entries, interval)
+            _update_source(conn, poll, next_check_at, new_entries, interval, self.owner)
         return added
 
     def record_quiet_polls(self, polls: Sequence[tuple[Poll, datetime, float | None]]) -> None:
@@ -213,7 +320,7 @@ class Store:
             return
         with self.engine.begin() as conn:
             for poll, next_check_at, interval in polls:
-                _update_source(conn, poll, next_check_at, 0, interval)
+                _update_source(conn, poll, next_check_at, 0, interval, self.owner)
 
     def _insert_entry(self, conn: Connection, item: Seen, now: datetime) -> int | None:
         e = item.entry
@@ -237,16 +344,46 @@ class Store:
 
     # -- outbox --------------------------------------------------------------------------
 
-    def due_alerts(self, now: datetime, limit: int = 100) -> list[OutboxItem]:
+    def due_channels(self, now: datetime) -> list[str]:
+        """Channels with alerts due and free to claim: the ones worth a channel lease."""
         with self.engine.connect() as conn:
+            return list(conn.execute(
+                select(alerts.c.channel).distinct()
+                .where(alerts.c.state == "pending", alerts.c.next_attempt_at <= now,
+                       or_(alerts.c.lease_until.is_(None), alerts.c.lease_until <= now))
+            ).scalars())
+
+    def claim_alerts(self, now: datetime, lease: timedelta, limit: int = 100,
+                     channels: Iterable[str] | None = None) -> list[OutboxItem]:
+        """Lease the pending alerts due by `now` (of these channels) that no live replica
+        holds, oldest first. Marking them sent, retried, failed or for a digest releases
+        them; so does `release_alerts`."""
+        pick = (select(alerts.c.id)
+                .where(alerts.c.state == "pending", alerts.c.next_attempt_at <= now,
+                       or_(alerts.c.lease_until.is_(None), alerts.c.lease_until <= now))
+                .order_by(alerts.c.id).limit(limit))
+        if channels is not None:
+            pick = pick.where(alerts.c.channel.in_(list(channels)))
+        if self.engine.dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        with self.engine.begin() as conn:
             rows = conn.execute(
-                select(alerts.c.id, alerts.c.channel, alerts.c.payload, alerts.c.attempts,
-                       alerts.c.created_at, alerts.c.story)
-                .where(alerts.c.state == "pending", alerts.c.next_attempt_at <= now)
-                .order_by(alerts.c.id).limit(limit)
+                update(alerts).where(alerts.c.id.in_(pick))
+                .values(lease_owner=self.owner, lease_until=now + lease)
+                .returning(alerts.c.id, alerts.c.channel, alerts.c.payload,
+                           alerts.c.attempts, alerts.c.created_at, alerts.c.story)
             ).fetchall()
         return [OutboxItem(r.id, r.channel, alert_from_json(r.payload), r.attempts,
-                           r.created_at, r.story) for r in rows]
+                           r.created_at, r.story) for r in sorted(rows, key=lambda r: r.id)]
+
+    def release_alerts(self, ids: Sequence[int]) -> None:
+        """Give back claimed alerts that wait (group_wait, quiet hours, a channel down)."""
+        wanted = _ids(ids)
+        with self.engine.begin() as conn:
+            for i in range(0, len(wanted), 500):
+                conn.execute(update(alerts).where(alerts.c.id.in_(wanted[i:i + 500]),
+                                                  alerts.c.lease_owner == self.owner)
+                             .values(lease_owner=None, lease_until=None))
 
     def story_sources(self, stories: Iterable[str]) -> dict[str, list[str]]:
         """Every source that carried each story, in the order they did."""
@@ -309,6 +446,9 @@ class Store:
 
     @staticmethod
     def _set(conn: Connection, ids: int | Sequence[int], **values: Any) -> None:
+        """Update outbox rows; every change of state also ends their lease."""
+        values.setdefault("lease_owner", None)
+        values.setdefault("lease_until", None)
         wanted = _ids(ids)
         for i in range(0, len(wanted), 500):
             conn.execute(update(alerts).where(alerts.c.id.in_(wanted[i:i + 500]))
@@ -342,6 +482,21 @@ class Store:
                 yield StoredEntry(r.source, r.url, r.story, r.title, r.text, r.published_at,
                                   r.seen_at)
 
+    def entries_after(self, last_id: int, since: datetime
+                      ) -> list[tuple[int, str, str, str, datetime]]:
+        """(id, story, url, title, seen_at) of entries recorded after id `last_id` and
+        seen since `since`: what other replicas saw, for the story index."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(
+                select(entries.c.id, entries.c.story, entries.c.url, entries.c.title,
+                       entries.c.seen_at)
+                .where(entries.c.id > last_id, entries.c.seen_at >= since)
+                .order_by(entries.c.id)))
+
+    def last_entry_id(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.max(entries.c.id))).scalar() or 0
+
     def alerted(self, stories: Iterable[str]) -> set[tuple[str, str, str]]:
         """(story, watchlist, rule) of every alert created for these stories, any channel."""
         wanted = list(set(stories))
@@ -350,7 +505,7 @@ class Store:
             for i in range(0, len(wanted), 500):
                 found.update(conn.execute(
                     select(alerts.c.story, alerts.c.watchlist, alerts.c.rule).distinct()
-                    .where(alerts.c.story.in_(wanted[i:i + 500]))).tuples())
+                    .where(alerts.c.story.in_(wanted[i:i + 500]))))
         return found
 
     # -- retention -----------------------------------------------------------------------
@@ -415,11 +570,18 @@ def _state(row: Any) -> SourceState:
 
 
 def _update_source(conn: Connection, poll: Poll, next_check_at: datetime, new_entries: int,
-                   interval: float | None) -> None:
+                   interval: float | None, owner: str) -> None:
+    """Record a poll on its source's row and end this replica's lease on it. A row whose
+    lease another replica took meanwhile (this one stalled past its lease) is left to that
+    replica's poll; the entries and alerts recorded with it are idempotent anyway."""
     values = _poll_values(poll, next_check_at, new_entries)
     if interval is not None:
         values["interval"] = interval
-    conn.execute(update(sources).where(sources.c.name == poll.source).values(**values))
+    values.update(lease_owner=None, lease_until=None)
+    conn.execute(update(sources).where(
+        sources.c.name == poll.source,
+        or_(sources.c.lease_owner.is_(None), sources.c.lease_owner == owner),
+    ).values(**values))
 
 
 def _poll_values(poll: Poll, next_check_at: datetime, new_entries: int) -> dict[str, Any]:

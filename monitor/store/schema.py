@@ -61,6 +61,8 @@ sources = Table(
     Column("kind", String(16), nullable=False, server_default="feed"),
     Column("created_at", UTCDateTime),
     Column("interval", Float),  # chosen at the last poll, for `status`
+    Column("lease_owner", String(100)),  # the replica polling it now, if any
+    Column("lease_until", UTCDateTime),  # ... until then, unless it renews
 )
 
 entries = Table(
@@ -97,6 +99,8 @@ alerts = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
     Column("last_error", Text),
+    Column("lease_owner", String(100)),  # the replica delivering it now, if any
+    Column("lease_until", UTCDateTime),
     UniqueConstraint("story", "watchlist", "rule", "channel", name="uq_alerts_once"),
     Index("ix_alerts_due", "state", "next_attempt_at"),
 )
@@ -109,4 +113,11 @@ deliveries = Table(
     Column("alerts", Integer, nullable=False),
     Column("kind", String(16), nullable=False),  # alert | group | digest | summary
     Index("ix_deliveries_channel_sent", "channel", "sent_at"),
+)
+
+leases = Table(
+    "leases", metadata,  # named leases: "channel:NAME" is held by the replica delivering it
+    Column("name", String(300), primary_key=True),
+    Column("owner", String(100), nullable=False),
+    Column("until", UTCDateTime, nullable=False),
 )
