@@ -386,8 +386,8 @@ def _greet(store: Store) -> None:
     if counts:
         parts = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
         logging.getLogger("monitor").info(
-            "state holds earlier alerts (%s); they are not sent again "
-            "(`news-monitor alerts` lists them)", parts)
+            "state holds earlier alerts (%s): sent ones are not sent again, pending ones "
+            "go out now (`news-monitor alerts` lists them)", parts)
 
 
 def _report(found: Found, as_json: bool, dry_run: bool) -> None:

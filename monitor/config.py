@@ -262,7 +262,7 @@ class MonitorFile(_Model):
                                    description="how long seen entries and sent alerts are kept")
     health: HealthSettings = HealthSettings()
     lease: Duration = Field(
-        30.0, ge=3, le=3600,
+        30.0, ge=1, le=3600,
         description="how long a replica's claim on a source or a channel lasts unless "
                     "renewed; a replica that dies has its work taken over after this")
     sources: list[SourceConfig] = []

@@ -95,3 +95,6 @@ def setup(level: int, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # A job still running when its next turn comes is skipped by design (the poll and
+    # outbox jobs go round again on their own); APScheduler warns of each skip.
+    logging.getLogger("apscheduler.scheduler").setLevel(max(level, logging.ERROR))

@@ -21,6 +21,7 @@ from typing import TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
+from sqlalchemy.exc import DBAPIError
 from watchfiles import awatch
 
 from monitor.alerts import DeliveryError, make_channel
@@ -48,6 +49,7 @@ from monitor.stories import WINDOW, Stories
 log = logging.getLogger("monitor")
 
 TICK_SECONDS = 1.0
+REFILL_GATHER = 0.05  # seconds a refill waits so polls ending together share one claim
 QUIET_BATCH = 64
 STOP_GRACE_SECONDS = 5.0
 
@@ -93,6 +95,8 @@ class Monitor:
         self._paces: dict[str, tuple[datetime, Pace]] = {}  # derived, cached: see _pace
         self._quiet: list[tuple[Poll, datetime, float | None]] = []  # see _record
         self._deliver_lock = asyncio.Lock()
+        self._claiming = asyncio.Lock()
+        self._slot_free = asyncio.Event()
         self._deliver_again = False
         now = self.clock()
         self.stories = Stories()
@@ -196,7 +200,29 @@ class Monitor:
     async def poll_due(self) -> int:
         """Start polls for the due sources there is room for; return how many started."""
         self.health.tick()
-        await self.flush()
+        async with self._claiming:  # the tick and the refill never claim side by side
+            await self.flush()
+            return await self._claim_and_start()
+
+    async def refill(self, stop: asyncio.Event) -> None:
+        """Claim again as soon as polls finish, not at the next tick: a busy replica keeps
+        all its slots working, and what it cannot take the other replicas claim."""
+        while not stop.is_set():
+            await self._slot_free.wait()
+            await asyncio.sleep(REFILL_GATHER)  # polls finishing together: one claim
+            self._slot_free.clear()
+            try:
+                await self.poll_due()
+            except DBAPIError:
+                await asyncio.sleep(TICK_SECONDS)  # the tick job reports the outage
+            except Exception:
+                log.exception("claiming due sources failed; the tick will try again")
+
+    def _poll_finished(self, name: str) -> None:
+        self._inflight.pop(name, None)
+        self._slot_free.set()
+
+    async def _claim_and_start(self) -> int:
         settings = self.config.settings.poll
         room = settings.concurrency - len(self._inflight)
         if room <= 0:
@@ -212,7 +238,7 @@ class Monitor:
             task = asyncio.create_task(self._poll_and_deliver(source, state),
                                        name=source.name)
             self._inflight[source.name] = task
-            task.add_done_callback(lambda _t, name=source.name: self._inflight.pop(name, None))
+            task.add_done_callback(lambda _t, name=source.name: self._poll_finished(name))
             started += 1
         if skipped:
             await asyncio.to_thread(self.store.release_sources, skipped)
@@ -246,13 +272,21 @@ class Monitor:
         cycle = Cycle()
         try:
             await self._poll_one(source, state, cycle, dry_run=False)
+        except DBAPIError as err:  # not recorded: the lease expires and it is polled again
+            log.warning("poll of %r not recorded: state database unavailable (%s)",
+                        source.name, str(err.orig or err).strip().splitlines()[0])
+            return
         except Exception:
             log.exception("polling %r failed unexpectedly; the daemon carries on", source.name)
             retry = self.clock() + timedelta(seconds=self.config.settings.poll.timeout + 60)
             await asyncio.to_thread(self.store.release_sources, [source.name], retry)
             return
         if cycle.alerts:
-            await self.deliver()
+            try:
+                await self.deliver()
+            except DBAPIError as err:  # the deliver job tries again
+                log.warning("delivery put off: state database unavailable (%s)",
+                            str(err.orig or err).strip().splitlines()[0])
 
     async def _poll_one(self, source: Source, state: SourceState | None, cycle: Cycle,
                         dry_run: bool) -> None:
@@ -434,6 +468,9 @@ async def run_forever(monitor: Monitor, stop: asyncio.Event,
             running.add(task)
             try:
                 await job()
+            except DBAPIError as err:  # a database restart or outage: said once a line
+                log.warning("%s: state database unavailable (%s); retrying",
+                            job.__name__, str(err.orig or err).strip().splitlines()[0])
             except Exception:
                 log.exception("%s failed; the daemon carries on", job.__name__)
             finally:
@@ -452,7 +489,7 @@ async def run_forever(monitor: Monitor, stop: asyncio.Event,
     scheduler.add_job(tracked(monitor.prune), "interval", hours=1, next_run_time=now,
                       id="prune", **options)
     scheduler.add_job(tracked(monitor.renew), "interval",
-                      seconds=max(1.0, monitor.config.settings.lease / 3), id="renew", **options)
+                      seconds=monitor.config.settings.lease / 3, id="renew", **options)
     for channel in monitor.config.channels:
         if channel.digest_cron:
             async def digest(name: str = channel.name) -> None:
@@ -465,7 +502,8 @@ async def run_forever(monitor: Monitor, stop: asyncio.Event,
     monitor.scheduler = scheduler
     monitor.health.running = lambda: scheduler.state == STATE_RUNNING
     server = await _health_server(monitor)
-    helpers = [asyncio.create_task(_reloader(monitor, reload, stop)),
+    helpers = [asyncio.create_task(monitor.refill(stop)),
+               asyncio.create_task(_reloader(monitor, reload, stop)),
                asyncio.create_task(_watch_config(monitor, reload, stop))]
     log.info("news-monitor running: %d sources, %d rules, %d channels",
              len(monitor.sources), monitor.matcher.rule_count, len(monitor.channels))

@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from email import policy
@@ -119,6 +120,7 @@ class Site:
         self.feeds: dict[str, bytes] = {}
         self.posts: dict[str, list[bytes]] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.times: list[tuple[str, float]] = []  # (path, time.monotonic()) of each request
         self.handlers: dict[str, Any] = {}  # path -> werkzeug handler, for special answers
         self.server.expect_request(re_any()).respond_with_handler(self._handle)
         self.server.start()
@@ -134,6 +136,7 @@ class Site:
         from werkzeug import Response
 
         self.requests.append((request.path, dict(request.headers)))
+        self.times.append((request.path, time.monotonic()))
         handler = self.handlers.get(request.path)
         if handler:
             return handler(request)

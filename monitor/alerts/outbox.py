@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import DBAPIError
+
 from monitor.alerts.channels import Channel, DeliveryError
 from monitor.alerts.route import group_ready, in_quiet_hours
 from monitor.config import Channel as Route
@@ -43,6 +45,7 @@ class Delivered:
 
 
 DEFAULT_LEASE = timedelta(seconds=30)
+RECORD_SENT_PATIENCE = 600.0  # seconds; past this a restart may send those alerts again
 
 
 def channel_lease(name: str) -> str:
@@ -162,8 +165,28 @@ async def _send(store: Store, channel: Channel, name: str, items: list[OutboxIte
             await channel.send_batch([i.alert for i in items], heading)
     except DeliveryError as err:
         return await _failed_attempt(store, name, items, err, settings, clock)
-    await asyncio.to_thread(store.mark_sent, [i.id for i in items], clock(), name, kind)
+    await _record_sent(store, [i.id for i in items], clock(), name, kind)
     return Delivered(sent=len(items))
+
+
+async def _record_sent(store: Store, ids: list[int], now: datetime, name: str,
+                       kind: str) -> None:
+    """The target has accepted: record it, waiting out a database outage (a restart of
+    PostgreSQL, say) rather than leaving rows that would be sent again once it is back."""
+    wait, waited = 0.25, 0.0
+    while True:
+        try:
+            await asyncio.to_thread(store.mark_sent, ids, now, name, kind)
+            return
+        except DBAPIError as err:
+            if waited >= RECORD_SENT_PATIENCE:
+                raise
+            if waited == 0:
+                log.warning("%d alert(s) sent to %s but not yet recorded (%s); retrying",
+                            len(ids), name, err.orig or err)
+            await asyncio.sleep(wait)
+            waited += wait
+            wait = min(wait * 2, 5.0)
 
 
 async def _failed_attempt(store: Store, name: str, items: list[OutboxItem],

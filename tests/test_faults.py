@@ -1,0 +1,394 @@
+"""Break things on purpose: kill -9 at random points, a channel that is down for a while,
+PostgreSQL restarted under the daemon, two replicas with one killed mid-run.
+
+Each test runs the real daemon (`news-monitor run`) in its own process against feeds on a
+local HTTP server that keep publishing, and a local receiver standing in for the channel.
+After each, what the receiver got must equal what the rules call for: no alert lost, at
+most one duplicate per crash and none otherwise.
+
+NEWS_MONITOR_CRASHES sets the number of kills (50 by default); NEWS_MONITOR_FAULT_SEED
+replays a run (each test prints its seed).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from werkzeug import Response
+
+from tests.conftest import ROOT, Site, free_port, rss_feed, write_config
+
+CRASHES = int(os.environ.get("NEWS_MONITOR_CRASHES", "50"))
+RULES = [{"name": "Airstrikes", "keywords": ["airstrike"]}]
+
+
+class Desk:
+    """Feeds that keep publishing items the rules match, and the channel's receiver:
+    what the rules call for (`published`) against what arrived (`received`)."""
+
+    def __init__(self, site: Site, feeds: int = 5, keep: int = 100, seed: int = 0,
+                 feed_delay: float = 0.0):
+        self.site = site
+        self.rng = random.Random(seed)
+        self.paths = [f"/feed/{i}.xml" for i in range(feeds)]
+        self.items: dict[str, list[dict[str, str]]] = {p: [] for p in self.paths}
+        self.keep = keep
+        self.published: set[int] = set()
+        self.received: list[int] = []
+        self.refused = 0
+        self.down_until = 0.0  # time.monotonic() until which the channel answers 503
+        self.slow = 0.02  # the receiver holds each message this long before answering
+        self._lock = threading.Lock()
+        for path in self.paths:
+            site.feeds[path] = rss_feed()
+            if feed_delay:
+                site.handlers[path] = self._slowly(path, feed_delay)
+        site.handlers["/alerts"] = self._receive
+
+    def _slowly(self, path: str, delay: float):
+        def answer(_request) -> Response:
+            time.sleep(delay)
+            return Response(self.site.feeds[path], content_type="application/rss+xml")
+        return answer
+
+    @property
+    def channel(self) -> str:
+        return f"json://127.0.0.1:{self.site.port}/alerts"
+
+    def sources(self) -> list[dict[str, str]]:
+        return [{"name": f"feed {i}", "feed": self.site.url(p)} for i, p in enumerate(self.paths)]
+
+    def publish(self) -> None:
+        """One new item in a random feed. Titles share no words but the keyword, so each
+        is its own story (and its own alert)."""
+        with self._lock:
+            ident = len(self.published)
+            words = " ".join(f"{self.rng.getrandbits(40):x}" for _ in range(3))
+            item = {"title": f"Airstrike report {ident} {words}",
+                    "link": f"https://news.example.org/{ident}"}
+            path = self.rng.choice(self.paths)
+            self.items[path].insert(0, item)
+            del self.items[path][self.keep:]
+            self.site.feeds[path] = rss_feed(*self.items[path])
+            self.published.add(ident)
+
+    @contextmanager
+    def publishing(self, every: float = 0.1) -> Iterator[None]:
+        stop = threading.Event()
+
+        def run() -> None:
+            while not stop.wait(every):
+                self.publish()
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+    def _receive(self, request) -> Response:
+        if time.monotonic() < self.down_until:
+            with self._lock:
+                self.refused += 1
+            return Response("down for maintenance", status=503)
+        found = {int(n) for n in re.findall(r"report (\d+)", request.get_data(as_text=True))}
+        with self._lock:
+            self.received.extend(found)
+        time.sleep(self.slow)  # a crash now leaves a sent alert unrecorded: a duplicate
+        return Response("ok")
+
+    def wait_for_all(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self.published <= set(self.received):
+                    return True
+            time.sleep(0.2)
+        return False
+
+    def lost(self) -> set[int]:
+        with self._lock:
+            return self.published - set(self.received)
+
+    def duplicates(self) -> int:
+        with self._lock:
+            return len(self.received) - len(set(self.received))
+
+    def config(self, folder: Path, state: str, **settings) -> Path:
+        """A daemon that polls every half second and retries a channel quickly; leases
+        of 1 s, so a killed process's work is taken over soon."""
+        options = {
+            "poll": {"interval": 0.5, "min_interval": 0.5, "max_interval": 1, "timeout": 5},
+            "delivery": {"check_every": 0.2, "retry_base": 0.3, "retry_max": 1},
+            "lease": 1, "health": {"enabled": False}, **settings}
+        return write_config(folder, sources=self.sources(), channels={"desk": self.channel},
+                            rules=RULES, state=state, **options)
+
+
+@dataclass
+class Daemon:
+    """`news-monitor run` in its own process, its log kept in a file."""
+
+    process: subprocess.Popen
+    log: Path
+
+    @classmethod
+    def start(cls, config: Path, log: Path) -> Daemon:
+        out = log.open("ab")
+        process = subprocess.Popen([sys.executable, "-m", "monitor", "run", "-c", str(config)],
+                                   stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        out.close()
+        return cls(process, log)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return self.process.returncode
+
+    def tail(self, lines: int = 40) -> str:
+        text = self.log.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+
+@pytest.fixture
+def desk(site: Site) -> Desk:
+    seed = int(os.environ.get("NEWS_MONITOR_FAULT_SEED", random.randrange(1 << 30)))
+    print(f"fault seed: {seed}")
+    return Desk(site, seed=seed)
+
+
+@pytest.fixture
+def daemons() -> Iterator[list[Daemon]]:
+    """Every daemon a test starts; none outlives it."""
+    started: list[Daemon] = []
+    yield started
+    for daemon in started:
+        if daemon.process.poll() is None:
+            daemon.kill()
+
+
+def test_kill_9_at_random_points_loses_no_alert(state_url, desk, daemons, tmp_path):
+    config = desk.config(tmp_path, state_url)
+    log = tmp_path / "daemon.log"
+    busy = 0  # crashes that hit a process while alerts were arriving
+    with desk.publishing(every=0.1):
+        for _ in range(CRASHES):
+            before = len(desk.received)
+            daemon = Daemon.start(config, log)
+            daemons.append(daemon)
+            time.sleep(desk.rng.uniform(0.5, 3.5))
+            assert daemon.process.poll() is None, daemon.tail()
+            daemon.kill()
+            busy += len(desk.received) > before
+    last = Daemon.start(config, log)
+    daemons.append(last)
+    complete = desk.wait_for_all(timeout=90)
+    assert last.stop() == 0, last.tail()
+    assert complete, f"lost {sorted(desk.lost())[:20]}\n{last.tail()}"
+    assert desk.duplicates() <= CRASHES
+    assert busy >= CRASHES // 3, f"only {busy} of {CRASHES} crashes hit a working daemon"
+    print(f"{CRASHES} crashes ({busy} while alerting): {len(desk.published)} alerts, "
+          f"{desk.duplicates()} duplicates")
+
+
+def test_a_channel_down_for_a_while_gets_every_alert_once_it_is_back(state_url, desk,
+                                                                     daemons, tmp_path):
+    config = desk.config(tmp_path, state_url)
+    desk.down_until = time.monotonic() + 4
+    daemon = Daemon.start(config, tmp_path / "daemon.log")
+    daemons.append(daemon)
+    with desk.publishing(every=0.1):
+        time.sleep(6)
+    complete = desk.wait_for_all(timeout=30)
+    assert daemon.stop() == 0, daemon.tail()
+    assert complete, f"lost {sorted(desk.lost())[:20]}\n{daemon.tail()}"
+    assert desk.refused > 0  # it really was down while alerts were due
+    assert desk.duplicates() == 0
+
+
+class PrivatePostgres:
+    """A throwaway PostgreSQL cluster of our own, so a test may restart it at will."""
+
+    def __init__(self) -> None:
+        bindir = _postgres_bindir()
+        if bindir is None:
+            pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+        self.bin = bindir
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="nm-pg-"))
+        self.as_owner: list[str] = []
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            if shutil.which("runuser") is None:
+                pytest.skip("running as root without runuser: cannot start PostgreSQL")
+            shutil.chown(self.dir, "postgres", "postgres")
+            self.as_owner = ["runuser", "-u", "postgres", "--"]
+        self._run("initdb", "-D", str(self.dir / "data"), "-A", "trust", "-U", "postgres",
+                  "--no-sync", "-E", "UTF8")
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, tool: str, *args: str) -> None:
+        subprocess.run([*self.as_owner, str(self.bin / tool), *args], check=True,
+                       capture_output=True, timeout=60)
+
+    def start(self) -> None:
+        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} "
+                   "-c fsync=off")
+        self._run("pg_ctl", "-D", str(self.dir / "data"), "-l", str(self.dir / "log"),
+                  "-o", options, "-w", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", mode, "-w", "stop")
+
+    def remove(self) -> None:
+        with suppress(subprocess.CalledProcessError):
+            self.stop("immediate")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _postgres_bindir() -> Path | None:
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).parent
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+                      key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0)
+    return versions[-1].parent if versions else None
+
+
+@pytest.fixture
+def private_pg() -> Iterator[PrivatePostgres]:
+    server = PrivatePostgres()
+    try:
+        yield server
+    finally:
+        server.remove()
+
+
+def test_postgresql_restarted_under_the_daemon_loses_and_repeats_nothing(private_pg, desk,
+                                                                         daemons, tmp_path):
+    config = desk.config(tmp_path, private_pg.url)
+    daemon = Daemon.start(config, tmp_path / "daemon.log")
+    daemons.append(daemon)
+    with desk.publishing(every=0.1):
+        time.sleep(3)
+        private_pg.stop()
+        time.sleep(2)  # down: polls cannot be recorded, sent alerts wait to be marked
+        private_pg.start()
+        time.sleep(3)
+    complete = desk.wait_for_all(timeout=40)
+    assert daemon.process.poll() is None, daemon.tail()  # it rode out the outage
+    assert daemon.stop() == 0, daemon.tail()
+    assert complete, f"lost {sorted(desk.lost())[:20]}\n{daemon.tail()}"
+    assert desk.duplicates() == 0
+    assert "state database unavailable" in daemon.log.read_text()
+
+
+def metrics(port: int) -> dict[str, float]:
+    """The daemon's /metrics, summed by series name."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as reply:
+        text = reply.read().decode()
+    totals: Counter[str] = Counter()
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            totals[name.split("{")[0]] += float(value)
+    return totals
+
+
+def replica_config(desk: Desk, folder: Path, state: str, port: int, **settings) -> Path:
+    folder.mkdir()
+    return desk.config(folder, state, health={"listen": f"127.0.0.1:{port}"}, **settings)
+
+
+def wait_for_health(port: int, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            metrics(port)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"no health endpoint on port {port}")
+
+
+def test_two_replicas_deliver_every_alert_once_and_losing_one_loses_nothing(pg_url, desk,
+                                                                             daemons,
+                                                                             tmp_path):
+    ports = [free_port(), free_port()]
+    first, second = (Daemon.start(replica_config(desk, tmp_path / name, pg_url, port),
+                                  tmp_path / f"{name}.log")
+                     for name, port in zip(("a", "b"), ports, strict=True))
+    daemons.extend([first, second])
+    for port in ports:
+        wait_for_health(port)
+    with desk.publishing(every=0.1):
+        time.sleep(5)
+        polled = [metrics(port)["news_monitor_polls_total"] for port in ports]
+        first.kill()  # mid-run: it holds leases on sources and maybe a channel
+        time.sleep(5)
+    complete = desk.wait_for_all(timeout=40)
+    assert second.stop() == 0, second.tail()
+    assert all(n > 0 for n in polled), f"both replicas should have polled: {polled}"
+    assert complete, f"lost {sorted(desk.lost())[:20]}\n{second.tail()}"
+    assert desk.duplicates() <= 1
+
+
+def test_two_replicas_poll_each_due_source_once_per_interval_between_them(pg_url, site,
+                                                                           daemons,
+                                                                           tmp_path):
+    # 20 feeds every 2 s, each answering in 0.3 s: 10 polls a second. One replica with two
+    # polls in flight manages ~6: both must work, and no source may be polled twice.
+    desk = Desk(site, feeds=20, feed_delay=0.3)
+    interval = 2.0
+    poll = {"interval": interval, "min_interval": interval, "max_interval": interval,
+            "timeout": 5, "concurrency": 2}
+    ports = [free_port(), free_port()]
+    started = [Daemon.start(replica_config(desk, tmp_path / name, pg_url, port, poll=poll),
+                            tmp_path / f"{name}.log")
+               for name, port in zip(("a", "b"), ports, strict=True)]
+    daemons.extend(started)
+    for port in ports:
+        wait_for_health(port)
+    time.sleep(4)  # both running and in step
+    begin = time.monotonic()
+    time.sleep(12)
+    end = time.monotonic()
+    polled = [metrics(port)["news_monitor_polls_total"] for port in ports]
+    for daemon in started:
+        assert daemon.stop() == 0, daemon.tail()
+    window = end - begin
+    for path in desk.paths:
+        times = sorted(t for p, t in site.times if p == path and begin <= t <= end)
+        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        assert min(gaps) >= interval * 0.9, f"{path} polled twice within an interval: {gaps}"
+        assert window / (interval + 1.5) - 1 <= len(times) <= window / interval + 1, gaps
+    assert all(n > 0 for n in polled), f"both replicas should share the polls: {polled}"
