@@ -115,11 +115,15 @@ def once(config_path: Path, dry_run: bool, as_json: bool) -> None:
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def status(config_path: Path, as_json: bool) -> None:
-    """Show every source's health and the outbox's state."""
+    """Show every source's health, the outbox's state and the replicas at work."""
+    from monitor.service import utcnow
+
     config = _load(config_path)
     with _store(config) as store:
         states = store.source_states()
         counts = store.alert_counts()
+        replicas = [{"replica": r.owner, "polling": r.sources, "channels": list(r.channels)}
+                    for r in store.replicas(utcnow())]
     active = {s.name for s in config.sources}
     failing_after = config.settings.poll.failing_after
     rows = [{
@@ -131,9 +135,10 @@ def status(config_path: Path, as_json: bool) -> None:
         "last_error_at": _iso(s.last_error_at),
     } for s in states]
     if as_json:
-        click.echo(json.dumps({"sources": rows, "alerts": counts}, indent=2))
+        click.echo(json.dumps({"sources": rows, "alerts": counts, "replicas": replicas},
+                              indent=2))
         return
-    _print_status(rows, counts)
+    _print_status(rows, counts, replicas)
 
 
 @main.command(name="alerts")
@@ -409,7 +414,8 @@ def _report(found: Found, as_json: bool, dry_run: bool) -> None:
                        f"  → {', '.join(match.channels)}; matched: {terms}")
 
 
-def _print_status(rows: list[dict[str, Any]], counts: dict[str, int]) -> None:
+def _print_status(rows: list[dict[str, Any]], counts: dict[str, int],
+                  replicas: list[dict[str, Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -429,6 +435,10 @@ def _print_status(rows: list[dict[str, Any]], counts: dict[str, int]) -> None:
     console.print(table)
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none yet"
     console.print(f"alerts: {summary}")
+    for r in replicas:  # processes holding live leases: what each is doing now
+        channels = ", ".join(r["channels"]) or "none"
+        console.print(f"replica {r['replica']}: polling {r['polling']} sources, "
+                      f"delivering to {channels}")
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -12,6 +12,7 @@ replays a run (each test prints its seed).
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -32,7 +33,7 @@ from pathlib import Path
 import pytest
 from werkzeug import Response
 
-from tests.conftest import ROOT, Site, free_port, rss_feed, write_config
+from tests.conftest import ROOT, Site, free_port, rss_feed, run_cli, write_config
 
 CRASHES = int(os.environ.get("NEWS_MONITOR_CRASHES", "50"))
 RULES = [{"name": "Airstrikes", "keywords": ["airstrike"]}]
@@ -380,7 +381,12 @@ def test_two_replicas_poll_each_due_source_once_per_interval_between_them(pg_url
         wait_for_health(port)
     time.sleep(4)  # both running and in step
     begin = time.monotonic()
-    time.sleep(12)
+    seen_polling: set[str] = set()  # replicas `status` showed holding sources
+    while time.monotonic() - begin < 12:
+        shown = json.loads(run_cli("status", "--json", "-c",
+                                   str(tmp_path / "a" / "monitor.yaml")).stdout)
+        seen_polling |= {r["replica"] for r in shown["replicas"] if r["polling"]}
+        time.sleep(0.5)
     end = time.monotonic()
     polled = [metrics(port)["news_monitor_polls_total"] for port in ports]
     for daemon in started:
@@ -392,3 +398,4 @@ def test_two_replicas_poll_each_due_source_once_per_interval_between_them(pg_url
         assert min(gaps) >= interval * 0.9, f"{path} polled twice within an interval: {gaps}"
         assert window / (interval + 1.5) - 1 <= len(times) <= window / interval + 1, gaps
     assert all(n > 0 for n in polled), f"both replicas should share the polls: {polled}"
+    assert len(seen_polling) == 2, seen_polling

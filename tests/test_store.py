@@ -41,6 +41,17 @@ def record(store: Store, *seen: Seen, source: str = "S", error: str | None = Non
     return store.record_poll(poll, list(seen), NOW + timedelta(minutes=5))
 
 
+def test_head_names_the_newest_migration():
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    from monitor.store import HEAD, MIGRATIONS
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD
+
+
 def test_migrations_create_the_schema_and_reopening_is_a_no_op(state_url):
     Store.open(state_url).close()
     store = Store.open(state_url)

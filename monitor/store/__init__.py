@@ -17,8 +17,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import (
     Connection,
     Engine,
@@ -31,6 +29,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from monitor.records import OutboxItem, Poll, Seen, SourceState
 from monitor.store.codec import alert_from_json, alert_to_json
@@ -39,6 +38,7 @@ from monitor.store.schema import alerts, deliveries, entries, leases, sources
 __all__ = ["Store", "AlertRow", "Replica", "StoredEntry", "StoreError", "replica_name"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+HEAD = "0004"  # the newest migration; a test keeps it in step with migrations/versions
 
 
 class StoreError(Exception):
@@ -130,6 +130,13 @@ class Store:
         return store
 
     def migrate(self) -> None:
+        """Bring the schema to HEAD. A database already there is left alone without loading
+        Alembic, which a daemon restarting after a crash should not wait for."""
+        if self._revision() == HEAD:
+            return
+        from alembic import command
+        from alembic.config import Config as AlembicConfig
+
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         try:
@@ -140,6 +147,13 @@ class Store:
                 command.upgrade(cfg, "head")
         except Exception as err:
             raise StoreError(f"cannot open the state database: {err}") from err
+
+    def _revision(self) -> str | None:
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except DBAPIError:  # a new database; or no server, which migrate() then reports
+            return None
 
     def close(self) -> None:
         self.engine.dispose()
