@@ -262,7 +262,9 @@ def test_compose_stack() -> None:
     volumes = monitor["volumes"]
     assert any(v.split(":")[1] == "/data" for v in volumes)
     assert "./monitor.yaml:/config/monitor.yaml:ro" in volumes
-    assert any(str(p).endswith(f"{HEALTH_PORT}:{HEALTH_PORT}") for p in monitor["ports"])
+    # the container's health port, published on a loopback range: one port per replica
+    published = [str(p) for p in monitor["ports"] if str(p).endswith(f":{HEALTH_PORT}")]
+    assert published and published[0].startswith(f"127.0.0.1:{HEALTH_PORT}-")
 
 
 def test_container_config_example() -> None:
