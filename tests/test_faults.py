@@ -52,6 +52,8 @@ class Desk:
         self.keep = keep
         self.published: set[int] = set()
         self.received: list[int] = []
+        self.epoch = 0  # which daemon process is running: the test counts them
+        self.first_seen: dict[int, int] = {}  # item -> epoch its first copy arrived in
         self.refused = 0
         self.down_until = 0.0  # time.monotonic() until which the channel answers 503
         self.slow = 0.02  # the receiver holds each message this long before answering
@@ -113,6 +115,8 @@ class Desk:
         found = {int(n) for n in re.findall(r"report (\d+)", request.get_data(as_text=True))}
         with self._lock:
             self.received.extend(found)
+            for ident in found:
+                self.first_seen.setdefault(ident, self.epoch)
         time.sleep(self.slow)  # a crash now leaves a sent alert unrecorded: a duplicate
         return Response("ok")
 
@@ -132,6 +136,13 @@ class Desk:
     def duplicates(self) -> int:
         with self._lock:
             return len(self.received) - len(set(self.received))
+
+    def duplicates_by_epoch(self) -> Counter[int]:
+        """Duplicated items counted by the process that first sent them: the one whose
+        crash left them sent but unrecorded."""
+        with self._lock:
+            counts = Counter(self.received)
+            return Counter(self.first_seen[i] for i, n in counts.items() for _ in range(n - 1))
 
     def config(self, folder: Path, state: str, **settings) -> Path:
         """A daemon that polls every half second and retries a channel quickly; leases
@@ -199,20 +210,24 @@ def test_kill_9_at_random_points_loses_no_alert(state_url, desk, daemons, tmp_pa
     log = tmp_path / "daemon.log"
     busy = 0  # crashes that hit a process while alerts were arriving
     with desk.publishing(every=0.1):
-        for _ in range(CRASHES):
+        for epoch in range(CRASHES):
             before = len(desk.received)
+            desk.epoch = epoch
             daemon = Daemon.start(config, log)
             daemons.append(daemon)
             time.sleep(desk.rng.uniform(0.5, 3.5))
             assert daemon.process.poll() is None, daemon.tail()
             daemon.kill()
             busy += len(desk.received) > before
+    desk.epoch = CRASHES
     last = Daemon.start(config, log)
     daemons.append(last)
     complete = desk.wait_for_all(timeout=90)
     assert last.stop() == 0, last.tail()
     assert complete, f"lost {sorted(desk.lost())[:20]}\n{last.tail()}"
-    assert desk.duplicates() <= CRASHES
+    by_crash = desk.duplicates_by_epoch()
+    assert max(by_crash.values(), default=0) <= 1, f"duplicates per crash: {by_crash}"
+    assert by_crash[CRASHES] == 0  # the process that was not killed repeated nothing
     assert busy >= CRASHES // 3, f"only {busy} of {CRASHES} crashes hit a working daemon"
     print(f"{CRASHES} crashes ({busy} while alerting): {len(desk.published)} alerts, "
           f"{desk.duplicates()} duplicates")
