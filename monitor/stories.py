@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from array import array
 from collections import deque
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -25,7 +26,7 @@ from monitor.records import Entry
 WINDOW = timedelta(hours=48)
 THRESHOLD = 0.6
 MIN_WORDS = 4
-BANDS, ROWS = 16, 2  # 32 MinHash values; a pair at J=0.6 shares a band with p ≈ 0.999
+BANDS, ROWS = 12, 2  # 24 MinHash values; a pair at J=0.6 shares a band with p ≈ 0.995
 _PRIME = (1 << 61) - 1
 _SALTS = [(int.from_bytes(hashlib.blake2b(str(i).encode(), digest_size=8).digest(), "big")
            % _PRIME) | 1 for i in range(2 * BANDS * ROWS)]
@@ -47,85 +48,112 @@ def words(title: str) -> frozenset[str]:
 
 
 class Stories:
-    """Assigns new entries to stories; remembers the last WINDOW of them."""
+    """Assigns new entries to stories; remembers the last WINDOW of them.
+
+    Kept compact, since every replica holds a window of every source's headlines: a
+    headline is remembered as its word hashes (an array, 8 bytes a word) and each of its
+    bands as one integer key, pointing at one id or, rarely, a list of them.
+    """
 
     def __init__(self, window: timedelta = WINDOW, threshold: float = THRESHOLD):
         self.window, self.threshold = window, threshold
         self._by_url: dict[str, str] = {}
-        self._bands: dict[tuple[int, tuple[int, ...]], list[int]] = {}
-        self._titles: dict[int, tuple[frozenset[str], str]] = {}  # id -> (words, story)
-        self._order: deque[tuple[datetime, int, str, tuple]] = deque()
+        self._bands: dict[int, int | list[int]] = {}  # band key -> id(s)
+        self._titles: dict[int, tuple[array, str]] = {}  # id -> (word hashes, story)
+        self._order: deque[tuple[datetime, int, str]] = deque()
         self._next_id = 0
+
+    def __len__(self) -> int:
+        return len(self._order)
 
     def load(self, recent: Iterable[tuple[str, str, str, datetime]]) -> None:
         """Remember (story, url, title, seen_at) of entries already recorded, oldest first."""
         for story, url, title, seen_at in recent:
-            self._remember(story, url, words(title), seen_at)
+            self._remember(story, url, _hashes(words(title)), seen_at)
 
     def learn(self, story: str, url: str, title: str, seen_at: datetime) -> None:
         """Remember an entry another replica recorded; one this index already holds (its
         own, by URL) is not added twice."""
         if url and self._by_url.get(url) == story:
             return
-        self._remember(story, url, words(title), seen_at)
+        self._remember(story, url, _hashes(words(title)), seen_at)
 
     def assign(self, entry: Entry, now: datetime) -> str:
         """The story of a new entry (an earlier one's, or a new one), and remember it."""
         self._expire(now)
-        title_words = words(entry.title)
+        hashes = _hashes(words(entry.title))
         story = (self._by_url.get(entry.url) if entry.url else None) \
-            or self._similar(title_words) or story_key(entry)
-        self._remember(story, entry.url, title_words, now)
+            or self._similar(hashes) or story_key(entry)
+        self._remember(story, entry.url, hashes, now)
         return story
 
-    def _similar(self, title_words: frozenset[str]) -> str | None:
-        if len(title_words) < MIN_WORDS:
+    def _similar(self, hashes: array) -> str | None:
+        if len(hashes) < MIN_WORDS:
             return None
+        mine = set(hashes)
+        candidates: set[int] = set()
+        for key in _band_keys(hashes):
+            found = self._bands.get(key)
+            if found is not None:
+                candidates.update(found if isinstance(found, list) else (found,))
         best, best_score = None, self.threshold
-        for ident in {i for band in _bands(title_words) for i in self._bands.get(band, ())}:
+        for ident in candidates:
             other, story = self._titles[ident]
-            score = len(title_words & other) / len(title_words | other)
+            theirs = set(other)
+            score = len(mine & theirs) / len(mine | theirs)
             if score >= best_score:
                 best, best_score = story, score
         return best
 
-    def _remember(self, story: str, url: str, title_words: frozenset[str],
-                  seen_at: datetime) -> None:
+    def _remember(self, story: str, url: str, hashes: array, seen_at: datetime) -> None:
         if url:
             self._by_url.setdefault(url, story)
-        bands: tuple = ()
-        ident = self._next_id
-        if len(title_words) >= MIN_WORDS:
-            self._next_id += 1
-            self._titles[ident] = (title_words, story)
-            bands = tuple(_bands(title_words))
-            for band in bands:
-                self._bands.setdefault(band, []).append(ident)
-        self._order.append((seen_at, ident if bands else -1, url, bands))
+        ident = -1
+        if len(hashes) >= MIN_WORDS:
+            ident, self._next_id = self._next_id, self._next_id + 1
+            self._titles[ident] = (hashes, story)
+            for key in _band_keys(hashes):
+                found = self._bands.get(key)
+                if found is None:
+                    self._bands[key] = ident
+                elif isinstance(found, list):
+                    found.append(ident)
+                else:
+                    self._bands[key] = [found, ident]
+        self._order.append((seen_at, ident, url))
 
     def _expire(self, now: datetime) -> None:
         cutoff = now - self.window
         while self._order and self._order[0][0] < cutoff:
-            _, ident, url, bands = self._order.popleft()
-            if url and self._by_url.get(url) is not None:
+            _, ident, url = self._order.popleft()
+            if url:
                 self._by_url.pop(url, None)
             if ident >= 0:
-                self._titles.pop(ident, None)
-                for band in bands:
-                    members = self._bands.get(band)
-                    if members:
-                        members.remove(ident)
-                        if not members:
-                            del self._bands[band]
+                hashes, _ = self._titles.pop(ident)
+                for key in _band_keys(hashes):
+                    self._forget(key, ident)
+
+    def _forget(self, key: int, ident: int) -> None:
+        found = self._bands.get(key)
+        if isinstance(found, list):
+            found.remove(ident)
+            if len(found) == 1:
+                self._bands[key] = found[0]
+        elif found == ident:
+            del self._bands[key]
 
 
-def _bands(title_words: frozenset[str]) -> Iterable[tuple[int, tuple[int, ...]]]:
-    hashes = [int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "big")
-              for w in title_words]
+def _hashes(title_words: frozenset[str]) -> array:
+    return array("Q", sorted(int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8)
+                                            .digest(), "big") for w in title_words))
+
+
+def _band_keys(hashes: array) -> list[int]:
+    """The MinHash signature cut into BANDS bands of ROWS values, each band one int key."""
     signature = [min((a * h + b) % _PRIME for h in hashes)
                  for a, b in zip(_SALTS[::2], _SALTS[1::2], strict=True)]
-    for band in range(BANDS):
-        yield band, tuple(signature[band * ROWS:(band + 1) * ROWS])
+    return [hash((band, *signature[band * ROWS:(band + 1) * ROWS]))
+            for band in range(BANDS)]
 
 
 _STOP = frozenset((

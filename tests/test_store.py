@@ -195,3 +195,17 @@ def test_prune_text_keeps_the_seen_row(store):
     record(store, Seen(entry("1"), "s1", "long text", ()))
     assert store.prune_text(NOW + timedelta(days=31)) == 1
     assert store.unseen("S", ["1"]) == set()
+
+
+def test_replicas_starting_together_both_sync_the_same_sources(state_url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    if state_url.startswith("sqlite"):
+        pytest.skip("one process per SQLite file")
+    configured = [(f"feed {i}", "feed", f"https://e.org/{i}") for i in range(2000)]
+    stores = [Store.open(state_url, owner=f"replica-{n}") for n in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda s: s.sync_sources(configured, NOW), stores))  # raises if racing
+    assert len(stores[0].source_states()) == 2000
+    for s in stores:
+        s.close()

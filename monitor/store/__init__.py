@@ -165,14 +165,17 @@ class Store:
         the rows of sources no longer configured inactive, keeping their history."""
         configured = {name: (kind, location) for name, kind, location in configured}
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # replicas starting or reloading together
+                conn.execute(text("SELECT pg_advisory_xact_lock(7406522)"))
             known = {r.name: r for r in conn.execute(
                 select(sources.c.name, sources.c.kind, sources.c.location, sources.c.active))}
             for name, (kind, location) in configured.items():
                 row = known.get(name)
                 if row is None:
-                    conn.execute(sources.insert().values(
+                    conn.execute(self._insert(sources).values(
                         name=name, kind=kind, location=location, active=True,
-                        next_check_at=now, created_at=now, error_count=0, entries_seen=0))
+                        next_check_at=now, created_at=now, error_count=0, entries_seen=0,
+                    ).on_conflict_do_nothing(index_elements=["name"]))
                 elif (row.location, row.kind) != (location, kind):
                     conn.execute(update(sources).where(sources.c.name == name).values(
                         kind=kind, location=location, active=True, next_check_at=now,
