@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import signal
 import sys
 import time
@@ -49,6 +50,7 @@ from monitor.stories import WINDOW, Stories
 log = logging.getLogger("monitor")
 
 TICK_SECONDS = 1.0
+JITTER = 0.05  # a poll comes up to 5% early, so sources added together drift apart
 REFILL_GATHER = 0.05  # seconds a refill waits so polls ending together share one claim
 QUIET_BATCH = 64
 STOP_GRACE_SECONDS = 5.0
@@ -186,7 +188,11 @@ class Monitor:
 
     async def renew(self) -> None:
         """Keep this replica's leases alive while it works (a job every third of a lease)."""
-        polling = [*self._inflight, *(poll.source for poll, _, _ in self._quiet)]
+        # Only the polls in flight: the rows of finished ones wait in the quiet batch, and
+        # renewing them while the batch writes them would lock the same rows in another
+        # order (a deadlock on PostgreSQL). The batch is written within a tick.
+        quiet = {poll.source for poll, _, _ in self._quiet}
+        polling = [name for name in self._inflight if name not in quiet]
         await asyncio.to_thread(self.store.renew, self.clock(), self.lease, polling)
 
     async def flush(self) -> None:
@@ -300,12 +306,13 @@ class Monitor:
         self.metrics.polls.labels(source.name, "error" if outcome.error else
                                   "unchanged" if outcome.not_modified else "ok").inc()
         cycle.polled += 1
-        fresh = await asyncio.to_thread(self._unseen, outcome)
+        # Most polls bring nothing new (a 304, an unchanged body): they cost no thread hop.
+        fresh = await asyncio.to_thread(self._unseen, outcome) if outcome.entries else []
         if fresh and source.fetch_article:
             fresh = await fetch_articles(fresh, client=self._client, settings=settings,
                                          gate=self._gate)
         fresh = [dated(e, outcome.checked_at) for e in fresh]
-        found = await asyncio.to_thread(self._examine, fresh)
+        found = await asyncio.to_thread(self._examine, fresh) if fresh else []
         cycle.found.extend(f for f in found if f.matches)
         if fresh:
             self.metrics.entries.labels(source.name).inc(len(fresh))
@@ -318,9 +325,12 @@ class Monitor:
             await asyncio.to_thread(self._catch_up_stories, outcome.checked_at)
         stories = [self.stories.assign(f.entry, outcome.checked_at) for f in found]
         errors_before = state.error_count if state else 0
-        pace = await asyncio.to_thread(self._pace, source, state, bool(found),
-                                       outcome.checked_at)
+        pace = self._known_pace(source, state, bool(found), outcome.checked_at)
+        if pace is False:
+            pace = await asyncio.to_thread(self._pace, source, state, outcome.checked_at)
         wait = next_check(source, outcome, errors_before, settings, pace)
+        if outcome.error is None and wait <= interval_for(source, pace):
+            wait *= 1 - JITTER * random.random()  # else sources added together stay together
         added = await self._record(outcome, found, stories,
                                    outcome.checked_at + timedelta(seconds=wait),
                                    interval_for(source, pace))
@@ -371,19 +381,23 @@ class Monitor:
         fresh = self.store.unseen(outcome.source, (e.key for e in outcome.entries))
         return list({e.key: e for e in outcome.entries if e.key in fresh}.values())
 
-    def _pace(self, source: Source, state: SourceState | None, news: bool,
-              now: datetime) -> Pace | None:
-        """How much the source published over the last week (or since we know it).
+    def _known_pace(self, source: Source, state: SourceState | None, news: bool,
+                    now: datetime) -> Pace | None | bool:
+        """The pace without a query when it can be had so, else False.
 
-        Counted again when the source brought something new, and otherwise at most once
-        an hour (a quiet source's pace only drifts): most polls bring nothing new, and
-        they should cost no query.
+        How much the source published over the last week (or since we know it) is counted
+        again when the source brought something new, and otherwise at most once an hour (a
+        quiet source's pace only drifts): most polls bring nothing new, and they should
+        cost no query.
         """
         if source.fixed or state is None or state.created_at is None:
             return None
         known = self._paces.get(source.name)
         if known and not news and (now - known[0]).total_seconds() < 3600:
             return known[1]
+        return False
+
+    def _pace(self, source: Source, state: SourceState, now: datetime) -> Pace:
         window = min(WEEK, (now - state.created_at).total_seconds())
         since = now - timedelta(seconds=window)
         pace = Pace(self.store.published_since(source.name, since, now), window)
