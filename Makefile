@@ -33,7 +33,7 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check monitor tests bench
 
 bench: $(VENV)/.dev
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@. scripts/test-postgres.sh && for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean-state:  ## forget what the bundled config has seen and sent
 	rm -rf config/state
