@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from array import array
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -26,6 +26,7 @@ from monitor.records import Entry
 WINDOW = timedelta(hours=48)
 THRESHOLD = 0.6
 MIN_WORDS = 4
+MAX_CANDIDATES = 32
 BANDS, ROWS = 12, 2  # 24 MinHash values; a pair at J=0.6 shares a band with p ≈ 0.995
 _PRIME = (1 << 61) - 1
 _SALTS = [(int.from_bytes(hashlib.blake2b(str(i).encode(), digest_size=8).digest(), "big")
@@ -91,13 +92,16 @@ class Stories:
         if len(hashes) < MIN_WORDS:
             return None
         mine = set(hashes)
-        candidates: set[int] = set()
+        shared: Counter[int] = Counter()
         for key in _band_keys(hashes):
             found = self._bands.get(key)
             if found is not None:
-                candidates.update(found if isinstance(found, list) else (found,))
+                shared.update(found if isinstance(found, list) else (found,))
+        # Headlines that share most bands are the likeliest matches. Only the top few are
+        # compared, so thousands of near-alike headlines (a feed that numbers its items)
+        # cannot make every assignment compare against all of them.
         best, best_score = None, self.threshold
-        for ident in candidates:
+        for ident, _ in shared.most_common(MAX_CANDIDATES):
             other, story = self._titles[ident]
             theirs = set(other)
             score = len(mine & theirs) / len(mine | theirs)

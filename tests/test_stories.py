@@ -43,6 +43,18 @@ def test_the_same_url_is_the_same_story_whatever_its_title():
                           NOW) == first
 
 
+def test_a_duplicate_is_found_among_thousands_of_near_alike_headlines():
+    # a feed that numbers its items: every headline shares most words with every other, so
+    # each one is a band candidate of all the rest; only the closest few are compared
+    stories = Stories()
+    keys = [stories.assign(entry(f"Story a{n} b{n}: talks resume in Geneva",
+                                 f"https://a.example/{n}"), NOW) for n in range(3000)]
+    assert len(set(keys)) == 3000  # J = 4/8 between any two: each its own story
+    again = entry("Story a1717 b1717: talks resume in Geneva - Reuters",
+                  "https://b.example/wire")
+    assert stories.assign(again, NOW) == keys[1717]
+
+
 def test_short_generic_headlines_do_not_group():
     stories = Stories()
     first = stories.assign(entry("Live updates", "https://a.example/1"), NOW)
