@@ -35,6 +35,15 @@ def store(state_url):
     s.close()
 
 
+@pytest.fixture
+def replicas(state_url):
+    """Two processes' stores on one database, as two replicas hold them."""
+    pair = (Store.open(state_url, owner="replica-a"), Store.open(state_url, owner="replica-b"))
+    yield pair
+    for s in pair:
+        s.close()
+
+
 def record(store: Store, *seen: Seen, source: str = "S", error: str | None = None) -> int:
     poll = Poll(source, NOW, entries=tuple(s.entry for s in seen), error=error,
                 etag='"e"', body_hash="h")
@@ -102,9 +111,8 @@ def test_claim_due_takes_each_due_source_once_until_its_poll_is_recorded(store):
                                             timedelta(minutes=10))] == ["T", "S"]
 
 
-def test_a_lease_that_is_not_renewed_expires_and_another_replica_takes_the_source(state_url):
-    first = Store.open(state_url, owner="replica-a")
-    second = Store.open(state_url, owner="replica-b")
+def test_a_lease_that_is_not_renewed_expires_and_another_replica_takes_the_source(replicas):
+    first, second = replicas
     first.sync_sources([("S", "feed", "https://e.org/feed")], NOW)
     assert [s.name for s in first.claim_due(NOW, LEASE)] == ["S"]
     assert second.claim_due(NOW + timedelta(seconds=20), LEASE) == []
@@ -115,13 +123,10 @@ def test_a_lease_that_is_not_renewed_expires_and_another_replica_takes_the_sourc
     first.record_poll(Poll("S", NOW, ()), [], NOW + timedelta(minutes=5))
     assert second.source_state("S").next_check_at == NOW
     assert [r.owner for r in second.replicas(NOW + timedelta(seconds=52))] == ["replica-b"]
-    first.close()
-    second.close()
 
 
-def test_a_clean_stop_gives_back_every_lease_at_once(state_url):
-    first = Store.open(state_url, owner="replica-a")
-    second = Store.open(state_url, owner="replica-b")
+def test_a_clean_stop_gives_back_every_lease_at_once(replicas):
+    first, second = replicas
     first.sync_sources([("S", "feed", "https://e.org/feed")], NOW)
     first.claim_due(NOW, LEASE)
     assert first.take_leases(["channel:desk"], NOW, LEASE) == {"channel:desk"}
@@ -129,13 +134,10 @@ def test_a_clean_stop_gives_back_every_lease_at_once(state_url):
     first.release_all()
     assert [s.name for s in second.claim_due(NOW, LEASE)] == ["S"]
     assert second.take_leases(["channel:desk"], NOW, LEASE) == {"channel:desk"}
-    first.close()
-    second.close()
 
 
-def test_channel_lease_is_renewed_by_its_owner_and_taken_over_when_it_expires(state_url):
-    first = Store.open(state_url, owner="replica-a")
-    second = Store.open(state_url, owner="replica-b")
+def test_channel_lease_is_renewed_by_its_owner_and_taken_over_when_it_expires(replicas):
+    first, second = replicas
     assert first.take_leases(["channel:desk"], NOW, LEASE) == {"channel:desk"}
     later = NOW + timedelta(seconds=25)
     assert first.take_leases(["channel:desk"], later, LEASE) == {"channel:desk"}
@@ -143,13 +145,10 @@ def test_channel_lease_is_renewed_by_its_owner_and_taken_over_when_it_expires(st
     taken = later + LEASE + timedelta(seconds=1)
     assert second.take_leases(["channel:desk"], taken, LEASE) == {"channel:desk"}
     assert first.take_leases(["channel:desk"], taken, LEASE) == set()
-    first.close()
-    second.close()
 
 
-def test_two_replicas_never_claim_the_same_outbox_row(state_url):
-    first = Store.open(state_url, owner="replica-a")
-    second = Store.open(state_url, owner="replica-b")
+def test_two_replicas_never_claim_the_same_outbox_row(replicas):
+    first, second = replicas
     first.sync_sources([("S", "feed", "https://e.org/feed")], NOW)
     record(first, *(Seen(entry(str(i)), f"s{i}", "t", (("desk", alert()),))
                     for i in range(10)))
@@ -160,8 +159,6 @@ def test_two_replicas_never_claim_the_same_outbox_row(state_url):
     first.release_alerts([i.id for i in a])
     second.release_alerts([i.id for i in a])  # not b's to give back: no effect
     assert len(second.claim_alerts(NOW, LEASE)) == 4
-    first.close()
-    second.close()
 
 
 def test_removed_sources_stop_being_claimed_but_keep_their_history(store):
