@@ -356,11 +356,17 @@ def wait_for_health(port: int, timeout: float = 20) -> None:
     raise AssertionError(f"no health endpoint on port {port}")
 
 
-def test_two_replicas_deliver_every_alert_once_and_losing_one_loses_nothing(pg_url, desk,
+def test_two_replicas_deliver_every_alert_once_and_losing_one_loses_nothing(pg_url, site,
                                                                              daemons,
                                                                              tmp_path):
+    # Feeds that answer in 0.3 s, polled every 0.5 s: three polls in flight are needed and
+    # each replica may have two, so both work (at low load one replica could do it all).
+    desk = Desk(site, feed_delay=0.3, seed=random.randrange(1 << 30))
+    poll = {"interval": 0.5, "min_interval": 0.5, "max_interval": 1, "timeout": 5,
+            "concurrency": 2}
     ports = [free_port(), free_port()]
-    first, second = (Daemon.start(replica_config(desk, tmp_path / name, pg_url, port),
+    first, second = (Daemon.start(replica_config(desk, tmp_path / name, pg_url, port,
+                                                 poll=poll),
                                   tmp_path / f"{name}.log")
                      for name, port in zip(("a", "b"), ports, strict=True))
     daemons.extend([first, second])
