@@ -60,6 +60,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _outage(err: DBAPIError) -> str:
+    """The driver's first line on a database outage, for a one-line log."""
+    return (str(err.orig or err).strip().splitlines() or [type(err).__name__])[0]
+
+
 @dataclass
 class Cycle:
     """What one poll tick did: for logs, `once` and tests."""
@@ -280,7 +285,7 @@ class Monitor:
             await self._poll_one(source, state, cycle, dry_run=False)
         except DBAPIError as err:  # not recorded: the lease expires and it is polled again
             log.warning("poll of %r not recorded: state database unavailable (%s)",
-                        source.name, str(err.orig or err).strip().splitlines()[0])
+                        source.name, _outage(err))
             return
         except Exception:
             log.exception("polling %r failed unexpectedly; the daemon carries on", source.name)
@@ -292,7 +297,7 @@ class Monitor:
                 await self.deliver()
             except DBAPIError as err:  # the deliver job tries again
                 log.warning("delivery put off: state database unavailable (%s)",
-                            str(err.orig or err).strip().splitlines()[0])
+                            _outage(err))
 
     async def _poll_one(self, source: Source, state: SourceState | None, cycle: Cycle,
                         dry_run: bool) -> None:
@@ -484,7 +489,7 @@ async def run_forever(monitor: Monitor, stop: asyncio.Event,
                 await job()
             except DBAPIError as err:  # a database restart or outage: said once a line
                 log.warning("%s: state database unavailable (%s); retrying",
-                            job.__name__, str(err.orig or err).strip().splitlines()[0])
+                            job.__name__, _outage(err))
             except Exception:
                 log.exception("%s failed; the daemon carries on", job.__name__)
             finally:

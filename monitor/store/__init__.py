@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Engine,
+    Table,
     create_engine,
     event,
     func,
@@ -192,9 +194,9 @@ class Store:
                   limit: int | None = None) -> list[SourceState]:
         """Lease the active sources due by `now` that no live replica holds, oldest due
         first. The poll's record releases the lease (see `renew` and `release_sources`)."""
-        free = or_(sources.c.lease_until.is_(None), sources.c.lease_until <= now)
         pick = (select(sources.c.name)
-                .where(sources.c.active.is_(True), sources.c.next_check_at <= now, free)
+                .where(sources.c.active.is_(True), sources.c.next_check_at <= now,
+                       _free(sources, now))
                 .order_by(sources.c.next_check_at))
         if limit:
             pick = pick.limit(limit)
@@ -227,9 +229,9 @@ class Store:
         until = now + lease
         polling = list(polling)
         with self.engine.begin() as conn:
-            for i in range(0, len(polling), 500):
+            for part in _chunks(polling):
                 conn.execute(update(sources).where(sources.c.lease_owner == self.owner,
-                                                   sources.c.name.in_(polling[i:i + 500]))
+                                                   sources.c.name.in_(part))
                              .values(lease_until=until))
             conn.execute(update(alerts).where(alerts.c.lease_owner == self.owner)
                          .values(lease_until=until))
@@ -296,10 +298,10 @@ class Store:
         seen: set[str] = set()
         hashes = list(by_hash)
         with self.engine.connect() as conn:
-            for i in range(0, len(hashes), 500):
+            for part in _chunks(hashes):
                 seen.update(conn.execute(
                     select(entries.c.key_hash).where(entries.c.source == source,
-                                                     entries.c.key_hash.in_(hashes[i:i + 500]))
+                                                     entries.c.key_hash.in_(part))
                 ).scalars())
         return {k for h, k in by_hash.items() if h not in seen}
 
@@ -367,7 +369,7 @@ class Store:
             return list(conn.execute(
                 select(alerts.c.channel).distinct()
                 .where(alerts.c.state == "pending", alerts.c.next_attempt_at <= now,
-                       or_(alerts.c.lease_until.is_(None), alerts.c.lease_until <= now))
+                       _free(alerts, now))
             ).scalars())
 
     def claim_alerts(self, now: datetime, lease: timedelta, limit: int = 100,
@@ -377,7 +379,7 @@ class Store:
         them; so does `release_alerts`."""
         pick = (select(alerts.c.id)
                 .where(alerts.c.state == "pending", alerts.c.next_attempt_at <= now,
-                       or_(alerts.c.lease_until.is_(None), alerts.c.lease_until <= now))
+                       _free(alerts, now))
                 .order_by(alerts.c.id).limit(limit))
         if channels is not None:
             pick = pick.where(alerts.c.channel.in_(list(channels)))
@@ -395,21 +397,17 @@ class Store:
 
     def release_alerts(self, ids: Sequence[int]) -> None:
         """Give back claimed alerts that wait (group_wait, quiet hours, a channel down)."""
-        wanted = _ids(ids)
         with self.engine.begin() as conn:
-            for i in range(0, len(wanted), 500):
-                conn.execute(update(alerts).where(alerts.c.id.in_(wanted[i:i + 500]),
-                                                  alerts.c.lease_owner == self.owner)
-                             .values(lease_owner=None, lease_until=None))
+            self._set(conn, ids, owner=self.owner)
 
     def story_sources(self, stories: Iterable[str]) -> dict[str, list[str]]:
         """Every source that carried each story, in the order they did."""
         wanted = list(set(stories))
         found: dict[str, list[str]] = {}
         with self.engine.connect() as conn:
-            for i in range(0, len(wanted), 500):
+            for part in _chunks(wanted):
                 rows = conn.execute(select(entries.c.story, entries.c.source)
-                                    .where(entries.c.story.in_(wanted[i:i + 500]))
+                                    .where(entries.c.story.in_(part))
                                     .order_by(entries.c.id))
                 for story, source in rows:
                     if source not in found.setdefault(story, []):
@@ -462,14 +460,17 @@ class Store:
                 deliveries.c.kind != "digest")).scalar() or 0
 
     @staticmethod
-    def _set(conn: Connection, ids: int | Sequence[int], **values: Any) -> None:
-        """Update outbox rows; every change of state also ends their lease."""
+    def _set(conn: Connection, ids: int | Sequence[int], owner: str | None = None,
+             **values: Any) -> None:
+        """Update outbox rows (only those leased by `owner`, if given); every change of
+        state also ends their lease."""
         values.setdefault("lease_owner", None)
         values.setdefault("lease_until", None)
-        wanted = _ids(ids)
-        for i in range(0, len(wanted), 500):
-            conn.execute(update(alerts).where(alerts.c.id.in_(wanted[i:i + 500]))
-                         .values(**values))
+        for part in _chunks(_ids(ids)):
+            query = update(alerts).where(alerts.c.id.in_(part))
+            if owner is not None:
+                query = query.where(alerts.c.lease_owner == owner)
+            conn.execute(query.values(**values))
 
     def alert_counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
@@ -519,10 +520,10 @@ class Store:
         wanted = list(set(stories))
         found: set[tuple[str, str, str]] = set()
         with self.engine.connect() as conn:
-            for i in range(0, len(wanted), 500):
+            for part in _chunks(wanted):
                 found.update(conn.execute(
                     select(alerts.c.story, alerts.c.watchlist, alerts.c.rule).distinct()
-                    .where(alerts.c.story.in_(wanted[i:i + 500]))))
+                    .where(alerts.c.story.in_(part))))
         return found
 
     # -- retention -----------------------------------------------------------------------
@@ -560,6 +561,17 @@ class Store:
                                          entries.c.text.is_not(None))
                                   .values(text=None))
             return result.rowcount or 0
+
+
+def _free(table: Table, now: datetime) -> ColumnElement[bool]:
+    """Rows no live replica holds: never leased, given back, or expired."""
+    return or_(table.c.lease_until.is_(None), table.c.lease_until <= now)
+
+
+def _chunks(items: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
+    """Long IN lists go in parts: databases cap the parameters of one statement."""
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
 
 
 def _ids(ids: int | Sequence[int]) -> list[int]:
