@@ -332,7 +332,7 @@ class WatchlistFile(_Model):
     rules: list[RuleConfig] = Field(min_length=1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     """A source as the pipeline sees it: its location resolved against the config."""
 
@@ -436,6 +436,9 @@ def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
         rules.extend(_load_watchlist(file, ctx))
     if problems:
         raise ConfigError(problems)
+    # `sources` holds the resolved sources: the validated models would double what 10,000
+    # sources cost for as long as the daemon runs.
+    settings = settings.model_copy(update={"sources": []})
     return Config(path=path, settings=settings, state_url=_state_url(settings.state, base),
                   sources=sources, channels=channels, rules=tuple(rules),
                   watchlist_files=tuple(files), notes=tuple(ctx.notes))

@@ -1,7 +1,7 @@
 """YAML loading that remembers where every value came from.
 
 Config errors must point at `file:line:col`, but PyYAML's plain loaders forget positions. We
-compose the node graph ourselves and build plain Python data plus a map from each value's
+build plain Python data straight from the parser's events, plus a map from each value's
 path (e.g. ("rules", 2, "query")) to its position, so a pydantic error location can be turned
 back into a place in the file.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,11 @@ import yaml
 Path_ = tuple[str | int, ...]
 
 _STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_MERGE = object()  # the `<<` key
 _SCALARS = yaml.constructor.SafeConstructor()
+_RESOLVER = yaml.resolver.Resolver()
+_PARSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -78,8 +83,9 @@ def load_yaml(path: Path, display: str | None = None, env: dict[str, str] | None
 
 def load_yaml_text(text: str, name: str, env: Any) -> Located:
     located = Located(name, None, text)
+    events = iter(yaml.parse(text, Loader=_PARSER))
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = _document(events, located, env)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -89,46 +95,109 @@ def load_yaml_text(text: str, name: str, env: Any) -> Located:
     except yaml.YAMLError as err:
         located.problems.append(Problem(name, 1, 1, f"YAML error: {err}"))
         return located
-    if node is None:
-        located.data = {}
-        return located
-    located.data = _build(node, (), located, env)
+    located.data = {} if data is None else data
     return located
 
 
-def _pos(node: yaml.Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
+def _document(events: Iterator[yaml.Event], located: Located, env: Any) -> Any:
+    """The one document in the stream, built straight from parser events: a node graph
+    of a 10,000-source config would cost tens of MB for a moment, at every reload."""
+    data, documents = None, 0
+    anchors: dict[str, Any] = {}
+    for event in events:
+        if isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                raise yaml.MarkedYAMLError(problem="expected a single document in the file, "
+                                           "found another one", problem_mark=event.start_mark)
+        elif isinstance(event, yaml.NodeEvent | yaml.CollectionStartEvent):
+            data = _build(event, events, (), located, env, anchors)
+    return data
 
 
-def _build(node: yaml.Node, path: Path_, located: Located, env: Any) -> Any:
-    located.values[path] = _pos(node)
-    if isinstance(node, yaml.MappingNode):
-        return _build_mapping(node, path, located, env)
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(child, (*path, i), located, env) for i, child in enumerate(node.value)]
-    value = node.value if node.tag == _STR_TAG else _SCALARS.construct_object(node)
+def _pos(event: yaml.Event) -> tuple[int, int]:
+    return event.start_mark.line + 1, event.start_mark.column + 1
+
+
+def _build(event: yaml.Event, events: Iterator[yaml.Event], path: Path_, located: Located,
+           env: Any, anchors: dict[str, Any]) -> Any:
+    located.values[path] = _pos(event)
+    if isinstance(event, yaml.AliasEvent):
+        if event.anchor not in anchors:
+            raise yaml.MarkedYAMLError(problem=f"undefined alias '*{event.anchor}'",
+                                       problem_mark=event.start_mark)
+        return anchors[event.anchor]
+    if isinstance(event, yaml.MappingStartEvent):
+        value: Any = {}
+        _anchor(event, value, anchors)
+        _fill_mapping(value, events, path, located, env, anchors)
+        return value
+    if isinstance(event, yaml.SequenceStartEvent):
+        items: list[Any] = []
+        _anchor(event, items, anchors)
+        for child in events:
+            if isinstance(child, yaml.SequenceEndEvent):
+                break
+            items.append(_build(child, events, (*path, len(items)), located, env, anchors))
+        return items
+    assert isinstance(event, yaml.ScalarEvent)
+    value = _scalar(event)
     if isinstance(value, str):
         value = _expand_env(value, path, located, env)
+    _anchor(event, value, anchors)
     return value
 
 
-def _build_mapping(node: yaml.MappingNode, path: Path_, located: Located, env: Any) -> dict:
-    result: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = _build(key_node, (*path, "<key>"), located, env)
+def _anchor(event: yaml.NodeEvent, value: Any, anchors: dict[str, Any]) -> None:
+    if event.anchor is not None:
+        anchors[event.anchor] = value
+
+
+def _scalar(event: yaml.ScalarEvent) -> Any:
+    tag = event.tag
+    if tag is None or tag == "!":
+        tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)
+    if tag == _STR_TAG:
+        return event.value
+    if tag == _MERGE_TAG:
+        return _MERGE
+    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+    return _SCALARS.construct_object(node)
+
+
+def _fill_mapping(result: dict[str, Any], events: Iterator[yaml.Event], path: Path_,
+                  located: Located, env: Any, anchors: dict[str, Any]) -> None:
+    merged: dict[str, Any] = {}  # from `<<: *anchor`: keys written here win
+    for key_event in events:
+        if isinstance(key_event, yaml.MappingEndEvent):
+            break
+        key = _build(key_event, events, (*path, "<key>"), located, env, anchors)
         located.values.pop((*path, "<key>"), None)
+        value_event = next(events)
+        if key is _MERGE:
+            value = _build(value_event, events, path, located, env, anchors)
+            for source in value if isinstance(value, list) else [value]:
+                if not isinstance(source, dict):
+                    located.problems.append(Problem(located.file, *_pos(value_event),
+                                                    "'<<' merges mappings only"))
+                    continue
+                for k, v in source.items():
+                    merged.setdefault(k, v)
+            continue
         if not isinstance(key, str | int | float | bool):
-            located.problems.append(Problem(located.file, *_pos(key_node), "keys must be plain"))
+            located.problems.append(Problem(located.file, *_pos(key_event), "keys must be plain"))
+            _build(value_event, events, (*path, "<skipped>"), located, env, anchors)
             continue
         key = str(key)
         child = (*path, key)
         if key in result:
             located.problems.append(
-                Problem(located.file, *_pos(key_node), f"duplicate key '{key}'")
+                Problem(located.file, *_pos(key_event), f"duplicate key '{key}'")
             )
-        located.keys[child] = _pos(key_node)
-        result[key] = _build(value_node, child, located, env)
-    return result
+        located.keys[child] = _pos(key_event)
+        result[key] = _build(value_event, events, child, located, env, anchors)
+    for k, v in merged.items():
+        result.setdefault(k, v)
 
 
 def _expand_env(value: str, path: Path_, located: Located, env: Any) -> str:

@@ -95,6 +95,14 @@ def test_check_prints_summary_and_exits_zero_on_good_config(tmp_path):
     ("name: w\nrules: [\n", "w.yaml:3:1: YAML syntax error"),
     ("name: w\nname: v\nrules:\n  - {name: R, keywords: [a]}\n",
      "w.yaml:2:1: duplicate key 'name'"),
+    ("name: w\nrules:\n  - {name: R, keywords: *terms}\n",
+     "w.yaml:3:25: YAML syntax error: undefined alias '*terms'"),
+    ("name: w\nrules:\n  - {name: R, keywords: !!python/name:os.system a}\n",
+     "w.yaml:3:25: YAML syntax error"),
+    ("name: w\nrules:\n  - {name: R, keywords: [a]}\n---\nname: v\n",
+     "w.yaml:4:1: YAML syntax error: expected a single document"),
+    ("name: w\n? [a, b]\n: 1\nrules:\n  - {name: R, keywords: [a]}\n",
+     "w.yaml:2:3: keys must be plain"),
 ])
 def test_watchlist_problems_are_located(tmp_path, watchlist, expected):
     found = problems(make(tmp_path, watchlist))
@@ -118,6 +126,19 @@ def test_monitor_problems_are_located(tmp_path, monitor, expected):
     path = make(tmp_path, "name: w\nrules:\n  - {name: R, keywords: [a]}\n", monitor)
     found = problems(path)
     assert any(expected in p for p in found), found
+
+
+def test_anchors_and_merge_keys_share_settings_between_rules(tmp_path):
+    path = make(tmp_path, """\
+name: w
+rules:
+  - &fighting {name: Fighting, keywords: [airstrike, shelling], priority: high}
+  - {<<: *fighting, name: Fighting in Aleppo, places: [Aleppo]}
+""")
+    first, second = load_config(path).rules
+    assert second.name == "Fighting in Aleppo"  # written here: wins over the merged one
+    assert second.priority == first.priority == "high"
+    assert second.keywords == first.keywords and len(first.keywords) == 2
 
 
 def test_every_problem_is_reported_not_just_the_first(tmp_path):
