@@ -52,14 +52,14 @@ class Stories:
     """Assigns new entries to stories; remembers the last WINDOW of them.
 
     Kept compact, since every replica holds a window of every source's headlines: a
-    headline is remembered as its word hashes (an array, 8 bytes a word) and each of its
-    bands as one integer key, pointing at one id or, rarely, a list of them.
+    headline is remembered as its word hashes (an array, 8 bytes a word) and its bands in
+    a `BandIndex`.
     """
 
     def __init__(self, window: timedelta = WINDOW, threshold: float = THRESHOLD):
         self.window, self.threshold = window, threshold
         self._by_url: dict[str, str] = {}
-        self._bands: dict[int, int | list[int]] = {}  # band key -> id(s)
+        self._bands = BandIndex()
         self._titles: dict[int, tuple[array, str]] = {}  # id -> (word hashes, story)
         self._order: deque[tuple[datetime, int, str]] = deque()
         self._next_id = 0
@@ -94,9 +94,7 @@ class Stories:
         mine = set(hashes)
         shared: Counter[int] = Counter()
         for key in _band_keys(hashes):
-            found = self._bands.get(key)
-            if found is not None:
-                shared.update(found if isinstance(found, list) else (found,))
+            shared.update(self._bands.get(key))
         # Headlines that share most bands are the likeliest matches. Only the top few are
         # compared, so thousands of near-alike headlines (a feed that numbers its items)
         # cannot make every assignment compare against all of them.
@@ -117,13 +115,7 @@ class Stories:
             ident, self._next_id = self._next_id, self._next_id + 1
             self._titles[ident] = (hashes, story)
             for key in _band_keys(hashes):
-                found = self._bands.get(key)
-                if found is None:
-                    self._bands[key] = ident
-                elif isinstance(found, list):
-                    found.append(ident)
-                else:
-                    self._bands[key] = [found, ident]
+                self._bands.add(key, ident)
         self._order.append((seen_at, ident, url))
 
     def _expire(self, now: datetime) -> None:
@@ -135,16 +127,67 @@ class Stories:
             if ident >= 0:
                 hashes, _ = self._titles.pop(ident)
                 for key in _band_keys(hashes):
-                    self._forget(key, ident)
+                    self._bands.remove(key, ident)
 
-    def _forget(self, key: int, ident: int) -> None:
-        found = self._bands.get(key)
-        if isinstance(found, list):
-            found.remove(ident)
-            if len(found) == 1:
-                self._bands[key] = found[0]
-        elif found == ident:
-            del self._bands[key]
+
+_EMPTY, _GONE = -1, -2  # BandIndex id slots: never used; used, then removed
+
+
+class BandIndex:
+    """Band key -> the ids (>= 0) of headlines with that band: a multimap in two arrays,
+    with open addressing and linear probing. A dict held an int object per band (12 per
+    headline), about 90 bytes a band with its slot; here a band is 16 bytes of array at
+    40-80% load.
+
+    A lookup walks from the key's slot to the next empty one, so a removed entry leaves a
+    _GONE mark (reused by later adds) until the next resize drops it."""
+
+    def __init__(self, capacity: int = 1024):
+        self._keys = array("q", bytes(8 * capacity))
+        self._ids = array("q", [_EMPTY]) * capacity
+        self._mask = capacity - 1
+        self._live = self._used = 0  # entries; entries and _GONE marks
+
+    def __len__(self) -> int:
+        return self._live
+
+    def add(self, key: int, ident: int) -> None:
+        if (self._used + 1) * 5 > len(self._ids) * 4:
+            self._resize()
+        ids, i = self._ids, key & self._mask
+        while ids[i] >= 0:
+            i = (i + 1) & self._mask
+        self._used += ids[i] == _EMPTY
+        self._keys[i], ids[i] = key, ident
+        self._live += 1
+
+    def get(self, key: int) -> list[int]:
+        keys, ids, i, found = self._keys, self._ids, key & self._mask, []
+        while (ident := ids[i]) != _EMPTY:
+            if ident >= 0 and keys[i] == key:
+                found.append(ident)
+            i = (i + 1) & self._mask
+        return found
+
+    def remove(self, key: int, ident: int) -> None:
+        keys, ids, i = self._keys, self._ids, key & self._mask
+        while (at := ids[i]) != _EMPTY:
+            if at == ident and keys[i] == key:
+                ids[i] = _GONE
+                self._live -= 1
+                return
+            i = (i + 1) & self._mask
+
+    def _resize(self) -> None:
+        """To a size the live entries fill to 40% at most, dropping the _GONE marks."""
+        capacity = 1024
+        while self._live * 5 > capacity * 2:
+            capacity *= 2
+        old_keys, old_ids = self._keys, self._ids
+        self.__init__(capacity)  # type: ignore[misc]
+        for key, ident in zip(old_keys, old_ids, strict=True):
+            if ident >= 0:
+                self.add(key, ident)
 
 
 def _hashes(title_words: frozenset[str]) -> array:

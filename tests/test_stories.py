@@ -4,10 +4,14 @@ which alerts once and names every source that carried it."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from monitor.records import Entry
-from monitor.stories import Stories, story_key
+from monitor.stories import BandIndex, Stories, story_key
 from tests.conftest import rss_feed, run_cli, write_config
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -93,3 +97,30 @@ def test_same_story_from_three_feeds_gives_one_alert_naming_all_three(site, tmp_
     posts = [json.loads(p) for p in site.posts["/hook"]]
     assert len(posts) == 1
     assert all(name in posts[0]["message"] for name in ("Agency", "Wire", "Daily"))
+
+
+# Keys from a small pool (so keys repeat and collide in the table), full 64-bit range; ids
+# small. Each step adds, removes a present (key, id), or removes one that is absent.
+_steps = st.lists(st.tuples(st.sampled_from(["add", "remove", "remove-absent"]),
+                            st.integers(0, 40), st.integers(0, 30)), max_size=3000)
+_pool = st.lists(st.integers(-(1 << 63), (1 << 63) - 1), min_size=41, max_size=41)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_steps, _pool)
+def test_band_index_answers_as_a_dict_of_lists_would(steps, pool):
+    index, oracle = BandIndex(capacity=8), Counter()
+    for op, k, ident in steps:
+        key = pool[k]
+        if op == "add":
+            index.add(key, ident)
+            oracle[key, ident] += 1
+        elif op == "remove" and oracle[key, ident]:
+            index.remove(key, ident)
+            oracle[key, ident] -= 1
+        elif op == "remove-absent" and not oracle[key, ident]:
+            index.remove(key, ident)  # nothing to remove: nothing changes
+    assert len(index) == sum(oracle.values())
+    for key in set(pool):
+        expected = Counter({i: n for (k, i), n in oracle.items() if k == key and n})
+        assert Counter(index.get(key)) == expected
