@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from prometheus_client import (
@@ -20,6 +21,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily
 
 log = logging.getLogger("monitor")
 
@@ -34,10 +36,8 @@ class Metrics:
 
     def __post_init__(self) -> None:
         r = self.registry
-        self.polls = Counter("news_monitor_polls", "Polls by source and outcome",
-                             ["source", "outcome"], registry=r)
-        self.entries = Counter("news_monitor_entries", "New entries by source", ["source"],
-                               registry=r)
+        self.sources = SourceCounts()
+        r.register(self.sources)
         self.matches = Counter("news_monitor_matches", "Rules fired, by rule",
                                ["watchlist", "rule"], registry=r)
         self.alerts = Counter("news_monitor_alerts", "Alert deliveries by what became of "
@@ -58,6 +58,45 @@ class Metrics:
         self.reloads = Counter("news_monitor_config_reloads", "Config reloads by result",
                                ["result"], registry=r)
         self.reload_ok.set(1)
+
+
+POLL_OUTCOMES = ("ok", "unchanged", "error")
+
+
+class SourceCounts:
+    """Polls by source and outcome, and new entries by source: Prometheus counters built at
+    scrape time from plain counts. A labelled prometheus_client Counter keeps a child per
+    label set (value objects, a lock, a creation time): at 10,000 sources that was ~15 MB
+    of every replica; an array of four counts per source is about a tenth of it."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, array] = {}  # source -> polls per POLL_OUTCOMES, entries
+
+    def _of(self, source: str) -> array:
+        counts = self._counts.get(source)
+        if counts is None:
+            counts = self._counts[source] = array("Q", bytes(8 * (len(POLL_OUTCOMES) + 1)))
+        return counts
+
+    def polled(self, source: str, outcome: str) -> None:
+        self._of(source)[POLL_OUTCOMES.index(outcome)] += 1
+
+    def found(self, source: str, entries: int) -> None:
+        self._of(source)[-1] += entries
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        polls = CounterMetricFamily("news_monitor_polls", "Polls by source and outcome",
+                                    labels=["source", "outcome"])
+        entries = CounterMetricFamily("news_monitor_entries", "New entries by source",
+                                      labels=["source"])
+        for source, counts in list(self._counts.items()):
+            for outcome, n in zip(POLL_OUTCOMES, counts, strict=False):
+                if n:
+                    polls.add_metric([source, outcome], n)
+            if counts[-1]:
+                entries.add_metric([source], counts[-1])
+        yield polls
+        yield entries
 
 
 @dataclass

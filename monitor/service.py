@@ -308,8 +308,8 @@ class Monitor:
         outcome = await poll(source, state, client=self._client, settings=settings,
                              now=self.clock(), gate=self._gate)
         self.metrics.poll_seconds.observe(time.perf_counter() - started)
-        self.metrics.polls.labels(source.name, "error" if outcome.error else
-                                  "unchanged" if outcome.not_modified else "ok").inc()
+        self.metrics.sources.polled(source.name, "error" if outcome.error else
+                                    "unchanged" if outcome.not_modified else "ok")
         cycle.polled += 1
         # Most polls bring nothing new (a 304, an unchanged body): they cost no thread hop.
         fresh = await asyncio.to_thread(self._unseen, outcome) if outcome.entries else []
@@ -320,7 +320,7 @@ class Monitor:
         found = await asyncio.to_thread(self._examine, fresh) if fresh else []
         cycle.found.extend(f for f in found if f.matches)
         if fresh:
-            self.metrics.entries.labels(source.name).inc(len(fresh))
+            self.metrics.sources.found(source.name, len(fresh))
         for f in found:
             for m in f.matches:
                 self.metrics.matches.labels(m.watchlist, m.rule).inc()
