@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,11 @@ class Problem:
 
 @dataclass
 class Located:
-    """Data loaded from one YAML file with the position of every value and mapping key."""
+    """Data loaded from one YAML file with the position of every value and mapping key.
+
+    Positions are read on the first `where()`, by parsing the text again: a valid file
+    never needs them, and recording 60,000 of them for a 10,000-source config would leave
+    a reload's memory scattered (see load_yaml_text)."""
 
     file: str
     data: Any
@@ -51,9 +56,12 @@ class Located:
     values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    positioned: bool = False  # values and keys are filled in
 
     def where(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
         """The position of `path`, or of its nearest ancestor we know, 1-based."""
+        if not self.positioned:
+            self._read_positions()
         table = self.keys if key else self.values
         probe = tuple(path)
         while probe:
@@ -67,6 +75,13 @@ class Located:
     def problem(self, path: Path_, message: str, *, key: bool = False, offset: int = 0) -> Problem:
         line, col = self.where(path, key=key)
         return Problem(self.file, line, col + offset, message)
+
+    def _read_positions(self) -> None:
+        self.positioned = True
+        scratch = Located(self.file, None, self.text, positioned=True)
+        with suppress(yaml.YAMLError):  # the first parse reported it
+            _document(iter(yaml.parse(self.text, Loader=_PARSER)), scratch, {})
+        self.values, self.keys = scratch.values, scratch.keys
 
 
 def load_yaml(path: Path, display: str | None = None, env: dict[str, str] | None = None) -> Located:
@@ -121,7 +136,8 @@ def _pos(event: yaml.Event) -> tuple[int, int]:
 
 def _build(event: yaml.Event, events: Iterator[yaml.Event], path: Path_, located: Located,
            env: Any, anchors: dict[str, Any]) -> Any:
-    located.values[path] = _pos(event)
+    if located.positioned:
+        located.values[path] = _pos(event)
     if isinstance(event, yaml.AliasEvent):
         if event.anchor not in anchors:
             raise yaml.MarkedYAMLError(problem=f"undefined alias '*{event.anchor}'",
@@ -172,10 +188,11 @@ def _fill_mapping(result: dict[str, Any], events: Iterator[yaml.Event], path: Pa
         if isinstance(key_event, yaml.MappingEndEvent):
             break
         key = _build(key_event, events, (*path, "<key>"), located, env, anchors)
-        located.values.pop((*path, "<key>"), None)
+        if located.positioned:
+            del located.values[(*path, "<key>")]
         value_event = next(events)
         if key is _MERGE:
-            value = _build(value_event, events, path, located, env, anchors)
+            value = _build(value_event, events, (*path, "<<"), located, env, anchors)
             for source in value if isinstance(value, list) else [value]:
                 if not isinstance(source, dict):
                     located.problems.append(Problem(located.file, *_pos(value_event),
@@ -194,7 +211,8 @@ def _fill_mapping(result: dict[str, Any], events: Iterator[yaml.Event], path: Pa
             located.problems.append(
                 Problem(located.file, *_pos(key_event), f"duplicate key '{key}'")
             )
-        located.keys[child] = _pos(key_event)
+        if located.positioned:
+            located.keys[child] = _pos(key_event)
         result[key] = _build(value_event, events, child, located, env, anchors)
     for k, v in merged.items():
         result.setdefault(k, v)

@@ -98,3 +98,21 @@ def test_daemon_stops_promptly_even_while_a_source_is_dripping(site, tmp_path):
     elapsed, code, err = stop(proc, signal.SIGTERM)
     assert found, out + err
     assert elapsed < 10 and code == 0, err
+
+
+def test_a_reload_keeps_the_running_objects_of_unchanged_sources(tmp_path):
+    from monitor.config import load_config
+    from monitor.service import _reuse_sources
+
+    feeds = [{"name": f"feed {i}", "feed": f"https://news.example.org/{i}.xml"}
+             for i in range(3)]
+    running = load_config(write_config(tmp_path, sources=feeds))
+    feeds[1]["feed"] = "https://news.example.org/moved.xml"
+    feeds.append({"name": "feed 3", "feed": "https://news.example.org/3.xml"})
+    new = _reuse_sources(load_config(write_config(tmp_path, sources=feeds)),
+                         {s.name: s for s in running.sources})
+    was = {s.name: s for s in running.sources}
+    assert [s.name for s in new.sources] == ["feed 0", "feed 1", "feed 2", "feed 3"]
+    assert new.sources[0] is was["feed 0"] and new.sources[2] is was["feed 2"]
+    assert new.sources[1] is not was["feed 1"]
+    assert new.sources[1].location == "https://news.example.org/moved.xml"
