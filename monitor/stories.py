@@ -126,6 +126,7 @@ class Stories:
                 self._by_url.pop(url, None)
             if ident >= 0:
                 hashes, _ = self._titles.pop(ident)
+                # Computed again rather than kept: 12 ints a headline for 48 hours.
                 for key in _band_keys(hashes):
                     self._bands.remove(key, ident)
 

@@ -80,7 +80,7 @@ class Located:
         self.positioned = True
         scratch = Located(self.file, None, self.text, positioned=True)
         with suppress(yaml.YAMLError):  # the first parse reported it
-            _document(iter(yaml.parse(self.text, Loader=_PARSER)), scratch, {})
+            _document(self.text, scratch, {})
         self.values, self.keys = scratch.values, scratch.keys
 
 
@@ -98,9 +98,8 @@ def load_yaml(path: Path, display: str | None = None, env: dict[str, str] | None
 
 def load_yaml_text(text: str, name: str, env: Any) -> Located:
     located = Located(name, None, text)
-    events = iter(yaml.parse(text, Loader=_PARSER))
     try:
-        data = _document(events, located, env)
+        data = _document(text, located, env)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -114,9 +113,10 @@ def load_yaml_text(text: str, name: str, env: Any) -> Located:
     return located
 
 
-def _document(events: Iterator[yaml.Event], located: Located, env: Any) -> Any:
-    """The one document in the stream, built straight from parser events: a node graph
+def _document(text: str, located: Located, env: Any) -> Any:
+    """The one document in the text, built straight from parser events: a node graph
     of a 10,000-source config would cost tens of MB for a moment, at every reload."""
+    events = iter(yaml.parse(text, Loader=_PARSER))
     data, documents = None, 0
     anchors: dict[str, Any] = {}
     for event in events:
