@@ -122,6 +122,10 @@ class Poll:
     warnings: tuple[str, ...] = ()
     retry_after: float | None = None  # seconds the server asked us to wait (429/503)
     fresh_for: float | None = None  # seconds the server says its answer stays fresh
+    # what a successful poll refused or dropped (a link the address guard refused, an
+    # article page over the cap, an item whose text failed): the source's last error, but
+    # not a failed poll
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
