@@ -85,12 +85,12 @@ def write_config(folder: Path, port: int, feeds: int) -> Path:
 async def rounds(config_path: Path, keepalive: int | None, count: int
                  ) -> list[tuple[float, float]]:
     """Poll every source `count` times; (seconds, client CPU seconds) per round."""
-    import monitor.service as service
+    import monitor.sources.fetch as fetch_module
     from monitor.config import load_config
     from monitor.service import Monitor
     from monitor.store import Store
 
-    real = service.make_client
+    real = fetch_module.make_client
 
     def client(**kw):
         made = real(**kw)
@@ -98,7 +98,7 @@ async def rounds(config_path: Path, keepalive: int | None, count: int
             made._transport._pool._max_keepalive_connections = keepalive
         return made
 
-    service.make_client = client
+    fetch_module.make_client = client
     config = load_config(config_path)
     monitor = Monitor(config, Store.open(config.state_url))
     timings = []
@@ -110,7 +110,7 @@ async def rounds(config_path: Path, keepalive: int | None, count: int
             timings.append((time.perf_counter() - wall, time.process_time() - cpu))
     finally:
         await monitor.aclose()
-        service.make_client = real
+        fetch_module.make_client = real
     return timings
 
 

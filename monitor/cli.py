@@ -65,7 +65,8 @@ def check(config_path: Path) -> None:
 @config_option
 def run(config_path: Path) -> None:
     """Run the daemon until SIGINT or SIGTERM."""
-    from monitor.service import Monitor, install_signal_handlers, run_forever
+    from monitor.daemon import exit_now, install_signal_handlers, run_forever
+    from monitor.service import Monitor
 
     config = _load(config_path)
 
@@ -75,6 +76,7 @@ def run(config_path: Path) -> None:
         with _store(config) as store:
             _greet(store)
             await run_forever(Monitor(config, store), stop, reload)
+        exit_now(0)  # stopped and committed: worker threads still busy are not waited for
 
     asyncio.run(go())
 
@@ -108,7 +110,10 @@ def once(config_path: Path, dry_run: bool, as_json: bool) -> None:
                 await monitor.aclose()
             return 0
 
-    sys.exit(asyncio.run(go()))
+    code = asyncio.run(go())
+    from monitor.daemon import exit_now
+
+    exit_now(code)  # a parse abandoned at its deadline may still hold a worker thread
 
 
 @main.command()
@@ -317,15 +322,17 @@ def _read_article(source: str, config: Config) -> tuple[Document, str]:
 
 
 def _fetch_page(url: str, config: Config) -> str:
-    from monitor.sources.fetch import FetchError, fetch, make_client
+    from monitor.sources.fetch import FetchError, Trust, fetch, make_client
+    from monitor.sources.guard import AddressPolicy
 
     poll = config.settings.poll
+    trust = Trust.of(url, AddressPolicy.of(poll.allow_private))  # redirects elsewhere: checked
 
     async def get() -> bytes:
         async with make_client(timeout=poll.timeout, user_agent=poll.user_agent,
-                               concurrency=1) as client:
+                               concurrency=1, allow_private=poll.allow_private) as client:
             return (await fetch(url, client=client, timeout=poll.timeout,
-                                max_bytes=poll.max_bytes)).body
+                                max_bytes=poll.max_bytes, trust=trust)).body
 
     try:
         body = asyncio.run(get())

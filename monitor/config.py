@@ -129,6 +129,10 @@ class PollSettings(_Model):
     max_backoff: Duration = Field(21600.0, gt=0, description="longest wait after failures")
     failing_after: int = Field(5, ge=1, description="errors in a row that mark a source failing")
     max_articles: int = Field(20, ge=1, description="article pages fetched per poll of a source")
+    article_concurrency: int = Field(4, ge=1, le=100)
+    article_budget: Duration = Field(60.0, gt=0)
+    parse_timeout: Duration = Field(30.0, gt=0)
+    allow_private: tuple[str, ...] = ()
     user_agent: str = f"news-monitor/{__version__} (+https://github.com/news-monitor)"
 
     @model_validator(mode="after")
@@ -168,6 +172,7 @@ class SourceConfig(_Model):
     min_interval: Duration | None = Field(None, gt=0)
     max_interval: Duration | None = Field(None, gt=0)
     enabled: bool = True
+    allow_private: bool = False
 
     @model_validator(mode="after")
     def _one_kind(self) -> SourceConfig:
@@ -345,6 +350,7 @@ class Source:
     min_interval: float = 120.0
     max_interval: float = 3600.0
     fixed: bool = False  # the config set this source's interval: do not adapt it
+    allow_private: bool = False
 
     @property
     def host(self) -> str:
@@ -582,7 +588,8 @@ def _sources(settings: MonitorFile, base: Path, located: Located,
             result.append(Source(
                 s.name, location, s.interval or poll.interval, kind=s.kind, links=s.links,
                 fetch_article=s.fetch_article, min_interval=s.min_interval or poll.min_interval,
-                max_interval=s.max_interval or poll.max_interval, fixed=s.interval is not None))
+                max_interval=s.max_interval or poll.max_interval, fixed=s.interval is not None,
+                allow_private=s.allow_private))
     return tuple(result)
 
 

@@ -151,7 +151,8 @@ async def _answer(path: str, health: Health, metrics: Metrics,
         ok = health.ready and health.healthy()
         detail = "ready" if ok else "not ready"
         if health.config_error:
-            detail += f"; last config reload failed: {health.config_error}"
+            detail += (f"; config reload refused: {health.config_error} (still running the "
+                       "previous configuration)")
         return ("200 OK" if ok else "503 Service Unavailable"), text, detail.encode() + b"\n"
     if path == "/metrics":
         await asyncio.to_thread(refresh)

@@ -31,6 +31,8 @@ def canonical_url(url: str, base: str = "") -> str:
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
         return ""
     host = parts.hostname.lower()
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
     if port and port != _DEFAULT_PORTS[scheme]:
         host = f"{host}:{port}"
     if parts.username:

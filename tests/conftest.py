@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import email
 import os
+import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -251,3 +253,40 @@ def mailbox() -> Iterator[Mailbox]:
         yield box
     finally:
         box.controller.stop()
+
+
+class Daemon:
+    """`news-monitor run` in a process, its stdout and stderr collected as they come."""
+
+    def __init__(self, config: Path):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "run", "-c", str(config)], cwd=ROOT,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.out, self.err = b"", b""
+        for stream in (self.proc.stdout, self.proc.stderr):
+            os.set_blocking(stream.fileno(), False)
+
+    def _read(self) -> None:
+        for name, stream in (("out", self.proc.stdout), ("err", self.proc.stderr)):
+            chunk = stream.read()
+            if chunk:
+                setattr(self, name, getattr(self, name) + chunk)
+
+    def wait_for(self, pattern: str, seconds: float, where: str = "err") -> float | None:
+        """Seconds until `pattern` shows up in stdout/stderr, or None."""
+        start = time.monotonic()
+        while time.monotonic() - start < seconds:
+            self._read()
+            if re.search(pattern, getattr(self, where).decode(errors="replace")):
+                return time.monotonic() - start
+            time.sleep(0.05)
+        return None
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=15)
+        finally:
+            self.proc.kill()
+            self._read()

@@ -14,7 +14,7 @@ from werkzeug import Response
 
 from monitor.config import PollSettings, Source
 from monitor.records import SourceState
-from monitor.sources import make_client, poll
+from monitor.sources import Http, poll
 from tests.conftest import ROOT, rss_feed, run_cli, write_config
 
 GOOD = {"title": "Airstrikes hit Aleppo again", "link": "https://news.example.org/good",
@@ -55,8 +55,8 @@ def poll_once(url: str, **settings) -> tuple[float, object]:
     source = Source("S", url, 300)
 
     async def go():
-        async with make_client(timeout=config.timeout, user_agent="t", concurrency=2) as c:
-            return await poll(source, SourceState("S"), client=c, settings=config,
+        async with Http.open(config) as http:
+            return await poll(source, SourceState("S"), http=http, settings=config,
                               now=datetime.now(UTC))
 
     start = time.monotonic()
@@ -105,12 +105,12 @@ def test_etag_and_last_modified_make_an_unchanged_feed_a_304(site):
     source = Source("S", site.url("/cond.xml"), 300)
 
     async def twice():
-        async with make_client(timeout=5, user_agent="t", concurrency=2) as c:
-            first = await poll(source, SourceState("S"), client=c, settings=config,
+        async with Http.open(config) as http:
+            first = await poll(source, SourceState("S"), http=http, settings=config,
                                now=datetime.now(UTC))
             state = SourceState("S", etag=first.etag, last_modified=first.last_modified,
                                 body_hash=first.body_hash)
-            return first, await poll(source, state, client=c, settings=config,
+            return first, await poll(source, state, http=http, settings=config,
                                      now=datetime.now(UTC))
 
     first, second = asyncio.run(twice())
@@ -127,9 +127,9 @@ def test_same_body_without_validators_is_not_parsed_again(site):
     config = PollSettings()
 
     async def again():
-        async with make_client(timeout=5, user_agent="t", concurrency=2) as c:
+        async with Http.open(config) as http:
             return await poll(Source("S", site.url("/plain.xml"), 300),
-                              SourceState("S", body_hash=first.body_hash), client=c,
+                              SourceState("S", body_hash=first.body_hash), http=http,
                               settings=config, now=datetime.now(UTC))
 
     second = asyncio.run(again())

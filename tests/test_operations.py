@@ -4,8 +4,6 @@ without secrets, retention."""
 from __future__ import annotations
 
 import asyncio
-import os
-import re
 import signal
 import subprocess
 import sys
@@ -18,52 +16,16 @@ from pathlib import Path
 import yaml
 
 from monitor.config import load_config
+from monitor.daemon import run_forever
 from monitor.records import Alert, Entry, Poll, Seen, Snippet
-from monitor.service import Monitor, run_forever
+from monitor.service import Monitor
 from monitor.store import Store
-from tests.conftest import ROOT, free_port, rss_feed, run_cli, write_config
+from tests.conftest import ROOT, Daemon, free_port, rss_feed, run_cli, write_config
 
 A = {"title": "Talks resume in Geneva", "link": "https://e.org/a", "description": "Envoys met."}
 B = {"title": "Ceasefire holds in Homs", "link": "https://e.org/b", "description": "Quiet."}
 C = {"title": "Ceasefire broken near Hama", "link": "https://e.org/c", "description": "Shots."}
 D = {"title": "Ceasefire talks stall again", "link": "https://e.org/d", "description": "No."}
-
-
-class Daemon:
-    """`news-monitor run` in a process, its stdout and stderr collected as they come."""
-
-    def __init__(self, config: Path):
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "run", "-c", str(config)], cwd=ROOT,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        self.out, self.err = b"", b""
-        for stream in (self.proc.stdout, self.proc.stderr):
-            os.set_blocking(stream.fileno(), False)
-
-    def _read(self) -> None:
-        for name, stream in (("out", self.proc.stdout), ("err", self.proc.stderr)):
-            chunk = stream.read()
-            if chunk:
-                setattr(self, name, getattr(self, name) + chunk)
-
-    def wait_for(self, pattern: str, seconds: float, where: str = "err") -> float | None:
-        """Seconds until `pattern` shows up in stdout/stderr, or None."""
-        start = time.monotonic()
-        while time.monotonic() - start < seconds:
-            self._read()
-            if re.search(pattern, getattr(self, where).decode(errors="replace")):
-                return time.monotonic() - start
-            time.sleep(0.05)
-        return None
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=15)
-        finally:
-            self.proc.kill()
-            self._read()
 
 
 def watchlist(path: Path, rules: list[dict]) -> None:

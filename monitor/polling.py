@@ -1,0 +1,316 @@
+"""Polling: claiming due sources, polling each as its own task, and recording the outcome.
+
+The part of Monitor (service.py) that turns the schedule into polls: poll → new entries →
+articles → match → stories → one transaction with the alerts. A slow source holds one slot
+of `poll.concurrency`, never the schedule of the others; a poll's failure is its source's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import DBAPIError
+
+from monitor.alerts.route import route
+from monitor.config import Config, Source, format_duration
+from monitor.health import Health, Metrics
+from monitor.match import Matcher
+from monitor.pipeline import Found, examine, seen_record
+from monitor.records import Entry, Match, Poll, SourceState
+from monitor.sources import Http, Pace, dated, fetch_articles, interval_for, next_check, poll
+from monitor.sources.schedule import WEEK
+from monitor.store import Store
+from monitor.stories import WINDOW, Stories
+
+log = logging.getLogger("monitor")
+
+JITTER = 0.05  # a poll comes up to 5% early, so sources added together drift apart
+REFILL_GATHER = 0.05  # seconds a refill waits so polls ending together share one claim
+QUIET_BATCH = 64
+TICK_SECONDS = 1.0
+
+
+def outage(err: DBAPIError) -> str:
+    """The driver's first line on a database outage, for a one-line log."""
+    return (str(err.orig or err).strip().splitlines() or [type(err).__name__])[0]
+
+
+@dataclass
+class Cycle:
+    """What one poll tick did: for logs, `once` and tests."""
+
+    polled: int = 0
+    failed: int = 0
+    new_entries: int = 0
+    alerts: int = 0
+    found: list[Found] = field(default_factory=list)
+
+
+class Polling:
+    """Monitor's polling. Polls run as their own tasks, at most `poll.concurrency` at once:
+    a tick only claims as many due sources as there are free slots, so a slow source never
+    holds up the schedule of the others and nothing is claimed that cannot start at once."""
+
+    store: Store
+    clock: Callable[[], datetime]
+    config: Config
+    sources: dict[str, Source]
+    matcher: Matcher
+    routes: dict
+    metrics: Metrics
+    health: Health
+    stories: Stories
+    _mute_until: dict
+    _http: Http
+    _inflight: dict[str, asyncio.Task]
+    _paces: dict[str, tuple[datetime, Pace]]
+    _quiet: list[tuple[Poll, datetime, float | None]]
+    _claiming: asyncio.Lock
+    _slot_free: asyncio.Event
+    _last_entry: int
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.config.settings.lease)
+
+    deliver: Callable[[], Awaitable[object]]  # Monitor's: sends what a poll queued
+
+    async def renew(self) -> None:
+        """Keep this replica's leases alive while it works (a job every third of a lease)."""
+        # Only the polls in flight: the rows of finished ones wait in the quiet batch, and
+        # renewing them while the batch writes them would lock the same rows in another
+        # order (a deadlock on PostgreSQL). The batch is written within a tick.
+        quiet = {poll.source for poll, _, _ in self._quiet}
+        polling = [name for name in self._inflight if name not in quiet]
+        await asyncio.to_thread(self.store.renew, self.clock(), self.lease, polling)
+
+    async def flush(self) -> None:
+        """Write the batched records of polls that brought nothing new."""
+        batch, self._quiet = self._quiet, []
+        if batch:
+            await asyncio.to_thread(self.store.record_quiet_polls, batch)
+
+    async def poll_due(self) -> int:
+        """Start polls for the due sources there is room for; return how many started."""
+        self.health.tick()
+        async with self._claiming:  # the tick and the refill never claim side by side
+            await self.flush()
+            return await self._claim_and_start()
+
+    async def refill(self, stop: asyncio.Event) -> None:
+        """Claim again as soon as polls finish, not at the next tick: a busy replica keeps
+        all its slots working, and what it cannot take the other replicas claim."""
+        while not stop.is_set():
+            await self._slot_free.wait()
+            await asyncio.sleep(REFILL_GATHER)  # polls finishing together: one claim
+            self._slot_free.clear()
+            try:
+                await self.poll_due()
+            except DBAPIError:
+                await asyncio.sleep(TICK_SECONDS)  # the tick job reports the outage
+            except Exception:
+                log.exception("claiming due sources failed; the tick will try again")
+
+    def _poll_finished(self, name: str) -> None:
+        self._inflight.pop(name, None)
+        self._slot_free.set()
+
+    async def _claim_and_start(self) -> int:
+        settings = self.config.settings.poll
+        room = settings.concurrency - len(self._inflight)
+        if room <= 0:
+            return 0
+        claimed = await asyncio.to_thread(self.store.claim_due, self.clock(), self.lease,
+                                          room)
+        started, skipped = 0, []
+        for state in claimed:
+            source = self.sources.get(state.name)
+            if source is None or source.name in self._inflight:
+                skipped.append(state.name)
+                continue
+            task = asyncio.create_task(self._poll_and_deliver(source, state),
+                                       name=source.name)
+            self._inflight[source.name] = task
+            task.add_done_callback(lambda _t, name=source.name: self._poll_finished(name))
+            started += 1
+        if skipped:
+            await asyncio.to_thread(self.store.release_sources, skipped)
+        return started
+
+    async def drain(self) -> None:
+        """Wait for the polls in flight to finish, and record them."""
+        while self._inflight:
+            await asyncio.wait(list(self._inflight.values()))
+        await self.flush()
+
+    async def poll_all(self, *, dry_run: bool = False) -> Cycle:
+        """Poll every source now, due or not (`news-monitor once`)."""
+        cycle = Cycle()
+        gate = asyncio.Semaphore(self.config.settings.poll.concurrency)
+        states = {s.name: s for s in await asyncio.to_thread(self.store.source_states)}
+
+        async def one(source: Source) -> None:
+            async with gate:
+                try:
+                    await self._poll_one(source, states.get(source.name), cycle, dry_run)
+                except Exception:
+                    log.exception("polling %r failed unexpectedly", source.name)
+                    cycle.failed += 1
+
+        await asyncio.gather(*(one(s) for s in self.sources.values()))
+        await self.flush()
+        return cycle
+
+    async def _poll_and_deliver(self, source: Source, state: SourceState) -> None:
+        cycle = Cycle()
+        try:
+            await self._poll_one(source, state, cycle, dry_run=False)
+        except DBAPIError as err:  # not recorded: the lease expires and it is polled again
+            log.warning("poll of %r not recorded: state database unavailable (%s)",
+                        source.name, outage(err))
+            return
+        except Exception:
+            log.exception("polling %r failed unexpectedly; the daemon carries on", source.name)
+            retry = self.clock() + timedelta(seconds=self.config.settings.poll.timeout + 60)
+            await asyncio.to_thread(self.store.release_sources, [source.name], retry)
+            return
+        if cycle.alerts:
+            try:
+                await self.deliver()
+            except DBAPIError as err:  # the deliver job tries again
+                log.warning("delivery put off: state database unavailable (%s)",
+                            outage(err))
+
+    async def _poll_one(self, source: Source, state: SourceState | None, cycle: Cycle,
+                        dry_run: bool) -> None:
+        """Poll, enrich, match and record one source. `state` is the source's row as it was
+        claimed (or read) just before: one read per poll, not one per step."""
+        settings = self.config.settings.poll
+        started = time.perf_counter()
+        outcome = await poll(source, state, http=self._http, settings=settings,
+                             now=self.clock())
+        self.metrics.poll_seconds.observe(time.perf_counter() - started)
+        self.metrics.sources.polled(source.name, "error" if outcome.error else
+                                    "unchanged" if outcome.not_modified else "ok")
+        cycle.polled += 1
+        # Most polls bring nothing new (a 304, an unchanged body): they cost no thread hop.
+        fresh = await asyncio.to_thread(self._unseen, outcome) if outcome.entries else []
+        if fresh and source.fetch_article:
+            fresh, problems = await fetch_articles(fresh, source=source, http=self._http,
+                                                   settings=settings)
+            if problems:
+                outcome = replace(outcome, problems=outcome.problems + tuple(problems))
+        fresh = [dated(e, outcome.checked_at) for e in fresh]
+        found = await asyncio.to_thread(self._examine, fresh) if fresh else []
+        cycle.found.extend(f for f in found if f.matches)
+        if fresh:
+            self.metrics.sources.found(source.name, len(fresh))
+        for f in found:
+            for m in f.matches:
+                self.metrics.matches.labels(m.watchlist, m.rule).inc()
+        if dry_run:
+            return
+        if found:
+            await asyncio.to_thread(self._catch_up_stories, outcome.checked_at)
+        stories = [self.stories.assign(f.entry, outcome.checked_at) for f in found]
+        errors_before = state.error_count if state else 0
+        pace = self._known_pace(source, state, bool(found), outcome.checked_at)
+        if pace is False:
+            pace = await asyncio.to_thread(self._pace, source, state, outcome.checked_at)
+        wait = next_check(source, outcome, errors_before, settings, pace)
+        if outcome.error is None and wait <= interval_for(source, pace):
+            wait *= 1 - JITTER * random.random()  # else sources added together stay together
+        added = await self._record(outcome, found, stories,
+                                   outcome.checked_at + timedelta(seconds=wait),
+                                   interval_for(source, pace))
+        cycle.new_entries += len(found)
+        cycle.alerts += added
+        self._log_poll(source, outcome, errors_before, wait, len(found), added)
+        if outcome.error:
+            cycle.failed += 1
+
+    def _catch_up_stories(self, now: datetime) -> None:
+        """Learn the entries other replicas recorded since we last looked, so a story
+        one of them saw first is not alerted again here under another key."""
+        for ident, story, url, title, seen_at in self.store.entries_after(self._last_entry,
+                                                                         now - WINDOW):
+            self._last_entry = max(self._last_entry, ident)
+            self.stories.learn(story, url, title, seen_at)
+
+    def _examine(self, fresh: list[Entry]) -> list[Found]:
+        matcher, found = self.matcher, []
+        for entry in fresh:
+            started = time.perf_counter()
+            found.append(examine(entry, matcher))
+            self.metrics.match_seconds.observe(time.perf_counter() - started)
+        return found
+
+    async def _record(self, outcome: Poll, found: list[Found], stories: list[str],
+                      next_check_at: datetime, interval: float) -> int:
+        """Record a poll. New entries and their alerts go in at once, in one transaction;
+        polls that brought nothing are batched (flushed every tick, or every 64)."""
+        if found:
+            now = outcome.checked_at
+
+            def routed(match: Match) -> tuple[str, ...]:
+                return route(match, self.routes, self._mute_until, now)
+
+            records = [seen_record(f, story, routed)
+                       for f, story in zip(found, stories, strict=True)]
+            return await asyncio.to_thread(self.store.record_poll, outcome, records,
+                                           next_check_at, interval)
+        self._quiet.append((outcome, next_check_at, interval))
+        if len(self._quiet) >= QUIET_BATCH:
+            await self.flush()
+        return 0
+
+    def _unseen(self, outcome: Poll) -> list[Entry]:
+        if not outcome.entries:
+            return []
+        fresh = self.store.unseen(outcome.source, (e.key for e in outcome.entries))
+        return list({e.key: e for e in outcome.entries if e.key in fresh}.values())
+
+    def _known_pace(self, source: Source, state: SourceState | None, news: bool,
+                    now: datetime) -> Pace | None | bool:
+        """The pace without a query when it can be had so, else False.
+
+        How much the source published over the last week (or since we know it) is counted
+        again when the source brought something new, and otherwise at most once an hour (a
+        quiet source's pace only drifts): most polls bring nothing new, and they should
+        cost no query.
+        """
+        if source.fixed or state is None or state.created_at is None:
+            return None
+        known = self._paces.get(source.name)
+        if known and not news and (now - known[0]).total_seconds() < 3600:
+            return known[1]
+        return False
+
+    def _pace(self, source: Source, state: SourceState, now: datetime) -> Pace:
+        window = min(WEEK, (now - state.created_at).total_seconds())
+        since = now - timedelta(seconds=window)
+        pace = Pace(self.store.published_since(source.name, since, now), window)
+        self._paces[source.name] = (now, pace)
+        return pace
+
+    def _log_poll(self, source: Source, outcome: Poll, errors_before: int, wait: float,
+                  new: int, added: int) -> None:
+        if outcome.error:
+            log.warning("source %r failed (%d in a row): %s; next try in %s", source.name,
+                        errors_before + 1, outcome.error, format_duration(wait))
+            return
+        for warning in outcome.warnings:
+            log.info("source %r: %s", source.name, warning)
+        for problem in outcome.problems:
+            log.warning("source %r: %s", source.name, problem)
+        if outcome.not_modified:
+            log.debug("source %r unchanged", source.name)
+        else:
+            log.info("source %r: %d entries, %d new, %d alerts queued", source.name,
+                     len(outcome.entries), new, added)

@@ -1,0 +1,163 @@
+"""Stop means stop, and reload never dies: SIGTERM ends the daemon whatever a worker thread is
+doing, and an edit that cannot be used is refused, reported, and followed by the next one."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import Daemon, free_port, rss_feed, run_cli, write_config
+
+STORY = {"title": "Airstrikes hit Aleppo", "link": "https://e.org/1",
+         "description": "An airstrike on Aleppo."}
+RULES = [{"name": "Fighting in Aleppo", "places": ["Aleppo"], "keywords": ["airstrike"]}]
+
+
+class Silent:
+    """A TCP server that accepts connections and never answers: a channel that hangs."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.accepted = threading.Event()
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.held.append(conn)
+            self.accepted.set()
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
+
+
+@pytest.fixture
+def silent() -> Iterator[Silent]:
+    server = Silent()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def test_sigterm_while_a_channel_send_hangs_ends_the_process(site, tmp_path, silent):
+    site.feeds["/f.xml"] = rss_feed(STORY)
+    config = write_config(tmp_path, sources=[{"name": "F", "feed": site.url("/f.xml")}],
+                          rules=RULES, channels={"desk": f"json://127.0.0.1:{silent.port}"
+                                                         "/hook?rto=120&cto=120"})
+    daemon = Daemon(config)
+    try:
+        assert daemon.wait_for("1 alerts queued", 60), daemon.err.decode()
+        assert silent.accepted.wait(60), "the channel was never called"
+        daemon.proc.send_signal(signal.SIGTERM)
+        # The send would hang for 120 s; the process must not wait for it. The ceiling is
+        # generous: the promise is 10 s, the watchdog ends the process at 9 s at the latest.
+        daemon.proc.wait(timeout=30)
+    finally:
+        daemon.stop()
+    log = daemon.err.decode()
+    assert "SIGTERM received: stopping" in log
+    assert daemon.proc.returncode == 0, log
+
+
+def readyz(port: int) -> str:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as resp:
+            return resp.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.read().decode()
+
+
+def edited(daemon: Daemon, edit, pattern: str) -> bool:
+    """Make an edit and wait for the daemon to say `pattern`. The file watcher starts a
+    moment after the daemon says it runs, so an edit made before is made again."""
+    for _ in range(12):
+        edit()
+        if daemon.wait_for(pattern, 5):
+            return True
+    return False
+
+
+def nested(depth: int) -> str:
+    return "(" * depth + "airstrike" + ")" * depth
+
+
+INVALID_EDITS = {
+    "deep query": lambda wl, cfg: wl.write_text(yaml.safe_dump({"name": "test-watch", "rules": [
+        {"name": "Deep", "query": nested(400)}]})),
+    "bad channel url": lambda wl, cfg: cfg.write_text(
+        cfg.read_text().replace("url: console://", "url: 'json://'")),
+}
+
+
+@pytest.mark.parametrize("edit", list(INVALID_EDITS))
+def test_an_invalid_edit_is_refused_and_the_next_valid_one_applied(site, tmp_path, edit):
+    site.feeds["/f.xml"] = rss_feed(STORY)
+    port = free_port()
+    config = write_config(tmp_path, sources=[{"name": "F", "feed": site.url("/f.xml"),
+                                              "interval": "1s"}], rules=RULES,
+                          health={"listen": f"127.0.0.1:{port}"})
+    original = config.read_text()
+    wl = tmp_path / "watchlists" / "test.yaml"
+    daemon = Daemon(config)
+    try:
+        assert daemon.wait_for("news-monitor running", 60), daemon.err.decode()
+        assert edited(daemon, lambda: INVALID_EDITS[edit](wl, config), "config reload refused")
+        assert "config reload refused" in readyz(port)
+        assert "Traceback" not in daemon.err.decode()
+
+        def valid() -> None:
+            config.write_text(original)
+            wl.write_text(yaml.safe_dump({"name": "test-watch", "rules": [
+                {"name": "Truce", "keywords": ["airstrike"]}]}))
+
+        assert edited(daemon, valid, "configuration reloaded"), daemon.err.decode()
+        assert "refused" not in readyz(port)
+        assert daemon.proc.poll() is None
+    finally:
+        daemon.stop()
+
+
+def test_check_and_once_refuse_what_reload_refuses(tmp_path):
+    config = write_config(tmp_path, sources=[], rules=[{"name": "Deep",
+                                                        "query": nested(400)}])
+    for command in ("check", "once"):
+        result = run_cli(command, "-c", str(config))
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+
+
+def _status(config: Path) -> dict:
+    return json.loads(run_cli("status", "--json", "-c", str(config)).stdout)
+
+
+def test_a_parse_that_overruns_its_deadline_is_the_sources_error(site, tmp_path):
+    items = "".join(f"<item><title>t{i}</title><link>https://e.org/{i}</link></item>"
+                    for i in range(60_000))
+    site.feeds["/slow.xml"] = ('<?xml version="1.0"?><rss version="2.0"><channel><title>T'
+                               f'</title>{items}</channel></rss>').encode()
+    site.feeds["/good.xml"] = rss_feed(STORY)
+    config = write_config(tmp_path, sources=[{"name": "slow", "feed": site.url("/slow.xml")},
+                                             {"name": "good", "feed": site.url("/good.xml")}],
+                          rules=RULES, poll={"parse_timeout": "0.2s", "max_bytes": "20MB"})
+    result = run_cli("once", "-c", str(config), timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "Airstrikes hit Aleppo" in result.stdout  # the good source alerts regardless
+    errors = {s["source"]: s["last_error"] for s in _status(config)["sources"]}
+    assert errors["slow"] == "parsing took longer than 0.2s", errors
+    assert errors["good"] is None
