@@ -64,39 +64,51 @@ POLL_OUTCOMES = ("ok", "unchanged", "error")
 
 
 class SourceCounts:
-    """Polls by source and outcome, and new entries by source: Prometheus counters built at
-    scrape time from plain counts. A labelled prometheus_client Counter keeps a child per
-    label set (value objects, a lock, a creation time): at 10,000 sources that was ~15 MB
-    of every replica; an array of four counts per source is about a tenth of it."""
+    """Polls by source and outcome, new entries and problems by source: Prometheus counters
+    built at scrape time from plain counts. A labelled prometheus_client Counter keeps a
+    child per label set (value objects, a lock, a creation time): at 10,000 sources that was
+    ~15 MB of every replica; an array of five counts per source is about a tenth of it."""
+
+    _ENTRIES, _PROBLEMS = len(POLL_OUTCOMES), len(POLL_OUTCOMES) + 1
 
     def __init__(self) -> None:
-        self._counts: dict[str, array] = {}  # source -> polls per POLL_OUTCOMES, entries
+        # source -> polls per POLL_OUTCOMES, then entries, then problems
+        self._counts: dict[str, array] = {}
 
     def _of(self, source: str) -> array:
         counts = self._counts.get(source)
         if counts is None:
-            counts = self._counts[source] = array("Q", bytes(8 * (len(POLL_OUTCOMES) + 1)))
+            counts = self._counts[source] = array("Q", bytes(8 * (len(POLL_OUTCOMES) + 2)))
         return counts
 
-    def polled(self, source: str, outcome: str) -> None:
-        self._of(source)[POLL_OUTCOMES.index(outcome)] += 1
+    def polled(self, source: str, outcome: str, problems: int = 0) -> None:
+        counts = self._of(source)
+        counts[POLL_OUTCOMES.index(outcome)] += 1
+        counts[self._PROBLEMS] += problems
 
     def found(self, source: str, entries: int) -> None:
-        self._of(source)[-1] += entries
+        self._of(source)[self._ENTRIES] += entries
 
     def collect(self) -> Iterator[CounterMetricFamily]:
         polls = CounterMetricFamily("news_monitor_polls", "Polls by source and outcome",
                                     labels=["source", "outcome"])
         entries = CounterMetricFamily("news_monitor_entries", "New entries by source",
                                       labels=["source"])
+        problems = CounterMetricFamily(
+            "news_monitor_poll_problems", "What successful polls refused or dropped (links "
+            "refused by the address guard, article pages over the cap…), by source",
+            labels=["source"])
         for source, counts in list(self._counts.items()):
             for outcome, n in zip(POLL_OUTCOMES, counts, strict=False):
                 if n:
                     polls.add_metric([source, outcome], n)
-            if counts[-1]:
-                entries.add_metric([source], counts[-1])
+            if counts[self._ENTRIES]:
+                entries.add_metric([source], counts[self._ENTRIES])
+            if counts[self._PROBLEMS]:
+                problems.add_metric([source], counts[self._PROBLEMS])
         yield polls
         yield entries
+        yield problems
 
 
 @dataclass

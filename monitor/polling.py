@@ -196,8 +196,6 @@ class Polling:
         outcome = await poll(source, state, http=self._http, settings=settings,
                              now=self.clock())
         self.metrics.poll_seconds.observe(time.perf_counter() - started)
-        self.metrics.sources.polled(source.name, "error" if outcome.error else
-                                    "unchanged" if outcome.not_modified else "ok")
         cycle.polled += 1
         # Most polls bring nothing new (a 304, an unchanged body): they cost no thread hop.
         fresh = await asyncio.to_thread(self._unseen, outcome) if outcome.entries else []
@@ -206,6 +204,9 @@ class Polling:
                                                    settings=settings)
             if problems:
                 outcome = replace(outcome, problems=outcome.problems + tuple(problems))
+        self.metrics.sources.polled(source.name, "error" if outcome.error else
+                                    "unchanged" if outcome.not_modified else "ok",
+                                    len(outcome.problems))
         fresh = [dated(e, outcome.checked_at) for e in fresh]
         found = await asyncio.to_thread(self._examine, fresh) if fresh else []
         cycle.found.extend(f for f in found if f.matches)

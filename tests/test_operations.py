@@ -155,3 +155,16 @@ def test_retention_forgets_old_entries_and_finished_alerts(tmp_path):
     assert store.prune_entries(now - timedelta(days=180)) == 1
     assert store.unseen("S", ["old", "new"]) == {"old"}
     assert store.alert_counts() == {"sent": 1}
+
+
+def test_problems_of_successful_polls_are_counted_per_source():
+    from prometheus_client import generate_latest
+
+    from monitor.health import Metrics
+
+    metrics = Metrics()
+    metrics.sources.polled("S", "ok", problems=2)
+    metrics.sources.polled("S", "ok")
+    scraped = generate_latest(metrics.registry).decode()
+    assert 'news_monitor_poll_problems_total{source="S"} 2.0' in scraped
+    assert 'news_monitor_polls_total{outcome="ok",source="S"} 2.0' in scraped

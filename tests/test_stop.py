@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
-import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,49 +19,15 @@ STORY = {"title": "Airstrikes hit Aleppo", "link": "https://e.org/1",
 RULES = [{"name": "Fighting in Aleppo", "places": ["Aleppo"], "keywords": ["airstrike"]}]
 
 
-class Silent:
-    """A TCP server that accepts connections and never answers: a channel that hangs."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.accepted = threading.Event()
-        self.held: list[socket.socket] = []
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.held.append(conn)
-            self.accepted.set()
-
-    def close(self) -> None:
-        self.sock.close()
-        for conn in self.held:
-            conn.close()
-
-
-@pytest.fixture
-def silent() -> Iterator[Silent]:
-    server = Silent()
-    try:
-        yield server
-    finally:
-        server.close()
-
-
-def test_sigterm_while_a_channel_send_hangs_ends_the_process(site, tmp_path, silent):
+def test_sigterm_while_a_channel_send_hangs_ends_the_process(site, tmp_path, silent_server):
     site.feeds["/f.xml"] = rss_feed(STORY)
     config = write_config(tmp_path, sources=[{"name": "F", "feed": site.url("/f.xml")}],
-                          rules=RULES, channels={"desk": f"json://127.0.0.1:{silent.port}"
+                          rules=RULES, channels={"desk": f"json://127.0.0.1:{silent_server.port}"
                                                          "/hook?rto=120&cto=120"})
     daemon = Daemon(config)
     try:
         assert daemon.wait_for("1 alerts queued", 60), daemon.err.decode()
-        assert silent.accepted.wait(60), "the channel was never called"
+        assert silent_server.accepted.wait(60), "the channel was never called"
         daemon.proc.send_signal(signal.SIGTERM)
         # The send would hang for 120 s; the process must not wait for it. The ceiling is
         # generous: the promise is 10 s, the watchdog ends the process at 9 s at the latest.
