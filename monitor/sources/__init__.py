@@ -193,12 +193,12 @@ async def fetch_articles(entries: list[Entry], *, source: Source, http: Http,
 
 async def _article(entry: Entry, http: Http, trust: Trust, settings: PollSettings,
                    problems: list[str]) -> Entry:
-    from monitor.extract import extract_article
+    from monitor.extract import MAX_PAGE, extract_article
 
-    try:
+    try:  # the extractor reads no more than MAX_PAGE: a larger page is not worth holding
         page = await fetch_url(entry.url, client=http.articles, timeout=settings.timeout,
-                               max_bytes=settings.max_bytes, gate=http.article_gate,
-                               trust=trust)
+                               max_bytes=min(settings.max_bytes, MAX_PAGE),
+                               gate=http.article_gate, trust=trust)
         article = await offload(extract_article, page.body, page.url,
                                 timeout=settings.parse_timeout, what="extracting")
     except (FetchError, Overran) as err:
