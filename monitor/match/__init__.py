@@ -6,7 +6,8 @@
     parse_query(text, aliases=None)             # the syntax tree; raises QueryError
 
 spec.py is the input contract (RuleSpec, Term); see engine.py for how matching works and
-scores, query.py for the query language, normalize.py and terms.py for what counts as a word.
+scores; query.py for the query language (lexer.py, syntax.py, predicate.py do its parts);
+normalize.py and terms.py for what counts as a word.
 """
 
 from monitor.match.engine import Matcher
