@@ -1,4 +1,4 @@
-"""The query language: its grammar and parser (text -> syntax tree).
+"""The query language: its grammar, limits, lexer and parser (text -> syntax tree).
 
 The lexer is lexer.py, the tree and QueryError are syntax.py, compilation to a predicate is
 predicate.py; their names are importable from here too, as they always were.
@@ -30,6 +30,14 @@ its text); on a group it applies to every term inside. NEAR/n holds when a hit o
 lies in the same field at most n words apart ("ICRC delivered aid": ICRC and aid are 2
 apart), in either order; words are counted straight across sentence and paragraph ends
 (NEAR does not stop at a full stop).
+
+Limits. A query is at most MAX_LENGTH (2,000) characters, holds at most MAX_TERMS (200)
+words, phrases and @aliases, and nests at most MAX_DEPTH (32) levels of parentheses and NOTs
+one inside another. Real queries stay far below (the longest in the README, the shipped
+watchlists and the benchmarks is under 100 characters and 4 levels); long lists of
+alternatives belong under `aliases:`, where they are one @name. The limits also keep every
+recursive step (parser, tree walks, the generated predicate) well inside Python's recursion
+and parser limits: nothing parse_query accepts can fail on them when it is compiled.
 
 Examples:
 
@@ -74,24 +82,86 @@ from monitor.match.syntax import (
 )
 
 __all__ = [
-    "Alias", "And", "FieldName", "Found", "Leaf", "Lexeme", "Near", "Node", "Not", "Or",
-    "Predicate", "QueryError", "Source", "Spaced", "Word", "compile_query", "in_field",
-    "iter_leaves", "lex", "necessary", "parse_query", "query_source",
+    "MAX_DEPTH", "MAX_LENGTH", "MAX_TERMS", "Alias", "And", "FieldName", "Found", "Leaf",
+    "Lexeme", "Near", "Node", "Not", "Or", "Predicate", "QueryError", "Source", "Spaced",
+    "Word", "compile_query", "in_field", "iter_leaves", "lex", "necessary", "parse_query",
+    "query_source",
 ]
+
+MAX_LENGTH = 2000  # characters
+MAX_TERMS = 200  # words, phrases and @aliases
+MAX_DEPTH = 32  # parentheses and NOTs, one inside another
+_ALIAS_ADVICE = "put long lists of terms under aliases: and write @name"
+
 
 def parse_query(text: str, aliases: Collection[str] | None = None) -> Node:
     """Parse a query into its syntax tree; raises QueryError with the offending position.
 
     With `aliases` (the names a watchlist declares), an `@name` not among them is an error;
-    without, any well-formed `@name` is accepted.
+    without, any well-formed `@name` is accepted. Queries over the limits (MAX_LENGTH,
+    MAX_TERMS, MAX_DEPTH) are refused before parsing, so parsing cannot recurse too deep.
     """
-    parser = _Parser(lex(text), aliases)
+    if len(text) > MAX_LENGTH:
+        raise QueryError(
+            f"query is {len(text):,} characters long; at most {MAX_LENGTH:,} are allowed "
+            f"({_ALIAS_ADVICE})",
+            MAX_LENGTH,
+        )
+    lexemes = lex(text)
+    _check_terms(lexemes)
+    _check_depth(lexemes)
+    parser = _Parser(lexemes, aliases)
     if parser.peek.kind == "end":
         raise QueryError("empty query (expected a word, a phrase, an @alias or '(')", 0)
     node = parser.or_expr()
     if parser.peek.kind != "end":
         raise QueryError("unexpected ')' (no '(' to close)", parser.peek.position)
     return node
+
+
+def _check_terms(lexemes: Sequence[Lexeme]) -> None:
+    terms = [lexeme for lexeme in lexemes if lexeme.kind in ("word", "phrase", "alias")]
+    if len(terms) > MAX_TERMS:
+        raise QueryError(
+            f"query has {len(terms):,} terms (words, phrases and @aliases); at most "
+            f"{MAX_TERMS} are allowed ({_ALIAS_ADVICE})",
+            terms[MAX_TERMS].position,
+        )
+
+
+def _check_depth(lexemes: Sequence[Lexeme]) -> None:
+    """Refuse a query that nests more than MAX_DEPTH levels, saying how deep it goes.
+
+    A level is a parenthesis or a NOT, one inside another: "NOT (a OR NOT b)" nests 3. A NOT
+    holds until its operand ends: a word, or the group its "(" opens. Each level costs the
+    parser a few stack frames, which is what the limit bounds.
+    """
+    depth = pending = deepest = 0  # pending: NOTs still waiting for their operand
+    groups: list[int] = []  # for each open "(": the levels it added
+    first_too_deep = -1
+    for lexeme in lexemes:
+        if lexeme.kind == "not":
+            pending += 1
+            level = depth + pending
+        elif lexeme.kind == "(":
+            groups.append(pending + 1)
+            depth += pending + 1
+            level, pending = depth, 0
+        else:
+            if lexeme.kind == ")" and groups:
+                depth -= groups.pop()
+            if lexeme.kind in ("word", "phrase", "alias", ")"):
+                pending = 0
+            continue
+        deepest = max(deepest, level)
+        if level > MAX_DEPTH and first_too_deep < 0:
+            first_too_deep = lexeme.position
+    if first_too_deep >= 0:
+        raise QueryError(
+            f"query nests {deepest} levels deep (parentheses and NOTs, one inside another); "
+            f"at most {MAX_DEPTH} are allowed",
+            first_too_deep,
+        )
 
 
 class _Parser:

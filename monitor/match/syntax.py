@@ -2,7 +2,8 @@
 
 query.py turns text into these nodes; predicate.py turns nodes into a predicate; engine.py
 uses iter_leaves() and necessary() to decide what a rule reports and when it must be
-evaluated.
+evaluated. All of them walk the tree recursively, which is safe because parse_query() refuses
+trees deeper than query.MAX_DEPTH.
 """
 
 from __future__ import annotations
