@@ -1,7 +1,8 @@
 """The query lexer: text -> lexemes (words, phrases, @aliases, field scopes, operators).
 
 Checks that need only one lexeme happen here, at the offending character: what a bare word
-or a phrase may contain, alias names and NEAR/n distances. query.py parses the lexemes.
+may contain, the rules for list terms inside a phrase (terms.check_term), alias names and
+NEAR/n distances. query.py parses the lexemes.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from monitor.match.normalize import is_word_char
 from monitor.match.syntax import QueryError
-from monitor.match.terms import FIELDS, clean_term
+from monitor.match.terms import FIELDS, TermError, check_term, clean_term
 
 Kind = Literal["word", "phrase", "alias", "field", "and", "or", "not", "near", "(", ")", "end"]
 _OPERATORS: dict[str, Kind] = {"AND": "and", "OR": "or", "NOT": "not"}
@@ -53,10 +55,14 @@ def _lex_phrase(text: str, start: int) -> tuple[Lexeme, int]:
     close = text.find('"', start + 1)
     if close < 0:
         raise QueryError("unclosed quote (expected a closing '\"')", start)
-    phrase = clean_term(text[start + 1 : close])
-    if not any(c.isalnum() for c in phrase):
+    written = text[start + 1 : close]
+    if not any(c.isalnum() for c in written):
         raise QueryError("expected a phrase with at least one letter or digit", start)
-    return Lexeme("phrase", phrase, start), close + 1
+    try:
+        check_term(written)
+    except TermError as error:
+        raise QueryError(error.message, start + 1 + error.position) from None
+    return Lexeme("phrase", clean_term(written), start), close + 1
 
 
 def _lex_word(text: str, start: int, lexemes: list[Lexeme]) -> int:
@@ -124,6 +130,8 @@ def _check_word(word: str, start: int) -> None:
         if char == "*":
             if offset != len(word) - 1:
                 raise QueryError("'*' may only end a word", start + offset)
+            if offset and not is_word_char(word[offset - 1]):
+                raise QueryError("'*' must follow a letter or digit (bomb*)", start + offset)
         elif not (
             char.isalnum()
             or char in _WORD_PUNCTUATION

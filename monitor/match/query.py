@@ -38,6 +38,8 @@ watchlists and the benchmarks is under 100 characters and 4 levels); long lists 
 alternatives belong under `aliases:`, where they are one @name. The limits also keep every
 recursive step (parser, tree walks, the generated predicate) well inside Python's recursion
 and parser limits: nothing parse_query accepts can fail on them when it is compiled.
+Inside a phrase, the rules for list terms apply (terms.check_term): no regular-expression
+syntax, and '*' only at the end.
 
 Examples:
 
