@@ -203,3 +203,26 @@ def test_sizes():
     assert parse_size("512KiB") == 512 * 1024
     with pytest.raises(ValueError):
         parse_size("lots")
+
+
+def make_valid_config(tmp_path: Path, monitor: str = MONITOR) -> Path:
+    return make(tmp_path, "name: w\nrules:\n  - {name: R, keywords: [a]}\n", monitor)
+
+
+@pytest.mark.parametrize("monitor, expected", [
+    (MONITOR.replace("sqlite:///state/monitor.db", "mysql://u:secret@h/db"),
+     "monitor.yaml:1:8: state: expected sqlite:///path/to/monitor.db or "
+     "postgresql://user@host/db (found mysql://)"),
+    (MONITOR.replace("sqlite:///state/monitor.db", "sqlite://state.db"),
+     "state: a SQLite state needs three slashes"),
+    (MONITOR.replace("sqlite:///state/monitor.db", "postgresql://u:secret@h:port/db"),
+     "state: cannot read this postgresql:// URL"),
+    (MONITOR + "health: {listen: '0.0.0.0:99999'}\n",
+     "monitor.yaml:7:18: health.listen: port 99999 is out of range (0-65535)"),
+    (MONITOR.replace("feed: feed.xml", "feed: 'https:///news.xml'"),
+     "monitor.yaml:3:25: feed URL has no host name: https:///news.xml"),
+])
+def test_values_the_daemon_needs_are_checked_where_written(tmp_path, monitor, expected):
+    found = problems(make_valid_config(tmp_path, monitor))
+    assert any(expected in p for p in found), found
+    assert not any("secret" in p for p in found)  # a state URL may hold a password

@@ -3,11 +3,15 @@ a '*' that is not a final one, regular-expression syntax) is refused where it is
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from monitor.config import ConfigError, load_config
 from monitor.match import Matcher, QueryError, TermError, check_term, parse_query
 from monitor.match.spec import RuleSpec
 from monitor.records import Document
+from tests.test_config import make
 
 
 def highlighted(term: str, text: str) -> list[str]:
@@ -64,3 +68,56 @@ def test_a_phrase_in_a_query_follows_the_same_rules_at_its_column():
 def test_a_bare_query_word_needs_a_letter_before_its_star():
     with pytest.raises(QueryError, match=r"'\*' must follow a letter or digit \(bomb\*\) at 2"):
         parse_query("a-*")
+
+
+def problems(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    return [str(p) for p in caught.value.problems]
+
+
+def test_every_term_as_written_is_checked_where_it_is_written(tmp_path):
+    found = problems(make(tmp_path, """\
+name: w
+aliases:
+  unused: [ok, 'C++']
+rules:
+  - name: R
+    keywords: ['.*', "[Aa]leppo", {term: 'bomb.*'}]
+    exclude: ['***']
+  - name: P
+    places: ['Tell ^Qasrayn']
+    groups: ['(A|B)']
+    keywords: [a]
+"""))
+    wl = str(tmp_path / "watchlists" / "w.yaml")
+    for expected in (
+        f"{wl}:3:18: aliases.unused.1: '+' is regular-expression syntax",
+        f"{wl}:6:17: rules.0.keywords.0: '.*' has no letter or digit to look for",
+        f"{wl}:6:23: rules.0.keywords.1: '[' is regular-expression syntax",
+        f"{wl}:6:48: rules.0.keywords.2.term: '*' may only end a term",
+        f"{wl}:7:16: rules.0.exclude.0: '***' has no letter or digit",
+        f"{wl}:9:20: rules.1.places.0: '^' is regular-expression syntax",
+        f"{wl}:10:17: rules.1.groups.0: '|' is regular-expression syntax",
+    ):
+        assert any(p.startswith(expected) for p in found), (expected, found)
+    assert len(found) == 7, found
+
+
+def test_what_only_compiling_finds_is_located_at_the_rule_too(tmp_path):
+    found = problems(make(tmp_path, """\
+name: w
+aliases:
+  nothing: []
+rules:
+  - {name: Fine, keywords: [ceasefire]}
+  - name: Only nots
+    query: 'NOT football'
+  - name: Empty alias
+    query: 'aid AND @nothing'
+"""))
+    wl = str(tmp_path / "watchlists" / "w.yaml")
+    assert found == [
+        f"{wl}:7:13: bad query: rule needs at least one word that must appear at 0",
+        f"{wl}:9:21: bad query: alias '@nothing' has no terms at 8",
+    ]
