@@ -6,7 +6,7 @@ the CLI load through `monitor.checks.load_checked()`, which adds the checks of t
 above (channels built, templates rendered, selectors compiled), so `check` and `run` accept
 exactly the same files.
 
-    values.py      durations, sizes, cron lines, time zones, the state URL
+    values.py      durations, sizes, cron lines, time zones, IP blocks, the state URL
     settings.py    the pydantic shape of both files, and their JSON Schemas
     loading.py     load_config: monitor.yaml, sources, channels, catalogs
     watchlists.py  watchlist files → RuleSpecs, terms and queries checked, rules compiled

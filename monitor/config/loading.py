@@ -127,7 +127,8 @@ def _sources(settings: MonitorFile, base: Path, located: Located, checks: Checks
             result.append(Source(
                 s.name, location, s.interval or poll.interval, kind=s.kind, links=s.links,
                 fetch_article=s.fetch_article, min_interval=s.min_interval or poll.min_interval,
-                max_interval=s.max_interval or poll.max_interval, fixed=s.interval is not None))
+                max_interval=s.max_interval or poll.max_interval, fixed=s.interval is not None,
+                allow_private=s.allow_private))
     return tuple(result)
 
 

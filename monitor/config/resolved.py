@@ -27,6 +27,7 @@ class Source:
     min_interval: float = 120.0
     max_interval: float = 3600.0
     fixed: bool = False  # the config set this source's interval: do not adapt it
+    allow_private: bool = False  # links found here may reach private addresses
 
     @property
     def host(self) -> str:

@@ -25,6 +25,7 @@ from pydantic import (
 from monitor import __version__
 from monitor.config.values import (
     Duration,
+    IPBlock,
     PriorityName,
     Size,
     check_state_url,
@@ -59,6 +60,17 @@ class PollSettings(FileModel):
     max_backoff: Duration = Field(21600.0, gt=0, description="longest wait after failures")
     failing_after: int = Field(5, ge=1, description="errors in a row that mark a source failing")
     max_articles: int = Field(20, ge=1, description="article pages fetched per poll of a source")
+    article_concurrency: int = Field(
+        4, ge=1, le=100, description="article pages of one source fetched at once")
+    article_budget: Duration = Field(
+        60.0, gt=0, description="time one poll may spend fetching its article pages")
+    parse_timeout: Duration = Field(
+        30.0, gt=0,
+        description="time parsing one poll's bodies may take before the poll counts as failed")
+    allow_private: tuple[IPBlock, ...] = Field(
+        (), description="IP addresses or CIDR blocks (10.0.0.0/8, 192.168.1.20, fd00::/8) that "
+                        "links found in feeds may reach although they are private, loopback "
+                        "or link-local; other such links are refused")
     user_agent: str = f"news-monitor/{__version__} (+https://github.com/news-monitor)"
 
     @model_validator(mode="after")
@@ -94,6 +106,9 @@ class SourceConfig(FileModel):
     links: str | None = Field(None, min_length=1,
                               description="CSS selector of article links on a site page")
     fetch_article: bool = Field(False, description="fetch each new article's page for its text")
+    allow_private: bool = Field(
+        False, description="links found in this source may reach private, loopback and "
+                           "link-local addresses (an intranet source)")
     interval: Duration | None = Field(None, gt=0, description="fixed time between polls")
     min_interval: Duration | None = Field(None, gt=0)
     max_interval: Duration | None = Field(None, gt=0)

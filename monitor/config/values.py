@@ -1,5 +1,5 @@
-"""Values people write in config files (durations, sizes, cron lines, time zones, the state
-URL) and the annotated types that validate them where they are written.
+"""Values people write in config files (durations, sizes, cron lines, time zones, IP blocks,
+the state URL) and the annotated types that validate them where they are written.
 
 Each parser raises ValueError with what is wrong and an example of what is right; pydantic
 turns that into a problem at the value's file:line:col (problems.py).
@@ -7,6 +7,7 @@ turns that into a problem at the value's file:line:col (problems.py).
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -83,6 +84,17 @@ def check_timezone(value: str) -> str:
     return value
 
 
+def ip_block(value: Any) -> str:
+    """An IP address or CIDR block, normalised: '10.1.2.3/8' → '10.0.0.0/8'."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected an IP address or CIDR block as a string, found {value!r}")
+    try:
+        return str(ipaddress.ip_network(value.strip(), strict=False))
+    except ValueError:
+        raise ValueError(f"'{value}' is not an IP address or CIDR block (e.g. 10.0.0.0/8, "
+                         "192.168.1.20, fd00::/8); host names are not allowed here") from None
+
+
 def check_state_url(value: str) -> str:
     """The store's URL, checked for syntax only (the database is reached when it runs).
     Messages name the scheme, never the URL: it may hold a password."""
@@ -119,3 +131,6 @@ Size = Annotated[int, BeforeValidator(parse_size), WithJsonSchema({
     "anyOf": [{"type": "integer", "minimum": 1},
               {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*([kKmMgG]i?[bB]|[bB])?\s*$"}],
     "description": "a size: 512KB, 10MB, 1MiB, or bytes"})]
+IPBlock = Annotated[str, BeforeValidator(ip_block), WithJsonSchema({
+    "type": "string",
+    "description": "an IP address or CIDR block: 10.0.0.0/8, 192.168.1.20, fd00::/8"})]
