@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from monitor import __version__, logs
-from monitor.config import Config, ConfigError, format_duration, load_config, parse_duration
-from monitor.match import QueryError
+from monitor.checks import load_checked
+from monitor.config import Config, ConfigError, format_duration, parse_duration
 from monitor.store import Store, StoreError
 
 if TYPE_CHECKING:
@@ -54,7 +54,12 @@ def main(verbose: int, quiet: bool, log_format: str) -> None:
 @main.command()
 @config_option
 def check(config_path: Path) -> None:
-    """Validate monitor.yaml and every watchlist; print problems as file:line:col."""
+    """Validate monitor.yaml and every watchlist; print problems as file:line:col.
+
+    Checks what the daemon will do with them: every channel is built (Apprise parses its
+    URL, its template renders) and the rules are compiled, so a config `check` accepts,
+    `run` and a reload accept too.
+    """
     config = _load(config_path)
     for note in config.notes:
         click.echo(str(note), err=True)
@@ -365,19 +370,22 @@ def _print_explained(alert: Alert, match: Match, document: Document) -> None:
 
 
 def _load(config_path: Path) -> Config:
+    """The configuration every command runs on, loaded with every layer's checks, or exit 1
+    with each problem as file:line:col. Never a traceback: what cannot be explained better
+    is still one line naming the file."""
     try:
-        config = load_config(config_path)
-        logs.REDACTOR.add_urls(c.url for c in config.channels)
-        return config
+        config = load_checked(config_path)
     except ConfigError as err:
         for problem in err.problems:
             click.echo(str(problem), err=True)
         n = len(err.problems)
         click.echo(f"{n} problem{'s' if n != 1 else ''} found; nothing was run.", err=True)
         sys.exit(1)
-    except QueryError as err:  # compile-time rule errors not caught by the checks
-        click.echo(f"{config_path}: {err}", err=True)
+    except Exception as err:  # a fault in loading: still a message, not a traceback
+        click.echo(f"{config_path}: unexpected problem: {type(err).__name__}: {err}", err=True)
         sys.exit(1)
+    logs.REDACTOR.add_urls(c.url for c in config.channels)
+    return config
 
 
 @contextmanager

@@ -203,3 +203,65 @@ def test_sizes():
     assert parse_size("512KiB") == 512 * 1024
     with pytest.raises(ValueError):
         parse_size("lots")
+
+
+def make_valid_config(tmp_path: Path, monitor: str = MONITOR) -> Path:
+    return make(tmp_path, "name: w\nrules:\n  - {name: R, keywords: [a]}\n", monitor)
+
+
+@pytest.mark.parametrize("monitor, expected", [
+    (MONITOR.replace("sqlite:///state/monitor.db", "mysql://u:secret@h/db"),
+     "monitor.yaml:1:8: state: expected sqlite:///path/to/monitor.db or "
+     "postgresql://user@host/db (found mysql://)"),
+    (MONITOR.replace("sqlite:///state/monitor.db", "sqlite://state.db"),
+     "state: a SQLite state needs three slashes"),
+    (MONITOR.replace("sqlite:///state/monitor.db", "postgresql://u:secret@h:port/db"),
+     "state: cannot read this postgresql:// URL"),
+    (MONITOR + "health: {listen: '0.0.0.0:99999'}\n",
+     "monitor.yaml:7:18: health.listen: port 99999 is out of range (0-65535)"),
+    (MONITOR.replace("feed: feed.xml", "feed: 'https:///news.xml'"),
+     "monitor.yaml:3:25: feed URL has no host name: https:///news.xml"),
+])
+def test_values_the_daemon_needs_are_checked_where_written(tmp_path, monitor, expected):
+    found = problems(make_valid_config(tmp_path, monitor))
+    assert any(expected in p for p in found), found
+    assert not any("secret" in p for p in found)  # a state URL may hold a password
+
+
+def test_new_poll_keys_have_their_defaults(tmp_path):
+    poll = load_config(make_valid_config(tmp_path)).settings.poll
+    assert (poll.allow_private, poll.article_concurrency, poll.article_budget,
+            poll.parse_timeout) == ((), 4, 60.0, 30.0)
+    assert load_config(make_valid_config(tmp_path)).sources[0].allow_private is False
+
+
+def test_private_address_allowances_are_normalised_and_carried_to_sources(tmp_path):
+    monitor = MONITOR.replace("{name: Local, feed: feed.xml}",
+                              "{name: Local, feed: feed.xml, allow_private: true}")
+    monitor += ("poll: {allow_private: [10.1.2.3/8, 192.168.1.20, 'fd00::/8', '::1'], "
+                "article_concurrency: 8, article_budget: 2m, parse_timeout: 45s}\n")
+    config = load_config(make_valid_config(tmp_path, monitor))
+    poll = config.settings.poll
+    assert poll.allow_private == ("10.0.0.0/8", "192.168.1.20/32", "fd00::/8", "::1/128")
+    assert (poll.article_concurrency, poll.article_budget, poll.parse_timeout) == (8, 120, 45)
+    assert config.sources[0].allow_private is True
+
+
+@pytest.mark.parametrize("monitor, expected", [
+    (MONITOR + "poll: {allow_private: [10.0.0.0/8, intranet.local]}\n",
+     "monitor.yaml:7:36: poll.allow_private.1: 'intranet.local' is not an IP address or CIDR "
+     "block (e.g. 10.0.0.0/8, 192.168.1.20, fd00::/8)"),
+    (MONITOR + "poll: {allow_private: [10.0.0.0/33]}\n",
+     "monitor.yaml:7:24: poll.allow_private.0: '10.0.0.0/33' is not an IP address"),
+    (MONITOR + "poll: {article_concurrency: 0}\n", "monitor.yaml:7:29: poll.article_concurrency"),
+    (MONITOR + "poll: {article_concurrency: 101}\n", "poll.article_concurrency: Input should "
+                                                      "be less than or equal to 100"),
+    (MONITOR + "poll: {article_budget: 0s}\n", "poll.article_budget: Input should be greater "
+                                               "than 0"),
+    (MONITOR + "poll: {parse_timeout: soon}\n", "poll.parse_timeout: bad duration 'soon'"),
+    (MONITOR.replace("{name: Local, feed: feed.xml}", "{name: Local, feed: feed.xml, "
+                     "allow_private: maybe}"), "monitor.yaml:3:50: sources.0.allow_private"),
+])
+def test_new_poll_and_source_keys_are_checked_where_written(tmp_path, monitor, expected):
+    found = problems(make_valid_config(tmp_path, monitor))
+    assert any(expected in p for p in found), found

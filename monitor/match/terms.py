@@ -18,6 +18,9 @@ Variants, decided when a term compiles:
   ("IS" matches "IS claimed" not "it is"); no plurals and no clitics.
 The possessive needs no variant: the apostrophe separates "ISIS" from "s", so "ISIS's"
 contains the word ISIS.
+
+What people may write as a term is check_term()'s to say: words matched literally, a final
+'*', and nothing that only makes sense as a regular expression.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from monitor.match.normalize import (
     Folded,
     exact_letters,
     fold_words,
+    is_word_char,
 )
 
 TITLE, TEXT = 0, 1  # field numbers in occurrences
@@ -53,7 +57,20 @@ Found = dict[int, Occurrences]  # pattern number -> its occurrences
 
 
 class TermError(ValueError):
-    """A term with nothing to match (no letter or digit); callers add where it came from."""
+    """A term that cannot be matched as written; callers add where it came from.
+
+    position: 0-based offset into the term as written of the character at fault."""
+
+    def __init__(self, message: str, position: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
+
+
+# Characters that mean something only in a regular expression. Read as the word separators
+# they would otherwise be, they make a term match something its writer did not mean:
+# "[Aa]leppo" would look for "Aa leppo", "(IS|ISIL)" for "IS ISIL", "C++" for every "C".
+REGEX_SYNTAX = frozenset("\\|[]{}^+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +97,50 @@ def clean_term(written: str) -> str:
     return " ".join(written.split())
 
 
+def check_term(written: str) -> None:
+    """Raise TermError unless `written` is a term an analyst can mean literally.
+
+    A term is matched as written: its letters and digits, word by word, with punctuation
+    separating words as it does in articles ("U.S." finds "U.S." and "U S", "al-Qaeda" finds
+    "al Qaeda"). The one wildcard is a final '*'. A term with nothing to match, a '*'
+    elsewhere, or regular-expression syntax is refused with what to write instead, rather
+    than matched as something else ('.*' used to pass `check` and stop the daemon).
+    compile_term() needs less (something to match); this is what config and the query
+    lexer ask of what people write.
+    """
+    _refuse_regex_syntax(written)
+    if not fold_words(written.rstrip().rstrip("*")):
+        raise TermError(
+            f"{clean_term(written)!r} has no letter or digit to look for: write a word or "
+            'phrase as it appears in articles, such as ceasefire, bomb* or "Red Cross" '
+            "(terms are not regular expressions)"
+        )
+    _refuse_inner_wildcard(written)
+
+
+def _refuse_regex_syntax(written: str) -> None:
+    for index, char in enumerate(written):
+        follows = index + 1 < len(written) and is_word_char(written[index + 1])
+        if char in REGEX_SYNTAX or (char == "?" and follows):  # "colou?r", not "why?"
+            raise TermError(
+                f"{char!r} is regular-expression syntax, and terms are not regular "
+                "expressions: write the words as they appear (one term per spelling; "
+                "bomb* for words that start with bomb)",
+                index,
+            )
+
+
+def _refuse_inner_wildcard(written: str) -> None:
+    last = len(written.rstrip()) - 1
+    for index, char in enumerate(written):
+        if char == "*" and (index != last or not index or not is_word_char(written[index - 1])):
+            raise TermError(
+                "'*' may only end a term, right after a letter or digit (bomb* finds bomb, "
+                "bombing, bombers); there is no other wildcard",
+                index,
+            )
+
+
 def compile_term(written: str, exact_case: bool = False) -> TermPattern:
     """Compile a term (see the module docstring for the variants it matches)."""
     term = clean_term(written)
@@ -87,7 +148,7 @@ def compile_term(written: str, exact_case: bool = False) -> TermPattern:
     body = term.rstrip("*")
     words = fold_words(body)
     if not words:
-        raise TermError("expected a term with at least one letter or digit")
+        raise TermError(f"{term!r} has no letter or digit to look for")
     squashed = "".join(words)
     kept: set[int] = set()
     offset = 0

@@ -1,0 +1,181 @@
+"""Compiling a query's syntax tree into one fast predicate over what the scan found.
+
+A rule's categories, exclude terms and query become one generated Python expression (see
+Source), so matching runs one function per candidate rule with C-level set tests rather than
+a closure per node. query.py parses the text; this module never sees it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, KeysView, Mapping, Sequence
+from functools import lru_cache
+from typing import Protocol
+
+from monitor.match.syntax import Alias, And, FieldName, Leaf, Near, Node, Not, Or, Word, iter_leaves
+from monitor.match.terms import FIELDS, Occurrences
+
+Found = Mapping[int, Occurrences]  # pattern number -> occurrences
+
+
+class Spaced(Protocol):
+    """A field of the document, as NEAR needs it (normalize.Folded)."""
+
+    def words_between(self, start: int, stop: int, most: int) -> int: ...
+
+
+# (found, found.keys(), fields) -> whether the rule or query holds
+Predicate = Callable[[Found, KeysView[int], Sequence[Spaced]], bool]
+
+
+class Source:
+    """A predicate being generated: one Python expression over `found`, `keys` (its keys)
+    and `fields`, with every set and closure it needs kept aside as constants c[i].
+
+    Rules of the same shape share their source text, so each shape compiles once
+    (`predicate`), and a rule is that compiled shape bound to its own constants: matching
+    then runs one function per rule, with C-level set tests, instead of a closure per node.
+    The text holds nothing from the rule itself (no terms), only operators and indexes.
+    """
+
+    def __init__(self) -> None:
+        self.constants: list[object] = []
+
+    def constant(self, value: object) -> str:
+        self.constants.append(value)
+        return f"c[{len(self.constants) - 1}]"
+
+    def predicate(self, expression: str) -> Predicate:
+        return _shape(expression)(tuple(self.constants))
+
+
+@lru_cache(maxsize=4096)
+def _shape(expression: str) -> Callable[[tuple[object, ...]], Predicate]:
+    factory = f"lambda c: lambda found, keys, fields: {expression}"
+    return eval(factory, {"__builtins__": {}, "in_field": in_field})  # our own text only
+
+
+def in_field(found: Found, numbers: frozenset[int], field: int) -> bool:
+    """Whether a pattern of `numbers` was found in `field`."""
+    for number in numbers:
+        for where in found.get(number, ()):
+            if where[0] == field:
+                return True
+    return False
+
+
+def query_source(node: Node, resolve: Callable[[Leaf], frozenset[int]], source: Source) -> str:
+    """The expression that says whether the query holds (see Source).
+
+    `resolve` gives the pattern numbers a leaf stands for (one for a word, all the alias's
+    terms for an alias). An OR of terms in one field becomes one set test, an AND of words
+    one subset test.
+    """
+    match node:
+        case Word() | Alias():
+            return _leaf(resolve(node), _field_number(node.field), source)
+        case Not(operand=operand):
+            return f"not ({query_source(operand, resolve, source)})"
+        case And(operands=operands):
+            required: set[int] = set()
+            parts = []
+            for operand in operands:
+                if isinstance(operand, Word) and operand.field is None:
+                    required |= resolve(operand)
+                else:
+                    parts.append(query_source(operand, resolve, source))
+            if len(required) == 1:
+                parts.insert(0, _leaf(frozenset(required), None, source))
+            elif required:
+                parts.insert(0, f"keys >= {source.constant(frozenset(required))}")
+            return " and ".join(f"({part})" for part in parts)
+        case Or(operands=operands):
+            by_field: dict[int | None, set[int]] = {}
+            parts = []
+            for operand in operands:
+                if isinstance(operand, Word | Alias):
+                    field = _field_number(operand.field)
+                    by_field.setdefault(field, set()).update(resolve(operand))
+                else:
+                    parts.append(query_source(operand, resolve, source))
+            leaves = [_leaf(frozenset(n), field, source) for field, n in by_field.items()]
+            return " or ".join(f"({part})" for part in leaves + parts)
+        case Near(left=left, right=right):
+            # Cheap set tests first: most NEARs fail for want of one side altogether.
+            sides = [
+                frozenset(n for leaf, _ in iter_leaves(side) for n in resolve(leaf))
+                for side in (left, right)
+            ]
+            guards = " and ".join(f"not keys.isdisjoint({source.constant(s)})" for s in sides)
+            return f"{guards} and {source.constant(_near(node, resolve))}(found, fields)"
+    raise TypeError(f"not a query node: {node!r}")
+
+
+def compile_query(node: Node, resolve: Callable[[Leaf], frozenset[int]]) -> Predicate:
+    """The query alone as a predicate (found, keys, fields) -> bool."""
+    source = Source()
+    return source.predicate(query_source(node, resolve, source))
+
+
+def _field_number(field: FieldName | None) -> int | None:
+    return None if field is None else FIELDS.index(field)
+
+
+def _leaf(numbers: frozenset[int], field: int | None, source: Source) -> str:
+    if field is not None:
+        return f"in_field(found, {source.constant(numbers)}, {field})"
+    if len(numbers) == 1:
+        (number,) = numbers
+        return f"{source.constant(number)} in found"
+    return f"not keys.isdisjoint({source.constant(numbers)})"
+
+
+def _near(
+    node: Near, resolve: Callable[[Leaf], frozenset[int]]
+) -> Callable[[Found, Sequence[Spaced]], bool]:
+    """Some occurrence on the left within node.distance words of one on the right.
+
+    Distance is 1 for neighbours, 2 with one word between, and 0 when the two overlap. One
+    occurrence is never near itself, so "(a OR b) NEAR/3 (b OR c)" needs two occurrences.
+    For each left occurrence only the closest right ones before and after it are measured.
+    """
+    left = tuple((resolve(leaf), _field_number(leaf.field)) for leaf, _ in iter_leaves(node.left))
+    right = tuple((resolve(leaf), _field_number(leaf.field)) for leaf, _ in iter_leaves(node.right))
+    distance = node.distance
+
+    def holds(found: Found, fields: Sequence[Spaced]) -> bool:
+        lefts = _occurrences(found, left)
+        rights = _occurrences(found, right) if lefts else ()
+        for a in lefts:
+            field, start, end = a
+            after = before = -1
+            for b in rights:
+                if b[0] != field or b == a:
+                    continue
+                if b[1] < end and start < b[2]:
+                    return True  # they overlap
+                if b[1] >= end:
+                    if after < 0 or b[1] < after:
+                        after = b[1]
+                elif b[2] > before:
+                    before = b[2]
+            doc = fields[field]
+            if after >= 0 and doc.words_between(end, after, distance - 1) < distance:
+                return True
+            if before >= 0 and doc.words_between(before, start, distance - 1) < distance:
+                return True
+        return False
+
+    return holds
+
+
+def _occurrences(
+    found: Found, leaves: tuple[tuple[frozenset[int], int | None], ...]
+) -> list[tuple[int, int, int]]:
+    """(field, start, end) of every occurrence of the leaves' patterns in their fields."""
+    return [
+        (where[0], where[1], end)
+        for numbers, field in leaves
+        for number in numbers
+        for where, end in found.get(number, {}).items()
+        if field is None or where[0] == field
+    ]
