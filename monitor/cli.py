@@ -236,12 +236,11 @@ def test_article(config_path: Path, as_json: bool, source: str) -> None:
     SOURCE is an article URL, an HTML or text file (first line = title), or - for stdin.
     Exits 0 when some rule fires, 1 when none does (like grep), 2 on errors.
     """
-    from monitor.match import Matcher
     from monitor.pipeline import Found, make_alert
 
     config = _load(config_path)
     document, origin = _read_article(source, config)
-    matches = Matcher.compile(config.rules).match(document)
+    matches = config.matcher.match(document)
     if as_json:
         click.echo(json.dumps({"title": document.title, "matches": [{
             "watchlist": m.watchlist, "rule": m.rule, "priority": m.priority,
@@ -271,13 +270,12 @@ def backtest_cmd(config_path: Path, since: str, as_json: bool) -> None:
     """Replay stored entries against the rules as they are now in the files and list the
     alerts that would be added and dropped compared with the alerts actually created."""
     from monitor.backtest import backtest
-    from monitor.match import Matcher
     from monitor.service import utcnow
 
     age = _duration_option(since, "--since")
     config = _load(config_path)
     with _store(config) as store:
-        report = backtest(store, Matcher.compile(config.rules), utcnow() - _seconds(age))
+        report = backtest(store, config.matcher, utcnow() - _seconds(age))
     if as_json:
         def rows(changes):
             return [{"watchlist": c.watchlist, "rule": c.rule, "title": c.title, "url": c.url,

@@ -20,7 +20,8 @@ from typing import TextIO
 
 from monitor.alerts import Channel, DeliveryError, make_channel
 from monitor.alerts.outbox import Delivered, deliver_due, send_digest
-from monitor.config import Config, Source, format_duration, load_config
+from monitor.checks import load_checked
+from monitor.config import Config, Source, format_duration
 from monitor.health import Health, Metrics
 from monitor.match import Matcher
 from monitor.polling import Cycle, Polling
@@ -55,9 +56,10 @@ def build_channels(config: Config, stream: TextIO | None = None) -> dict[str, Ch
 
 
 def _prepare(path: Path, stream: TextIO | None) -> tuple[Config, Matcher, dict[str, Channel]]:
-    """Everything a configuration needs before it may replace the running one."""
-    config = load_config(path)
-    return config, Matcher.compile(config.rules), build_channels(config, stream)
+    """Everything a configuration needs before it may replace the running one: checked as
+    `news-monitor check` checks it, rules compiled, channels built."""
+    config = load_checked(path)
+    return config, config.matcher, build_channels(config, stream)
 
 
 def refusal(err: BaseException, path: Path) -> list[str]:
@@ -83,7 +85,7 @@ class Monitor(Polling):
         self.health = Health()
         self.scheduler = None  # the AsyncIOScheduler, while daemon.run_forever runs
         self._sync_sources(config)
-        self._apply(config, Matcher.compile(config.rules), build_channels(config, stream))
+        self._apply(config, config.matcher, build_channels(config, stream))
         self._http = Http.open(config.settings.poll)
         self._inflight: dict[str, asyncio.Task] = {}
         self._paces = {}  # derived, cached: see Polling._pace

@@ -64,6 +64,8 @@ def nested(depth: int) -> str:
 INVALID_EDITS = {
     "deep query": lambda wl, cfg: wl.write_text(yaml.safe_dump({"name": "test-watch", "rules": [
         {"name": "Deep", "query": nested(400)}]})),
+    "bad term": lambda wl, cfg: wl.write_text(yaml.safe_dump({"name": "test-watch", "rules": [
+        {"name": "Dots", "keywords": [".*"]}]})),
     "bad channel url": lambda wl, cfg: cfg.write_text(
         cfg.read_text().replace("url: console://", "url: 'json://'")),
 }
@@ -97,12 +99,17 @@ def test_an_invalid_edit_is_refused_and_the_next_valid_one_applied(site, tmp_pat
         daemon.stop()
 
 
-def test_check_and_once_refuse_what_reload_refuses(tmp_path):
-    config = write_config(tmp_path, sources=[], rules=[{"name": "Deep",
-                                                        "query": nested(400)}])
+@pytest.mark.parametrize("rule", [{"name": "Deep", "query": nested(400)},
+                                  {"name": "Dots", "keywords": [".*"]}])
+def test_check_and_once_refuse_what_reload_refuses(tmp_path, rule):
+    config = write_config(tmp_path, sources=[], rules=[rule])
+    outputs = []
     for command in ("check", "once"):
         result = run_cli(command, "-c", str(config))
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert "test.yaml:" in result.stderr  # located in the watchlist
+        outputs.append(result.stderr)
+    assert outputs[0] == outputs[1]
 
 
 def _status(config: Path) -> dict:
