@@ -33,6 +33,7 @@ from apprise.plugins.base import NotifyBase
 from monitor.alerts.render import (
     MessageTemplate,
     Style,
+    TemplateBoundError,
     batch_subject,
     default_template,
     headline,
@@ -174,11 +175,17 @@ def _apprise_converts_markdown() -> bool:
 
 
 def _render(name: str, template: MessageTemplate, alerts: Sequence[Alert], heading: str) -> str:
-    """The message text; a template that fails on these alerts is a DeliveryError."""
+    """The message text; a template that fails on these alerts, or runs past its time or size
+    bound (render.RENDER_SECONDS, render.MESSAGE_MAX), is a DeliveryError.
+
+    Blocking: channels call it in a worker thread, so a slow template never holds the loop.
+    """
     if not alerts:
         raise DeliveryError(f"{name}: empty batch")
     try:
         return template.render(alerts, heading)
+    except TemplateBoundError as exc:
+        raise DeliveryError(f"{name}: template {template.name}: {exc}") from None
     except Exception as exc:  # a user template can fail on data the trial render lacked
         raise DeliveryError(
             f"{name}: template {template.name} failed: {type(exc).__name__}"
@@ -186,7 +193,10 @@ def _render(name: str, template: MessageTemplate, alerts: Sequence[Alert], headi
 
 
 class ConsoleChannel:
-    """Prints alerts as plain text: the default channel, and the one to try rules with."""
+    """Prints alerts as plain text: the default channel, and the one to try rules with.
+
+    Renders in a worker thread; sends are serialised, so messages print in the order sent.
+    """
 
     def __init__(
         self, name: str, stream: TextIO | None = None, *, template: Path | None = None
@@ -194,12 +204,15 @@ class ConsoleChannel:
         self.name = name
         self._stream = stream
         self._template = load_template(template, "text") if template else default_template("text")
+        self._lock = asyncio.Lock()
 
     async def send(self, alert: Alert) -> None:
-        self._write(_render(self.name, self._template, [alert], ""))
+        await self.send_batch([alert], "")
 
     async def send_batch(self, alerts: Sequence[Alert], heading: str) -> None:
-        self._write(_render(self.name, self._template, alerts, heading))
+        async with self._lock:
+            text = await asyncio.to_thread(_render, self.name, self._template, alerts, heading)
+            self._write(text)
 
     def _write(self, text: str) -> None:
         # sys.stdout is looked up per send, so a redirected stdout (or pytest's capture) works.
@@ -255,7 +268,8 @@ class AppriseChannel:
     object per alert would drop that pacing and let a burst hit the target's rate limit.
 
     Sends on one channel are serialised (the plugin instance holds the pacing clock), and each
-    runs in a worker thread so the event loop never blocks on the network or the pacing sleep.
+    renders and sends in a worker thread, so the event loop never blocks on a slow template,
+    the network or the pacing sleep.
     """
 
     def __init__(
@@ -294,16 +308,17 @@ class AppriseChannel:
         return self._apprise[0]
 
     async def send(self, alert: Alert) -> None:
-        await self._send(_message(self.style, self._template, self.name, [alert], ""))
+        await self.send_batch([alert], "")
 
     async def send_batch(self, alerts: Sequence[Alert], heading: str) -> None:
-        await self._send(_message(self.style, self._template, self.name, alerts, heading))
-
-    async def _send(self, message: _Message) -> None:
         async with self._lock:
-            ok, reason = await asyncio.to_thread(self._notify, message)
+            ok, reason = await asyncio.to_thread(self._deliver, alerts, heading)
         if not ok:
             raise DeliveryError(f"{self.name}: {reason}")
+
+    def _deliver(self, alerts: Sequence[Alert], heading: str) -> tuple[bool, str]:
+        """Render, then send. Runs in a worker thread; a failed render raises DeliveryError."""
+        return self._notify(_message(self.style, self._template, self.name, alerts, heading))
 
     def _notify(self, message: _Message) -> tuple[bool, str]:
         """Blocking send; returns (accepted, short reason). Runs in a worker thread."""

@@ -5,6 +5,7 @@ Pure functions, no I/O (but reading template files). The work is split by job:
                 mentions, Slack look-alikes, HTML, linkable URLs)
   snippets.py   the excerpt around the matched words, and how each language shows it
   views.py      AlertView: an alert with every field escaped for a template's kind
+  bounds.py     the bounded Jinja2 sandbox: time and size bounds on every render
   template.py   MessageTemplate, the shipped templates and load_template for an operator's own
   messages.py   the messages by name (slack_text, email_html, plain_text, …) and subjects
 
@@ -13,6 +14,7 @@ escapes them for its own output language, so a hostile feed cannot ping a channe
 email header, inject HTML or send terminal escape sequences.
 """
 
+from monitor.alerts.bounds import MESSAGE_MAX, RENDER_SECONDS, TemplateBoundError
 from monitor.alerts.escape import safe_url
 from monitor.alerts.messages import (
     SUBJECT_MAX,
@@ -42,11 +44,14 @@ from monitor.alerts.views import AlertView, Style, format_time
 
 __all__ = [
     "BATCH_SHOWN",
+    "MESSAGE_MAX",
+    "RENDER_SECONDS",
     "SUBJECT_MAX",
     "TEMPLATES_DIR",
     "AlertView",
     "MessageTemplate",
     "Style",
+    "TemplateBoundError",
     "batch_subject",
     "default_template",
     "email_batch_html",

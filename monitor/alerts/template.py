@@ -2,7 +2,9 @@
 
 The layout lives in templates (monitor/alerts/templates/, overridable per channel by a file,
 see load_template); the escaping lives in views.py. One template renders a single alert (a
-batch of one with heading "") and a batch (a digest, a burst, a quiet-hours summary).
+batch of one with heading "") and a batch (a digest, a burst, a quiet-hours summary). Every
+render runs in a bounded sandbox (bounds.py): at most RENDER_SECONDS and MESSAGE_MAX
+characters, with no huge values on the way.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from jinja2 import (
     TemplateNotFound,
     TemplateSyntaxError,
 )
-from jinja2.sandbox import SandboxedEnvironment
 
+from monitor.alerts.bounds import BoundedEnvironment, TemplateBoundError, render_bounded
 from monitor.alerts.snippets import make_snippet
 from monitor.alerts.views import ESCAPERS, FILTERS, Kind, Style, alert_view, oneline
 from monitor.records import Alert
@@ -46,16 +48,15 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 
 @cache
-def _environment(kind: Kind) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+def _environment(kind: Kind) -> BoundedEnvironment:
+    return BoundedEnvironment(
+        filters={**FILTERS[kind], "oneline": oneline},
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=kind == "email",
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(FILTERS[kind], oneline=oneline)
-    return env
 
 
 class MessageTemplate:
@@ -64,6 +65,9 @@ class MessageTemplate:
     The template gets `alerts` (AlertView list, at most BATCH_SHOWN), `alert` (the first of
     them), `heading` (escaped; "" for a single alert), `more` (alerts not shown), `total`,
     and `raw_heading`. Output is stripped of leading and trailing blank lines.
+
+    render() raises TemplateBoundError when the template runs past the time or size bound,
+    and whatever else the template raises (an undefined name, a sandbox refusal).
     """
 
     def __init__(self, kind: Kind, template: Template, name: str) -> None:
@@ -75,13 +79,16 @@ class MessageTemplate:
         if not alerts:
             raise ValueError("nothing to render: no alerts")
         shown = [alert_view(self.kind, alert) for alert in alerts[: BATCH_SHOWN[self.kind]]]
-        text = self._template.render(
-            alerts=shown,
-            alert=shown[0],
-            heading=ESCAPERS[self.kind].line(heading),
-            raw_heading=heading,
-            more=len(alerts) - len(shown),
-            total=len(alerts),
+        text = render_bounded(
+            self._template,
+            {
+                "alerts": shown,
+                "alert": shown[0],
+                "heading": ESCAPERS[self.kind].line(heading),
+                "raw_heading": heading,
+                "more": len(alerts) - len(shown),
+                "total": len(alerts),
+            },
         )
         return text.strip("\n")
 
@@ -104,7 +111,8 @@ def load_template(path: Path, style: Style) -> MessageTemplate:
     """A user's template file for a channel of `style`, compiled and tried on sample alerts.
 
     Raises ValueError naming the file and, where Jinja knows it, the line ("path:3: ...") when
-    the file cannot be read, does not compile, or fails to render a single alert or a batch.
+    the file cannot be read, does not compile, fails to render a single alert or a batch, or
+    exceeds the time or size bound doing so.
     """
     path = Path(path)
     env = _environment(style).overlay(loader=FileSystemLoader(path.parent))
@@ -123,7 +131,8 @@ def load_template(path: Path, style: Style) -> MessageTemplate:
     except Exception as exc:  # any template failure: undefined name, sandbox, bad filter use
         line = _error_line(exc, compiled.filename or str(path))
         where = f"{path}:{line}" if line else str(path)
-        raise ValueError(f"{where}: {type(exc).__name__}: {exc}") from None
+        what = str(exc) if isinstance(exc, TemplateBoundError) else f"{type(exc).__name__}: {exc}"
+        raise ValueError(f"{where}: {what}") from None
     return template
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -28,6 +28,7 @@ from monitor.alerts.escape import (
     html_line,
     one_line,
     safe_url,
+    shorten,
 )
 from monitor.alerts.snippets import render_snippet
 from monitor.records import Alert, Priority, Snippet
@@ -38,6 +39,16 @@ Style = Literal["slack", "email", "text"]
 Kind = Literal["slack", "mrkdwn", "email", "email_text", "text"]
 
 _SLACK_MARKERS: dict[Priority, str] = {"urgent": "🚨", "high": "🔴", "normal": "🔵", "low": "⚪"}
+
+# Lengths no real alert needs. Longer values are cut (with "…"; a URL that long is shown cut
+# and not linked), so that a batch of BATCH_SHOWN alerts stays far below the template size
+# bound (bounds.MESSAGE_MAX) even when a feed sends long titles and URLs full of characters
+# that escaping multiplies ("&" is "&amp;" in HTML).
+_TITLE_MAX = 500  # what the feed parsers keep anyway
+_URL_MAX = 1000
+_TEXT_MAX = 500  # the sources line, the terms line, the snippet (make_snippet gives ~240)
+_NAMES_MAX = 50  # sources and terms kept in raw_alert
+
 
 def format_time(published: datetime | None) -> str:
     """UTC, minute precision ("2016-08-22 14:05 UTC"); naive datetimes are taken as UTC."""
@@ -58,6 +69,19 @@ def sources_line(alert: Alert) -> tuple[str, str]:
 
 def alert_title(alert: Alert) -> str:
     return one_line(alert.title) or "(no title)"
+
+
+def _cut(alert: Alert) -> Alert:
+    """The alert with its fields cut to the lengths above."""
+    return replace(
+        alert,
+        title=shorten(alert.title, _TITLE_MAX),
+        url=shorten(alert.url, _URL_MAX),
+        source=shorten(alert.source, _TEXT_MAX),
+        sources=tuple(shorten(name, _TEXT_MAX) for name in alert.sources[:_NAMES_MAX]),
+        snippet=replace(alert.snippet, text=shorten(alert.snippet.text, _TEXT_MAX)),
+        terms=alert.terms[:_NAMES_MAX],
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +150,12 @@ class AlertView:
 
 
 def alert_view(kind: Kind, alert: Alert) -> AlertView:
+    """The alert as a template of `kind` sees it; raw_alert is the alert cut to sane lengths."""
     esc = ESCAPERS[kind]
+    url = (safe_url(alert.url) or "") if len(alert.url) <= _URL_MAX else ""
+    alert = _cut(alert)
     label, sources = sources_line(alert)
-    url = safe_url(alert.url) or ""
+    sources = shorten(sources, _TEXT_MAX)
     return AlertView(
         priority=esc.line(alert.priority),
         marker=_SLACK_MARKERS.get(alert.priority, "•"),
@@ -141,7 +168,7 @@ def alert_view(kind: Kind, alert: Alert) -> AlertView:
         sources=esc.line(sources),
         time=format_time(alert.published),
         snippet=esc.snippet(alert.snippet),
-        terms=esc.line(", ".join(alert.terms)),
+        terms=esc.line(shorten(", ".join(alert.terms), _TEXT_MAX)),
         raw_alert=alert,
     )
 
