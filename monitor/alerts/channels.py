@@ -30,6 +30,7 @@ import apprise
 from apprise import AppriseAsset, NotifyFormat
 from apprise.plugins.base import NotifyBase
 
+from monitor.alerts.plugins import service_for
 from monitor.alerts.render import (
     MessageTemplate,
     Style,
@@ -240,7 +241,8 @@ _FORMATS: dict[Style, NotifyFormat] = {
 
 def _title(style: Style, alerts: Sequence[Alert], heading: str) -> str:
     """Slack-like: no title (see render.slack_markdown). Email and text: the subject, which is
-    "[rule] title" for a single alert and the heading for a batch."""
+    "[rule] title" for a single alert and the heading for a batch, mentions defused (json://,
+    Discord and the like show the title next to the body)."""
     if style == "slack":
         return ""
     if len(alerts) == 1 and not heading:
@@ -295,7 +297,8 @@ class AppriseChannel:
                 "live ones"
             )
         self._apprise = apprise.Apprise(asset=_ASSET)
-        if not self._apprise.add(url):
+        service = service_for(url, _ASSET)
+        if service is None or not self._apprise.add(service):
             raise ValueError(
                 f"channel {name!r}: Apprise does not accept the URL {self.safe_url}"
                 " (unknown scheme or missing/invalid parts)"

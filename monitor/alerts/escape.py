@@ -29,11 +29,15 @@ DROP_RE = re.compile(
 )
 _SPACE_RE = re.compile(r"\s+")
 
-# Mentions that ping a group or a person on generic targets: Slack-, Discord- and
-# Mattermost-style <!here>, <@123>, <@&42>, and the bare group words.
+# Mentions that ping a whole channel or a person, in Slack, Discord, Mattermost, Rocket.Chat,
+# Matrix and Zulip: <!channel>, <!here>, <!subteam^…>, <@U123>, <@&42> (a Discord role),
+# <#C123>, and the bare group words (@everyone, @here, @channel, @all, @room, Zulip's
+# @**all**). A zero-width space after "<" or "@" leaves the text readable and inert.
 PLAIN_MENTIONS = (
     re.compile(r"<(?=[!@#&])"),
-    re.compile(r"(?<!\w)@(?=(?:everyone|here|channel|all)\b)", re.IGNORECASE),
+    re.compile(
+        r"(?<!\w)@(?=[*_]*(?:everyone|here|channel|all|room|stream|topic)\b)", re.IGNORECASE
+    ),
 )
 # Slack also links any bare @name; an address like user@example.org stays as it is.
 SLACK_MENTIONS = (

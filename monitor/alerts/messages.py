@@ -2,7 +2,8 @@
 
 Thin functions over the default templates (template.py), plus the one-line subjects and
 titles, which no template lays out: "[rule] title" for a single alert, the heading for a
-batch. Subjects are one line, so they can never carry a header injection.
+batch. Subjects are one line (no header injection) with mentions defused, because generic
+targets (json://, Discord, …) show the title next to the body.
 
 Matched words are shown as: *bold* in Slack, <mark><b>…</b></mark> in HTML email,
 **double asterisks** in the plain-text email part (a convention most readers know from
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from monitor.alerts.escape import one_line, shorten
+from monitor.alerts.escape import defuse, one_line, shorten
 from monitor.alerts.template import default_template
 from monitor.alerts.views import alert_title
 from monitor.records import Alert
@@ -27,8 +28,9 @@ SUBJECT_MAX = 200
 
 
 def headline(alert: Alert) -> str:
-    """The "[rule] title" line: no CR/LF/control characters, at most 200 chars."""
-    return shorten(f"[{one_line(alert.rule)}] {alert_title(alert)}", SUBJECT_MAX)
+    """The "[rule] title" line: no CR/LF/control characters, mentions defused, at most 200
+    chars."""
+    return shorten(defuse(f"[{one_line(alert.rule)}] {alert_title(alert)}"), SUBJECT_MAX)
 
 
 def email_subject(alert: Alert) -> str:
@@ -37,8 +39,9 @@ def email_subject(alert: Alert) -> str:
 
 
 def batch_subject(heading: str, count: int) -> str:
-    """The Subject (or title) of a batch: the heading on one line, at most 200 chars."""
-    return shorten(one_line(heading), SUBJECT_MAX) or f"{count} alerts"
+    """The Subject (or title) of a batch: the heading on one line, mentions defused, at most
+    200 chars."""
+    return shorten(defuse(heading), SUBJECT_MAX) or f"{count} alerts"
 
 
 # ---------------------------------------------------------------------------------------------

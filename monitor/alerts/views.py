@@ -104,10 +104,18 @@ def _slack_escaper(dialect: Dialect) -> _Escaper:
     return _Escaper(line, snippet)
 
 
+def _email_line(text: str) -> Markup:
+    """html_line with mentions defused too: a mail may be forwarded into a chat."""
+    return text if isinstance(text, Markup) else html_line(defuse(text))
+
+
 def _email_snippet(value: Snippet) -> Markup:
     return Markup(
         render_snippet(
-            value, lambda t: html.escape(t, quote=True), lambda t: f"<mark><b>{t}</b></mark>"
+            value,
+            lambda t: html.escape(t, quote=True),
+            lambda t: f"<mark><b>{t}</b></mark>",
+            mentions=PLAIN_MENTIONS,
         )
     )
 
@@ -115,8 +123,11 @@ def _email_snippet(value: Snippet) -> Markup:
 ESCAPERS: dict[Kind, _Escaper] = {
     "slack": _slack_escaper(COMMONMARK),
     "mrkdwn": _slack_escaper(MRKDWN),
-    "email": _Escaper(html_line, _email_snippet),
-    "email_text": _Escaper(one_line, lambda value: render_snippet(value, str, "**{}**".format)),
+    "email": _Escaper(_email_line, _email_snippet),
+    "email_text": _Escaper(
+        defuse,
+        lambda value: render_snippet(value, str, "**{}**".format, mentions=PLAIN_MENTIONS),
+    ),
     "text": _Escaper(
         defuse,
         lambda value: render_snippet(value, flatten, "[{}]".format, mentions=PLAIN_MENTIONS),
@@ -190,7 +201,7 @@ def oneline(text: str) -> str:
 FILTERS: dict[Kind, dict[str, Callable[..., str]]] = {
     "slack": _slack_filters(COMMONMARK, ESCAPERS["slack"]),
     "mrkdwn": _slack_filters(MRKDWN, ESCAPERS["mrkdwn"]),
-    "email": {"html": html_line},
+    "email": {"html": _email_line},
     "email_text": {},
     "text": {"plain": ESCAPERS["text"].line},
 }
