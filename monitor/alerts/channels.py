@@ -40,6 +40,7 @@ from monitor.alerts.render import (
     headline,
     load_template,
 )
+from monitor.logs import mask_query
 from monitor.records import Alert
 
 __all__ = [
@@ -59,9 +60,6 @@ _STYLES: dict[str, Style] = {
     "mailto": "email",
     "mailtos": "email",
 }
-# Query keys whose values are secrets even when Apprise prints them back in url(privacy=True):
-# "+Header=value" sets an HTTP header (Authorization, X-Api-Key, ...) on json/xml/form targets.
-_SECRET_KEY_RE = re.compile(r"pass|secret|token|key|auth|sig", re.IGNORECASE)
 _REASON_MAX = 200
 DEFAULT_TIMEOUT = 60.0  # seconds for one whole Apprise call, pacing sleep included
 # No :emoji: expansion: it would rewrite untrusted titles, and nothing we send needs it.
@@ -105,33 +103,18 @@ def _apprise_url(url: str) -> str | None:
     return service.url(privacy=True) if service else None
 
 
-def _mask_query(url: str) -> str:
-    """Mask values of header (+Name=) and secret-looking query parameters."""
-    head, sep, query = url.partition("?")
-    if not sep:
-        return url
-    masked = []
-    for part in query.split("&"):
-        key, eq, value = part.partition("=")
-        name = unquote(key)
-        if eq and value and (name.startswith("+") or _SECRET_KEY_RE.search(name)):
-            value = "****"
-        masked.append(f"{key}{eq}{value}")
-    return f"{head}?{'&'.join(masked)}"
-
-
 def redact_url(url: str) -> str:
     """The URL in a form safe for logs: Apprise's url(privacy=True), else "scheme://***".
 
     Header values (json://host/?+Authorization=...) and secret-looking parameters are masked
-    on top, since Apprise prints those back as they are.
+    on top (logs.mask_query), since Apprise prints those back as they are.
     """
     if _scheme(url) == "console":
         return "console://"
     masked = _apprise_url(url)
     if masked is None:
         return f"{_scheme(url) or 'unknown'}://***"
-    return _mask_query(masked)
+    return mask_query(masked)
 
 
 @dataclass(frozen=True, slots=True)
