@@ -140,9 +140,9 @@ class AlertView:
     """One alert as a template sees it: every field already escaped for the template's style.
 
     `url` is the linkable http(s) URL or "" (never javascript: and the like); `url_text` is the
-    URL as given, escaped, for showing as text. `raw_alert` is the untrusted Alert itself:
-    whatever a template prints from it is printed as the feed sent it (HTML templates still
-    autoescape it).
+    URL as given, escaped, for showing as text. `raw_alert` is the untrusted Alert itself, its
+    fields only cut to the lengths above: whatever a template prints from it is printed as the
+    feed sent it (HTML templates still autoescape it).
     """
 
     priority: str
