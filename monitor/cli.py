@@ -37,7 +37,8 @@ config_option = click.option(
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors in the log.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, envvar="NEWS_MONITOR_LOG_FORMAT",
-              help="json: one object per line, for log shippers. Secrets are masked.")
+              help="json: one object per line, for log shippers. Secrets are masked and "
+                   "control characters escaped in both.")
 def main(verbose: int, quiet: bool, log_format: str) -> None:
     """Watch news feeds, match watch rules, send alerts.
 
@@ -165,15 +166,15 @@ def list_alerts(config_path: Path, since: str, as_json: bool) -> None:
         rows = store.alert_rows(since=utcnow() - _seconds(age))
     for r in rows:
         if as_json:
-            click.echo(json.dumps({
+            click.echo(logs.printable_json({
                 "id": r.id, "watchlist": r.watchlist, "rule": r.rule, "channel": r.channel,
                 "state": r.state, "attempts": r.attempts, "created": _iso(r.created_at),
                 "sent": _iso(r.sent_at), "error": r.last_error, "title": r.title,
-                "url": r.url}, ensure_ascii=False))
+                "url": r.url}))
         else:
-            click.echo(f"{_iso(r.created_at)}  {r.state:<7} {r.channel:<12} "
-                       f"[{r.rule}] {r.title[:70]}"
-                       + (f"  ({r.last_error})" if r.last_error else ""))
+            line = (f"{_iso(r.created_at)}  {r.state:<7} {r.channel:<12} [{r.rule}] "
+                    f"{r.title[:70]}" + (f"  ({r.last_error})" if r.last_error else ""))
+            click.echo(logs.printable(line))
     if not rows and not as_json:
         click.echo(f"no alerts in the last {since}")
 
@@ -220,7 +221,8 @@ def send_test(config_path: Path, channel: str) -> None:
         sender = make_channel(target.name, target.url, template=target.template)
         asyncio.run(sender.send(sample_alert()))
     except (DeliveryError, ValueError) as err:
-        click.echo(f"{channel} ({redact_url(target.url)}): not delivered: {err}", err=True)
+        reason = logs.printable(str(err))
+        click.echo(f"{channel} ({redact_url(target.url)}): not delivered: {reason}", err=True)
         sys.exit(1)
     click.echo(f"{channel} ({redact_url(target.url)}): sample alert accepted")
 
@@ -242,12 +244,12 @@ def test_article(config_path: Path, as_json: bool, source: str) -> None:
     document, origin = _read_article(source, config)
     matches = config.matcher.match(document)
     if as_json:
-        click.echo(json.dumps({"title": document.title, "matches": [{
+        click.echo(logs.printable_json({"title": document.title, "matches": [{
             "watchlist": m.watchlist, "rule": m.rule, "priority": m.priority,
             "score": m.score, "hits": [
                 {"term": h.term, "field": h.field, "start": h.start, "end": h.end,
                  **({"concept": h.concept} if h.concept else {})} for h in m.hits],
-        } for m in matches]}, ensure_ascii=False, indent=2))
+        } for m in matches]}, indent=2))
     else:
         from monitor.records import Entry
         entry = Entry(source=origin, key=origin, url=source if "://" in source else "",
@@ -256,7 +258,8 @@ def test_article(config_path: Path, as_json: bool, source: str) -> None:
         for m in matches:
             _print_explained(make_alert(found, m), m, document)
         if not matches:
-            click.echo(f"no rule fires on “{document.title or origin}” "
+            title = logs.printable(document.title or origin)
+            click.echo(f"no rule fires on “{title}” "
                        f"({config.watchlist_count} watchlists, {len(config.rules)} rules)")
     sys.exit(0 if matches else 1)
 
@@ -280,15 +283,17 @@ def backtest_cmd(config_path: Path, since: str, as_json: bool) -> None:
         def rows(changes):
             return [{"watchlist": c.watchlist, "rule": c.rule, "title": c.title, "url": c.url,
                      "source": c.source, "seen": _iso(c.seen_at)} for c in changes]
-        click.echo(json.dumps({"entries": report.entries, "stories": report.stories,
-                               "without_text": report.without_text,
-                               "unchanged": report.unchanged, "added": rows(report.added),
-                               "dropped": rows(report.dropped)}, ensure_ascii=False, indent=2))
+        click.echo(logs.printable_json({"entries": report.entries, "stories": report.stories,
+                                        "without_text": report.without_text,
+                                        "unchanged": report.unchanged,
+                                        "added": rows(report.added),
+                                        "dropped": rows(report.dropped)}, indent=2))
         return
     for sign, changes in (("+", report.added), ("-", report.dropped)):
         for c in changes:
-            click.echo(f"{sign} {_iso(c.seen_at)}  [{c.watchlist} / {c.rule}] {c.title[:80]}"
-                       f"  ({c.url or c.source})")
+            line = (f"{sign} {_iso(c.seen_at)}  [{c.watchlist} / {c.rule}] {c.title[:80]}"
+                    f"  ({c.url or c.source})")
+            click.echo(logs.printable(line))
     click.echo(f"{report.entries} entries ({report.stories} stories) since {since}: "
                f"{len(report.added)} alerts would be added, {len(report.dropped)} dropped, "
                f"{report.unchanged} unchanged"
@@ -351,7 +356,7 @@ def _print_explained(alert: Alert, match: Match, document: Document) -> None:
     from monitor.alerts import plain_text
 
     rendered = plain_text(alert).splitlines()
-    click.echo(f"{rendered[0]}  score {match.score:g}")
+    click.echo(logs.printable(f"{rendered[0]}  score {match.score:g}"))
     seen: dict[tuple[str, str | None], tuple[dict[str, int], dict[str, None]]] = {}
     for h in match.hits:
         fields, surfaces = seen.setdefault((h.term, h.concept), ({}, {}))
@@ -361,9 +366,9 @@ def _print_explained(alert: Alert, match: Match, document: Document) -> None:
         label = f"{term} ({concept})" if concept and concept != term else term
         where = ", ".join(f"{field} ×{n}" for field, n in sorted(fields.items(), reverse=True))
         words = ", ".join(f"“{w}”" for w in list(surfaces)[:5])
-        click.echo(f"  hit: {label} — {where}: {words}")
+        click.echo(logs.printable(f"  hit: {label} — {where}: {words}"))
     for line in rendered[1:]:
-        click.echo(line)
+        click.echo(logs.printable(line))
     click.echo()
 
 
@@ -411,7 +416,7 @@ def _greet(store: Store) -> None:
 def _report(found: Found, as_json: bool, dry_run: bool) -> None:
     for match in found.matches:
         if as_json:
-            click.echo(json.dumps({
+            click.echo(logs.printable_json({
                 "watchlist": match.watchlist, "rule": match.rule,
                 "priority": match.priority, "score": match.score,
                 "title": found.entry.title, "url": found.entry.url,
@@ -419,18 +424,26 @@ def _report(found: Found, as_json: bool, dry_run: bool) -> None:
                 "published": _iso(found.entry.published),
                 "hits": [{"term": h.term, "field": h.field, "start": h.start, "end": h.end}
                          for h in match.hits],
-            }, ensure_ascii=False))
+            }))
         elif dry_run:
             terms = ", ".join(dict.fromkeys(h.term for h in match.hits))
             link = found.entry.url or "no link"
-            click.echo(f"would alert [{match.rule}] {found.entry.title}  ({link})"
-                       f"  → {', '.join(match.channels)}; matched: {terms}")
+            line = (f"would alert [{match.rule}] {found.entry.title}  ({link})"
+                    f"  → {', '.join(match.channels)}; matched: {terms}")
+            click.echo(logs.printable(line))
 
 
 def _print_status(rows: list[dict[str, Any]], counts: dict[str, int],
                   replicas: list[dict[str, Any]]) -> None:
+    """The status tables. Every value is shown as text (rich Text, never markup) with control
+    characters escaped: a source's last error can quote a server's reason phrase, and
+    "[/bold]" or "[link=…]" from a server must print as it is."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    def text(value: object) -> Text:
+        return Text(logs.printable(str(value)))
 
     table = Table(title="sources")
     for column in ("source", "kind", "last check", "last success", "next check", "every",
@@ -441,17 +454,18 @@ def _print_status(rows: list[dict[str, Any]], counts: dict[str, int],
         if r["failing"]:
             name += " (failing)"
         every = format_duration(r["interval"]) if r["interval"] else ""
-        table.add_row(name, r["kind"], r["last_check"] or "never", r["last_success"] or "never",
-                      r["next_check"] or "", every, str(r["entries_seen"]), str(r["errors"]),
-                      (r["last_error"] or "")[:80], style="red" if r["errors"] else None)
+        table.add_row(*map(text, (
+            name, r["kind"], r["last_check"] or "never", r["last_success"] or "never",
+            r["next_check"] or "", every, r["entries_seen"], r["errors"],
+            logs.printable(r["last_error"] or "")[:80])), style="red" if r["errors"] else None)
     console = Console(width=None if sys.stdout.isatty() else 240)  # pipes: no wrapping
     console.print(table)
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none yet"
-    console.print(f"alerts: {summary}")
+    console.print(text(f"alerts: {summary}"))
     for r in replicas:  # processes holding live leases: what each is doing now
         channels = ", ".join(r["channels"]) or "none"
-        console.print(f"replica {r['replica']}: polling {r['polling']} sources, "
-                      f"delivering to {channels}")
+        console.print(text(f"replica {r['replica']}: polling {r['polling']} sources, "
+                           f"delivering to {channels}"))
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from monitor.alerts import make_snippet, plain_text
 from monitor.alerts.render import (
+    batch_subject,
     email_html,
     email_subject,
     email_text,
@@ -297,6 +298,28 @@ def test_plain_text_strips_terminal_escapes() -> None:
 def test_plain_text_defuses_group_mentions() -> None:
     text = plain_text(make_alert(title="@everyone look <@123> at a@b.org"))
     assert "@\u200beveryone" in text and "<\u200b@123>" in text and "a@b.org" in text
+
+
+def test_plain_text_defuses_matrix_and_zulip_group_mentions() -> None:
+    text = plain_text(make_alert(title="@room and @**all**, mail desk@room.org"))
+    assert "@\u200broom" in text and "@\u200b**all**" in text and "desk@room.org" in text
+
+
+def test_subjects_and_titles_ping_nobody() -> None:
+    subject = email_subject(make_alert(title="@everyone <!channel> <@&42> @here a@b.org"))
+    assert subject == (
+        "[Fighting in Aleppo] @\u200beveryone <\u200b!channel> <\u200b@&42> @\u200bhere a@b.org"
+    )
+    assert batch_subject("Digest for <@U123> @channel", 2) == (
+        "Digest for <\u200b@U123> @\u200bchannel"
+    )
+
+
+def test_email_defuses_mentions_too() -> None:
+    alert = make_alert(title="<!channel> @everyone", snippet=Snippet("@here near Aleppo", ()))
+    assert "&lt;\u200b!channel&gt; @\u200beveryone" in email_html(alert)
+    assert "@\u200bhere near Aleppo" in email_html(alert)
+    assert "<\u200b!channel> @\u200beveryone" in email_text(alert)
 
 
 def test_safe_url() -> None:

@@ -23,6 +23,11 @@ SLACK_URL = "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7/#alerts"
 SLACK_HOOK_PATH = "/services/T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7"
 HOSTILE = "<!channel> <script>alert(1)</script> <@U123ABC> @here &"
 FORBIDDEN = ("<!channel", "<!here", "<@U", "<script")
+# Mentions in every chat's syntax: Slack, Discord (users, roles, @everyone), Matrix, Zulip.
+PINGS = "<!channel> <!here> <@U123ABC> <@123456> <@&987> <#C42> @everyone @here @room @**all**"
+LIVE_PINGS = ("<!", "<@", "<#", "@everyone", "@here", "@room", "@**all")
+DISCORD_URL = "discord://123456789012345678/AbCdEf_Token-123"
+DISCORD_HOOK_PATH = "/api/webhooks/123456789012345678/AbCdEf_Token-123"
 
 
 def make_alert(**changes: object) -> Alert:
@@ -172,6 +177,63 @@ def test_mattermost_gets_the_commonmark_form(receiver: HTTPServer) -> None:
 
 
 # -- generic webhooks -------------------------------------------------------------------------
+
+
+def assert_inert(text: str) -> None:
+    for needle in LIVE_PINGS:
+        assert needle not in text, (needle, text)
+    assert "<\u200b@123456>" in text and "@\u200beveryone" in text
+
+
+def test_json_webhook_title_and_message_ping_nobody(receiver: HTTPServer) -> None:
+    receiver.expect_request("/hook", method="POST").respond_with_data("ok")
+    channel = make_channel("hook", f"json://127.0.0.1:{receiver.port}/hook")
+    alert = make_alert(title=PINGS, snippet=Snippet(f"{PINGS} near Aleppo", ()))
+    send(channel, alert)
+    asyncio.run(channel.send_batch([alert, alert], f"Burst {PINGS}"))
+    for request, _ in receiver.log:
+        payload = json.loads(request.get_data(as_text=True))
+        assert_inert(payload["title"])
+        assert_inert(payload["message"])
+
+
+def discord_channel(receiver: HTTPServer, url: str) -> AppriseChannel:
+    """The real Apprise Discord plugin (as the channel adjusts it), its webhook base URL
+    pointed at our receiver."""
+    channel = make_channel("chat", url)
+    assert isinstance(channel, AppriseChannel)
+    channel.service.notify_url = receiver.url_for("/api/webhooks")
+    return channel
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        DISCORD_URL,
+        f"{DISCORD_URL}?format=markdown",  # embeds: Apprise would look for pings in the body
+        "https://discord.com/api/webhooks/123456789012345678/AbCdEf_Token-123",
+    ],
+)
+def test_discord_pings_nobody(receiver: HTTPServer, url: str) -> None:
+    receiver.expect_request(DISCORD_HOOK_PATH, method="POST").respond_with_data("", status=204)
+    alert = make_alert(title=PINGS, snippet=Snippet(f"{PINGS} near Aleppo", ()))
+    send(discord_channel(receiver, url), alert)
+    payload, raw = received_json(receiver)
+    assert payload["allowed_mentions"] == {"parse": []}
+    assert "allow_mentions" not in payload and "\U0001f449" not in raw  # no "👉 <@…>" line
+    text = payload.get("content") or payload["embeds"][0]["title"] + "\n" + json.dumps(
+        payload["embeds"][0], ensure_ascii=False
+    )
+    assert_inert(text)
+
+
+def test_discord_pings_whom_the_ping_parameter_names(receiver: HTTPServer) -> None:
+    receiver.expect_request(DISCORD_HOOK_PATH, method="POST").respond_with_data("", status=204)
+    send(discord_channel(receiver, f"{DISCORD_URL}?ping=@12345,@here"), make_alert(title=PINGS))
+    payload, _ = received_json(receiver)
+    assert payload["allowed_mentions"] == {"parse": ["everyone"], "users": ["12345"]}
+    assert payload["content"].endswith("\U0001f449 @here <@12345>")
+
 
 
 def test_json_webhook_gets_title_and_plain_message(receiver: HTTPServer) -> None:

@@ -1,8 +1,9 @@
 """Alerts: render an Alert for each kind of target and deliver it through a channel.
 
-render.py holds the pure text functions (Slack, email, plain) and loads the Jinja2 templates
-(templates/) that lay messages out; channels.py sends one alert or a batch through the console
-or Apprise. The outbox worker (outbox.py) decides when to send and retries.
+render.py is the way in to the pure text functions (Slack, email, plain) and the Jinja2
+templates (templates/) that lay messages out; the modules behind it each do one job (escaping,
+snippets, views, templates, messages). channels.py sends one alert or a batch through the
+console or Apprise. The outbox worker (outbox.py) decides when to send and retries.
 """
 
 from monitor.alerts.channels import Channel, DeliveryError, channel_style, make_channel, redact_url

@@ -30,14 +30,17 @@ import apprise
 from apprise import AppriseAsset, NotifyFormat
 from apprise.plugins.base import NotifyBase
 
+from monitor.alerts.plugins import service_for
 from monitor.alerts.render import (
     MessageTemplate,
     Style,
+    TemplateBoundError,
     batch_subject,
     default_template,
     headline,
     load_template,
 )
+from monitor.logs import mask_query
 from monitor.records import Alert
 
 __all__ = [
@@ -57,9 +60,6 @@ _STYLES: dict[str, Style] = {
     "mailto": "email",
     "mailtos": "email",
 }
-# Query keys whose values are secrets even when Apprise prints them back in url(privacy=True):
-# "+Header=value" sets an HTTP header (Authorization, X-Api-Key, ...) on json/xml/form targets.
-_SECRET_KEY_RE = re.compile(r"pass|secret|token|key|auth|sig", re.IGNORECASE)
 _REASON_MAX = 200
 DEFAULT_TIMEOUT = 60.0  # seconds for one whole Apprise call, pacing sleep included
 # No :emoji: expansion: it would rewrite untrusted titles, and nothing we send needs it.
@@ -103,33 +103,18 @@ def _apprise_url(url: str) -> str | None:
     return service.url(privacy=True) if service else None
 
 
-def _mask_query(url: str) -> str:
-    """Mask values of header (+Name=) and secret-looking query parameters."""
-    head, sep, query = url.partition("?")
-    if not sep:
-        return url
-    masked = []
-    for part in query.split("&"):
-        key, eq, value = part.partition("=")
-        name = unquote(key)
-        if eq and value and (name.startswith("+") or _SECRET_KEY_RE.search(name)):
-            value = "****"
-        masked.append(f"{key}{eq}{value}")
-    return f"{head}?{'&'.join(masked)}"
-
-
 def redact_url(url: str) -> str:
     """The URL in a form safe for logs: Apprise's url(privacy=True), else "scheme://***".
 
     Header values (json://host/?+Authorization=...) and secret-looking parameters are masked
-    on top, since Apprise prints those back as they are.
+    on top (logs.mask_query), since Apprise prints those back as they are.
     """
     if _scheme(url) == "console":
         return "console://"
     masked = _apprise_url(url)
     if masked is None:
         return f"{_scheme(url) or 'unknown'}://***"
-    return _mask_query(masked)
+    return mask_query(masked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,11 +159,17 @@ def _apprise_converts_markdown() -> bool:
 
 
 def _render(name: str, template: MessageTemplate, alerts: Sequence[Alert], heading: str) -> str:
-    """The message text; a template that fails on these alerts is a DeliveryError."""
+    """The message text; a template that fails on these alerts, or runs past its time or size
+    bound (render.RENDER_SECONDS, render.MESSAGE_MAX), is a DeliveryError.
+
+    Blocking: channels call it in a worker thread, so a slow template never holds the loop.
+    """
     if not alerts:
         raise DeliveryError(f"{name}: empty batch")
     try:
         return template.render(alerts, heading)
+    except TemplateBoundError as exc:
+        raise DeliveryError(f"{name}: template {template.name}: {exc}") from None
     except Exception as exc:  # a user template can fail on data the trial render lacked
         raise DeliveryError(
             f"{name}: template {template.name} failed: {type(exc).__name__}"
@@ -186,7 +177,10 @@ def _render(name: str, template: MessageTemplate, alerts: Sequence[Alert], headi
 
 
 class ConsoleChannel:
-    """Prints alerts as plain text: the default channel, and the one to try rules with."""
+    """Prints alerts as plain text: the default channel, and the one to try rules with.
+
+    Renders in a worker thread; sends are serialised, so messages print in the order sent.
+    """
 
     def __init__(
         self, name: str, stream: TextIO | None = None, *, template: Path | None = None
@@ -194,12 +188,15 @@ class ConsoleChannel:
         self.name = name
         self._stream = stream
         self._template = load_template(template, "text") if template else default_template("text")
+        self._lock = asyncio.Lock()
 
     async def send(self, alert: Alert) -> None:
-        self._write(_render(self.name, self._template, [alert], ""))
+        await self.send_batch([alert], "")
 
     async def send_batch(self, alerts: Sequence[Alert], heading: str) -> None:
-        self._write(_render(self.name, self._template, alerts, heading))
+        async with self._lock:
+            text = await asyncio.to_thread(_render, self.name, self._template, alerts, heading)
+            self._write(text)
 
     def _write(self, text: str) -> None:
         # sys.stdout is looked up per send, so a redirected stdout (or pytest's capture) works.
@@ -227,7 +224,8 @@ _FORMATS: dict[Style, NotifyFormat] = {
 
 def _title(style: Style, alerts: Sequence[Alert], heading: str) -> str:
     """Slack-like: no title (see render.slack_markdown). Email and text: the subject, which is
-    "[rule] title" for a single alert and the heading for a batch."""
+    "[rule] title" for a single alert and the heading for a batch, mentions defused (json://,
+    Discord and the like show the title next to the body)."""
     if style == "slack":
         return ""
     if len(alerts) == 1 and not heading:
@@ -255,7 +253,8 @@ class AppriseChannel:
     object per alert would drop that pacing and let a burst hit the target's rate limit.
 
     Sends on one channel are serialised (the plugin instance holds the pacing clock), and each
-    runs in a worker thread so the event loop never blocks on the network or the pacing sleep.
+    renders and sends in a worker thread, so the event loop never blocks on a slow template,
+    the network or the pacing sleep.
     """
 
     def __init__(
@@ -281,7 +280,8 @@ class AppriseChannel:
                 "live ones"
             )
         self._apprise = apprise.Apprise(asset=_ASSET)
-        if not self._apprise.add(url):
+        service = service_for(url, _ASSET)
+        if service is None or not self._apprise.add(service):
             raise ValueError(
                 f"channel {name!r}: Apprise does not accept the URL {self.safe_url}"
                 " (unknown scheme or missing/invalid parts)"
@@ -294,16 +294,17 @@ class AppriseChannel:
         return self._apprise[0]
 
     async def send(self, alert: Alert) -> None:
-        await self._send(_message(self.style, self._template, self.name, [alert], ""))
+        await self.send_batch([alert], "")
 
     async def send_batch(self, alerts: Sequence[Alert], heading: str) -> None:
-        await self._send(_message(self.style, self._template, self.name, alerts, heading))
-
-    async def _send(self, message: _Message) -> None:
         async with self._lock:
-            ok, reason = await asyncio.to_thread(self._notify, message)
+            ok, reason = await asyncio.to_thread(self._deliver, alerts, heading)
         if not ok:
             raise DeliveryError(f"{self.name}: {reason}")
+
+    def _deliver(self, alerts: Sequence[Alert], heading: str) -> tuple[bool, str]:
+        """Render, then send. Runs in a worker thread; a failed render raises DeliveryError."""
+        return self._notify(_message(self.style, self._template, self.name, alerts, heading))
 
     def _notify(self, message: _Message) -> tuple[bool, str]:
         """Blocking send; returns (accepted, short reason). Runs in a worker thread."""

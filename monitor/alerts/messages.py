@@ -1,0 +1,124 @@
+"""The messages each kind of target gets, by name: Slack, email, console and generic targets.
+
+Thin functions over the default templates (template.py), plus the one-line subjects and
+titles, which no template lays out: "[rule] title" for a single alert, the heading for a
+batch. Subjects are one line (no header injection) with mentions defused, because generic
+targets (json://, Discord, …) show the title next to the body.
+
+Matched words are shown as: *bold* in Slack, <mark><b>…</b></mark> in HTML email,
+**double asterisks** in the plain-text email part (a convention most readers know from
+Markdown) and [brackets] on the console, where bold may not exist and brackets survive any
+terminal or log file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from monitor.alerts.escape import defuse, one_line, shorten
+from monitor.alerts.template import default_template
+from monitor.alerts.views import alert_title
+from monitor.records import Alert
+
+SUBJECT_MAX = 200
+
+
+# ---------------------------------------------------------------------------------------------
+# Subjects and titles
+
+
+def headline(alert: Alert) -> str:
+    """The "[rule] title" line: no CR/LF/control characters, mentions defused, at most 200
+    chars."""
+    return shorten(defuse(f"[{one_line(alert.rule)}] {alert_title(alert)}"), SUBJECT_MAX)
+
+
+def email_subject(alert: Alert) -> str:
+    """The Subject header: headline(alert), so it can never carry a header injection."""
+    return headline(alert)
+
+
+def batch_subject(heading: str, count: int) -> str:
+    """The Subject (or title) of a batch: the heading on one line, mentions defused, at most
+    200 chars."""
+    return shorten(defuse(heading), SUBJECT_MAX) or f"{count} alerts"
+
+
+# ---------------------------------------------------------------------------------------------
+# Slack
+
+
+def slack_text(alert: Alert) -> str:
+    """The alert in Slack mrkdwn: what Slack receives in the message text.
+
+    First line: priority marker and *<url|title>* (bold title alone when the URL cannot be
+    linked), then rule/watchlist/priority, sources and time, then the snippet as a quote with
+    the matched words in bold. Untrusted text is entity-escaped (&, <, >), mention syntax is
+    broken with a zero-width space, and mrkdwn control characters become look-alikes.
+    """
+    return default_template("mrkdwn").render([alert])
+
+
+def slack_markdown(alert: Alert) -> str:
+    """The same message as CommonMark: the body the Slack channel hands Apprise.
+
+    Apprise 2.3 sends Slack a body declared as MARKDOWN through its CommonMark-to-mrkdwn
+    converter, which yields exactly slack_text(alert) (the tests check this through the real
+    plugin). Declared MARKDOWN is the one mode in which Apprise neither escapes our mrkdwn a
+    second time nor turns escaped "&lt;!channel&gt;" back into a live mention. Mattermost
+    renders this CommonMark natively.
+    """
+    return default_template("slack").render([alert])
+
+
+def slack_batch_text(alerts: Sequence[Alert], heading: str) -> str:
+    """A batch in Slack mrkdwn: the heading in bold, then a compact block per alert (at most
+    BATCH_SHOWN["slack"], then "… and N more")."""
+    return default_template("mrkdwn").render(alerts, heading)
+
+
+def slack_batch_markdown(alerts: Sequence[Alert], heading: str) -> str:
+    """slack_batch_text as CommonMark: what the Slack channel hands Apprise for a batch."""
+    return default_template("slack").render(alerts, heading)
+
+
+# ---------------------------------------------------------------------------------------------
+# Email
+
+
+def email_html(alert: Alert) -> str:
+    """The HTML email body: every feed value escaped, only http(s) URLs linked.
+
+    The URL is also shown as text, because Apprise derives the text/plain part from this HTML
+    and drops link targets: the plain part then still carries the link.
+    """
+    return default_template("email").render([alert])
+
+
+def email_batch_html(alerts: Sequence[Alert], heading: str) -> str:
+    """A batch as one HTML email: the heading, then one section per alert."""
+    return default_template("email").render(alerts, heading)
+
+
+def email_text(alert: Alert) -> str:
+    """The same facts as email_html in plain text, matched words in **double asterisks**."""
+    return default_template("email_text").render([alert])
+
+
+# ---------------------------------------------------------------------------------------------
+# Console and generic targets
+
+
+def plain_text(alert: Alert) -> str:
+    """A compact block for a terminal or a generic target; matched words in [brackets].
+
+    Control characters (ESC, CSI, bidi overrides) are removed, so a hostile title cannot move
+    the cursor, recolour the terminal or hide text. Group mentions (@everyone, <@123>) get an
+    invisible zero-width space, because a generic target may be Discord or Mattermost.
+    """
+    return default_template("text").render([alert])
+
+
+def plain_batch(alerts: Sequence[Alert], heading: str) -> str:
+    """A batch as plain text: the heading, then each alert's plain_text block."""
+    return default_template("text").render(alerts, heading)
