@@ -388,6 +388,7 @@ def _load(config_path: Path) -> Config:
         click.echo(f"{config_path}: unexpected problem: {type(err).__name__}: {err}", err=True)
         sys.exit(1)
     logs.REDACTOR.add_urls(c.url for c in config.channels)
+    logs.REDACTOR.add_source_urls(s.location for s in config.sources)
     return config
 
 

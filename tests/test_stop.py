@@ -61,11 +61,24 @@ def nested(depth: int) -> str:
     return "(" * depth + "airstrike" + ")" * depth
 
 
+SLOW = ("{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}"
+        "{% endfor %}")
+
+
+def _slow_template(config: Path) -> Path:
+    """A template of 10^10 loop iterations, next to the config."""
+    path = config.parent / "slow.j2"
+    path.write_text(SLOW)
+    return path
+
+
 INVALID_EDITS = {
     "deep query": lambda wl, cfg: wl.write_text(yaml.safe_dump({"name": "test-watch", "rules": [
         {"name": "Deep", "query": nested(400)}]})),
     "bad term": lambda wl, cfg: wl.write_text(yaml.safe_dump({"name": "test-watch", "rules": [
         {"name": "Dots", "keywords": [".*"]}]})),
+    "slow template": lambda wl, cfg: cfg.write_text(cfg.read_text().replace(
+        "url: console://", f"url: console://\n    template: {_slow_template(cfg)}")),
     "bad channel url": lambda wl, cfg: cfg.write_text(
         cfg.read_text().replace("url: console://", "url: 'json://'")),
 }
@@ -131,3 +144,19 @@ def test_a_parse_that_overruns_its_deadline_is_the_sources_error(site, tmp_path)
     errors = {s["source"]: s["last_error"] for s in _status(config)["sources"]}
     assert errors["slow"] == "parsing took longer than 0.2s", errors
     assert errors["good"] is None
+
+
+def test_sigterm_during_a_reload_stuck_in_a_template_ends_the_process(site, tmp_path):
+    site.feeds["/f.xml"] = rss_feed(STORY)
+    config = write_config(tmp_path, sources=[{"name": "F", "feed": site.url("/f.xml")}],
+                          rules=RULES)
+    daemon = Daemon(config)
+    try:
+        assert daemon.wait_for("news-monitor running", 60), daemon.err.decode()
+        INVALID_EDITS["slow template"](tmp_path / "watchlists" / "test.yaml", config)
+        daemon.proc.send_signal(signal.SIGHUP)  # the reload starts rendering the loop
+        daemon.proc.send_signal(signal.SIGTERM)
+        daemon.proc.wait(timeout=30)  # the promise is 10 s; the ceiling is generous
+    finally:
+        daemon.stop()
+    assert "SIGTERM received: stopping" in daemon.err.decode()

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from monitor.records import Alert, Entry, Poll, Seen, Snippet
-from monitor.store import Store
+from monitor.store import Store, StoreError
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=30)
@@ -206,3 +206,9 @@ def test_replicas_starting_together_both_sync_the_same_sources(state_url):
     assert len(stores[0].source_states()) == 2000
     for s in stores:
         s.close()
+
+
+def test_a_state_url_that_cannot_be_used_is_reported_without_its_password():
+    with pytest.raises(StoreError) as err:
+        Store.open("nosuchdriver://desk:s3cret-pw@db.example.org/monitor")
+    assert "s3cret-pw" not in str(err.value) and "cannot use state" in str(err.value)

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
+from monitor.logs import mask_url
 from monitor.store.history import History, StoredEntry
 from monitor.store.leases import Leases, Replica, replica_name
 from monitor.store.outbox import AlertRow, Outbox
@@ -64,8 +65,10 @@ class Store(Sources, Leases, Outbox, History):
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         try:
             engine = create_engine(url, future=True, pool_pre_ping=True)
-        except Exception as err:  # bad URL syntax, missing driver
-            raise StoreError(f"cannot use state '{url}': {err}") from err
+        except Exception as err:  # bad URL syntax, missing driver: never show its password
+            shown = mask_url(url)
+            raise StoreError(f"cannot use state '{shown}': "
+                             f"{str(err).replace(url, shown)}") from err
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         store = cls(engine, owner)
