@@ -37,7 +37,7 @@ import lxml.html
 from lxml import etree
 
 from monitor.records import Document
-from monitor.text import clean
+from monitor.text import clean, own_thread
 from monitor.urls import canonical_url
 
 MAX_PAGE = 5_000_000  # bytes (or characters) of a page we look at; the rest is ignored
@@ -520,6 +520,7 @@ def _fits_trafilatura(tree: Any) -> bool:
 
 # --- entry points -----------------------------------------------------------------------
 
+@own_thread  # libxml2's name dictionary lives as long as the parsing thread: see own_thread
 def extract_article(page: str | bytes, url: str) -> Article:
     """Main text and metadata of an article page. Never raises on bad HTML."""
     decoded = decode_page(page)

@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitor.sources.feeds import FeedError, parse_feed
+from monitor.sources.feeds import FeedError, parse_feed, parse_feed_full
+from monitor.sources.items import MAX_PROBLEMS
+from monitor.text import MAX_MARKUP
 from tests.conftest import SAMPLES
 
 
@@ -125,20 +127,6 @@ def test_control_characters_are_removed_from_titles():
     assert entries[0].title == "A [31mred"
 
 
-@pytest.mark.parametrize("markup, text", [
-    ("<p>One</p><p>Two</p>", "One Two"),
-    ("Air<b>strike</b>s", "Airstrikes"),
-    ("a<br>b<br/>c", "a b c"),
-    ("<script>alert(1)</script>Seen<style>p{}</style>", "Seen"),
-    ("AT&amp;T &lt;b&gt; &#x627;", "AT&T <b> ا"),
-    ("<p>unclosed <i>tags", "unclosed tags"),
-])
-def test_html_to_text(markup, text):
-    from monitor.text import html_to_text
-
-    assert html_to_text(markup, 1000) == text
-
-
 def test_many_doctype_openers_do_not_make_parsing_quadratic():
     import time
 
@@ -147,3 +135,46 @@ def test_many_doctype_openers_do_not_make_parsing_quadratic():
     with pytest.raises(FeedError):
         parse(body)
     assert time.monotonic() - start < 2
+
+
+def test_junk_that_broke_the_old_parser_costs_nothing_and_the_feed_keeps_every_item():
+    parsed = parse_feed_full(rss(
+        "<item><title>First</title><link>https://e.org/1</link></item>"
+        "<item><title>Junk</title><description>&lt;![ 1 ]]&gt; kept text</description>"
+        "<link>https://e.org/2</link></item>"
+        "<item><title>Stall</title><description>" + "&lt;a " * 14_000 + "</description>"
+        "<link>https://e.org/3</link></item>"
+        "<item><title>Last</title><link>https://e.org/4</link></item>").encode(),
+        source="S", url="https://feeds.example.org/rss")
+    assert [e.title for e in parsed.entries] == ["First", "Junk", "Stall", "Last"]
+    assert parsed.entries[1].summary == "kept text"
+    assert parsed.problems == []
+
+
+def test_markup_past_the_bound_costs_that_text_only_and_is_reported():
+    filler = "<i></i>" * (MAX_MARKUP // 7 + 1000)
+    parsed = parse_feed_full(rss(
+        f"<item><title>Huge markup</title><description><![CDATA[{filler}<p>late</p>]]>"
+        "</description><link>https://e.org/1</link></item>"
+        "<item><title>Fine</title><description>ok</description>"
+        "<link>https://e.org/2</link></item>").encode(),
+        source="S", url="https://feeds.example.org/rss")
+    assert [(e.title, e.url, e.summary) for e in parsed.entries] == [
+        ("Huge markup", "https://e.org/1", ""), ("Fine", "https://e.org/2", "ok")]
+    assert parsed.problems == [
+        'item 1 ("Huge markup"): summary cut: markup longer than 1,000,000 characters']
+    assert parsed.warnings == []
+
+
+def test_item_problems_are_one_safe_line_each_and_bounded():
+    filler = "<i></i>" * (MAX_MARKUP // 7 + 1000)
+    items = "".join(f"<item><title>Bad\u202e title {i}\nwith a newline {'x' * 200}</title>"
+                    f"<description><![CDATA[{filler}]]></description>"
+                    f"<link>https://e.org/{i}</link></item>" for i in range(MAX_PROBLEMS + 5))
+    parsed = parse_feed_full(rss(items).encode(), source="S", url="https://e.org/rss")
+    assert len(parsed.entries) == MAX_PROBLEMS + 5
+    assert len(parsed.problems) == MAX_PROBLEMS + 1
+    assert parsed.problems[0] == (f'item 1 ("Bad title 0 with a newline {"x" * 32}…"): '
+                                  "summary cut: markup longer than 1,000,000 characters")
+    assert parsed.problems[-1] == "5 more items had problems"
+    assert all("\n" not in p and "\u202e" not in p and len(p) <= 300 for p in parsed.problems)

@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from monitor.sources.feeds import MAX_ENTRIES, MAX_TITLE, FeedError
-from monitor.sources.jsonfeed import iso_datetime, looks_like_json_feed, parse_json_feed
+from monitor.sources.jsonfeed import (
+    iso_datetime,
+    looks_like_json_feed,
+    parse_json_feed,
+    parse_json_feed_full,
+)
+from monitor.text import MAX_MARKUP
 
 DATA = Path(__file__).parent / "data" / "sources"
 FEED_URL = "https://www.levantobserver.example/feeds/latest.json"
@@ -186,3 +192,24 @@ def test_looks_like_json_feed_sniffs_type_and_body(body, content_type, expected)
 ])
 def test_iso_datetime_reads_what_feeds_and_sitemaps_write(text, expected):
     assert iso_datetime(text) == expected
+
+
+def test_an_integer_too_long_for_int_costs_nothing_but_that_value():
+    body = (b'{"version": "https://jsonfeed.org/version/1.1", "items": ['
+            b'{"id": ' + b"9" * 5000 + b', "title": "Huge id"}, {"id": "2", "title": "Next"}]}')
+    entries, _ = parse(body)  # int() refuses 4,300 digits: the whole feed failed before
+    assert [(e.key, e.title) for e in entries] == [("inf", "Huge id"), ("2", "Next")]
+
+
+def test_item_problems_are_reported_apart_from_warnings():
+    filler = "<i></i>" * (MAX_MARKUP // 7 + 1000)
+    parsed = parse_json_feed_full(json.dumps(feed(
+        {"id": "1", "title": "Huge", "url": "https://a.example/1", "content_html": filler},
+        {"id": "2", "title": "Fine", "content_html": "<p>ok</p>"}, 7)).encode(),
+        source="S", url=FEED_URL)
+    assert [(e.key, e.title, e.content) for e in parsed.entries] == [
+        ("1", "Huge", ""), ("2", "Fine", "ok")]
+    assert parsed.problems == [
+        'item 1 ("Huge"): content_html cut: markup longer than 1,000,000 characters']
+    assert parsed.warnings == ["item 3 skipped: a JSON number, not an object"]
+    assert parsed.ttl is None

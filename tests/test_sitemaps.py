@@ -14,6 +14,7 @@ import pytest
 
 from monitor.sources.feeds import MAX_ENTRIES, FeedError
 from monitor.sources.sitemaps import MAX_CHILDREN, Sitemap, parse_sitemap
+from tests.bounded import finishes
 
 DATA = Path(__file__).parent / "data" / "sources"
 NOW = datetime(2024, 5, 14, 12, 0, tzinfo=UTC)
@@ -212,11 +213,11 @@ def test_external_entities_are_refused():
         parse(body)
 
 
-def test_entities_in_an_encoding_the_byte_check_cannot_read_are_refused_by_the_parser():
+def test_entities_in_an_encoding_a_byte_check_cannot_read_are_refused():
     text = fixture("sitemap-entities.xml").decode().replace('encoding="UTF-8"', 'encoding="UTF-16"')
     body = text.encode("utf-16")  # with a BOM: "<!ENTITY" is no longer ASCII bytes
     assert b"<!ENTITY" not in body
-    with pytest.raises(FeedError, match="refused"):
+    with pytest.raises(FeedError, match="declares XML entities"):
         parse(body)
 
 
@@ -264,3 +265,50 @@ def test_many_unclosed_doctypes_cost_linear_time():
     with pytest.raises(FeedError, match="not a sitemap"):
         parse(body)
     assert time.perf_counter() - started < 10  # a DOCTYPE searched for anywhere: hours
+
+
+def test_gzip_inflates_to_at_most_max_bytes_and_says_so():
+    xml = urlset("".join(f"<url><loc>{SITE}/p/{i}</loc></url>" for i in range(40_000)))
+    body = gzip.compress(xml.encode(), mtime=0)
+    assert len(xml) > 1_000_000 and len(body) < 200_000
+    with pytest.raises(FeedError, match="inflates to more than 1,000,000 bytes"):
+        parse(body, max_bytes=1_000_000)
+    assert len(parse(body, max_bytes=len(xml)).entries) == MAX_ENTRIES  # exactly the cap: read
+
+
+def test_a_gzip_bomb_costs_memory_in_proportion_to_max_bytes():
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    bomb = b"".join(packer.compress(b"\0" * 2**20) for _ in range(200)) + packer.flush()
+    tracemalloc.start()
+    try:
+        with pytest.raises(FeedError, match="more than 5,242,880 bytes; refused as a possible "
+                                            "gzip bomb"):
+            parse(bomb, max_bytes=5 * 2**20)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 15 * 2**20  # the 5 MB cap, not the 50 MB default nor the 200 MB bomb
+
+
+def test_thousands_of_tiny_gzip_members_cost_linear_time():
+    empty = gzip.compress(b"", mtime=0)
+    body = (gzip.compress(urlset("").removesuffix("</urlset>").encode(), mtime=0)
+            + empty * 1_000_000 + gzip.compress(f"<url><loc>{SITE}/a</loc></url></urlset>"
+                                                .encode(), mtime=0))
+    assert len(body) > 19_000_000  # when each member copied the rest: about 3 minutes
+    assert [e.url for e in finishes(lambda: parse(body)).entries] == [f"{SITE}/a"]
+
+
+def test_a_plain_body_over_max_bytes_is_refused():
+    body = urlset(f"<url><loc>{SITE}/a</loc></url>")
+    with pytest.raises(FeedError, match=f"larger than {len(body) - 1:,} bytes"):
+        parse(body, max_bytes=len(body) - 1)
+
+
+def test_a_loc_longer_than_its_bound_costs_that_url_and_is_reported():
+    body = urlset(f"<url><loc>{SITE}/{'x' * 5000}</loc></url><url><loc>{SITE}/ok</loc></url>")
+    sitemap = parse(body)
+    assert [e.url for e in sitemap.entries] == [f"{SITE}/ok"]
+    assert sitemap.problems == (f'item 1 ("{SITE}/{"x" * 24}…"): skipped: <loc> longer than '
+                                "4,096 characters",)
+    assert parse(urlset(f"<url><loc>{SITE}/ok</loc></url>")).problems == ()

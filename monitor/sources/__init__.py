@@ -21,11 +21,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from monitor.records import Entry, Poll, SourceState
-from monitor.sources.feeds import FeedError, parse_feed_full
+from monitor.sources.feeds import FeedError, Parsed, parse_feed_full
 from monitor.sources.fetch import Fetched, FetchError, HostGate, Http, Trust, make_client
 from monitor.sources.fetch import fetch as fetch_url
 from monitor.sources.guard import AddressPolicy
-from monitor.sources.jsonfeed import looks_like_json_feed, parse_json_feed
+from monitor.sources.jsonfeed import looks_like_json_feed, parse_json_feed_full
 from monitor.sources.offload import Overran, offload
 from monitor.sources.schedule import Pace, interval_for, next_check
 from monitor.sources.sitemaps import parse_sitemap
@@ -40,9 +40,6 @@ __all__ = ["poll", "fetch_articles", "dated", "make_client", "next_check", "inte
 log = logging.getLogger(__name__)
 
 MAX_CHILD_SITEMAPS = 3  # newest children of a sitemap index read per poll
-
-_Read = tuple[list[Entry], list[str], float | None]  # entries, warnings, ttl
-
 
 def trust_of(source: Source, settings: PollSettings) -> Trust:
     """Whom a source's requests may reach: its own host unchecked, the rest by policy."""
@@ -86,7 +83,7 @@ async def poll(source: Source, state: SourceState | None, *, http: Http,
     if digest == state.body_hash:
         return unchanged
     try:
-        entries, warnings, ttl = await _read(source, fetched, ctx)
+        entries, warnings, ttl, problems = await _read(source, fetched, ctx)
     except (FeedError, FetchError, Overran) as err:
         return Poll(source.name, now, error=str(err),
                     retry_after=getattr(err, "retry_after", None))
@@ -96,10 +93,11 @@ async def poll(source: Source, state: SourceState | None, *, http: Http,
     fresh_for = max(filter(None, (fetched.fresh_for, ttl)), default=None)
     return Poll(source.name, now, entries=tuple(entries),
                 etag=fetched.etag, last_modified=fetched.last_modified, body_hash=digest,
-                warnings=tuple(warnings), fresh_for=fresh_for, problems=tuple(ctx.problems))
+                warnings=tuple(warnings), fresh_for=fresh_for,
+                problems=(*ctx.problems, *problems))
 
 
-async def _read(source: Source, fetched: Fetched, ctx: _Context) -> _Read:
+async def _read(source: Source, fetched: Fetched, ctx: _Context) -> Parsed:
     if source.kind == "site":
         return await _read_site(source, fetched, ctx)
     if source.kind == "sitemap":
@@ -107,15 +105,14 @@ async def _read(source: Source, fetched: Fetched, ctx: _Context) -> _Read:
     return await ctx.parse(_read_feed, source.name, fetched)
 
 
-def _read_feed(name: str, fetched: Fetched) -> _Read:
+def _read_feed(name: str, fetched: Fetched) -> Parsed:
     if looks_like_json_feed(fetched.body, fetched.content_type):
-        entries, warnings = parse_json_feed(fetched.body, source=name, url=fetched.url)
-        return entries, warnings, None
-    return tuple(parse_feed_full(fetched.body, source=name, url=fetched.url,
-                                 content_type=fetched.content_type))
+        return parse_json_feed_full(fetched.body, source=name, url=fetched.url)
+    return parse_feed_full(fetched.body, source=name, url=fetched.url,
+                           content_type=fetched.content_type)
 
 
-async def _read_site(source: Source, fetched: Fetched, ctx: _Context) -> _Read:
+async def _read_site(source: Source, fetched: Fetched, ctx: _Context) -> Parsed:
     """A listing page: its links by selector; or, with none, the feed it advertises (the
     publisher's own list of articles, with dates and summaries), else its headlines."""
     listing = await ctx.parse(parse_listing, fetched.body, url=fetched.url,
@@ -125,25 +122,26 @@ async def _read_site(source: Source, fetched: Fetched, ctx: _Context) -> _Read:
         return await ctx.parse(_read_feed, source.name, feed)
     entries = [_link_entry(source.name, link) for link in listing.links]
     warnings = [] if entries else ["no article links found on the page"]
-    return entries, warnings, None
+    return Parsed(entries, warnings, None, [])
 
 
-async def _read_sitemap(source: Source, fetched: Fetched, ctx: _Context) -> _Read:
+async def _read_sitemap(source: Source, fetched: Fetched, ctx: _Context) -> Parsed:
     sitemap = await ctx.parse(parse_sitemap, fetched.body, source=source.name,
-                              url=fetched.url)
-    entries, warnings = list(sitemap.entries), []
+                              url=fetched.url, max_bytes=ctx.settings.max_bytes)
+    entries, warnings, problems = list(sitemap.entries), [], list(sitemap.problems)
     for child_url in sitemap.children[:MAX_CHILD_SITEMAPS]:
         try:
             child = await ctx.get(child_url)
             parsed = await ctx.parse(parse_sitemap, child.body, source=source.name,
-                                     url=child.url)
+                                     url=child.url, max_bytes=ctx.settings.max_bytes)
         except (FetchError, FeedError, Overran) as err:
             if getattr(err, "refused", False):
                 ctx.problems.append(f"child sitemap {child_url}: {err}")
             warnings.append(f"child sitemap {child_url}: {err}")
             continue
         entries.extend(parsed.entries)
-    return entries, warnings, None
+        problems.extend(f"child sitemap {child_url}: {p}" for p in parsed.problems)
+    return Parsed(entries, warnings, None, problems)
 
 
 def _link_entry(source: str, link: Link) -> Entry:

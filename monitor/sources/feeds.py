@@ -3,33 +3,41 @@
 feedparser expands "safe" entities even when it strips the DOCTYPE: a 106 KB feed with one
 100 KB entity used 2,000 times became a 200-million-character title and 670 MB of memory.
 No news feed needs internal entity declarations, so a feed that declares any is refused,
-and a plain DOCTYPE is removed before feedparser sees the bytes.
+and a plain DOCTYPE is removed before feedparser sees the document. Both checks read the
+decoded text (`xmltext`: UTF-16/32 with or without a BOM, EBCDIC, any declared charset), and
+feedparser is handed that text as UTF-8.
+
+One bad item costs that item: each item's title, summary and content are converted on their
+own; a part that fails is dropped, an item that fails as a whole is skipped, and either is
+reported in `Parsed.problems` (see `items`), apart from the feed's benign warnings.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import re
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import feedparser
 
 from monitor.records import Entry
-from monitor.text import clean, html_to_text
+from monitor.sources.items import ItemText, Problems, reason
+from monitor.sources.xmltext import (
+    declares_entities,
+    decode_xml,
+    strip_doctype,
+    utf8_content_type,
+    utf8_document,
+)
+from monitor.text import clean, own_thread
 from monitor.urls import canonical_url
 
 MAX_ENTRIES = 500
 MAX_TITLE = 500
 MAX_TEXT = 100_000
 
-_ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
-_PROLOG = 4096
-_DOCTYPE = re.compile(rb"<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>", re.I | re.S)
 _HARMLESS_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
-_BOMS = (("utf-32", (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")),
-         ("utf-16", (b"\xff\xfe", b"\xfe\xff")))
 
 
 class FeedError(Exception):
@@ -40,6 +48,7 @@ class Parsed(NamedTuple):
     entries: list[Entry]
     warnings: list[str]
     ttl: float | None  # RSS <ttl>: seconds the publisher asks us to wait between polls
+    problems: list[str]  # item-level failures: `item 3 ("Title…"): summary dropped: …`
 
 
 def parse_feed(body: bytes, *, source: str, url: str,
@@ -50,14 +59,15 @@ def parse_feed(body: bytes, *, source: str, url: str,
     return parsed.entries, parsed.warnings
 
 
+@own_thread
 def parse_feed_full(body: bytes, *, source: str, url: str,
                     content_type: str | None = None) -> Parsed:
-    """parse_feed, plus what the feed says about polling it."""
-    body = _defuse(_to_utf8(body))
+    """parse_feed, plus what the feed says about polling it and the problems of its items."""
+    document = _defused(body, content_type)
     headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
-    parsed = feedparser.parse(io.BytesIO(body), response_headers=headers,
+    if utf8_type := utf8_content_type(content_type):  # the charset is ours now
+        headers["content-type"] = utf8_type
+    parsed = feedparser.parse(io.BytesIO(document), response_headers=headers,
                               sanitize_html=False, resolve_relative_uris=False)
     warnings = []
     if parsed.get("bozo"):
@@ -67,8 +77,8 @@ def parse_feed_full(body: bytes, *, source: str, url: str,
         if not isinstance(problem, _HARMLESS_BOZO):
             warnings.append(f"feed is not well-formed: {_short(problem)}")
     base = parsed.feed.get("link") or url
-    entries = [_entry(e, source, base) for e in parsed.entries[:MAX_ENTRIES]]
-    return Parsed([e for e in entries if e is not None], warnings, _ttl(parsed.feed))
+    entries, problems = _entries(parsed.entries[:MAX_ENTRIES], source, base)
+    return Parsed(entries, warnings, _ttl(parsed.feed), problems)
 
 
 def _ttl(feed: Any) -> float | None:
@@ -76,32 +86,37 @@ def _ttl(feed: Any) -> float | None:
     return float(value) * 60 if value.isdigit() and 0 < int(value) < 100_000 else None
 
 
-def _to_utf8(body: bytes) -> bytes:
-    """Byte-level defences need ASCII-compatible bytes: re-encode UTF-16/32 documents."""
-    for codec, boms in _BOMS:
-        if body.startswith(boms):
-            text = body.decode(codec, errors="replace").lstrip("\ufeff")
-            text = re.sub(r"^(<\?xml[^>]*?encoding=)[\"'][^\"']*[\"']", r'\1"utf-8"', text)
-            return text.encode("utf-8")
-    return body
-
-
-def _defuse(body: bytes) -> bytes:
-    if _ENTITY_DECL.search(body):
+def _defused(body: bytes, content_type: str | None) -> bytes:
+    """The feed as UTF-8 without a DOCTYPE; FeedError if its text declares entities."""
+    text = decode_xml(body, content_type).text
+    if declares_entities(text):
         raise FeedError("feed declares XML entities (<!ENTITY>); refused as a possible "
                         "entity-expansion attack")
-    # A DOCTYPE belongs before the root element: look only there, so that a body of
-    # repeated "<!DOCTYPE [" cannot make the (non-greedy) pattern scan quadratically.
-    head = body[:_PROLOG]
-    return _DOCTYPE.sub(b"", head, count=1) + body[_PROLOG:]
+    return utf8_document(strip_doctype(text))
 
 
-def _entry(e: Any, source: str, base: str) -> Entry | None:
-    title = _text_of(e, "title", MAX_TITLE)
-    summary = _text_of(e, "summary", MAX_TEXT)
+def _entries(items: list[Any], source: str, base: str) -> tuple[list[Entry], list[str]]:
+    problems = Problems()
+    entries = []
+    for number, e in enumerate(items, start=1):
+        label = str(e.get("title") or e.get("link") or "")
+        try:
+            entry = _entry(e, source, base, problems.item(number, label))
+        except Exception as err:  # one item's failure costs that item
+            problems.add(number, label, f"skipped: {reason(err)}")
+            continue
+        if entry is not None:
+            entries.append(entry)
+    return entries, problems.result()
+
+
+def _entry(e: Any, source: str, base: str, item: ItemText) -> Entry | None:
+    title = _text_of(e, "title", MAX_TITLE, item)
+    summary = _text_of(e, "summary", MAX_TEXT, item)
     content = ""
     for part in e.get("content") or ():
-        content = _as_text(part.get("value", ""), part.get("type", ""), MAX_TEXT)
+        content = _as_text(item, "content", part.get("value", ""), part.get("type", ""),
+                           MAX_TEXT)
         if content:
             break
     if content == summary:
@@ -114,16 +129,16 @@ def _entry(e: Any, source: str, base: str) -> Entry | None:
                  content=content, published=_date(e))
 
 
-def _text_of(e: Any, name: str, limit: int) -> str:
+def _text_of(e: Any, name: str, limit: int, item: ItemText) -> str:
     value = e.get(name) or ""
     detail = e.get(f"{name}_detail") or {}
-    return _as_text(value, detail.get("type", ""), limit)
+    return _as_text(item, name, value, detail.get("type", ""), limit)
 
 
-def _as_text(value: str, kind: str, limit: int) -> str:
+def _as_text(item: ItemText, name: str, value: str, kind: str, limit: int) -> str:
     if "html" in kind or (kind == "" and "<" in value):
-        return html_to_text(value, limit)
-    return clean(value, limit)
+        return item.html(name, value, limit)
+    return item.part(name, lambda: clean(value, limit))
 
 
 def _content_key(title: str, summary: str) -> str:

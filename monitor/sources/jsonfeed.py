@@ -4,7 +4,12 @@ JSON has no entities to expand, so the defences here are about shape: the body m
 object with an `items` list (else FeedError); any item that is not an object, or that has
 neither text nor a URL, is skipped with a warning; every field is type-checked (a title that
 is a number or a list counts as missing) and cut to MAX_TITLE / MAX_TEXT; at most MAX_ENTRIES
-items are read; nesting deep enough to exhaust the decoder's recursion is refused.
+items are read; nesting deep enough to exhaust the decoder's recursion is refused. An integer
+too long for Python's int() (4,300 digits) reads as a float rather than failing the feed.
+
+One bad item costs that item: each text field is converted on its own, a field that fails is
+dropped, an item that fails as a whole is skipped, and either is reported in
+`Parsed.problems` (see `items`) by `parse_json_feed_full`.
 
 Choices:
 - key: the item's `id` (a number is coerced to a string, as the spec asks), else its URL, else
@@ -27,17 +32,19 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from monitor.records import Entry
-from monitor.sources.feeds import MAX_ENTRIES, MAX_TEXT, MAX_TITLE, FeedError
-from monitor.text import clean, html_to_text
+from monitor.sources.feeds import MAX_ENTRIES, MAX_TEXT, MAX_TITLE, FeedError, Parsed
+from monitor.sources.items import ItemText, Problems, reason
+from monitor.text import clean, own_thread
 from monitor.urls import canonical_url
 
-__all__ = ["parse_json_feed", "looks_like_json_feed", "iso_datetime"]
+__all__ = ["parse_json_feed", "parse_json_feed_full", "looks_like_json_feed", "iso_datetime"]
 
 _JSON_TYPES = frozenset({"application/feed+json", "application/json"})
 _VERSION = re.compile(rb'"version"\s*:\s*"https?://(?:www\.)?jsonfeed\.org/version/', re.I)
 _YEAR_MONTH = re.compile(r"(\d{4})(?:-(\d{2}))?")
 _UTF8_BOM = b"\xef\xbb\xbf"
 _MAX_DATE_CHARS = 64
+_MAX_INT_DIGITS = 4000  # below CPython's int() limit of 4,300 digits
 
 
 def looks_like_json_feed(body: bytes, content_type: str | None) -> bool:
@@ -57,8 +64,15 @@ def parse_json_feed(body: bytes, *, source: str,
                     url: str) -> tuple[list[Entry], list[str]]:
     """Parse JSON Feed bytes; return its entries (in feed order, newest first by convention)
     and warnings worth recording. Raises FeedError when the body is not a JSON Feed."""
+    parsed = parse_json_feed_full(body, source=source, url=url)
+    return parsed.entries, parsed.warnings
+
+
+@own_thread
+def parse_json_feed_full(body: bytes, *, source: str, url: str) -> Parsed:
+    """parse_json_feed, plus the problems of its items (`ttl` is always None)."""
     try:
-        feed = json.loads(body)
+        feed = json.loads(body, parse_int=_integer)
     except RecursionError:
         raise FeedError("not a JSON Feed: JSON nested too deeply") from None
     except ValueError as err:  # JSONDecodeError, or bytes that are no Unicode at all
@@ -75,17 +89,22 @@ def parse_json_feed(body: bytes, *, source: str,
     if len(items) > MAX_ENTRIES:
         warnings.append(f"feed lists {len(items)} items; only the first {MAX_ENTRIES} are read")
     base = _base(feed.get("home_page_url"), url)
-    entries = []
+    entries, problems = [], Problems()
     for number, item in enumerate(items[:MAX_ENTRIES], start=1):
         if not isinstance(item, dict):
             warnings.append(f"item {number} skipped: a JSON {_kind(item)}, not an object")
             continue
-        entry = _entry(item, source, base)
+        label = _string(item.get("title")) or _string(item.get("url"))
+        try:
+            entry = _entry(item, source, base, problems.item(number, label))
+        except Exception as err:  # one item's failure costs that item
+            problems.add(number, label, f"skipped: {reason(err)}")
+            continue
         if entry is None:
             warnings.append(f"item {number} skipped: no text and no URL")
             continue
         entries.append(entry)
-    return entries, warnings
+    return Parsed(entries, warnings, None, problems.result())
 
 
 def iso_datetime(value: Any) -> datetime | None:
@@ -144,12 +163,13 @@ def _base(home_page_url: Any, url: str) -> str:
     return url
 
 
-def _entry(item: dict[str, Any], source: str, base: str) -> Entry | None:
-    title = clean(_string(item.get("title")), MAX_TITLE)
-    summary = clean(_string(item.get("summary")), MAX_TEXT)
-    content = html_to_text(_string(item.get("content_html")), MAX_TEXT)
+def _entry(item: dict[str, Any], source: str, base: str, text: ItemText) -> Entry | None:
+    title = text.part("title", lambda: clean(_string(item.get("title")), MAX_TITLE))
+    summary = text.part("summary", lambda: clean(_string(item.get("summary")), MAX_TEXT))
+    content = text.html("content_html", _string(item.get("content_html")), MAX_TEXT)
     if not content:
-        content = clean(_string(item.get("content_text")), MAX_TEXT)
+        content = text.part("content_text",
+                            lambda: clean(_string(item.get("content_text")), MAX_TEXT))
     if content == summary:
         content = ""
     link = (canonical_url(_string(item.get("url")), base)
@@ -161,6 +181,12 @@ def _entry(item: dict[str, Any], source: str, base: str) -> Entry | None:
         item.get("date_modified"))
     return Entry(source=source, key=key, url=link, title=title, summary=summary,
                  content=content, published=published)
+
+
+def _integer(digits: str) -> int | float:
+    """A JSON integer; one too long for int() becomes a float (inf) instead of an error
+    that would lose the whole feed."""
+    return int(digits) if len(digits) <= _MAX_INT_DIGITS else float(digits)
 
 
 def _content_key(title: str, summary: str) -> str:
