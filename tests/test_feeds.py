@@ -178,3 +178,50 @@ def test_item_problems_are_one_safe_line_each_and_bounded():
                                   "summary cut: markup longer than 1,000,000 characters")
     assert parsed.problems[-1] == "5 more items had problems"
     assert all("\n" not in p and "\u202e" not in p and len(p) <= 300 for p in parsed.problems)
+
+
+def _many(kind: str, n: int) -> bytes:
+    if kind == "atom":
+        entries = "".join(f"<entry><id>urn:{i}</id><title>Story {i}</title>"
+                          f"<link href='https://e.org/{i}'/></entry>" for i in range(n))
+        return (f'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>T'
+                f"</title><author><name>A</name></author>{entries}</feed>").encode()
+    items = "".join(f'<item rdf:about="https://e.org/{i}"><title>Story {i}</title>'
+                    f"<link>https://e.org/{i}</link><description><![CDATA[<p>x</item>"
+                    f"</p>]]></description></item>" if kind == "rdf" and i == 3 else
+                    f'<item{" rdf:about=" + repr(f"https://e.org/{i}") if kind == "rdf" else ""}>'
+                    f"<title>Story {i}</title><link>https://e.org/{i}</link></item>"
+                    for i in range(n))
+    if kind == "rdf":
+        return ('<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-'
+                'syntax-ns#" xmlns="http://purl.org/rss/1.0/"><channel rdf:about="x"><title>T'
+                f"</title></channel>{items}</rdf:RDF>").encode()
+    return ('<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><image><url>'
+            f"https://e.org/i.png</url></image>{items}</channel></rss>").encode()
+
+
+@pytest.mark.parametrize("kind", ["rss", "atom", "rdf"])
+@pytest.mark.parametrize("n", [3, 500, 501, 1_500])
+def test_a_long_feed_keeps_the_same_first_items_as_a_full_parse(kind, n):
+    """Cutting a document after its 500th item keeps what parsing it all and keeping the
+    first 500 kept, for RSS, Atom and RDF (whose items follow the channel)."""
+    import io
+
+    import feedparser
+
+    from monitor.sources.feeds import MAX_ENTRIES
+
+    body = _many(kind, n)
+    entries, warnings = parse_feed(body, source="s", url="https://e.org/")
+    full = feedparser.parse(io.BytesIO(body)).entries[:MAX_ENTRIES]
+    assert [e.title for e in entries] == [e.title for e in full]
+    assert len(entries) == min(n, MAX_ENTRIES) and warnings == []
+
+
+def test_a_feed_of_seventy_thousand_items_is_cut_before_parsing():
+    from monitor.sources.feeds import MAX_ENTRIES, first_items
+
+    body = _many("rss", 70_000).decode()
+    cut = first_items(body, MAX_ENTRIES)
+    assert cut.count("<item>") == MAX_ENTRIES and cut.endswith("</item></channel></rss>")
+    assert len(cut) < len(body) / 100

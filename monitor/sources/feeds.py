@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -87,12 +89,70 @@ def _ttl(feed: Any) -> float | None:
 
 
 def _defused(body: bytes, content_type: str | None) -> bytes:
-    """The feed as UTF-8 without a DOCTYPE; FeedError if its text declares entities."""
+    """The feed as UTF-8 without a DOCTYPE and with at most MAX_ENTRIES items; FeedError if
+    its text declares entities."""
     text = decode_xml(body, content_type).text
     if declares_entities(text):
         raise FeedError("feed declares XML entities (<!ENTITY>); refused as a possible "
                         "entity-expansion attack")
-    return utf8_document(strip_doctype(text))
+    return utf8_document(first_items(strip_doctype(text), MAX_ENTRIES))
+
+
+_ITEM = r"(?:[\w.-]+:)?(?:item|entry)"
+_ITEM_END = re.compile(rf"</{_ITEM}\s*>")
+_MARK = re.compile(r"<!\[CDATA\[|<!--|<\?|<(/?)([\w.:-]+)[^<>]*?(/?)>")
+_CLOSERS = {"<![CDATA[": "]]>", "<!--": "-->", "<?": "?>"}
+_IS_ITEM = re.compile(_ITEM)
+
+
+def first_items(text: str, keep: int) -> str:
+    """The document cut after its `keep`-th item and closed again, when it has more.
+
+    feedparser builds every item of a document before we keep the first MAX_ENTRIES: a
+    10 MB feed of 70,000 tiny items took 9 s and 175 MB here. The cut keeps exactly the
+    items that were kept before, for a fraction of that. The elements still open at the cut
+    (rss and channel, feed, rdf:RDF) are closed again in order. One pass over the text up
+    to the cut; CDATA sections, comments and processing instructions are skipped whole.
+    """
+    if len(_ITEM_END.findall(text)) <= keep:  # the usual case, at C speed
+        return text
+    stack: list[str] = []  # elements open outside items
+    items, inside = 0, False
+    for closing, name, empty, end in _tags(text):
+        if _IS_ITEM.fullmatch(name):
+            inside = not closing and not empty
+            items += bool(closing or empty)
+            if items == keep and (closing or empty):
+                cut, outside = end, list(stack)
+            elif items > keep:
+                return text[:cut] + "".join(f"</{n}>" for n in reversed(outside))
+        elif not inside:
+            _track(stack, closing, name, empty)
+    return text
+
+
+def _track(stack: list[str], closing: str, name: str, empty: str) -> None:
+    if closing:
+        if name in stack:
+            del stack[len(stack) - 1 - stack[::-1].index(name):]
+    elif not empty:
+        stack.append(name)
+
+
+def _tags(text: str) -> Iterator[tuple[str, str, str, int]]:
+    """(closing "/", name, empty "/", end offset) of each tag, in order."""
+    position = 0
+    while (found := _MARK.search(text, position)) is not None:
+        token = found.group()
+        closer = _CLOSERS.get(token)
+        if closer is not None:
+            close = text.find(closer, found.end())
+            if close < 0:
+                return
+            position = close + len(closer)
+            continue
+        position = found.end()
+        yield found.group(1), found.group(2), found.group(3), position
 
 
 def _entries(items: list[Any], source: str, base: str) -> tuple[list[Entry], list[str]]:
