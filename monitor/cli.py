@@ -8,20 +8,19 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from monitor import __version__, logs
 from monitor.checks import load_checked
-from monitor.config import Config, ConfigError, format_duration, parse_duration
+from monitor.config import Config, ConfigError, parse_duration
+from monitor.report import iso, print_explained, print_found, print_status
 from monitor.store import Store, StoreError
 
 if TYPE_CHECKING:
-    from monitor.pipeline import Found
-    from monitor.records import Alert, Document, Match
+    from monitor.records import Document
 
 DEFAULT_CONFIG = "config/monitor.yaml"
 
@@ -104,7 +103,7 @@ def once(config_path: Path, dry_run: bool, as_json: bool) -> None:
             try:
                 cycle = await monitor.poll_all(dry_run=dry_run)
                 for found in cycle.found:
-                    _report(found, as_json, dry_run)
+                    print_found(found, as_json, dry_run)
                 if not dry_run:
                     delivered = await monitor.deliver(flush=True)
                     logging.getLogger("monitor").info(
@@ -140,16 +139,16 @@ def status(config_path: Path, as_json: bool) -> None:
     rows = [{
         "source": s.name, "kind": s.kind, "active": s.name in active,
         "failing": s.error_count >= failing_after,
-        "last_check": _iso(s.last_check_at), "last_success": _iso(s.last_success_at),
-        "next_check": _iso(s.next_check_at), "interval": s.interval,
+        "last_check": iso(s.last_check_at), "last_success": iso(s.last_success_at),
+        "next_check": iso(s.next_check_at), "interval": s.interval,
         "entries_seen": s.entries_seen, "errors": s.error_count, "last_error": s.last_error,
-        "last_error_at": _iso(s.last_error_at),
+        "last_error_at": iso(s.last_error_at),
     } for s in states]
     if as_json:
         click.echo(json.dumps({"sources": rows, "alerts": counts, "replicas": replicas},
                               indent=2))
         return
-    _print_status(rows, counts, replicas)
+    print_status(rows, counts, replicas)
 
 
 @main.command(name="alerts")
@@ -168,11 +167,11 @@ def list_alerts(config_path: Path, since: str, as_json: bool) -> None:
         if as_json:
             click.echo(logs.printable_json({
                 "id": r.id, "watchlist": r.watchlist, "rule": r.rule, "channel": r.channel,
-                "state": r.state, "attempts": r.attempts, "created": _iso(r.created_at),
-                "sent": _iso(r.sent_at), "error": r.last_error, "title": r.title,
+                "state": r.state, "attempts": r.attempts, "created": iso(r.created_at),
+                "sent": iso(r.sent_at), "error": r.last_error, "title": r.title,
                 "url": r.url}))
         else:
-            line = (f"{_iso(r.created_at)}  {r.state:<7} {r.channel:<12} [{r.rule}] "
+            line = (f"{iso(r.created_at)}  {r.state:<7} {r.channel:<12} [{r.rule}] "
                     f"{r.title[:70]}" + (f"  ({r.last_error})" if r.last_error else ""))
             click.echo(logs.printable(line))
     if not rows and not as_json:
@@ -256,7 +255,7 @@ def test_article(config_path: Path, as_json: bool, source: str) -> None:
                       title=document.title, summary=document.text)
         found = Found(entry, document, tuple(matches))
         for m in matches:
-            _print_explained(make_alert(found, m), m, document)
+            print_explained(make_alert(found, m), m, document)
         if not matches:
             title = logs.printable(document.title or origin)
             click.echo(f"no rule fires on “{title}” "
@@ -282,7 +281,7 @@ def backtest_cmd(config_path: Path, since: str, as_json: bool) -> None:
     if as_json:
         def rows(changes):
             return [{"watchlist": c.watchlist, "rule": c.rule, "title": c.title, "url": c.url,
-                     "source": c.source, "seen": _iso(c.seen_at)} for c in changes]
+                     "source": c.source, "seen": iso(c.seen_at)} for c in changes]
         click.echo(logs.printable_json({"entries": report.entries, "stories": report.stories,
                                         "without_text": report.without_text,
                                         "unchanged": report.unchanged,
@@ -291,7 +290,7 @@ def backtest_cmd(config_path: Path, since: str, as_json: bool) -> None:
         return
     for sign, changes in (("+", report.added), ("-", report.dropped)):
         for c in changes:
-            line = (f"{sign} {_iso(c.seen_at)}  [{c.watchlist} / {c.rule}] {c.title[:80]}"
+            line = (f"{sign} {iso(c.seen_at)}  [{c.watchlist} / {c.rule}] {c.title[:80]}"
                     f"  ({c.url or c.source})")
             click.echo(logs.printable(line))
     click.echo(f"{report.entries} entries ({report.stories} stories) since {since}: "
@@ -350,28 +349,6 @@ def _fetch_page(url: str, config: Config) -> str:
     return body.decode("utf-8", errors="replace")
 
 
-def _print_explained(alert: Alert, match: Match, document: Document) -> None:
-    """A rule that fired: what it is, every term that hit, where and as which words, and
-    the snippet with the matched words in [brackets]."""
-    from monitor.alerts import plain_text
-
-    rendered = plain_text(alert).splitlines()
-    click.echo(logs.printable(f"{rendered[0]}  score {match.score:g}"))
-    seen: dict[tuple[str, str | None], tuple[dict[str, int], dict[str, None]]] = {}
-    for h in match.hits:
-        fields, surfaces = seen.setdefault((h.term, h.concept), ({}, {}))
-        fields[h.field] = fields.get(h.field, 0) + 1
-        surfaces[getattr(document, h.field)[h.start:h.end]] = None
-    for (term, concept), (fields, surfaces) in seen.items():
-        label = f"{term} ({concept})" if concept and concept != term else term
-        where = ", ".join(f"{field} ×{n}" for field, n in sorted(fields.items(), reverse=True))
-        words = ", ".join(f"“{w}”" for w in list(surfaces)[:5])
-        click.echo(logs.printable(f"  hit: {label} — {where}: {words}"))
-    for line in rendered[1:]:
-        click.echo(logs.printable(line))
-    click.echo()
-
-
 def _load(config_path: Path) -> Config:
     """The configuration every command runs on, loaded with every layer's checks, or exit 1
     with each problem as file:line:col. Never a traceback: what cannot be explained better
@@ -412,65 +389,6 @@ def _greet(store: Store) -> None:
         logging.getLogger("monitor").info(
             "state holds earlier alerts (%s): sent ones are not sent again, pending ones "
             "go out now (`news-monitor alerts` lists them)", parts)
-
-
-def _report(found: Found, as_json: bool, dry_run: bool) -> None:
-    for match in found.matches:
-        if as_json:
-            click.echo(logs.printable_json({
-                "watchlist": match.watchlist, "rule": match.rule,
-                "priority": match.priority, "score": match.score,
-                "title": found.entry.title, "url": found.entry.url,
-                "source": found.entry.source, "channels": list(match.channels),
-                "published": _iso(found.entry.published),
-                "hits": [{"term": h.term, "field": h.field, "start": h.start, "end": h.end}
-                         for h in match.hits],
-            }))
-        elif dry_run:
-            terms = ", ".join(dict.fromkeys(h.term for h in match.hits))
-            link = found.entry.url or "no link"
-            line = (f"would alert [{match.rule}] {found.entry.title}  ({link})"
-                    f"  → {', '.join(match.channels)}; matched: {terms}")
-            click.echo(logs.printable(line))
-
-
-def _print_status(rows: list[dict[str, Any]], counts: dict[str, int],
-                  replicas: list[dict[str, Any]]) -> None:
-    """The status tables. Every value is shown as text (rich Text, never markup) with control
-    characters escaped: a source's last error can quote a server's reason phrase, and
-    "[/bold]" or "[link=…]" from a server must print as it is."""
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    def text(value: object) -> Text:
-        return Text(logs.printable(str(value)))
-
-    table = Table(title="sources")
-    for column in ("source", "kind", "last check", "last success", "next check", "every",
-                   "seen", "errors", "last error"):
-        table.add_column(column)
-    for r in rows:
-        name = r["source"] if r["active"] else f"{r['source']} (removed)"
-        if r["failing"]:
-            name += " (failing)"
-        every = format_duration(r["interval"]) if r["interval"] else ""
-        table.add_row(*map(text, (
-            name, r["kind"], r["last_check"] or "never", r["last_success"] or "never",
-            r["next_check"] or "", every, r["entries_seen"], r["errors"],
-            logs.printable(r["last_error"] or "")[:80])), style="red" if r["errors"] else None)
-    console = Console(width=None if sys.stdout.isatty() else 240)  # pipes: no wrapping
-    console.print(table)
-    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none yet"
-    console.print(text(f"alerts: {summary}"))
-    for r in replicas:  # processes holding live leases: what each is doing now
-        channels = ", ".join(r["channels"]) or "none"
-        console.print(text(f"replica {r['replica']}: polling {r['polling']} sources, "
-                           f"delivering to {channels}"))
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") if value else None
 
 
 def _seconds(value: float):

@@ -108,7 +108,8 @@ class SourceConfig(FileModel):
     fetch_article: bool = Field(False, description="fetch each new article's page for its text")
     allow_private: bool = Field(
         False, description="links found in this source may reach private, loopback and "
-                           "link-local addresses (an intranet source)")
+                           "CGNAT addresses (an intranet source); link-local ones, where "
+                           "cloud metadata answers, only through poll.allow_private")
     interval: Duration | None = Field(None, gt=0, description="fixed time between polls")
     min_interval: Duration | None = Field(None, gt=0)
     max_interval: Duration | None = Field(None, gt=0)

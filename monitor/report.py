@@ -1,0 +1,99 @@
+"""What the commands print: a rule's explanation for `test`, what `once` found, the `status`
+table. Every value that came from a server is printed as text: control characters escaped,
+never read as Rich markup."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from monitor import logs
+from monitor.config import format_duration
+
+if TYPE_CHECKING:
+    from monitor.pipeline import Found
+    from monitor.records import Alert, Document, Match
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
+
+
+def print_explained(alert: Alert, match: Match, document: Document) -> None:
+    """A rule that fired: what it is, every term that hit, where and as which words, and
+    the snippet with the matched words in [brackets]."""
+    from monitor.alerts import plain_text
+
+    rendered = plain_text(alert).splitlines()
+    click.echo(logs.printable(f"{rendered[0]}  score {match.score:g}"))
+    seen: dict[tuple[str, str | None], tuple[dict[str, int], dict[str, None]]] = {}
+    for h in match.hits:
+        fields, surfaces = seen.setdefault((h.term, h.concept), ({}, {}))
+        fields[h.field] = fields.get(h.field, 0) + 1
+        surfaces[getattr(document, h.field)[h.start:h.end]] = None
+    for (term, concept), (fields, surfaces) in seen.items():
+        label = f"{term} ({concept})" if concept and concept != term else term
+        where = ", ".join(f"{field} ×{n}" for field, n in sorted(fields.items(), reverse=True))
+        words = ", ".join(f"“{w}”" for w in list(surfaces)[:5])
+        click.echo(logs.printable(f"  hit: {label} — {where}: {words}"))
+    for line in rendered[1:]:
+        click.echo(logs.printable(line))
+    click.echo()
+
+
+def print_found(found: Found, as_json: bool, dry_run: bool) -> None:
+    for match in found.matches:
+        if as_json:
+            click.echo(logs.printable_json({
+                "watchlist": match.watchlist, "rule": match.rule,
+                "priority": match.priority, "score": match.score,
+                "title": found.entry.title, "url": found.entry.url,
+                "source": found.entry.source, "channels": list(match.channels),
+                "published": iso(found.entry.published),
+                "hits": [{"term": h.term, "field": h.field, "start": h.start, "end": h.end}
+                         for h in match.hits],
+            }))
+        elif dry_run:
+            terms = ", ".join(dict.fromkeys(h.term for h in match.hits))
+            link = found.entry.url or "no link"
+            line = (f"would alert [{match.rule}] {found.entry.title}  ({link})"
+                    f"  → {', '.join(match.channels)}; matched: {terms}")
+            click.echo(logs.printable(line))
+
+
+def print_status(rows: list[dict[str, Any]], counts: dict[str, int],
+                  replicas: list[dict[str, Any]]) -> None:
+    """The status tables. Every value is shown as text (rich Text, never markup) with control
+    characters escaped: a source's last error can quote a server's reason phrase, and
+    "[/bold]" or "[link=…]" from a server must print as it is."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    def text(value: object) -> Text:
+        return Text(logs.printable(str(value)))
+
+    table = Table(title="sources")
+    for column in ("source", "kind", "last check", "last success", "next check", "every",
+                   "seen", "errors", "last error"):
+        table.add_column(column)
+    for r in rows:
+        name = r["source"] if r["active"] else f"{r['source']} (removed)"
+        if r["failing"]:
+            name += " (failing)"
+        every = format_duration(r["interval"]) if r["interval"] else ""
+        table.add_row(*map(text, (
+            name, r["kind"], r["last_check"] or "never", r["last_success"] or "never",
+            r["next_check"] or "", every, r["entries_seen"], r["errors"],
+            logs.printable(r["last_error"] or "")[:80])), style="red" if r["errors"] else None)
+    console = Console(width=None if sys.stdout.isatty() else 240)  # pipes: no wrapping
+    console.print(table)
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none yet"
+    console.print(text(f"alerts: {summary}"))
+    for r in replicas:  # processes holding live leases: what each is doing now
+        channels = ", ".join(r["channels"]) or "none"
+        console.print(text(f"replica {r['replica']}: polling {r['polling']} sources, "
+                           f"delivering to {channels}"))
