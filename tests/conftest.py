@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import json
 import os
 import re
 import shutil
@@ -325,3 +326,24 @@ def silent_server() -> Iterator[Silent]:
         yield server
     finally:
         server.close()
+
+
+def once_under_probe(config: Path) -> tuple[subprocess.CompletedProcess[str], float]:
+    """`news-monitor once` in a child process; its output and its peak RSS in MB."""
+    probe = ("import resource, subprocess, sys;"
+             "r = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
+             "sys.stdout.write(r.stdout); sys.stderr.write(r.stderr);"
+             "sys.stderr.write(f'\\nEXIT {r.returncode} PEAK "
+             "{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\\n')")
+    result = subprocess.run([sys.executable, "-c", probe, sys.executable, "-m", "monitor",
+                             "once", "-c", str(config)], capture_output=True, text=True,
+                            timeout=600, cwd=ROOT)
+    tail = result.stderr.rsplit("\nEXIT ", 1)[1].split()
+    assert tail[0] == "0", result.stderr
+    return result, int(tail[2]) / 1024
+
+
+def errors_of(config: Path) -> dict[str, str | None]:
+    """Each source's last error, as `status --json` shows it."""
+    status = json.loads(run_cli("status", "--json", "-c", str(config)).stdout)
+    return {s["source"]: s["last_error"] for s in status["sources"]}

@@ -4,19 +4,15 @@ good source polled beside the attacks still alerts."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import zlib
 from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from tests.conftest import ROOT, Daemon, rss_feed, run_cli, write_config
+from tests.conftest import Daemon, errors_of, once_under_probe, rss_feed, write_config
 
 SECRET = "AKIA-internal-credential-5c1e"
 GOOD = {"title": "Airstrikes hit Aleppo again", "link": "https://news.example.org/good",
@@ -43,26 +39,6 @@ def internal() -> Iterator[HTTPServer]:
         yield server
     finally:
         server.stop()
-
-
-def once_under_probe(config: Path) -> tuple[subprocess.CompletedProcess[str], float]:
-    """`news-monitor once` in a child process; its output and its peak RSS in MB."""
-    probe = ("import resource, subprocess, sys;"
-             "r = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
-             "sys.stdout.write(r.stdout); sys.stderr.write(r.stderr);"
-             "sys.stderr.write(f'\\nEXIT {r.returncode} PEAK "
-             "{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\\n')")
-    result = subprocess.run([sys.executable, "-c", probe, sys.executable, "-m", "monitor",
-                             "once", "-c", str(config)], capture_output=True, text=True,
-                            timeout=600, cwd=ROOT)
-    tail = result.stderr.rsplit("\nEXIT ", 1)[1].split()
-    assert tail[0] == "0", result.stderr
-    return result, int(tail[2]) / 1024
-
-
-def errors_of(config: Path) -> dict[str, str | None]:
-    status = json.loads(run_cli("status", "--json", "-c", str(config)).stdout)
-    return {s["source"]: s["last_error"] for s in status["sources"]}
 
 
 def page(links: list[str], head: str = "") -> Response:

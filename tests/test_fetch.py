@@ -93,3 +93,30 @@ def test_a_server_reason_phrase_is_stored_without_control_characters(site):
     with pytest.raises(FetchError) as err:
         get(site.url("/reason"))
     assert "\x1b" not in str(err.value) and str(err.value).startswith("HTTP 500")
+
+
+def test_article_pages_beyond_the_budget_keep_the_feeds_text(site, silent_server):
+    from datetime import UTC, datetime
+
+    from monitor.config import PollSettings, Source
+    from monitor.records import SourceState
+    from monitor.sources import Http, fetch_articles, poll
+
+    links = [f"http://127.0.0.1:{silent_server.port}/story/{i}" for i in range(6)]
+    site.feeds["/dead.xml"] = rss_feed(*({"title": f"Story {i}", "link": link,
+                                          "description": "Airstrikes hit Aleppo."}
+                                         for i, link in enumerate(links)))
+    settings = PollSettings(timeout=60, article_budget=1, article_concurrency=2, per_host=10)
+    source = Source("S", site.url("/dead.xml"), 300, fetch_article=True)
+
+    async def go():
+        async with Http.open(settings) as http:
+            outcome = await poll(source, SourceState("S"), http=http, settings=settings,
+                                 now=datetime.now(UTC))
+            return await fetch_articles(list(outcome.entries), source=source, http=http,
+                                        settings=settings)
+
+    entries, problems = asyncio.run(go())
+    assert problems == ["6 of 6 article pages not fetched within the 1s article budget"]
+    assert [e.summary for e in entries] == ["Airstrikes hit Aleppo."] * 6  # kept as given
+    assert len(silent_server.held) == 2  # article_concurrency: two at a time, no more

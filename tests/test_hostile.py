@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 
@@ -15,7 +13,7 @@ from werkzeug import Response
 from monitor.config import PollSettings, Source
 from monitor.records import SourceState
 from monitor.sources import Http, poll
-from tests.conftest import ROOT, rss_feed, run_cli, write_config
+from tests.conftest import once_under_probe, rss_feed, run_cli, write_config
 
 GOOD = {"title": "Airstrikes hit Aleppo again", "link": "https://news.example.org/good",
         "description": "Warplanes struck Aleppo."}
@@ -149,18 +147,10 @@ def test_hostile_feeds_are_recorded_while_the_good_one_alerts_under_200_mb(site,
     config = write_config(
         tmp_path, poll={"timeout": "3s"},
         sources=[{"name": n, "feed": site.url(f"/{n}.xml")} for n in names])
-    probe = ("import resource, subprocess, sys;"
-             "r = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
-             "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss);"
-             "sys.stderr.write(r.stdout)")
-    result = subprocess.run([sys.executable, "-c", probe, sys.executable, "-m", "monitor",
-                             "once", "-c", str(config)], capture_output=True, text=True,
-                            timeout=120, cwd=ROOT)
-    code, peak_kib = map(int, result.stdout.split())
-    assert code == 0, result.stderr
-    assert peak_kib < 200 * 1024, f"peak RSS {peak_kib / 1024:.0f} MB"
-    assert "Airstrikes hit Aleppo again" in result.stderr
-    assert "Airstrikes hit Aleppo" in result.stderr  # the broken-UTF-8 feed still alerts
+    result, peak = once_under_probe(config)
+    assert peak < 200, f"peak RSS {peak:.0f} MB"
+    assert "Airstrikes hit Aleppo again" in result.stdout
+    assert "Airstrikes hit Aleppo" in result.stdout  # the broken-UTF-8 feed still alerts
 
     status = json.loads(run_cli("status", "--json", "-c", str(config)).stdout)
     errors = {s["source"]: s["last_error"] for s in status["sources"]}

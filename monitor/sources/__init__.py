@@ -178,14 +178,18 @@ async def fetch_articles(entries: list[Entry], *, source: Source, http: Http,
             done[index] = await _article(entry, http, trust, settings, problems)
 
     tasks = [asyncio.create_task(one(i)) for i in wanted]
-    if tasks:
-        finished, late = await asyncio.wait(tasks, timeout=settings.article_budget)
-        for task in late:
+    try:
+        late: set[asyncio.Task] = set()
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=settings.article_budget)
+    finally:  # the budget is spent, or the poll itself is cancelled: none may outlive it
+        for task in tasks:
             task.cancel()
-        if late:
-            await asyncio.wait(late)
-            problems.append(f"{len(late)} of {len(tasks)} article pages not fetched within "
-                            f"the {settings.article_budget:g}s article budget")
+        if tasks:
+            await asyncio.wait(tasks)
+    if late:
+        problems.append(f"{len(late)} of {len(tasks)} article pages not fetched within "
+                        f"the {settings.article_budget:g}s article budget")
     return [done.get(i, e) for i, e in enumerate(entries)], problems
 
 
