@@ -27,7 +27,7 @@ check: $(BIN)/news-monitor
 	$(BIN)/news-monitor check -c $(CONFIG)
 
 test: $(VENV)/.dev
-	@. scripts/test-postgres.sh && $(BIN)/python -m pytest -q
+	@. scripts/test-postgres.sh && $(BIN)/python -m pytest -q -n 2
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check monitor tests bench

@@ -25,19 +25,26 @@ from tests.conftest import rss_feed
 SECRET = "internal-admin-credential-7f3a"
 
 
-@pytest.fixture
-def internal() -> Iterator[HTTPServer]:
-    """An "internal" service on 127.0.0.2: what an attacker wants the daemon to read."""
+@pytest.fixture(scope="module")
+def internal_server() -> Iterator[HTTPServer]:
+    """An "internal" service on 127.0.0.2: what an attacker wants the daemon to read.
+    One per module (stopping one takes a second); each test starts with an empty log."""
     server = HTTPServer(host="127.0.0.2", port=0)
-    server.expect_request("/admin").respond_with_data(SECRET)
-    server.expect_request("/feed.xml").respond_with_data(
-        rss_feed({"title": SECRET, "link": "https://e.org/x"}),
-        content_type="application/rss+xml")
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def internal(internal_server: HTTPServer) -> Iterator[HTTPServer]:
+    internal_server.clear()
+    internal_server.expect_request("/admin").respond_with_data(SECRET)
+    internal_server.expect_request("/feed.xml").respond_with_data(
+        rss_feed({"title": SECRET, "link": "https://e.org/x"}),
+        content_type="application/rss+xml")
+    yield internal_server
 
 
 def settings(**values) -> PollSettings:
