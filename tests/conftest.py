@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -229,15 +230,22 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
         box.controller.stop()
 
 
-@pytest.fixture(scope="module")
-def http_server() -> Iterator[HTTPServer]:
-    """One receiver per module: stopping one takes half a second."""
-    server = HTTPServer(host="127.0.0.1", port=0)
+@contextmanager
+def serving(host: str = "127.0.0.1") -> Iterator[HTTPServer]:
+    """A pytest-httpserver on `host` (any 127.0.0.x), stopped afterwards."""
+    server = HTTPServer(host=host, port=0)
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def http_server() -> Iterator[HTTPServer]:
+    """One receiver per module: stopping one takes half a second."""
+    with serving() as server:
+        yield server
 
 
 @pytest.fixture

@@ -12,7 +12,14 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from tests.conftest import Daemon, errors_of, once_under_probe, rss_feed, write_config
+from tests.conftest import (
+    Daemon,
+    errors_of,
+    once_under_probe,
+    rss_feed,
+    serving,
+    write_config,
+)
 
 SECRET = "AKIA-internal-credential-5c1e"
 GOOD = {"title": "Airstrikes hit Aleppo again", "link": "https://news.example.org/good",
@@ -25,20 +32,16 @@ SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 @pytest.fixture
 def internal() -> Iterator[HTTPServer]:
     """What an attacker wants read: an admin page and a feed on 127.0.0.2."""
-    server = HTTPServer(host="127.0.0.2", port=0)
-    server.expect_request("/admin").respond_with_data(f"<p>{SECRET}</p>",
-                                                      content_type="text/html")
-    server.expect_request("/feed.xml").respond_with_data(
-        rss_feed({"title": f"Aleppo airstrike {SECRET}", "link": "https://e.org/s"}),
-        content_type="application/rss+xml")
-    server.expect_request("/sitemap.xml").respond_with_data(
-        f'<urlset xmlns="{SITEMAP_NS}"><url><loc>https://e.org/{SECRET}</loc></url></urlset>',
-        content_type="application/xml")
-    server.start()
-    try:
+    with serving("127.0.0.2") as server:
+        server.expect_request("/admin").respond_with_data(f"<p>{SECRET}</p>",
+                                                          content_type="text/html")
+        server.expect_request("/feed.xml").respond_with_data(
+            rss_feed({"title": f"Aleppo airstrike {SECRET}", "link": "https://e.org/s"}),
+            content_type="application/rss+xml")
+        server.expect_request("/sitemap.xml").respond_with_data(
+            f'<urlset xmlns="{SITEMAP_NS}"><url><loc>https://e.org/{SECRET}</loc></url>'
+            "</urlset>", content_type="application/xml")
         yield server
-    finally:
-        server.stop()
 
 
 def page(links: list[str], head: str = "") -> Response:

@@ -20,7 +20,7 @@ from monitor.records import SourceState
 from monitor.sources import Http, fetch_articles, poll
 from monitor.sources.fetch import FetchError, Trust, fetch, make_client
 from monitor.sources.guard import _POLICY, AddressPolicy, _GuardedBackend, refusal
-from tests.conftest import rss_feed
+from tests.conftest import rss_feed, serving
 
 SECRET = "internal-admin-credential-7f3a"
 
@@ -29,12 +29,8 @@ SECRET = "internal-admin-credential-7f3a"
 def internal_server() -> Iterator[HTTPServer]:
     """An "internal" service on 127.0.0.2: what an attacker wants the daemon to read.
     One per module (stopping one takes a second); each test starts with an empty log."""
-    server = HTTPServer(host="127.0.0.2", port=0)
-    server.start()
-    try:
+    with serving("127.0.0.2") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
