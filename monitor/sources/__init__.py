@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from monitor.records import Entry, Poll, SourceState
 from monitor.sources.feeds import FeedError, Parsed, parse_feed_full
@@ -39,7 +40,10 @@ __all__ = ["poll", "fetch_articles", "dated", "make_client", "next_check", "inte
 
 log = logging.getLogger(__name__)
 
+_T = TypeVar("_T")
+
 MAX_CHILD_SITEMAPS = 3  # newest children of a sitemap index read per poll
+
 
 def trust_of(source: Source, settings: PollSettings) -> Trust:
     """Whom a source's requests may reach: its own host unchecked, the rest by policy."""
@@ -62,7 +66,8 @@ class _Context:
                                trust=self.trust, etag=state.etag if state else None,
                                last_modified=state.last_modified if state else None)
 
-    async def parse(self, fn, *args, **kwargs):  # noqa: ANN001, ANN201 - any parser
+    async def parse(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        """Run a parser off the event loop, under the poll's parse deadline."""
         return await offload(fn, *args, timeout=self.settings.parse_timeout, **kwargs)
 
 
