@@ -11,11 +11,14 @@ replicas (leases.py), the outbox (outbox.py), history and retention (history.py)
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
@@ -23,18 +26,16 @@ from monitor.logs import mask_url
 from monitor.store.history import History, StoredEntry
 from monitor.store.leases import Leases, Replica, replica_name
 from monitor.store.outbox import AlertRow, Outbox
+from monitor.store.repair import MIGRATIONS, alembic_config, repair
 from monitor.store.sources import Sources
-from monitor.store.sql import key_hash
+from monitor.store.sql import StoreError, key_hash, retried, transient
 
 __all__ = ["Store", "AlertRow", "Replica", "StoredEntry", "StoreError", "replica_name",
-           "key_hash"]
+           "key_hash", "transient", "HEAD", "MIGRATIONS"]
 
-MIGRATIONS = Path(__file__).parent / "migrations"
 HEAD = "0004"  # the newest migration; a test keeps it in step with migrations/versions
 
-
-class StoreError(Exception):
-    """The state database cannot be opened or used; the message says what to do."""
+log = logging.getLogger("monitor")
 
 
 def utcnow() -> datetime:
@@ -55,6 +56,9 @@ class Store(Sources, Leases, Outbox, History):
         self.engine = engine
         self.owner = owner or replica_name()
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        on_sqlite = engine.dialect.name == "sqlite"
+        self._writer = threading.Lock() if on_sqlite else contextlib.nullcontext()
+        self._write_engine = engine.execution_options(news_monitor_writes=True)
 
     @classmethod
     def open(cls, url: str, owner: str | None = None) -> Store:
@@ -70,29 +74,56 @@ class Store(Sources, Leases, Outbox, History):
             raise StoreError(f"cannot use state '{shown}': "
                              f"{str(err).replace(url, shown)}") from err
         if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "connect", _sqlite_connect)
+            event.listen(engine, "begin", _sqlite_begin)
         store = cls(engine, owner)
-        store.migrate()
+        try:
+            store.migrate()
+        except BaseException:
+            engine.dispose()
+            raise
         return store
 
     def migrate(self) -> None:
-        """Bring the schema to HEAD. A database already there is left alone without loading
-        Alembic, which a daemon restarting after a crash should not wait for."""
+        """Bring the schema to HEAD, in one transaction: a crash at any point leaves the
+        database as it was before, never half-migrated. A database already at HEAD is left
+        alone without loading Alembic, which a daemon restarting after a crash should not
+        wait for."""
         if self._revision() == HEAD:
             return
-        from alembic import command
-        from alembic.config import Config as AlembicConfig
-
-        cfg = AlembicConfig()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
         try:
-            with self.engine.begin() as conn:
-                if conn.dialect.name == "postgresql":  # replicas starting together
-                    conn.execute(text("SELECT pg_advisory_xact_lock(7406521)"))
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+            self._upgrade()
+        except StoreError:
+            raise
+        except DBAPIError as err:
+            raise StoreError(f"cannot open the state database: {_first_line(err)}",
+                             unreachable=transient(err)) from err
         except Exception as err:
             raise StoreError(f"cannot open the state database: {err}") from err
+
+    @retried
+    def _upgrade(self) -> None:
+        from alembic import command
+
+        cfg = alembic_config()
+        with self._write() as conn:
+            if conn.dialect.name == "postgresql":  # replicas starting together
+                conn.execute(text("SELECT pg_advisory_xact_lock(7406521)"))
+            found = repair(conn, self._where())
+            for action in found.actions:
+                log.warning("state database: %s", action)
+            cfg.attributes["connection"] = conn
+            if found.stamp:
+                command.stamp(cfg, found.stamp)
+            command.upgrade(cfg, "head")
+
+    def _where(self) -> str:
+        """The database as a message names it: the SQLite file, or the URL unmasked of
+        nothing but its password."""
+        url = self.engine.url
+        if url.get_backend_name() == "sqlite":
+            return url.database or ":memory:"
+        return mask_url(url.render_as_string(hide_password=False))
 
     def _revision(self) -> str | None:
         try:
@@ -105,10 +136,25 @@ class Store(Sources, Leases, Outbox, History):
         self.engine.dispose()
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _first_line(err: DBAPIError) -> str:
+    return (str(err.orig or err).strip().splitlines() or [type(err).__name__])[0]
+
+
+def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    """SQLAlchemy's recipe for real transactions on SQLite: the driver's own transaction
+    handling is off (it leaves DDL outside any transaction, so a migration killed midway
+    kept half its tables), and `_sqlite_begin` opens each transaction itself."""
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """BEGIN for reads; BEGIN IMMEDIATE for writes, which takes the write lock at once
+    (waiting for it under the busy timeout) instead of upgrading a read halfway."""
+    writes = conn.get_execution_options().get("news_monitor_writes")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from monitor.store.schema import alerts, deliveries, entries
-from monitor.store.sql import Tables, chunks
+from monitor.store.sql import Tables, chunks, retried
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +64,13 @@ class History(Tables):
                     .where(alerts.c.story.in_(part))))
         return found
 
+    @retried
     def prune_entries(self, older_than: datetime) -> int:
         """Forget entries seen before `older_than` and their finished alerts, so the store
         stays bounded. Alerts still pending keep their entries. An item a feed still lists
         after this long would be seen as new again: keep_entries must outlast any feed's
         memory (180 days by default; news feeds keep days, sitemaps two)."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(alerts.delete().where(alerts.c.created_at < older_than,
                                                alerts.c.state.in_(("sent", "failed"))))
             kept = select(alerts.c.entry_id)
@@ -78,10 +79,11 @@ class History(Tables):
             conn.execute(deliveries.delete().where(deliveries.c.sent_at < older_than))
             return result.rowcount or 0
 
+    @retried
     def prune_text(self, older_than: datetime) -> int:
         """Drop stored article text past its keep time; the seen-row itself stays so the
         entry is never alerted again while a feed still lists it."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             result = conn.execute(update(entries)
                                   .where(entries.c.seen_at < older_than,
                                          entries.c.text.is_not(None))

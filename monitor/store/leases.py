@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 
 from monitor.store.schema import alerts, leases, sources
-from monitor.store.sql import Tables, chunks
+from monitor.store.sql import Tables, chunks, retried
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +32,13 @@ def replica_name() -> str:
 class Leases(Tables):
     """Renewing, giving back and taking named leases; who holds what."""
 
+    @retried
     def renew(self, now: datetime, lease: timedelta, polling: Iterable[str] = ()) -> None:
         """Extend this replica's leases: on the sources it is polling, the outbox rows it is
         delivering and its named leases. Leases on anything else are left to expire."""
         until = now + lease
         polling = list(polling)
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             for part in chunks(polling):
                 conn.execute(update(sources).where(sources.c.lease_owner == self.owner,
                                                    sources.c.name.in_(part))
@@ -47,19 +48,21 @@ class Leases(Tables):
             conn.execute(update(leases).where(leases.c.owner == self.owner)
                          .values(until=until))
 
+    @retried
     def release_all(self) -> None:
         """A clean stop gives back every lease at once: the others need not wait."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             for table in (sources, alerts):
                 conn.execute(update(table).where(table.c.lease_owner == self.owner)
                              .values(lease_owner=None, lease_until=None))
             conn.execute(leases.delete().where(leases.c.owner == self.owner))
 
+    @retried
     def take_leases(self, names: Iterable[str], now: datetime, lease: timedelta) -> set[str]:
         """Of these named leases, the ones this replica holds now: free or expired ones
         are taken, its own are renewed, live ones of other replicas are left alone."""
         held: set[str] = set()
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             for name in names:
                 stmt = self._insert(leases).values(name=name, owner=self.owner,
                                                    until=now + lease)

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, func, select, update
 from monitor.records import OutboxItem
 from monitor.store.codec import alert_from_json
 from monitor.store.schema import alerts, deliveries, entries
-from monitor.store.sql import Tables, chunks, ids_of, unleased
+from monitor.store.sql import Tables, chunks, ids_of, retried, unleased
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +45,7 @@ class Outbox(Tables):
                        unleased(alerts, now))
             ).scalars())
 
+    @retried
     def claim_alerts(self, now: datetime, lease: timedelta, limit: int = 100,
                      channels: Iterable[str] | None = None) -> list[OutboxItem]:
         """Lease the pending alerts due by `now` (of these channels) that no live replica
@@ -58,7 +59,7 @@ class Outbox(Tables):
             pick = pick.where(alerts.c.channel.in_(list(channels)))
         if self.engine.dialect.name == "postgresql":
             pick = pick.with_for_update(skip_locked=True)
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             rows = conn.execute(
                 update(alerts).where(alerts.c.id.in_(pick))
                 .values(lease_owner=self.owner, lease_until=now + lease)
@@ -68,9 +69,10 @@ class Outbox(Tables):
         return [OutboxItem(r.id, r.channel, alert_from_json(r.payload), r.attempts,
                            r.created_at, r.story) for r in sorted(rows, key=lambda r: r.id)]
 
+    @retried
     def release_alerts(self, ids: Sequence[int]) -> None:
         """Give back claimed alerts that wait (group_wait, quiet hours, a channel down)."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             self._set(conn, ids, owner=self.owner)
 
     def story_sources(self, stories: Iterable[str]) -> dict[str, list[str]]:
@@ -87,31 +89,35 @@ class Outbox(Tables):
                         found[story].append(source)
         return found
 
+    @retried
     def mark_sent(self, ids: int | Sequence[int], now: datetime, channel: str | None = None,
                   kind: str = "alert") -> None:
         """Mark alerts sent; with `channel`, also log the message for rate limits — in the
         same transaction."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             self._set(conn, ids, state="sent", sent_at=now, attempts=alerts.c.attempts + 1,
                       last_error=None)
             if channel is not None:
                 conn.execute(deliveries.insert().values(
                     channel=channel, sent_at=now, alerts=len(ids_of(ids)), kind=kind))
 
+    @retried
     def mark_retry(self, ids: int | Sequence[int], error: str,
                    next_attempt_at: datetime) -> None:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             self._set(conn, ids, attempts=alerts.c.attempts + 1, last_error=error,
                       next_attempt_at=next_attempt_at)
 
+    @retried
     def mark_failed(self, ids: int | Sequence[int], error: str) -> None:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             self._set(conn, ids, state="failed", attempts=alerts.c.attempts + 1,
                       last_error=error)
 
+    @retried
     def mark_digest(self, ids: Sequence[int]) -> None:
         """Hold alerts for their channel's next digest."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             self._set(conn, ids, state="digest")
 
     def digest_alerts(self, channel: str) -> list[OutboxItem]:

@@ -12,17 +12,18 @@ from sqlalchemy import Connection, func, or_, select, text, update
 from monitor.records import Poll, Seen, SourceState
 from monitor.store.codec import alert_to_json
 from monitor.store.schema import alerts, entries, sources
-from monitor.store.sql import Tables, chunks, key_hash, unleased
+from monitor.store.sql import Tables, chunks, key_hash, retried, unleased
 
 
 class Sources(Tables):
     """The sources table and the entries each source recorded."""
 
+    @retried
     def sync_sources(self, configured: Iterable[tuple[str, str, str]], now: datetime) -> None:
         """Give every configured (name, kind, location) a row (new ones are due now) and mark
         the rows of sources no longer configured inactive, keeping their history."""
         configured = {name: (kind, location) for name, kind, location in configured}
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             if conn.dialect.name == "postgresql":  # replicas starting or reloading together
                 conn.execute(text("SELECT pg_advisory_xact_lock(7406522)"))
             known = {r.name: r for r in conn.execute(
@@ -46,6 +47,7 @@ class Sources(Tables):
                 conn.execute(update(sources).where(sources.c.name.in_(gone))
                              .values(active=False))
 
+    @retried
     def claim_due(self, now: datetime, lease: timedelta,
                   limit: int | None = None) -> list[SourceState]:
         """Lease the active sources due by `now` that no live replica holds, oldest due
@@ -58,13 +60,14 @@ class Sources(Tables):
             pick = pick.limit(limit)
         if self.engine.dialect.name == "postgresql":
             pick = pick.with_for_update(skip_locked=True)
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             rows = conn.execute(
                 update(sources).where(sources.c.name.in_(pick))
                 .values(lease_owner=self.owner, lease_until=now + lease)
                 .returning(*sources.c)).fetchall()
         return sorted((_state(r) for r in rows), key=lambda s: s.next_check_at or now)
 
+    @retried
     def release_sources(self, names: Sequence[str],
                         next_check_at: datetime | None = None) -> None:
         """Give back leased sources this replica will not poll now (or that failed
@@ -74,7 +77,7 @@ class Sources(Tables):
         values: dict[str, Any] = {"lease_owner": None, "lease_until": None}
         if next_check_at is not None:
             values["next_check_at"] = next_check_at
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(update(sources).where(sources.c.name.in_(list(names)),
                                                sources.c.lease_owner == self.owner)
                          .values(**values))
@@ -111,6 +114,7 @@ class Sources(Tables):
                 entries.c.source == source, entries.c.published_at >= since,
                 entries.c.published_at <= until)).scalar() or 0
 
+    @retried
     def record_poll(self, poll: Poll, seen: Sequence[Seen], next_check_at: datetime,
                     interval: float | None = None) -> int:
         """Record a poll's outcome, its new entries and their alerts in ONE transaction.
@@ -119,7 +123,7 @@ class Sources(Tables):
         first is skipped with its alerts; an alert for a story × rule × channel that already
         exists is not added again.
         """
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             new_entries, added = 0, 0
             for item in seen:
                 entry_id = self._insert_entry(conn, item, poll.checked_at)
@@ -130,13 +134,14 @@ class Sources(Tables):
             _update_source(conn, poll, next_check_at, new_entries, interval, self.owner)
         return added
 
+    @retried
     def record_quiet_polls(self, polls: Sequence[tuple[Poll, datetime, float | None]]) -> None:
         """Record many polls that brought nothing new — (poll, next check, interval) — in one
         transaction: most polls are like that, and one commit each would cost more than
         the polls themselves. Losing such a batch in a crash only means polling again."""
         if not polls:
             return
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             for poll, next_check_at, interval in polls:
                 _update_source(conn, poll, next_check_at, 0, interval, self.owner)
 

@@ -1,14 +1,35 @@
-"""Pieces every part of the store shares: the tables' common shape, IN-list chunking and
-the lease condition."""
+"""Pieces every part of the store shares: the tables' common shape, write transactions, IN-list
+chunking and the lease condition."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import random
+import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import ColumnElement, Engine, Table, or_
+from sqlalchemy import ColumnElement, Connection, Engine, Table, or_
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+WRITE_ATTEMPTS = 6  # a write the database calls busy is tried this often before it is raised
+
+
+class StoreError(Exception):
+    """The state database cannot be opened or used; the message says what to do.
+
+    `unreachable` is set when the database did not answer (a server restarting, a file
+    locked by another process): waiting may cure it, which `run` does."""
+
+    def __init__(self, message: str, *, unreachable: bool = False):
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 class Tables:
@@ -18,6 +39,50 @@ class Tables:
     engine: Engine
     owner: str  # who holds this process's leases, see leases.replica_name
     _insert: Callable[..., Any]  # the dialect's INSERT, for ON CONFLICT
+    _writer: AbstractContextManager[Any]  # SQLite: one writing thread at a time
+    _write_engine: Engine  # the engine whose transactions write (BEGIN IMMEDIATE on SQLite)
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction. On SQLite it is the process's only one at that moment and
+        takes the database's write lock when it begins, so it never meets another writer
+        halfway (which SQLite answers with "database is locked" at once, whatever the busy
+        timeout); other processes' writers are waited for by the busy timeout."""
+        with self._writer, self._write_engine.begin() as conn:
+            yield conn
+
+
+def retried(method: Callable[P, T]) -> Callable[P, T]:
+    """Run a one-transaction write again, whole, when the database says it is busy (SQLite's
+    lock held by another process past the busy timeout; a PostgreSQL deadlock or
+    serialization failure). The transaction rolled back, so running it again is safe."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                return method(*args, **kwargs)
+            except DBAPIError as err:
+                if attempt == WRITE_ATTEMPTS - 1 or not busy(err):
+                    raise
+                time.sleep(min(0.05 * 2 ** attempt, 2.0) * (0.5 + random.random()))
+        raise AssertionError("unreachable")  # pragma: no cover
+    return wrapper
+
+
+def busy(err: DBAPIError) -> bool:
+    """The database refused for now because of other transactions, not because it is gone."""
+    text = str(err.orig).lower()
+    code = getattr(err.orig, "sqlstate", None)
+    return ("database is locked" in text or "database table is locked" in text
+            or code in ("40001", "40P01"))  # serialization failure, deadlock detected
+
+
+def transient(err: DBAPIError) -> bool:
+    """The database did not answer or was busy: the same work may succeed later. Other
+    errors (a constraint, bad SQL) would fail the same way again."""
+    return (isinstance(err, (OperationalError, InterfaceError)) or err.connection_invalidated
+            or busy(err))
 
 
 def key_hash(key: str) -> str:
