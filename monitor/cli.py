@@ -69,18 +69,22 @@ def check(config_path: Path) -> None:
 @main.command()
 @config_option
 def run(config_path: Path) -> None:
-    """Run the daemon until SIGINT or SIGTERM."""
-    from monitor.daemon import exit_now, install_signal_handlers, run_forever
-    from monitor.service import Monitor
+    """Run the daemon until SIGINT or SIGTERM.
+
+    A state database that does not answer (PostgreSQL restarting, or not up yet) is waited
+    for, with backoff; /readyz says why meanwhile. Other commands fail at once instead."""
+    from monitor.daemon import exit_now, install_signal_handlers, run_daemon
 
     config = _load(config_path)
 
     async def go() -> None:
         stop, reload = asyncio.Event(), asyncio.Event()
         install_signal_handlers(stop, reload)
-        with _store(config) as store:
-            _greet(store)
-            await run_forever(Monitor(config, store), stop, reload)
+        try:
+            await run_daemon(config, stop, reload)
+        except StoreError as err:  # it answered, but cannot be used: waiting would not help
+            click.echo(f"{config.path}: state: {err}", err=True)
+            exit_now(1)
         exit_now(0)  # stopped and committed: worker threads still busy are not waited for
 
     asyncio.run(go())
@@ -374,21 +378,14 @@ def _store(config: Config) -> Iterator[Store]:
     try:
         store = Store.open(config.state_url)
     except StoreError as err:
-        click.echo(f"{config.path}: state: {err}", err=True)
+        hint = ("; is it running? (`news-monitor run` waits for it; this command does not)"
+                if err.unreachable else "")
+        click.echo(f"{config.path}: state: {err}{hint}", err=True)
         sys.exit(1)
     try:
         yield store
     finally:
         store.close()
-
-
-def _greet(store: Store) -> None:
-    counts = store.alert_counts()
-    if counts:
-        parts = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
-        logging.getLogger("monitor").info(
-            "state holds earlier alerts (%s): sent ones are not sent again, pending ones "
-            "go out now (`news-monitor alerts` lists them)", parts)
 
 
 def _seconds(value: float):

@@ -1,5 +1,10 @@
-"""The daemon around a Monitor: the scheduler's jobs, reload on SIGHUP or on a file edit, the
-health listener, and stopping.
+"""The daemon around a Monitor: waiting for the state database, the scheduler's jobs, reload
+on SIGHUP or on a file edit, the health listener, and stopping.
+
+The health listener starts first, then the daemon opens its database, waiting for it as
+long as it does not answer (database.py): /healthz says alive and /readyz says why it is not
+ready meanwhile. A database that answers but cannot be used (a bad URL, a file that is not
+ours) ends the start with its message, as `once` would.
 
 Stop means stop. The first SIGINT/SIGTERM asks the jobs to finish (STOP_GRACE_SECONDS),
 cancels what remains (it is simply redone after the restart: nothing is marked done
@@ -22,18 +27,21 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from sqlalchemy.exc import DBAPIError
 from watchfiles import awatch
 
-from monitor.config import cron_trigger
-from monitor.health import serve
-from monitor.polling import TICK_SECONDS, outage
+from monitor.config import Config, HealthSettings, cron_trigger
+from monitor.health import Health, Metrics, serve
+from monitor.polling import TICK_SECONDS
 from monitor.service import Monitor
+from monitor.store import Store, StoreError, transient
 
-__all__ = ["run_forever", "install_signal_handlers", "exit_now", "STOP_DEADLINE"]
+__all__ = ["run_daemon", "run_forever", "install_signal_handlers", "exit_now",
+           "STOP_DEADLINE"]
 
 log = logging.getLogger("monitor")
 
@@ -45,23 +53,117 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+async def run_daemon(config: Config, stop: asyncio.Event, reload: asyncio.Event,
+                     stream: TextIO | None = None) -> None:
+    """`news-monitor run`: the health listener, the database once it answers, then the
+    Monitor until `stop`. Raises StoreError for a database that cannot be used."""
+    health, metrics = Health(), Metrics()
+    running: list[Monitor] = []  # the Monitor, once there is one: its gauges for /metrics
+
+    def refresh() -> None:
+        if running:
+            running[0].refresh_gauges()
+
+    server = await _health_server(config.settings.health, health, metrics, refresh)
+    try:
+        monitor = await _when_database_answers(config, health, metrics, stop, stream)
+        if monitor is None:
+            return  # stopped while waiting
+        running.append(monitor)
+        _greet(monitor.store)
+        await _run_jobs(monitor, stop, reload)
+    finally:
+        if server is not None:
+            server.close()
+
+
+async def _when_database_answers(config: Config, health: Health, metrics: Metrics,
+                                 stop: asyncio.Event, stream: TextIO | None) -> Monitor | None:
+    """Open the store and build the Monitor (which reads its state), trying again while the
+    database does not answer; None if `stop` came first."""
+
+    def start() -> Monitor:
+        store = Store.open(config.state_url)
+        try:
+            return Monitor(config, store, stream=stream, health=health, metrics=metrics)
+        except BaseException:
+            store.close()
+            raise
+
+    health.waiting = True
+    try:
+        while not stop.is_set():
+            attempt = asyncio.ensure_future(asyncio.to_thread(start))
+            stopped = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({attempt, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            stopped.cancel()
+            if not attempt.done():
+                return None  # stop came during a try: the process is about to end anyway
+            try:
+                monitor = attempt.result()
+            except StoreError as err:
+                if not err.unreachable:
+                    raise
+                health.database.failed(err)
+            except DBAPIError as err:
+                if not transient(err):
+                    raise
+                health.database.failed(err)
+            else:
+                health.database.answered()
+                return monitor
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), health.database.wait())
+        return None
+    finally:
+        health.waiting = False
+
+
+def _greet(store: Store) -> None:
+    counts = store.alert_counts()
+    if counts:
+        parts = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+        log.info("state holds earlier alerts (%s): sent ones are not sent again, pending ones "
+                 "go out now (`news-monitor alerts` lists them)", parts)
+
+
 async def run_forever(monitor: Monitor, stop: asyncio.Event,
                       reload: asyncio.Event | None = None) -> None:
+    """A Monitor already built, with its own health listener, until `stop` is set."""
+    server = await _health_server(monitor.config.settings.health, monitor.health,
+                                  monitor.metrics, monitor.refresh_gauges)
+    try:
+        await _run_jobs(monitor, stop, reload)
+    finally:
+        if server is not None:
+            server.close()
+
+
+async def _run_jobs(monitor: Monitor, stop: asyncio.Event,
+                    reload: asyncio.Event | None = None) -> None:
     """Run the scheduler until `stop` is set; in-flight work gets a short grace, then is
     cancelled (anything cancelled is simply redone after the restart). Setting `reload`
     (SIGHUP does) or editing a config file reloads the configuration."""
     running: set[asyncio.Task] = set()
     reload = reload or asyncio.Event()
 
+    database = monitor.health.database
+
     def tracked(job: Callable):
         async def wrapper() -> None:
             task = asyncio.current_task()
             running.add(task)
             try:
+                if not database.due():  # down: tries are spaced out, not made every tick
+                    monitor.health.tick()  # the daemon itself is alive
+                    return
                 await job()
-            except DBAPIError as err:  # a database restart or outage: said once a line
-                log.warning("%s: state database unavailable (%s); retrying",
-                            job.__name__, outage(err))
+                database.answered()
+            except DBAPIError as err:
+                if not transient(err):
+                    log.exception("%s failed; the daemon carries on", job.__name__)
+                else:  # a database restart or outage: said once, when it starts
+                    database.failed(err)
             except Exception:
                 log.exception("%s failed; the daemon carries on", job.__name__)
             finally:
@@ -92,7 +194,6 @@ async def run_forever(monitor: Monitor, stop: asyncio.Event,
     scheduler.start()
     monitor.scheduler = scheduler
     monitor.health.running = lambda: scheduler.state == STATE_RUNNING
-    server = await _health_server(monitor)
     helpers = [asyncio.create_task(monitor.refill(stop)),
                asyncio.create_task(_reloader(monitor, reload, stop)),
                asyncio.create_task(_watch_config(monitor, reload, stop))]
@@ -103,8 +204,6 @@ async def run_forever(monitor: Monitor, stop: asyncio.Event,
     finally:
         for task in helpers:
             task.cancel()
-        if server is not None:
-            server.close()
         scheduler.shutdown(wait=False)
         if running:
             _, pending = await asyncio.wait(running, timeout=STOP_GRACE_SECONDS)
@@ -116,13 +215,12 @@ async def run_forever(monitor: Monitor, stop: asyncio.Event,
         log.info("news-monitor stopped")
 
 
-async def _health_server(monitor: Monitor) -> asyncio.Server | None:
-    settings = monitor.config.settings.health
+async def _health_server(settings: HealthSettings, health: Health, metrics: Metrics,
+                         refresh: Callable[[], object]) -> asyncio.Server | None:
     if not settings.enabled:
         return None
     try:
-        return await serve(settings.listen, monitor.health, monitor.metrics,
-                           monitor.refresh_gauges)
+        return await serve(settings.listen, health, metrics, refresh)
     except OSError as err:
         log.error("health endpoint not started on %s: %s", settings.listen, err)
         return None

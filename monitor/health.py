@@ -23,6 +23,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import CounterMetricFamily
 
+from monitor.database import Availability
+
 log = logging.getLogger("monitor")
 
 STALE_AFTER = 30.0  # seconds without a scheduler tick before /healthz says unhealthy
@@ -113,19 +115,37 @@ class SourceCounts:
 
 @dataclass
 class Health:
-    """What /healthz and /readyz report: the scheduler runs and ticks; the config is valid."""
+    """What /healthz and /readyz report: the scheduler runs and ticks (alive); it has
+    ticked, and the state database answers (ready); the config is valid.
+
+    While the daemon waits for its database at start it is alive but not ready: a
+    liveness probe must not restart a process that is only waiting for its database."""
 
     last_tick: float = 0.0
     running: Callable[[], bool] = lambda: False
     ready: bool = False
     config_error: str | None = None
+    database: Availability = field(default_factory=Availability)
+    waiting: bool = False  # for the state database, before the scheduler starts
 
     def tick(self) -> None:
         self.last_tick = time.monotonic()
         self.ready = True
 
     def healthy(self) -> bool:
+        if self.waiting:
+            return True
         return self.running() and time.monotonic() - self.last_tick < STALE_AFTER
+
+    def unready(self) -> str | None:
+        """Why the daemon is not ready, or None when it is."""
+        if self.database.describe():
+            return self.database.describe()
+        if self.waiting:
+            return "waiting for the state database"
+        if not self.healthy():
+            return "scheduler not running" if not self.running() else "stalled"
+        return None if self.ready else "starting"
 
 
 async def serve(listen: str, health: Health, metrics: Metrics,
@@ -157,16 +177,21 @@ async def _answer(path: str, health: Health, metrics: Metrics,
     text = "text/plain; charset=utf-8"
     if path == "/healthz":
         ok = health.healthy()
-        detail = "ok" if ok else "scheduler not running" if not health.running() else "stalled"
+        detail = ("ok; waiting for the state database" if ok and health.waiting else "ok" if ok
+                  else "scheduler not running" if not health.running() else "stalled")
         return ("200 OK" if ok else "503 Service Unavailable"), text, detail.encode() + b"\n"
     if path == "/readyz":
-        ok = health.ready and health.healthy()
-        detail = "ready" if ok else "not ready"
+        why = health.unready()
+        ok = why is None
+        detail = "ready" if ok else f"not ready: {why}"
         if health.config_error:
             detail += (f"; config reload refused: {health.config_error} (still running the "
                        "previous configuration)")
         return ("200 OK" if ok else "503 Service Unavailable"), text, detail.encode() + b"\n"
     if path == "/metrics":
-        await asyncio.to_thread(refresh)
+        try:
+            await asyncio.to_thread(refresh)
+        except Exception as err:  # the database is down: the gauges keep their last values
+            log.debug("metrics gauges not refreshed: %s", err)
         return "200 OK", CONTENT_TYPE_LATEST, generate_latest(metrics.registry)
     return "404 Not Found", text, b"not found\n"

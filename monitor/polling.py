@@ -19,13 +19,14 @@ from sqlalchemy.exc import DBAPIError
 
 from monitor.alerts.route import route
 from monitor.config import Config, Source, format_duration
+from monitor.database import Availability
 from monitor.health import Health, Metrics
 from monitor.match import Matcher
 from monitor.pipeline import Found, examine, seen_record
 from monitor.records import Entry, Match, Poll, SourceState
 from monitor.sources import Http, Pace, dated, fetch_articles, interval_for, next_check, poll
 from monitor.sources.schedule import WEEK
-from monitor.store import Store
+from monitor.store import Store, transient
 from monitor.stories import WINDOW, Stories
 
 log = logging.getLogger("monitor")
@@ -34,11 +35,6 @@ JITTER = 0.05  # a poll comes up to 5% early, so sources added together drift ap
 REFILL_GATHER = 0.05  # seconds a refill waits so polls ending together share one claim
 QUIET_BATCH = 64
 TICK_SECONDS = 1.0
-
-
-def outage(err: DBAPIError) -> str:
-    """The driver's first line on a database outage, for a one-line log."""
-    return (str(err.orig or err).strip().splitlines() or [type(err).__name__])[0]
 
 
 @dataclass
@@ -79,6 +75,10 @@ class Polling:
     def lease(self) -> timedelta:
         return timedelta(seconds=self.config.settings.lease)
 
+    @property
+    def database(self) -> Availability:
+        return self.health.database
+
     deliver: Callable[[], Awaitable[object]]  # Monitor's: sends what a poll queued
 
     async def renew(self) -> None:
@@ -91,14 +91,22 @@ class Polling:
         await asyncio.to_thread(self.store.renew, self.clock(), self.lease, polling)
 
     async def flush(self) -> None:
-        """Write the batched records of polls that brought nothing new."""
+        """Write the batched records of polls that brought nothing new. A batch the
+        database refuses goes back in line for the next tick."""
         batch, self._quiet = self._quiet, []
-        if batch:
+        if not batch:
+            return
+        try:
             await asyncio.to_thread(self.store.record_quiet_polls, batch)
+        except BaseException:
+            self._quiet[:0] = batch
+            raise
 
     async def poll_due(self) -> int:
         """Start polls for the due sources there is room for; return how many started."""
         self.health.tick()
+        if not self.database.due():  # down, and its next try is not due yet
+            return 0
         async with self._claiming:  # the tick and the refill never claim side by side
             await self.flush()
             return await self._claim_and_start()
@@ -171,9 +179,12 @@ class Polling:
         cycle = Cycle()
         try:
             await self._poll_one(source, state, cycle, dry_run=False)
-        except DBAPIError as err:  # not recorded: the lease expires and it is polled again
-            log.warning("poll of %r not recorded: state database unavailable (%s)",
-                        source.name, outage(err))
+        except DBAPIError as err:
+            if not transient(err):
+                raise
+            # A read before the record failed: nothing was recorded, so the source's lease
+            # expires and it is polled again; what it listed is found again then.
+            self.database.failed(err)
             return
         except Exception:
             log.exception("polling %r failed unexpectedly; the daemon carries on", source.name)
@@ -184,8 +195,7 @@ class Polling:
             try:
                 await self.deliver()
             except DBAPIError as err:  # the deliver job tries again
-                log.warning("delivery put off: state database unavailable (%s)",
-                            outage(err))
+                self.database.failed(err)
 
     async def _poll_one(self, source: Source, state: SourceState | None, cycle: Cycle,
                         dry_run: bool) -> None:
@@ -264,12 +274,30 @@ class Polling:
 
             records = [seen_record(f, story, routed)
                        for f, story in zip(found, stories, strict=True)]
-            return await asyncio.to_thread(self.store.record_poll, outcome, records,
-                                           next_check_at, interval)
+            return await self._until_recorded(outcome.source, lambda: self.store.record_poll(
+                outcome, records, next_check_at, interval))
         self._quiet.append((outcome, next_check_at, interval))
         if len(self._quiet) >= QUIET_BATCH:
             await self.flush()
         return 0
+
+    async def _until_recorded(self, source: str, record: Callable[[], int]) -> int:
+        """Write a poll's new entries and alerts, trying again for as long as the database
+        does not answer: they were fetched, matched and may be gone from the feed by the
+        next poll, so they are kept here rather than dropped. Stopping the daemon ends the
+        wait; nothing was recorded then, and the next start polls the source again."""
+        while True:
+            try:
+                added = await asyncio.to_thread(record)
+            except DBAPIError as err:
+                if not transient(err):
+                    raise
+                self.database.failed(err)
+                log.debug("poll of %r waits to be recorded: %s", source, err)
+                await asyncio.sleep(max(self.database.wait(), REFILL_GATHER))
+                continue
+            self.database.answered()
+            return added
 
     def _unseen(self, outcome: Poll) -> list[Entry]:
         if not outcome.entries:

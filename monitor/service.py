@@ -77,12 +77,13 @@ class Monitor(Polling):
     retention, and switching to an edited configuration."""
 
     def __init__(self, config: Config, store: Store, *, stream: TextIO | None = None,
-                 clock: Callable[[], datetime] = utcnow):
+                 clock: Callable[[], datetime] = utcnow, health: Health | None = None,
+                 metrics: Metrics | None = None):
         self.store = store
         self.clock = clock
         self._stream = stream
-        self.metrics = Metrics()
-        self.health = Health()
+        self.metrics = metrics or Metrics()
+        self.health = health or Health()
         self.scheduler = None  # the AsyncIOScheduler, while daemon.run_forever runs
         self._sync_sources(config)
         self._apply(config, config.matcher, build_channels(config, stream))
@@ -147,7 +148,8 @@ class Monitor(Polling):
         self._unsynced = False
 
     async def poll_due(self) -> int:
-        await self.sync_if_needed()
+        if self.database.due():
+            await self.sync_if_needed()
         return await super().poll_due()
 
     async def _refuse(self, problems: list[str]) -> None:

@@ -34,6 +34,7 @@ __all__ = ["Store", "AlertRow", "Replica", "StoredEntry", "StoreError", "replica
            "key_hash", "transient", "HEAD", "MIGRATIONS"]
 
 HEAD = "0004"  # the newest migration; a test keeps it in step with migrations/versions
+BUSY_TIMEOUT_MS = 10_000  # how long SQLite waits for another process's write lock
 
 log = logging.getLogger("monitor")
 
@@ -68,7 +69,8 @@ class Store(Sources, Leases, Outbox, History):
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         try:
-            engine = create_engine(url, future=True, pool_pre_ping=True)
+            engine = create_engine(url, future=True, pool_pre_ping=True,
+                                   connect_args=_connect_args(url))
         except Exception as err:  # bad URL syntax, missing driver: never show its password
             shown = mask_url(url)
             raise StoreError(f"cannot use state '{shown}': "
@@ -136,6 +138,14 @@ class Store(Sources, Leases, Outbox, History):
         self.engine.dispose()
 
 
+def _connect_args(url: str) -> dict[str, Any]:
+    """A server that does not answer at all (a host down, a dropped SYN) fails a connection
+    in seconds rather than the minutes of TCP's own timeout: `run` then knows to wait."""
+    if url.startswith("postgresql") and "connect_timeout" not in url:
+        return {"connect_timeout": 10}
+    return {}
+
+
 def _first_line(err: DBAPIError) -> str:
     return (str(err.orig or err).strip().splitlines() or [type(err).__name__])[0]
 
@@ -148,7 +158,7 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_MS)}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 
