@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email import policy
 from email.message import EmailMessage
@@ -355,3 +355,38 @@ def errors_of(config: Path) -> dict[str, str | None]:
     """Each source's last error, as `status --json` shows it."""
     status = json.loads(run_cli("status", "--json", "-c", str(config)).stdout)
     return {s["source"]: s["last_error"] for s in status["sources"]}
+
+
+# --- waiting for events ---------------------------------------------------------------------
+
+EVENT_CEILING = 60.0  # seconds a test waits for an event before it says the event never came
+
+
+def wait_until(check: Callable[[], object], ceiling: float = EVENT_CEILING,
+               every: float = 0.05) -> bool:
+    """Whether check() came true within `ceiling` seconds (polled every `every` seconds).
+    The ceiling only tells an event that never comes from one that is late: a busy machine
+    makes events late, never missing."""
+    deadline = time.monotonic() + ceiling
+    while not check():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(every)
+    return True
+
+
+def edit_until_logged(daemon: Daemon, edit: Callable[[], None], line: str,
+                      ceiling: float = EVENT_CEILING, again_after: float = 5.0) -> bool:
+    """Make an edit and wait until the daemon logs `line` once more than before, making the
+    edit again every `again_after` seconds until then (within `ceiling`). The file watcher
+    starts a moment after the daemon says it runs, and an edit made before it watches is
+    never seen; making it again is harmless, as a reload reads the files as they are."""
+    daemon.wait_for("never", 0)  # read what is there
+    seen = daemon.err.decode(errors="replace").count(line)
+    pattern = f"(?s){'.*'.join([re.escape(line)] * (seen + 1))}"
+    deadline = time.monotonic() + ceiling
+    while time.monotonic() < deadline:
+        edit()
+        if daemon.wait_for(pattern, min(again_after, deadline - time.monotonic())) is not None:
+            return True
+    return False

@@ -17,6 +17,7 @@ from monitor.alerts import DeliveryError, channel_style, make_channel, plain_tex
 from monitor.alerts.channels import AppriseChannel, ConsoleChannel
 from monitor.alerts.render import headline, slack_markdown, slack_text
 from monitor.records import Alert, Snippet
+from tests.bounded import finishes
 from tests.conftest import Inbox, free_port
 
 SLACK_URL = "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7/#alerts"
@@ -260,6 +261,7 @@ def test_channel_keeps_its_apprise_instance_and_pacing(receiver: HTTPServer) -> 
     send(channel, make_alert())
     send(channel, make_alert())
     assert channel.service is service
+    # a lower bound only: the second send waited for the pace; a busy machine only adds
     assert time.monotonic() - started >= 0.3
     assert len(receiver.log) == 2
 
@@ -267,12 +269,12 @@ def test_channel_keeps_its_apprise_instance_and_pacing(receiver: HTTPServer) -> 
 # -- failures ---------------------------------------------------------------------------------
 
 
-def test_email_target_down_fails_fast_without_the_password() -> None:
+def test_email_target_down_is_a_delivery_error_without_the_password() -> None:
+    """A refused connection ends the send with one error (nothing here retries): the
+    ceiling only catches a send that would keep trying."""
     channel = make_channel("desk", mail_url(free_port(), credentials="user:s3cret@"))
-    started = time.monotonic()
     with pytest.raises(DeliveryError) as caught:
-        send(channel, make_alert())
-    assert time.monotonic() - started < 5
+        finishes(lambda: send(channel, make_alert()))
     reason = str(caught.value)
     assert reason.startswith("desk: failure") and "s3cret" not in reason
     assert "\n" not in reason and len(reason) < 250

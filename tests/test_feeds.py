@@ -9,6 +9,7 @@ import pytest
 from monitor.sources.feeds import FeedError, parse_feed, parse_feed_full
 from monitor.sources.items import MAX_PROBLEMS
 from monitor.text import MAX_MARKUP
+from tests.bounded import finishes
 from tests.conftest import SAMPLES
 
 
@@ -127,14 +128,13 @@ def test_control_characters_are_removed_from_titles():
     assert entries[0].title == "A [31mred"
 
 
-def test_many_doctype_openers_do_not_make_parsing_quadratic():
-    import time
-
+def test_many_doctype_openers_are_refused_without_a_quadratic_search():
+    """A DOCTYPE looked for anywhere in these 2 MB would take many minutes (each opener
+    scans the rest); looked for only in the prolog, the feed is refused well within the
+    ceiling, which only catches that stall."""
     body = b'<?xml version="1.0"?>' + b"<!DOCTYPE [" * 200_000 + b"<rss/>"
-    start = time.monotonic()
     with pytest.raises(FeedError):
-        parse(body)
-    assert time.monotonic() - start < 2
+        finishes(lambda: parse(body))
 
 
 def test_junk_that_broke_the_old_parser_costs_nothing_and_the_feed_keeps_every_item():

@@ -15,7 +15,7 @@ from werkzeug import Response
 from monitor.config import load_config
 from monitor.service import Monitor
 from monitor.store import Store
-from tests.conftest import rss_feed, run_cli, write_config
+from tests.conftest import EVENT_CEILING, rss_feed, run_cli, write_config
 
 ITEM = {"title": "Airstrikes on Aleppo", "link": "https://e.org/1", "description": "x"}
 
@@ -114,24 +114,32 @@ def test_rss_ttl_is_honoured(site, tmp_path):
 
 
 def test_no_more_than_per_host_requests_reach_one_host_at_once(site, tmp_path):
-    lock, state = threading.Lock(), {"now": 0, "most": 0}
+    """Each request is held until a second one is in flight (or it is the last), then for
+    0.3 s more: so two at once is always seen however slow the machine, and a third the
+    limit let through would arrive while two are held."""
+    total, held = 6, threading.Condition()
+    state = {"now": 0, "most": 0, "arrived": 0}
 
     def slow(request):
-        with lock:
+        with held:
             state["now"] += 1
+            state["arrived"] += 1
             state["most"] = max(state["most"], state["now"])
+            held.notify_all()
+            held.wait_for(lambda: state["now"] >= 2 or state["arrived"] == total,
+                          timeout=EVENT_CEILING)
         time.sleep(0.3)
-        with lock:
+        with held:
             state["now"] -= 1
         return Response(rss_feed(ITEM), content_type="application/rss+xml")
 
-    for i in range(6):
+    for i in range(total):
         site.handlers[f"/f{i}.xml"] = slow
     config = write_config(tmp_path, poll={"per_host": 2},
                           sources=[{"name": f"S{i}", "feed": site.url(f"/f{i}.xml")}
-                                   for i in range(6)])
-    assert run_cli("once", "-c", str(config)).returncode == 0
-    assert state["most"] == 2
+                                   for i in range(total)])
+    assert run_cli("once", "-c", str(config), timeout=600).returncode == 0
+    assert state["arrived"] == total and state["most"] == 2
 
 
 def test_user_agent_is_configurable(site, tmp_path):

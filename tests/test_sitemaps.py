@@ -4,7 +4,6 @@ gzip, and the defences against bombs and entities."""
 from __future__ import annotations
 
 import gzip
-import time
 import tracemalloc
 import zlib
 from datetime import UTC, datetime, timedelta
@@ -260,12 +259,12 @@ def test_a_text_sitemap_lists_one_url_a_line():
         (f"{SITE}/2024/05/14/b", "", None), (f"{SITE}/2024/05/14/a", "", None)]
 
 
-def test_many_unclosed_doctypes_cost_linear_time():
-    body = b'<?xml version="1.0"?>' + b"<!DOCTYPE [" * 1_000_000  # 11 MB
-    started = time.perf_counter()
+def test_many_unclosed_doctypes_are_refused_without_a_quadratic_search():
+    """11 MB of "<!DOCTYPE [": a DOCTYPE searched for anywhere would take hours; looked for
+    in the prolog only, the body is refused well within the ceiling."""
+    body = b'<?xml version="1.0"?>' + b"<!DOCTYPE [" * 1_000_000
     with pytest.raises(FeedError, match="not a sitemap"):
-        parse(body)
-    assert time.perf_counter() - started < 10  # a DOCTYPE searched for anywhere: hours
+        finishes(lambda: parse(body))
 
 
 def test_gzip_inflates_to_at_most_max_bytes_and_says_so():

@@ -8,6 +8,7 @@ import io
 import threading
 import tracemalloc
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from monitor.alerts.render import (
     slack_batch_markdown,
 )
 from monitor.records import Snippet
+from tests.bounded import finishes
 from tests.conftest import run_cli, write_config
 from tests.test_channels import make_alert
 
@@ -66,32 +68,13 @@ def write(tmp_path: Path, text: str, name: str = "t.txt.j2") -> Path:
     return path
 
 
-def within(seconds: float, func, *args):
-    """func(*args) in a daemon thread, failing the test (not hanging it) if it never returns."""
-    outcome: dict[str, object] = {}
-
-    def work() -> None:
-        try:
-            outcome["value"] = func(*args)
-        except BaseException as exc:  # handed to the test below
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=work, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert not thread.is_alive(), f"still running after {seconds} s"
-    if "error" in outcome:
-        raise outcome["error"]  # type: ignore[misc]
-    return outcome["value"]
-
-
 def load_error(path: Path) -> str:
     def load() -> str:
         with pytest.raises(ValueError) as caught:
             load_template(path, "text")
         return str(caught.value)
 
-    return within(60, load)
+    return finishes(load)
 
 
 def test_check_stops_a_template_that_would_loop_for_hours(tmp_path: Path) -> None:
@@ -160,12 +143,12 @@ def test_a_send_past_the_bound_is_a_delivery_error(tmp_path: Path, receiver: HTT
     for channel in (make_channel("hook", url, template=path),
                     make_channel("console", "console://", stream=io.StringIO(), template=path)):
         with pytest.raises(DeliveryError) as caught:
-            within(60, run, channel.send_batch([make_alert()] * 3, "three"))
+            finishes(partial(run, channel.send_batch([make_alert()] * 3, "three")))
         assert str(caught.value) == (
             f"{channel.name}: template {path}: template exceeded the size bound "
             f"({MESSAGE_MAX:,} characters)"
         )
-        within(60, run, channel.send(make_alert()))  # the channel itself still works
+        finishes(partial(run, channel.send(make_alert())))  # the channel itself still works
     assert len(receiver.log) == 1
 
 
@@ -173,7 +156,7 @@ def test_a_send_that_runs_too_long_is_a_delivery_error(tmp_path: Path) -> None:
     path = write(tmp_path, "{% if total > 2 %}" + FOREVER + "{% endif %}{{ alert.title }}")
     channel = make_channel("console", "console://", stream=io.StringIO(), template=path)
     with pytest.raises(DeliveryError, match="exceeded the time bound"):
-        within(60, run, channel.send_batch([make_alert()] * 3, "three"))
+        finishes(partial(run, channel.send_batch([make_alert()] * 3, "three")))
 
 
 class _Probe(str):
