@@ -93,8 +93,9 @@ class Desk:
         self.last_published = datetime.now(UTC)  # when the feeds last changed
         self.received: list[int] = []
         self.epoch = 0  # which daemon process is running: the test counts them
-        self.arrivals: dict[int, list[int]] = {}  # item -> the epoch each copy arrived in
-        self.by_epoch: Counter[int] = Counter()  # copies that arrived in each epoch
+        self.arrivals: dict[int, list[int]] = {}  # item -> the epoch that sent each copy
+        self.by_epoch: Counter[int] = Counter()  # copies each epoch's daemon sent
+        self.late = 0  # copies that arrived after the daemon that sent them was gone
         self.refused = 0
         self.down_until = 0.0  # time.monotonic() until which the channel answers 503
         self.slow = 0.02  # the receiver holds each message this long before answering
@@ -104,7 +105,6 @@ class Desk:
             site.feeds[path] = rss_feed()
             if feed_delay:
                 site.handlers[path] = self._slowly(path, feed_delay)
-        site.handlers["/alerts"] = self._receive
 
     def _slowly(self, path: str, delay: float):
         def answer(_request) -> Response:
@@ -112,9 +112,13 @@ class Desk:
             return Response(self.site.feeds[path], content_type="application/rss+xml")
         return answer
 
-    @property
-    def channel(self) -> str:
-        return f"json://127.0.0.1:{self.site.port}/alerts"
+    def channel(self, epoch: int) -> str:
+        """The receiver's URL for the daemon of this epoch. Each daemon posts to its own
+        path, so each copy is counted against the process that sent it: a request a
+        killed process wrote just before it died may be read after its successor started."""
+        path = f"/alerts/{epoch}"
+        self.site.handlers[path] = lambda request: self._receive(request, epoch)
+        return f"json://127.0.0.1:{self.site.port}{path}"
 
     def sources(self) -> list[dict[str, str]]:
         return [{"name": f"feed {i}", "feed": self.site.url(p)} for i, p in enumerate(self.paths)]
@@ -168,7 +172,7 @@ class Desk:
             f"a feed grew to {longest} items, past the {MAX_ENTRIES} a daemon reads: "
             "give the test more feeds")
 
-    def _receive(self, request) -> Response:
+    def _receive(self, request, sender: int) -> Response:
         if time.monotonic() < self.down_until:
             with self._lock:
                 self.refused += 1
@@ -177,8 +181,9 @@ class Desk:
         with self._lock:
             self.received.extend(found)
             for ident in found:
-                self.arrivals.setdefault(ident, []).append(self.epoch)
-            self.by_epoch[self.epoch] += len(found)
+                self.arrivals.setdefault(ident, []).append(sender)
+            self.by_epoch[sender] += len(found)
+            self.late += len(found) if sender != self.epoch else 0
         time.sleep(self.slow)  # a crash now leaves a sent alert unrecorded: a duplicate
         return Response("ok")
 
@@ -247,15 +252,17 @@ class Desk:
                 return f"still not settled after {ceiling:g}s\n{summary()}"
             time.sleep(0.1)
 
-    def config(self, folder: Path, state: str, **settings) -> Path:
+    def config(self, folder: Path, state: str, epoch: int = 0, **settings) -> Path:
         """A daemon that polls every half second and retries a channel quickly; leases
-        of 1 s, so a killed process's work is taken over soon."""
+        of 1 s, so a killed process's work is taken over soon. `epoch` names the daemon
+        (see `channel`)."""
         options = {
             "poll": {"interval": 0.5, "min_interval": 0.5, "max_interval": 1, "timeout": 5},
             "delivery": {"check_every": 0.2, "retry_base": 0.3, "retry_max": 1},
             "lease": 1, "health": {"enabled": False}, **settings}
-        return write_config(folder, sources=self.sources(), channels={"desk": self.channel},
-                            rules=RULES, state=state, **options)
+        return write_config(folder, sources=self.sources(),
+                            channels={"desk": self.channel(epoch)}, rules=RULES, state=state,
+                            **options)
 
 
 @dataclass
@@ -365,7 +372,6 @@ def test_kill_9_at_random_points_loses_no_alert(state_url, site, daemons, tmp_pa
     # past what a daemon reads), and nothing is published while a daemon starts, so the
     # run's size does not depend on the machine's speed.
     desk = new_desk(site, feeds=max(5, CRASHES // 10))
-    config = desk.config(tmp_path, state_url)
     log = tmp_path / "daemon.log"
     plan = kill_plan(desk.rng, CRASHES)
     busy: Counter[str] = Counter()  # crashes that hit a process while alerts were arriving
@@ -373,6 +379,7 @@ def test_kill_9_at_random_points_loses_no_alert(state_url, site, daemons, tmp_pa
     with desk.publishing(every=0.1):
         for epoch, kind in enumerate(plan):
             desk.epoch = epoch
+            config = desk.config(tmp_path, state_url, epoch)
             daemon = Daemon.start(config, log)
             daemons.append(daemon)
             if kind == "start-up":
@@ -395,6 +402,7 @@ def test_kill_9_at_random_points_loses_no_alert(state_url, site, daemons, tmp_pa
             busy[kind] += desk.by_epoch[epoch] > 0
     desk.check_feed_sizes()
     desk.epoch = CRASHES
+    config = desk.config(tmp_path, state_url, CRASHES)
     last = Daemon.start(config, log)
     daemons.append(last)
     last.wait_up()
@@ -404,14 +412,16 @@ def test_kill_9_at_random_points_loses_no_alert(state_url, site, daemons, tmp_pa
     by_crash = desk.duplicates_by_epoch()
     repeated = {i: e for i, e in desk.arrivals.items() if len(e) > 1}
     assert max(by_crash.values(), default=0) <= 1, (
-        f"duplicates per crash: {by_crash}; epochs each copy arrived in: {repeated}")
+        f"duplicates per crash: {by_crash}; epochs that sent each copy: {repeated}")
+    twice = {i: e for i, e in repeated.items() if len(set(e)) < len(e)}
+    assert not twice, f"a process sent an alert twice (epochs that sent each copy): {twice}"
     assert by_crash[CRASHES] == 0  # the process that was not killed repeated nothing
     hits = sum(busy.values())
     assert hits >= CRASHES // 3, f"only {hits} of {CRASHES} crashes hit a working daemon"
     print(f"{CRASHES} crashes ({dict(busy)} while alerting, of {dict(Counter(plan))}): "
           f"{len(desk.published)} alerts, {desk.duplicates()} duplicates; start-up took "
-          f"{min(starts, default=0):.1f}-{max(starts, default=0):.1f} s; "
-          f"epochs each copy arrived in: {repeated}")
+          f"{min(starts, default=0):.1f}-{max(starts, default=0):.1f} s; {desk.late} copies "
+          f"read after their sender died; epochs that sent each copy: {repeated}")
 
 
 def test_a_channel_down_for_a_while_gets_every_alert_once_it_is_back(state_url, desk,
