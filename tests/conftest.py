@@ -97,7 +97,7 @@ def write_config(folder: Path, *, sources: list[dict[str, Any]],
     return path
 
 
-def run_cli(*args: str, timeout: float = 60, env: dict[str, str] | None = None,
+def run_cli(*args: str, timeout: float = 300, env: dict[str, str] | None = None,
             cwd: Path | None = None, input_text: str | None = None
             ) -> subprocess.CompletedProcess[str]:
     """Run `news-monitor ARGS` in a fresh process, as an operator would."""

@@ -212,3 +212,16 @@ def test_a_state_url_that_cannot_be_used_is_reported_without_its_password():
     with pytest.raises(StoreError) as err:
         Store.open("nosuchdriver://desk:s3cret-pw@db.example.org/monitor")
     assert "s3cret-pw" not in str(err.value) and "cannot use state" in str(err.value)
+
+
+def test_replicas_opening_a_new_database_together_both_start(state_url):
+    """The second waits for the first's migration and then finds nothing to do (it once
+    took the first's fresh schema for a half-made one and failed)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if state_url.startswith("sqlite"):
+        pytest.skip("one process per SQLite file")
+    with ThreadPoolExecutor(3) as pool:
+        stores = list(pool.map(lambda n: Store.open(state_url, owner=f"r{n}"), range(3)))
+    for s in stores:
+        s.close()

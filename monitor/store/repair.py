@@ -45,8 +45,14 @@ def alembic_config():  # -> alembic.config.Config, imported late: most starts ne
 
 
 def repair(conn: Connection, where: str) -> Found:
-    """Make a half-made schema migratable, or raise StoreError saying what to do."""
+    """Make a half-made schema migratable, or raise StoreError saying what to do.
+
+    SQLite only: on PostgreSQL, DDL was always inside the migration's transaction, so no
+    version left a half-made schema there (and a replica that waited for another's
+    migration must find it whole, not take it apart)."""
     found = Found()
+    if conn.dialect.name != "sqlite":
+        return found
     tables = set(inspect(conn).get_table_names())
     for copy in sorted(t for t in tables if t.startswith(TEMPORARY)):
         original = copy.removeprefix(TEMPORARY)
@@ -96,7 +102,8 @@ Schema = dict[str, tuple[frozenset[str], frozenset[str]]]  # table -> (columns, 
 def _schema(conn: Connection, tables: list[str]) -> Schema:
     found = inspect(conn)
     return {t: (frozenset(c["name"] for c in found.get_columns(t)),
-                frozenset(i["name"] for i in found.get_indexes(t) if i["name"]))
+                frozenset(i["name"] for i in found.get_indexes(t)
+                          if i["name"] and not i.get("duplicates_constraint")))
             for t in tables}
 
 
