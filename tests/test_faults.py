@@ -31,7 +31,7 @@ import threading
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,15 +56,21 @@ UNAVAILABLE = "state database unavailable"  # its line while the database is dow
 
 
 def wait_for(what: str, ready: Callable[[], object], ceiling: float,
-             progress: Callable[[], str] = lambda: "", every: float = 0.05) -> float:
+             progress: Callable[[], str] = lambda: "", every: float = 0.05,
+             running: Sequence[Daemon] = ()) -> float:
     """Wait until `ready()` is true; the seconds it took. Past `ceiling`, fail saying what
-    was awaited and what `progress()` shows."""
+    was awaited and what `progress()` shows; fail at once if a daemon in `running` exits."""
     start = time.monotonic()
-    while not ready():
+    while True:
+        for daemon in running:
+            assert daemon.process.poll() is None, (
+                f"a daemon exited ({daemon.process.returncode}) while waiting for {what}\n"
+                f"{daemon.tail()}")
+        if ready():
+            return time.monotonic() - start
         if time.monotonic() - start > ceiling:
             raise AssertionError(f"waited {ceiling:g}s for {what}, in vain\n{progress()}")
         time.sleep(every)
-    return time.monotonic() - start
 
 
 def status(config: Path) -> dict:
@@ -395,7 +401,8 @@ def test_kill_9_at_random_points_loses_no_alert(state_url, site, daemons, tmp_pa
                     wanted = desk.rng.randint(1, 20)
                     wait_for(f"daemon {epoch} to deliver {wanted} alerts",
                              lambda e=epoch, n=wanted: desk.by_epoch[e] >= n, EVENT_CEILING,
-                             lambda d=daemon: f"{desk.progress()}\n{d.tail()}")
+                             lambda d=daemon: f"{desk.progress()}\n{d.tail()}",
+                             running=[daemon])
                     time.sleep(desk.rng.uniform(0, 0.05))
             assert daemon.process.poll() is None, daemon.tail()
             daemon.kill()
@@ -435,12 +442,13 @@ def test_a_channel_down_for_a_while_gets_every_alert_once_it_is_back(state_url, 
         # Eight refusals: down for a while, and still short of any alert's max_attempts
         # (12), however slowly they come.
         wait_for("the daemon to try the channel while it is down", lambda: desk.refused >= 8,
-                 EVENT_CEILING, lambda: f"{desk.progress()}\n{daemon.tail()}")
+                 EVENT_CEILING, lambda: f"{desk.progress()}\n{daemon.tail()}",
+                 running=[daemon])
         back = len(desk.published)
         desk.down_until = 0.0
         wait_for("an alert published after the channel came back",
                  lambda: desk.got_any_from(back), EVENT_CEILING,
-                 lambda: f"{desk.progress()}\n{daemon.tail()}")
+                 lambda: f"{desk.progress()}\n{daemon.tail()}", running=[daemon])
     outcome = desk.settle(config, daemon)
     assert daemon.stop() == 0, daemon.tail()
     assert not desk.lost(), outcome
@@ -520,13 +528,14 @@ def test_postgresql_restarted_under_the_daemon_loses_and_repeats_nothing(private
         return f"{desk.progress()}\n{daemon.tail()}"
 
     with desk.publishing(every=0.1):
-        wait_for("a first alert delivered", lambda: desk.received, EVENT_CEILING, progress)
+        wait_for("a first alert delivered", lambda: desk.received, EVENT_CEILING, progress,
+                 running=[daemon])
         private_pg.stop()  # polls cannot be recorded, sent alerts wait to be marked
         daemon.wait_for_line(UNAVAILABLE)
         private_pg.start()
         back = len(desk.published)
         wait_for("an alert published after the restart", lambda: desk.got_any_from(back),
-                 EVENT_CEILING, progress)
+                 EVENT_CEILING, progress, running=[daemon])
     outcome = desk.settle(config, daemon)
     assert daemon.process.poll() is None, daemon.tail()  # it rode out the outage
     assert daemon.stop() == 0, daemon.tail()
@@ -552,14 +561,16 @@ def replica_config(desk: Desk, folder: Path, state: str, port: int, **settings) 
 
 
 def wait_for_health(daemon: Daemon, port: int) -> None:
+    """Wait until the daemon runs its jobs and its health endpoint answers."""
     def answers() -> bool:
-        assert daemon.process.poll() is None, daemon.tail()
         try:
             metrics(port)
         except OSError:
             return False
         return True
-    wait_for(f"the health endpoint on port {port}", answers, START_CEILING, daemon.tail)
+    daemon.wait_up()
+    wait_for(f"the health endpoint on port {port}", answers, START_CEILING, daemon.tail,
+             running=[daemon])
 
 
 def polls(ports: list[int]) -> list[float]:
@@ -589,13 +600,13 @@ def test_two_replicas_deliver_every_alert_once_and_losing_one_loses_nothing(pg_u
 
     with desk.publishing(every=0.1):
         wait_for("both replicas to poll", lambda: all(n > 0 for n in polls(ports)),
-                 EVENT_CEILING, progress, every=0.2)
+                 EVENT_CEILING, progress, every=0.2, running=[first, second])
         wait_for("alerts delivered", lambda: len(desk.received) >= 10, EVENT_CEILING,
-                 progress)
+                 progress, running=[first, second])
         first.kill()  # mid-run: it holds leases on sources and maybe a channel
         after = len(desk.published)
         wait_for("the survivor to deliver an alert published after the kill",
-                 lambda: desk.got_any_from(after), EVENT_CEILING, progress)
+                 lambda: desk.got_any_from(after), EVENT_CEILING, progress, running=[second])
     outcome = desk.settle(configs[1], second)
     assert second.stop() == 0, second.tail()
     assert not desk.lost(), outcome
@@ -631,7 +642,8 @@ def test_two_replicas_poll_each_due_source_once_per_interval_between_them(pg_url
         return len(seen_polling) == 2 and min(counts[p] for p in desk.paths) >= rounds
 
     wait_for(f"both replicas polling and every source polled {rounds} times", watched,
-             SETTLE_CEILING, lambda: f"replicas seen polling: {seen_polling}", every=0.5)
+             SETTLE_CEILING, lambda: f"replicas seen polling: {seen_polling}", every=0.5,
+             running=started)
     polled = polls(ports)
     for daemon in started:
         assert daemon.stop() == 0, daemon.tail()
