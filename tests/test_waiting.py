@@ -22,7 +22,7 @@ from monitor.database import LONGEST_WAIT, Availability
 from monitor.records import Entry, Poll, Seen
 from monitor.store import Store
 from tests.conftest import ROOT, Daemon, Site, free_port, rss_feed, run_cli, write_config
-from tests.test_faults import PrivatePostgres
+from tests.faultkit import PrivatePostgres
 
 CEILING = 180.0  # seconds: only a daemon that never gets there waits this long
 
