@@ -101,12 +101,8 @@ async def _when_database_answers(config: Config, health: Health, metrics: Metric
                 return None  # stop came during a try: the process is about to end anyway
             try:
                 monitor = attempt.result()
-            except StoreError as err:
-                if not err.unreachable:
-                    raise
-                health.database.failed(err)
-            except DBAPIError as err:
-                if not transient(err):
+            except (StoreError, DBAPIError) as err:
+                if not (err.unreachable if isinstance(err, StoreError) else transient(err)):
                     raise
                 health.database.failed(err)
             else:

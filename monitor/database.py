@@ -13,9 +13,8 @@ import logging
 import time
 from collections.abc import Callable
 
-from sqlalchemy.exc import DBAPIError
-
 from monitor.config import format_duration
+from monitor.store import outage
 
 __all__ = ["Availability", "outage"]
 
@@ -23,12 +22,6 @@ log = logging.getLogger("monitor")
 
 FIRST_WAIT = 0.5  # seconds before the first try again
 LONGEST_WAIT = 30.0  # the cap of the backoff
-
-
-def outage(err: BaseException) -> str:
-    """The driver's first line on a database outage, for a one-line log."""
-    cause = err.orig if isinstance(err, DBAPIError) and err.orig is not None else err
-    return (str(cause).strip().splitlines() or [type(err).__name__])[0][:300]
 
 
 class Availability:

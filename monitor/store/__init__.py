@@ -28,10 +28,10 @@ from monitor.store.leases import Leases, Replica, replica_name
 from monitor.store.outbox import AlertRow, Outbox
 from monitor.store.repair import MIGRATIONS, alembic_config, repair
 from monitor.store.sources import Sources
-from monitor.store.sql import StoreError, key_hash, retried, transient
+from monitor.store.sql import StoreError, key_hash, outage, retried, transient
 
 __all__ = ["Store", "AlertRow", "Replica", "StoredEntry", "StoreError", "replica_name",
-           "key_hash", "transient", "HEAD", "MIGRATIONS"]
+           "key_hash", "outage", "transient", "HEAD", "MIGRATIONS"]
 
 HEAD = "0004"  # the newest migration; a test keeps it in step with migrations/versions
 BUSY_TIMEOUT_MS = 10_000  # how long SQLite waits for another process's write lock
@@ -98,7 +98,7 @@ class Store(Sources, Leases, Outbox, History):
         except StoreError:
             raise
         except DBAPIError as err:
-            raise StoreError(f"cannot open the state database: {_first_line(err)}",
+            raise StoreError(f"cannot open the state database: {outage(err)}",
                              unreachable=transient(err)) from err
         except Exception as err:
             raise StoreError(f"cannot open the state database: {err}") from err
@@ -144,10 +144,6 @@ def _connect_args(url: str) -> dict[str, Any]:
     if url.startswith("postgresql") and "connect_timeout" not in url:
         return {"connect_timeout": 10}
     return {}
-
-
-def _first_line(err: DBAPIError) -> str:
-    return (str(err.orig or err).strip().splitlines() or [type(err).__name__])[0]
 
 
 def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:

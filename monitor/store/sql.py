@@ -85,6 +85,12 @@ def transient(err: DBAPIError) -> bool:
             or busy(err))
 
 
+def outage(err: BaseException) -> str:
+    """The driver's first line on a database error, for a one-line message or log."""
+    cause = err.orig if isinstance(err, DBAPIError) and err.orig is not None else err
+    return (str(cause).strip().splitlines() or [type(err).__name__])[0][:300]
+
+
 def key_hash(key: str) -> str:
     return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()
 
