@@ -17,7 +17,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from monitor.catalog import Catalog, _get_gazetteer  # noqa: E402
+from monitor.catalog import Catalog  # noqa: E402
+from monitor.catalog.gazetteer import get_gazetteer  # noqa: E402
 
 CONFIG = ROOT / "config"
 NAMES = 1_000
@@ -27,7 +28,7 @@ def main() -> None:
     start = time.perf_counter()
     Catalog.load().place_terms("Aleppo")
     build = time.perf_counter() - start
-    cities = _get_gazetteer().cities
+    cities = get_gazetteer().cities
     names = [cities.name(i) for i in range(0, len(cities), len(cities) // NAMES)][:NAMES]
 
     start = time.perf_counter()

@@ -160,11 +160,12 @@ def test_shipped_corrections_still_apply() -> None:
     """Every correction in monitor/data/places.yaml names a place the gazetteer has, and every
     name it removes is one the gazetteer would otherwise produce: a data update that breaks
     them fails here rather than silently bringing the names back."""
-    from monitor.catalog import _get_gazetteer, _shipped_file
+    from monitor.catalog.files import shipped_file
+    from monitor.catalog.gazetteer import get_gazetteer
 
-    catalog, gaz = Catalog.load(), _get_gazetteer()
+    catalog, gaz = Catalog.load(), get_gazetteer()
     overlay = catalog._overlay()
-    for edit in _shipped_file("places"):
+    for edit in shipped_file("places"):
         unit, _ = catalog._resolve(edit.name, gaz, overlay, user=False)
         if not edit.remove:
             continue
@@ -181,16 +182,16 @@ def test_a_fresh_catalog_looks_up_names_without_building_the_gazetteer_again(
     """The gazetteer is built once per process (about a second) and shared by every Catalog,
     so a fresh Catalog.load, as a reload makes, answers at once. Lookup speed itself is
     measured by bench/catalog_speed.py."""
-    import monitor.catalog as catalog_module
+    import monitor.catalog.gazetteer as catalog_module
 
     catalog.place_terms("Aleppo")  # builds the gazetteer, if no test before did
-    cities = catalog_module._get_gazetteer().cities
+    cities = catalog_module.get_gazetteer().cities
     names = [cities.name(i) for i in range(0, len(cities), len(cities) // 1000)][:1000]
 
     def built_again() -> None:
         raise AssertionError("the gazetteer was built a second time")
 
-    monkeypatch.setattr(catalog_module, "_Gazetteer", built_again)
+    monkeypatch.setattr(catalog_module, "Gazetteer", built_again)
     fresh = Catalog.load(CONFIG / "places.yaml", CONFIG / "groups.yaml")
     assert all(fresh.place_terms(name) for name in names)
 

