@@ -76,7 +76,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.catalog.files import CatalogError, PlaceEdit, parse_groups, parse_places, shipped_file
-from monitor.catalog.gazetteer import Gazetteer, Ref, get_gazetteer
+from monitor.catalog.gazetteer import Gazetteer, Place, Ref, get_gazetteer
 from monitor.catalog.groups import Group, group_exact, merge_groups
 from monitor.catalog.names import (
     _CITY_WORDS,
@@ -92,7 +92,7 @@ from monitor.catalog.names import (
 from monitor.match.spec import Term
 from monitor.yamlpos import Problem
 
-__all__ = ["Catalog", "CatalogError", "fold_key"]
+__all__ = ["Catalog", "CatalogError", "Place", "fold_key"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +194,15 @@ class Catalog:
         names.update(r.name for r in gaz.regions)
         names.update(e.name for e in self._overlay().user.values())
         return sorted(names, key=str.casefold)
+
+    def place(self, name: str) -> Place:
+        """The place a rule's place name is taken as (LookupError if none)."""
+        gaz = get_gazetteer()
+        overlay = self._overlay()
+        unit, _ = self._resolve(name, gaz, overlay)
+        if unit.main[0] == "user":
+            return Place(overlay.user[unit.main[1]].name, "user")
+        return gaz.place(unit.main)
 
     def place_terms(self, name: str, *, within: bool = False) -> tuple[Term, ...]:
         """Every Term for a place name (see the module docstring); LookupError if unknown."""

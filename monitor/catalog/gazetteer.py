@@ -10,7 +10,7 @@ import threading
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,29 @@ class Country:
     name: str
     names: tuple[str, ...]
     population: int
+    geonameid: int = 0
+    capital: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """What a place name was taken as: shown by `test` and `check`, and kept with each hit.
+
+    Coordinates are the place's own for a town; for a country or a subdivision they are its
+    capital's (the gazetteer has no shapes), and None when the gazetteer does not know them.
+    """
+
+    name: str
+    kind: str  # "country", "region", "city" or "user"
+    country: str | None = None  # ISO 3166-1 alpha-2
+    latitude: float | None = None
+    longitude: float | None = None
+    geonameid: int | None = None
+    detail: str = ""  # the subdivision type, or the population of a town
+
+    def __str__(self) -> str:
+        where = ", ".join(p for p in (self.detail or self.kind, self.country) if p)
+        return f"{self.name} ({where})"
 
 
 # A place reference: ("country", "SY"), ("city", index), ("region", index), ("user", key).
@@ -67,6 +90,9 @@ class Cities:
         self.population = array("I")
         self.countries: list[str] = []  # interned ISO codes
         self.admin1: list[str] = []  # interned geonames first-level codes
+        self.latitude = array("f")
+        self.longitude = array("f")
+        self.geonameid = array("I")
         self.hashes = array("q")
         self.entries = array("I")
 
@@ -137,7 +163,9 @@ class Gazetteer:
                 local = [translations[language].gettext(n) for n in english if n]
             names = unique(n for n in [*english, *local] if n and "," not in n) or [
                 record["name"].split(",", 1)[0]]
-            country = Country(code, names[0], tuple(names), int(geo_record.get("population") or 0))
+            country = Country(code, names[0], tuple(names), int(geo_record.get("population") or 0),
+                              int(geo_record.get("geonameid") or 0),
+                              geo_record.get("capital") or "")
             self.countries[code] = country
             for name in names:
                 self.country_keys.setdefault(fold_key(name), code)
@@ -190,6 +218,9 @@ class Gazetteer:
             cities.population.append(int(record["population"] or 0))
             cities.countries.append(sys.intern(country))
             cities.admin1.append(sys.intern(record["admin1code"] or ""))
+            cities.latitude.append(float(record.get("latitude") or 0.0))
+            cities.longitude.append(float(record.get("longitude") or 0.0))
+            cities.geonameid.append(int(record.get("geonameid") or 0))
 
         for record in _city_records(path):
             add(record)
@@ -286,6 +317,36 @@ class Gazetteer:
         if kind == "region":
             return self.regions[ident].name
         return str(ident)
+
+    def place(self, ref: Ref) -> Place:
+        kind, ident = ref
+        if kind == "country":
+            country = self.countries[ident]
+            capital = self._capital_city(country.capital, ident)
+            return replace(self._city_place(capital, "country") if capital >= 0
+                           else Place(country.name, "country", ident),
+                           name=country.name, geonameid=country.geonameid or None, detail="")
+        if kind == "city":
+            return self._city_place(ident, "city")
+        if kind == "region":
+            region = self.regions[ident]
+            base = (self._city_place(region.city, "region") if region.city >= 0
+                    else Place(region.name, "region", region.country))
+            return replace(base, name=region.name, geonameid=None,
+                           detail=region.type.lower())
+        return Place(str(ident), "user")
+
+    def _city_place(self, city: int, kind: str) -> Place:
+        cities = self.cities
+        return Place(cities.name(city), kind, cities.countries[city],
+                     round(cities.latitude[city], 5), round(cities.longitude[city], 5),
+                     cities.geonameid[city] or None,
+                     f"town of {cities.population[city]:,}" if kind == "city" else "")
+
+    def _capital_city(self, name: str, country: str) -> int:
+        found = [e >> 1 for e in self.cities.lookup(fold_key(name))
+                 if self.cities.countries[e >> 1] == country] if name else []
+        return max(found, key=self.cities.population.__getitem__, default=-1)
 
     def suggestion_keys(self, key: str, removed: dict[Ref, set[str]]) -> dict[str, str]:
         """Folded names close in form to `key` (same first letter, similar length), each with
