@@ -1,0 +1,297 @@
+"""Compiling rules: each RuleSpec checked and reduced to one generated predicate, the
+patterns it reports and the index key it is evaluated under (see engine.py for the whole)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, KeysView
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import Protocol
+
+from monitor.match.query import (
+    Alias,
+    Leaf,
+    Node,
+    Predicate,
+    QueryError,
+    Source,
+    iter_leaves,
+    necessary,
+    parse_query,
+    query_source,
+)
+from monitor.match.spec import RuleSpec, Term
+from monitor.match.terms import FIELDS, Found, TermError, TermPattern, clean_term, compile_term
+from monitor.records import Hit, Match
+
+TITLE_WEIGHT = 2
+
+
+class EvidenceOf(Protocol):
+    """The hits of each reported term in one document (engine._Evidence), by report number."""
+
+    def __getitem__(self, report: int) -> Evidence: ...
+
+@dataclass(frozen=True, slots=True)
+class Reported:
+    """A positive term of a rule, as reported: its hits are evidence and score."""
+
+    pattern: int
+    term: str
+    concept: str | None
+    field: int | None  # only hits in this field count (a scoped query term)
+
+
+# One term's hits in one document, with their reading-order keys, and its unweighted points.
+Evidence = tuple[list[tuple[tuple[int, int, int, str, str], Hit]], int]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    """A rule reduced to one generated predicate and the terms it reports."""
+
+    spec: RuleSpec
+    check: Predicate  # categories, exclude and query in one function (query.Source)
+    reported: tuple[tuple[int, int, float], ...]  # (pattern, report number, weight)
+    key: frozenset[int]  # the rule is evaluated only when one of these is found
+    repeats: bool  # one text named both exact-case and not: merge their hits
+
+    def fire(self, found: Found, evidence: EvidenceOf) -> Match | None:
+        """The match of a rule whose check() holds, unless its score is below min_score."""
+        if self.repeats:
+            return self._merged(found, evidence)
+        keyed: list[tuple[tuple[int, int, int, str, str], Hit]] = []
+        score = 0.0
+        present = 0
+        for pattern, report, weight in self.reported:
+            if pattern in found:
+                term_hits, points = evidence[report]
+                keyed += term_hits
+                score += weight * points
+                present += 1
+        spec = self.spec
+        if score < spec.min_score:
+            return None
+        if present > 1:
+            keyed.sort(key=first)  # each term's hits are in order already
+        hits = tuple(map(second, keyed))
+        return Match(spec.watchlist, spec.name, spec.priority, score, hits, spec.channels)
+
+    def _merged(self, found: Found, evidence: EvidenceOf) -> Match | None:
+        """fire() for a rule that names one text both exact-case and not: the two terms
+        find the same places, each reported once, with the higher weight."""
+        best: dict[Hit, tuple[tuple[int, int, int, str, str], float]] = {}
+        for pattern, report, weight in self.reported:
+            if pattern in found:
+                for key, hit in evidence[report][0]:
+                    if hit not in best or best[hit][1] < weight:
+                        best[hit] = (key, weight)
+        ordered = sorted(best.items(), key=lambda item: item[1][0])
+        score = sum(w * (TITLE_WEIGHT if hit.field == "title" else 1) for hit, (_, w) in ordered)
+        spec = self.spec
+        if score < spec.min_score:
+            return None
+        hits = tuple(hit for hit, _ in ordered)
+        return Match(spec.watchlist, spec.name, spec.priority, score, hits, spec.channels)
+
+
+first = itemgetter(0)
+second = itemgetter(1)
+
+
+
+
+
+class Patterns:
+    """Every distinct term (text as cleaned, exact_case) of every rule, numbered."""
+
+    def __init__(self) -> None:
+        self.compiled: list[TermPattern] = []
+        self._numbers: dict[tuple[str, bool], int] = {}
+
+    def number(self, text: str, exact_case: bool) -> int:
+        """The pattern number of a term, compiling it on first use; raises TermError."""
+        key = (clean_term(text), exact_case)
+        number = self._numbers.get(key)
+        if number is None:
+            self.compiled.append(compile_term(text, exact_case))
+            number = self._numbers[key] = len(self.compiled) - 1
+        return number
+
+
+def _as_term(term: Term | str) -> Term:
+    return Term(term) if isinstance(term, str) else term
+
+
+@dataclass(slots=True)
+class _Positive:
+    """What a rule reports for one pattern, merged over every place the rule names it."""
+
+    term: str
+    weight: float
+    concept: str | None
+    field: int | None
+    everywhere: bool  # named at least once without a field scope
+
+
+@dataclass(slots=True)
+class _Draft:
+    """A rule compiled but for its index key, which depends on all the other rules."""
+
+    spec: RuleSpec
+    categories: tuple[frozenset[int], ...]
+    check: Predicate
+    query: Node | None
+    predicate: Predicate | None  # the query alone
+    resolve: Callable[[Leaf], frozenset[int]]
+    reported: dict[int, _Positive]  # pattern -> how it is reported
+    query_terms: frozenset[int]  # the query's positive terms
+
+    def finish(
+        self, cost: Callable[[frozenset[int]], int], reports: dict[Reported, int]
+    ) -> CompiledRule:
+        """The compiled rule; `reports` numbers the distinct Reported across all rules."""
+        options = list(self.categories)
+        if self.query is not None and self.predicate is not None:
+            needed = necessary(self.query, self.resolve, cost)
+            if needed is not None:
+                options.append(needed)
+            elif not self.predicate({}, _NOTHING, ()):
+                # No structural answer (NOTs): a query that is false on an empty document
+                # stays false while none of its positive terms is found.
+                options.append(self.query_terms)
+        key = min(options, key=cost)
+        reported = []
+        for pattern, positive in self.reported.items():
+            field = None if positive.everywhere else positive.field
+            entry = Reported(pattern, positive.term, positive.concept, field)
+            number = reports.setdefault(entry, len(reports))
+            reported.append((pattern, number, positive.weight))
+        terms = [positive.term for positive in self.reported.values()]
+        return CompiledRule(
+            spec=self.spec,
+            check=self.check,
+            reported=tuple(reported),
+            key=key,
+            repeats=len(set(terms)) < len(terms),
+        )
+
+
+def draft(spec: RuleSpec, patterns: Patterns) -> _Draft:
+    """Check and compile one rule; errors say which part of the rule is wrong."""
+    reported: dict[int, _Positive] = {}
+
+    def term_number(term: Term, part: str) -> int:
+        try:
+            return patterns.number(term.text, term.exact_case)
+        except TermError as error:
+            raise QueryError(str(error), 0).in_rule(spec.watchlist, spec.name, part) from None
+
+    def report(number: int, term: Term, field: int | None) -> None:
+        old = reported.get(number)
+        if old is None:
+            display = patterns.compiled[number].term
+            reported[number] = _Positive(display, term.weight, term.concept, field, field is None)
+            return
+        old.weight = max(old.weight, term.weight)
+        if old.concept is None:
+            old.concept = term.concept
+        if field is None:
+            old.everywhere = True
+        elif old.field != field:
+            old.everywhere = True  # scoped to the title in one place, the text in another
+
+    categories: list[frozenset[int]] = []
+    for name in ("places", "groups", "keywords"):
+        numbers = []
+        for position, written in enumerate(getattr(spec, name)):
+            term = _as_term(written)
+            number = term_number(term, f"{name}[{position}]")
+            numbers.append(number)
+            report(number, term, None)
+        if numbers:
+            categories.append(frozenset(numbers))
+    exclude = frozenset(
+        term_number(_as_term(t), f"exclude[{i}]") for i, t in enumerate(spec.exclude)
+    )
+
+    alias_terms: dict[str, tuple[tuple[int, Term], ...]] = {}
+
+    def alias(leaf: Alias) -> tuple[tuple[int, Term], ...]:
+        if leaf.name not in alias_terms:
+            written = spec.aliases[leaf.name]
+            if not written:
+                raise QueryError(f"alias '@{leaf.name}' has no terms", leaf.position).in_rule(
+                    spec.watchlist, spec.name, "query"
+                )
+            terms = [_as_term(t) for t in written]
+            alias_terms[leaf.name] = tuple(
+                (term_number(term, f"aliases.{leaf.name}[{i}]"), term)
+                for i, term in enumerate(terms)
+            )
+        return alias_terms[leaf.name]
+
+    def resolve(leaf: Leaf) -> frozenset[int]:
+        if isinstance(leaf, Alias):
+            return frozenset(number for number, _ in alias(leaf))
+        try:
+            return frozenset({patterns.number(leaf.text, False)})
+        except TermError as error:
+            raise QueryError(str(error), leaf.position).in_rule(
+                spec.watchlist, spec.name, "query"
+            ) from None
+
+    source = Source()
+    query: Node | None = None
+    predicate: Predicate | None = None
+    query_expression = ""
+    query_terms: set[int] = set()
+    if spec.query is not None:
+        try:
+            query = parse_query(spec.query, aliases=spec.aliases.keys())
+        except QueryError as error:
+            raise error.in_rule(spec.watchlist, spec.name, "query") from None
+        for leaf, positive in iter_leaves(query):
+            field = None if leaf.field is None else FIELDS.index(leaf.field)
+            if isinstance(leaf, Alias):
+                named = alias(leaf)
+            else:
+                (number,) = resolve(leaf)
+                named = ((number, Term(leaf.text)),)
+            if positive:
+                for number, term in named:
+                    report(number, term, field)
+                    query_terms.add(number)
+        query_expression = query_source(query, resolve, source)
+        predicate = source.predicate(query_expression)
+    if not categories and (predicate is None or predicate({}, _NOTHING, ())):
+        raise QueryError("rule needs at least one word that must appear", 0).in_rule(
+            spec.watchlist, spec.name, "query" if query is not None else "rule"
+        )
+    checks = [_any_of(category, source) for category in categories]
+    if exclude:
+        checks.append(f"keys.isdisjoint({source.constant(exclude)})")
+    if query_expression:
+        checks.append(query_expression)
+    return _Draft(
+        spec=spec,
+        categories=tuple(categories),
+        check=source.predicate(" and ".join(f"({check})" for check in checks)),
+        query=query,
+        predicate=predicate,
+        resolve=resolve,
+        reported=reported,
+        query_terms=frozenset(query_terms),
+    )
+
+
+_NOTHING: KeysView[int] = {}.keys()  # the keys of an empty document
+
+
+def _any_of(numbers: frozenset[int], source: Source) -> str:
+    """The expression for "one of these patterns was found"."""
+    if len(numbers) == 1:
+        (number,) = numbers
+        return f"{source.constant(number)} in found"
+    return f"not keys.isdisjoint({source.constant(numbers)})"
+
