@@ -69,9 +69,9 @@ lookup; later lookups take about 0.1 ms each and are cached per Catalog.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from dataclasses import replace as replace_field
 from pathlib import Path
 from typing import Any
 
@@ -79,9 +79,6 @@ from monitor.catalog.files import CatalogError, PlaceEdit, parse_groups, parse_p
 from monitor.catalog.gazetteer import Gazetteer, Place, Ref, get_gazetteer
 from monitor.catalog.groups import Group, group_exact, merge_groups
 from monitor.catalog.names import (
-    _CITY_WORDS,
-    _COUNTRY_WORDS,
-    _REGION_WORDS,
     COUNTRY_TOWN_MIN,
     EXACT_CASE_MAX_LETTERS,
     REGION_TOWN_MIN,
@@ -89,29 +86,10 @@ from monitor.catalog.names import (
     fold_key,
     letters,
 )
+from monitor.catalog.resolve import Overlay, Unit, build_overlay, lookup, resolve
 from monitor.match.spec import Term
-from monitor.yamlpos import Problem
 
 __all__ = ["Catalog", "CatalogError", "Place", "fold_key"]
-
-
-@dataclass(frozen=True, slots=True)
-class _Unit:
-    """What one place name resolves to: a place and the places that come with it."""
-
-    main: Ref
-    companions: tuple[Ref, ...] = ()
-
-
-@dataclass(slots=True)
-class _Overlay:
-    """Place corrections and user places, resolved against the gazetteer on first use."""
-
-    edits: dict[Ref, list[PlaceEdit]] = field(default_factory=dict)
-    user: dict[str, PlaceEdit] = field(default_factory=dict)  # new places by folded key
-    user_keys: dict[str, str] = field(default_factory=dict)  # any of their names -> key
-    inside: dict[Ref, list[Ref]] = field(default_factory=dict)  # place -> places put in it
-    removed: dict[Ref, set[str]] = field(default_factory=dict)  # names that no longer name it
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,7 +123,8 @@ class Catalog:
                 bucket = index.setdefault(fold_key(alias), [])
                 if i not in bucket:
                     bucket.append(i)
-        catalog = cls(places_file, groups_file, (*shipped_file("places"), *user_places),
+        catalog = cls(places_file, groups_file, (*shipped_file("regions"), *shipped_file("places"),
+                                                  *user_places),
                       groups, {k: tuple(v) for k, v in index.items()})
         if user_places:
             catalog._overlay()  # check `in:` and the names against the gazetteer now
@@ -175,7 +154,8 @@ class Catalog:
             if alias_key in seen:
                 continue
             seen.add(alias_key)
-            out.append(Term(alias, exact_case=group_exact(alias, group), concept=group.name))
+            out.append(Term(alias, exact_case=group_exact(alias, group), concept=group.name,
+                            name=True))
         return tuple(out)
 
     def _suggest_group(self, key: str) -> str:
@@ -199,10 +179,41 @@ class Catalog:
         """The place a rule's place name is taken as (LookupError if none)."""
         gaz = get_gazetteer()
         overlay = self._overlay()
-        unit, _ = self._resolve(name, gaz, overlay)
+        unit, _ = resolve(name, gaz, overlay)
         if unit.main[0] == "user":
             return Place(overlay.user[unit.main[1]].name, "user")
         return gaz.place(unit.main)
+
+    def reading_note(self, name: str) -> str | None:
+        """What `check` says of a name that several places have: which one it is taken as
+        and how to write the others. None for an unambiguous or qualified name."""
+        if "(" in name or "," in name:
+            return None
+        gaz = get_gazetteer()
+        overlay = self._overlay()
+        unit, bare = resolve(name, gaz, overlay)
+        if unit.main[0] == "user":
+            return None
+        plain = lookup(fold_key(bare), None, None, gaz, bare, overlay)
+        taken = {unit.main, *unit.companions}
+        others = [r for r in (*unit.others, *(plain.others if plain else ()),
+                              *((plain.main,) if plain else ())) if r not in taken]
+        if not others:
+            return None
+        main = gaz.place(unit.main)
+        readings = []
+        for ref in dict.fromkeys(others):
+            other = gaz.place(ref)
+            if other.country != main.country:
+                qualifier = other.country
+            elif other.kind != main.kind:
+                qualifier = {"country": "country", "city": "city"}.get(other.kind, "region")
+            else:
+                continue  # another town of the same country: only places.yaml can say
+            readings.append(f"{other} (write '{bare} ({qualifier})')")
+        if not readings:
+            return None
+        return (f"'{name}' is taken as {main}; it can also mean " + "; ".join(readings))
 
     def place_terms(self, name: str, *, within: bool = False) -> tuple[Term, ...]:
         """Every Term for a place name (see the module docstring); LookupError if unknown."""
@@ -215,7 +226,7 @@ class Catalog:
     def _place_terms(self, name: str, within: bool) -> tuple[Term, ...]:
         gaz = get_gazetteer()
         overlay = self._overlay()
-        unit, bare = self._resolve(name, gaz, overlay)
+        unit, bare = resolve(name, gaz, overlay)
         out = _TermList()
         concept = self._concept(unit.main, gaz, overlay)
         out.add(bare, concept)
@@ -225,14 +236,17 @@ class Catalog:
             for ref in self._inside(unit, gaz, overlay):
                 out.extend(self._names(ref, gaz, overlay, requested=False),
                            self._concept(ref, gaz, overlay))
-        return tuple(out.terms)
+        own = out.keys()
+        for ref in (unit.main, *unit.companions):
+            own.update(map(fold_key, gaz.all_names(ref)))
+        return out.with_longer(gaz, own)
 
-    def _concept(self, ref: Ref, gaz: Gazetteer, overlay: _Overlay) -> str:
+    def _concept(self, ref: Ref, gaz: Gazetteer, overlay: Overlay) -> str:
         if ref[0] == "user":
             return overlay.user[ref[1]].name
         return gaz.concept(ref)
 
-    def _names(self, ref: Ref, gaz: Gazetteer, overlay: _Overlay, *,
+    def _names(self, ref: Ref, gaz: Gazetteer, overlay: Overlay, *,
                requested: bool) -> list[str]:
         kind, ident = ref
         edits = overlay.edits.get(ref, [])
@@ -253,7 +267,7 @@ class Catalog:
             names.extend(edit.add)
         return names
 
-    def _inside(self, unit: _Unit, gaz: Gazetteer, overlay: _Overlay) -> list[Ref]:
+    def _inside(self, unit: Unit, gaz: Gazetteer, overlay: Overlay) -> list[Ref]:
         """What `within: true` adds for a resolved name."""
         refs: list[Ref] = []
         for ref in (unit.main, *unit.companions):
@@ -289,163 +303,14 @@ class Catalog:
 
     # -- resolving names
 
-    def _overlay(self) -> _Overlay:
+    def _overlay(self) -> Overlay:
         """Resolve the shipped corrections and the user's places against the gazetteer."""
-        if "overlay" in self._state:
-            return self._state["overlay"]
-        gaz = get_gazetteer()
-        overlay = _Overlay()
-        problems: list[Problem] = []
-        pending_in: list[tuple[PlaceEdit, Ref]] = []
-        for edit in self._place_edits:
-            key = fold_key(edit.name)
-            if key in overlay.user_keys:
-                target = overlay.user_keys[key]
-                overlay.edits.setdefault(("user", target), []).append(edit)
-                if edit.within:
-                    pending_in.append((edit, ("user", target)))
-                continue
-            try:
-                unit, _ = self._resolve(edit.name, gaz, overlay, user=False)
-            except _Unknown:
-                unit = None
-            except LookupError as err:
-                if not edit.correction:
-                    problems.append(Problem(edit.file, edit.line, edit.col, str(err.args[0])))
-                continue
-            if unit is None and edit.correction:
-                continue  # a correction for a place this gazetteer does not have
-            if unit is None:  # a new place
-                overlay.user[key] = edit
-                for alias in (edit.name, *edit.add):
-                    overlay.user_keys.setdefault(fold_key(alias), key)
-                overlay.edits.setdefault(("user", key), []).append(edit)
-                if edit.within:
-                    pending_in.append((edit, ("user", key)))
-                continue
-            overlay.edits.setdefault(unit.main, []).append(edit)
-            overlay.removed.setdefault(unit.main, set()).update(map(fold_key, edit.remove))
-            for companion in unit.companions:  # a removed name stays removed from both
-                if edit.remove or edit.replace:
-                    overlay.edits.setdefault(companion, []).append(PlaceEdit(
-                        edit.file, edit.line, edit.col, edit.name, (), edit.remove,
-                        replace=edit.replace))
-            if edit.within:
-                pending_in.append((edit, unit.main))
-        for edit, target in pending_in:
-            try:
-                unit, _ = self._resolve(edit.within or "", gaz, overlay)
-            except LookupError as err:
-                problems.append(Problem(edit.file, *edit.within_pos, f"in: {err.args[0]}"))
-                continue
-            for ref in (unit.main, *unit.companions):  # "in: Aleppo": city and governorate
-                if target != ref:
-                    overlay.inside.setdefault(ref, []).append(target)
-        if problems:
-            raise CatalogError(problems)
-        self._state["overlay"] = overlay
-        return overlay
-
-    def _resolve(self, text: str, gaz: Gazetteer, overlay: _Overlay, *,
-                 user: bool = True) -> tuple[_Unit, str]:
-        """The place a name means, and the name as a term (without its qualifier)."""
-        text = " ".join(text.split())
-        key = fold_key(text)
-        if not key:
-            raise _Unknown(f"'{text}' is not a place name")
-        if user and key in overlay.user_keys:
-            return _Unit(("user", overlay.user_keys[key])), text
-        base, qualifier = text, None
-        m = re.fullmatch(r"(.+?)\s*\(([^()]+)\)", text)
-        if m:
-            base, qualifier = m.group(1), m.group(2)
-        elif "," in text:
-            base, qualifier = (part.strip() for part in text.rsplit(",", 1))
-        country, kind = None, None
-        if qualifier is not None:
-            country, kind = self._qualifier(qualifier, text, gaz)
-            key = fold_key(base)
-        unit = self._lookup(key, country, kind, gaz, base, overlay)
-        if unit is None:
-            raise _Unknown(f"unknown place '{text}'{self._suggest_place(key, gaz, overlay)}")
-        return unit, base
-
-    def _qualifier(self, qualifier: str, text: str, gaz: Gazetteer,
-                   ) -> tuple[str | None, str | None]:
-        key = fold_key(qualifier)
-        if key in gaz.country_codes:
-            return gaz.country_codes[key], None
-        if key in gaz.country_keys:
-            return gaz.country_keys[key], None
-        if key in _CITY_WORDS:
-            return None, "city"
-        if key in _REGION_WORDS:
-            return None, "region"
-        if key in _COUNTRY_WORDS:
-            return None, "country"
-        raise LookupError(f"'{qualifier}' in '{text}' is neither a country (name or ISO code) "
-                          "nor one of: city, region, province, governorate, state, country")
-
-    def _lookup(self, key: str, country: str | None, kind: str | None, gaz: Gazetteer,
-                text: str, overlay: _Overlay) -> _Unit | None:
-        if kind in (None, "country") and key in gaz.country_keys:
-            code = gaz.country_keys[key]
-            if country in (None, code):
-                return _Unit(("country", code))
-        if kind == "country":
-            return None
-        if kind in (None, "city"):
-            entries = [e for e in gaz.cities.lookup(key)
-                       if (country is None or gaz.cities.countries[e >> 1] == country)
-                       and (e & 1 or key not in overlay.removed.get(("city", e >> 1), ()))]
-            if entries:
-                city = max(entries, key=gaz.strength) >> 1
-                if kind == "city":
-                    return _Unit(("city", city))
-                companions = tuple(("region", r) for r in self._regions_named(city, key, gaz))
-                return _Unit(("city", city), companions)
-        if kind == "city":
-            return None
-        regions = [r for r in gaz.region_index.get(key, ())
-                   if country is None or gaz.regions[r].country == country]
-        if not regions and kind == "region":  # "Aleppo (governorate)": the city's namesake
-            city_unit = self._lookup(key, country, None, gaz, text, overlay)
-            if city_unit is not None and city_unit.companions:
-                return _Unit(city_unit.companions[0], city_unit.companions[1:])
-        if not regions:
-            return None
-        countries = {gaz.regions[r].country for r in regions}
-        if len(countries) > 1:
-            choices = sorted(f"'{text}, {gaz.countries[c].name}'" if c in gaz.countries
-                             else f"'{text} ({c})'" for c in countries)
-            raise LookupError(f"'{text}' names subdivisions of several countries: write "
-                              + " or ".join(choices))
-        regions.sort(key=lambda r: (not gaz.regions[r].top, gaz.regions[r].code))
-        return _Unit(("region", regions[0]))
-
-    def _regions_named(self, city: int, key: str, gaz: Gazetteer) -> list[int]:
-        """First-level subdivisions of the city's country that share one of its names."""
-        found: list[int] = []
-        country = gaz.cities.countries[city]
-        for name_key in {key, *(fold_key(n) for n in gaz.cities.names(city))}:
-            for r in gaz.region_index.get(name_key, ()):
-                region = gaz.regions[r]
-                if region.country == country and region.top and r not in found:
-                    found.append(r)
-        return found
-
-    def _suggest_place(self, key: str, gaz: Gazetteer, overlay: _Overlay) -> str:
-        candidates = gaz.suggestion_keys(key, overlay.removed)
-        for user_key, target in overlay.user_keys.items():
-            candidates.setdefault(user_key, overlay.user[target].name)
-        close = difflib.get_close_matches(key, list(candidates), n=1, cutoff=0.75)
-        if not close:
-            return " (not in the gazetteer; you can define it in places.yaml)"
-        return f"; did you mean '{candidates[close[0]]}'?"
-
-
-class _Unknown(LookupError):
-    """No place has this name (as opposed to a name that is ambiguous or badly qualified)."""
+        if "overlay" not in self._state:
+            overlay, problems = build_overlay(self._place_edits, get_gazetteer())
+            if problems:
+                raise CatalogError(problems)
+            self._state["overlay"] = overlay
+        return self._state["overlay"]
 
 
 class _TermList:
@@ -461,7 +326,17 @@ class _TermList:
             return
         self._seen.add(key)
         exact = cased(text) and letters(text) <= EXACT_CASE_MAX_LETTERS
-        self.terms.append(Term(text, exact_case=exact, concept=concept))
+        self.terms.append(Term(text, exact_case=exact, concept=concept, name=True))
+
+    def keys(self) -> set[str]:
+        return set(self._seen)
+
+    def with_longer(self, gaz: Gazetteer, own: set[str]) -> tuple[Term, ...]:
+        """The terms, each with the longer known names that contain it (own names of the
+        places asked for excepted): hits inside those are theirs."""
+        return tuple(replace_field(term, longer=tuple(
+            n for n in gaz.longer_names(fold_key(term.text)) if n not in own))
+            for term in self.terms)
 
     def extend(self, texts: Iterable[str], concept: str) -> None:
         for text in texts:

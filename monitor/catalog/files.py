@@ -38,6 +38,8 @@ class PlaceEdit:
     within_pos: tuple[int, int] = (1, 1)
     replace: bool = False
     correction: bool = False  # from the shipped corrections, not the user's file
+    means: str | None = None  # `means:` — the reading the bare name takes
+    new: bool = False  # a place of its own (shipped regions), never an edit of another
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +119,12 @@ def _top_entries(located: Located, allowed: tuple[str, ...], problems: list[Prob
                          f"{', '.join(allowed)}; found {kind_of(value)}"))
 
 
-_PLACE_KEYS = ("add", "remove", "in", "replace")
+_PLACE_KEYS = ("add", "remove", "in", "replace", "means")
 _GROUP_KEYS = ("aliases", "remove", "exact_case", "any_case", "replace")
 
 
-def parse_places(path: Path, *, correction: bool = False) -> tuple[PlaceEdit, ...]:
+def parse_places(path: Path, *, correction: bool = False, new: bool = False
+                 ) -> tuple[PlaceEdit, ...]:
     located = _load(path)
     problems: list[Problem] = []
     edits = []
@@ -140,15 +143,20 @@ def parse_places(path: Path, *, correction: bool = False) -> tuple[PlaceEdit, ..
         if not isinstance(replace, bool):
             problems.append(located.problem((name, "replace"), "replace: expects true or false"))
             replace = False
+        means = mapping.get("means")
+        if means is not None and (not isinstance(means, str) or not fold_key(means)):
+            problems.append(located.problem((name, "means"), f"'{name}': means: expects a "
+                                                             "qualified place name"))
+            means = None
         edits.append(PlaceEdit(
             located.file, line, col, name,
             add=_names(located, (name, "add"), mapping.get("add"), problems, "add"),
             remove=_names(located, (name, "remove"), mapping.get("remove"), problems, "remove"),
             within=within, within_pos=located.where((name, "in")), replace=replace,
-            correction=correction))
+            correction=correction, means=means))
     if problems:
         raise CatalogError(problems)
-    return tuple(edits)
+    return tuple(replace_field(e, new=True) for e in edits) if new else tuple(edits)
 
 
 def parse_groups(path: Path) -> tuple[GroupEntry, ...]:
@@ -187,10 +195,12 @@ _shipped: dict[str, Any] = {}
 
 
 def shipped_file(kind: str) -> Any:
-    """The package's default groups and place corrections, parsed once per process."""
+    """The package's default groups, regions and place corrections, parsed once per
+    process."""
     if kind not in _shipped:
         path = _DATA / f"{kind}.yaml"
         _shipped[kind] = (parse_places(path, correction=True) if kind == "places"
+                          else parse_places(path, new=True) if kind == "regions"
                           else parse_groups(path))
     return _shipped[kind]
 

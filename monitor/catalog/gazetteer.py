@@ -16,6 +16,7 @@ from typing import Any
 
 from monitor.catalog.names import (
     _LANGUAGE_SCRIPTS,
+    _PARTICLES,
     MIN_ALIAS_LETTERS,
     PRIMARY_WEIGHT,
     cased,
@@ -27,6 +28,7 @@ from monitor.catalog.names import (
 )
 
 _CITIES_FILE = "cities15000.json"
+_COMPASS = frozenset(["north", "south", "east", "west", "northern", "southern", "eastern", "western", "central", "northeast", "northwest", "southeast", "southwest", "upper", "lower", "greater"])
 
 
 @dataclass(slots=True)
@@ -142,6 +144,7 @@ class Gazetteer:
         self.region_index: dict[str, list[int]] = {}
         self._load_regions(pycountry)
         self._towns: dict[str, list[int]] = {}
+        self._phrases: dict[str, list[str]] | None = None
         self._lock = threading.Lock()
         _release_free_memory()
 
@@ -233,6 +236,10 @@ class Gazetteer:
 
     def _load_regions(self, pycountry: Any) -> None:
         db = json.loads(Path(pycountry.DATABASE_DIR, "iso3166-2.json").read_text("utf-8"))
+        suffixes: dict[str, set[str]] = {}
+        for record in db["3166-2"]:
+            country, _, suffix = record["code"].partition("-")
+            suffixes.setdefault(country, set()).add(suffix)
         for record in db["3166-2"]:
             name = record["name"]
             if "," in name:  # "Asturias, Principado de" -> "Asturias"
@@ -241,21 +248,35 @@ class Gazetteer:
             country = record["code"].split("-", 1)[0]
             region = Region(record["code"], name, country, record["type"],
                              "parent" not in record, (name,))
-            region.city = self._capital(region)
+            region.city = self._capital(region, suffixes[country])
             index = len(self.regions)
             self.regions.append(region)
             for key in {fold_key(name), fold_key(record["name"]), fold_key(record["code"])}:
                 self.region_index.setdefault(key, []).append(index)
+        self.suffixes = suffixes
 
-    def _capital(self, region: Region) -> int:
-        """The most populous city of the region's country that has the region's name."""
+    def _capital(self, region: Region, suffixes: set[str]) -> int:
+        """The most populous city of the region's country that has the region's name (not
+        one that GeoNames puts in another subdivision: Washington, D.C. is not in the state
+        of Washington; where GeoNames' codes are ISO's, as in the US, that is checked)."""
         best, best_population = -1, -1
+        own = region.code.split("-", 1)[-1]
         for entry in self.cities.lookup(fold_key(region.name)):
             city = entry >> 1
             population = self.cities.population[city]
+            if not self.may_lie_in(city, own, suffixes):
+                continue
             if self.cities.countries[city] == region.country and population > best_population:
                 best, best_population = city, population
         return best
+
+    def may_lie_in(self, city: int, suffix: str, suffixes: set[str] | None = None) -> bool:
+        """False when GeoNames puts the city in another subdivision than the one with this
+        ISO code suffix (known only where GeoNames' codes are ISO's, as in the US)."""
+        admin1 = self.cities.admin1[city]
+        if suffixes is None:
+            suffixes = self.suffixes.get(self.cities.countries[city], set())
+        return admin1 == suffix or admin1 not in suffixes
 
     # -- claims
 
@@ -302,6 +323,63 @@ class Gazetteer:
                 found.sort(key=lambda i: -self.cities.population[i])
                 self._towns[country] = found
             return self._towns[country]
+
+    def all_names(self, ref: Ref) -> list[str]:
+        """Every name the gazetteer has for a place, kept or not."""
+        kind, ident = ref
+        if kind == "country":
+            return list(self.countries[ident].names)
+        if kind == "city":
+            return self.cities.names(ident)
+        if kind == "region":
+            return list(self.regions[ident].names)
+        return []
+
+    def longer_names(self, key: str) -> list[str]:
+        """Folded names of the gazetteer that contain `key`'s words, in order, and more:
+        "new york" and "york county" for "york". What a name's hit must not lie inside.
+
+        Not counted: a name that only adds particles ("al mosul" is Mosul), and a name that
+        only adds a compass word unless it is a country's or a first-level subdivision's
+        ("South Sudan", "West Virginia"; but "east London" is London).
+        """
+        phrases = self._phrase_index()
+        words = key.split()
+        if not words:
+            return []
+        padded = f" {key} "
+        found = []
+        for phrase in phrases.get(min(words, key=lambda w: len(phrases.get(w, ()))), ()):
+            if phrase == key or padded not in f" {phrase} ":
+                continue
+            extra = f" {phrase} ".replace(padded, " ", 1).split()
+            if all(w in _PARTICLES for w in extra):
+                continue
+            if all(w in _COMPASS for w in extra) and not self._major(phrase):
+                continue
+            found.append(phrase)
+        return found
+
+    def _major(self, key: str) -> bool:
+        return key in self.country_keys or any(
+            self.regions[r].top for r in self.region_index.get(key, ()))
+
+    def _phrase_index(self) -> dict[str, list[str]]:
+        """Every name of two words or more, by each of its words (built on first use: about
+        34,000 names, a tenth of a second)."""
+        with self._lock:
+            if self._phrases is None:
+                names = [n for line in self.cities.text.split("\n") for n in line.split("\t")]
+                names += [n for c in self.countries.values() for n in c.names]
+                names += [r.name for r in self.regions]
+                index: dict[str, list[str]] = {}
+                for key in dict.fromkeys(map(fold_key, names)):
+                    words = key.split()
+                    if len(words) > 1:
+                        for word in dict.fromkeys(words):
+                            index.setdefault(word, []).append(key)
+                self._phrases = index
+            return self._phrases
 
     def regions_of(self, country: str) -> list[int]:
         """First-level subdivisions of a country, by name."""

@@ -94,9 +94,11 @@ class Matcher:
         rules: Sequence[CompiledRule],
         patterns: Sequence[TermPattern],
         reports: Sequence[Reported],
+        shadows: dict[int, set[int]] | None = None,
     ) -> None:
         self._rules = tuple(rules)
         self._scanner = TermScanner(patterns)
+        self._shadows = {p: tuple(s) for p, s in (shadows or {}).items() if s}
         self._reports = tuple(reports)
         index: dict[int, list[int]] = {}
         for number, rule in enumerate(self._rules):
@@ -136,7 +138,7 @@ class Matcher:
         compiled = [one.finish(cost, reports) for one in drafts]
         # In output order, so that matches come out sorted by (watchlist, rule) for free.
         compiled.sort(key=lambda rule: (rule.spec.watchlist, rule.spec.name))
-        return cls(compiled, patterns.compiled, list(reports))
+        return cls(compiled, patterns.compiled, list(reports), patterns.shadows)
 
     @property
     def rule_count(self) -> int:
@@ -174,6 +176,8 @@ class Matcher:
         found: defaultdict[int, Occurrences] = defaultdict(dict)
         self._scanner.scan(fields[TITLE], TITLE, found)
         self._scanner.scan(fields[TEXT], TEXT, found)
+        if self._shadows:
+            _drop_shadowed(found, self._shadows)
         index = self._index
         candidates: set[int] = set()
         for pattern in found:
@@ -183,3 +187,24 @@ class Matcher:
         return fields, found, candidates
 
 
+
+
+def _drop_shadowed(found: defaultdict[int, Occurrences], shadows: dict[int, tuple[int, ...]]
+                   ) -> None:
+    """Remove the hits of a name that lie inside a hit of a longer name it is part of ("York"
+    inside "New York"): the longest known name wins. A rule that names the longer one too
+    still has that name's own hit."""
+    for pattern, longer in shadows.items():
+        hits = found.get(pattern)
+        if not hits:
+            continue
+        spans = [(field, start, end) for number in longer if number in found
+                 for (field, start), end in found[number].items()]
+        if not spans:
+            continue
+        for (field, start), end in list(hits.items()):
+            if any(f == field and s <= start and end <= e and e - s > end - start
+                   for f, s, e in spans):
+                del hits[(field, start)]
+        if not hits:
+            del found[pattern]

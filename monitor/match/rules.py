@@ -103,19 +103,35 @@ second = itemgetter(1)
 
 
 class Patterns:
-    """Every distinct term (text as cleaned, exact_case) of every rule, numbered."""
+    """Every distinct term (text as cleaned, exact_case, name) of every rule, numbered, and
+    for names the longer names whose hits take precedence (`shadows`)."""
 
     def __init__(self) -> None:
         self.compiled: list[TermPattern] = []
-        self._numbers: dict[tuple[str, bool], int] = {}
+        self._numbers: dict[tuple[str, bool, bool], int] = {}
+        self.shadows: dict[int, set[int]] = {}  # pattern -> patterns of longer names
 
-    def number(self, text: str, exact_case: bool) -> int:
+    def number(self, text: str, exact_case: bool, name: bool = False) -> int:
         """The pattern number of a term, compiling it on first use; raises TermError."""
-        key = (clean_term(text), exact_case)
+        key = (clean_term(text), exact_case, name)
         number = self._numbers.get(key)
         if number is None:
-            self.compiled.append(compile_term(text, exact_case))
+            self.compiled.append(compile_term(text, exact_case, name))
             number = self._numbers[key] = len(self.compiled) - 1
+        return number
+
+    def term(self, term: Term) -> int:
+        """number() for a Term, with its longer names registered as its shadows."""
+        number = self.number(term.text, term.exact_case, term.name)
+        if term.longer:
+            shadows = self.shadows.setdefault(number, set())
+            for longer in term.longer:
+                try:
+                    shadow = self.number(longer, False, True)
+                except TermError:
+                    continue  # a longer name with nothing to match cannot hide anything
+                if shadow != number:
+                    shadows.add(shadow)
         return number
 
 
@@ -183,7 +199,7 @@ def draft(spec: RuleSpec, patterns: Patterns) -> _Draft:
 
     def term_number(term: Term, part: str) -> int:
         try:
-            return patterns.number(term.text, term.exact_case)
+            return patterns.term(term)
         except TermError as error:
             raise QueryError(str(error), 0).in_rule(spec.watchlist, spec.name, part) from None
 

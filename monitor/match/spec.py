@@ -20,12 +20,19 @@ class Term:
     `text` may end in `*` (prefix). `exact_case` terms match only as written — short,
     ambiguous aliases such as "IS" or "UN" would otherwise match the words "is" and "un".
     `concept` names what an alias stands for ("Aleppo" for "Halab"), for explanations.
+    `name` marks a proper name from a catalog (a place or a group): it matches as written,
+    without the plural a keyword gets and without splits the name itself does not have, so
+    "Hama" never finds "Hamas" nor "Andover" "and over". `longer` lists longer names that
+    contain this one and name something else ("New York" for "York"): a hit inside one of
+    them is that name's, not this term's.
     """
 
     text: str
     weight: float = 1.0
     exact_case: bool = False
     concept: str | None = None
+    name: bool = False
+    longer: tuple[str, ...] = ()
 
 
 def terms(*texts: str) -> tuple[Term, ...]:

@@ -15,7 +15,10 @@ Variants, decided when a term compiles:
   word. The risk is a different word that happens to be clitic + term ("لبنان", Lebanon, is
   ل + "بنان"); make such a term exact_case to turn the clitics off;
 - exact_case: matches only where the original text has the term's letters in the same case
-  ("IS" matches "IS claimed" not "it is"); no plurals and no clitics.
+  ("IS" matches "IS claimed" not "it is"); no plurals and no clitics;
+- names (places and groups from the catalogs): no plurals, and the text may split the name
+  only where the name itself separates words or at a joiner such as a hyphen ("Hama" does
+  not find "Hamas", "Andover" does not find "and over", "al-Qaeda" finds "al Qaeda").
 The possessive needs no variant: the apostrophe separates "ISIS" from "s", so "ISIS's"
 contains the word ISIS.
 
@@ -90,6 +93,7 @@ class TermPattern:
     spaced: str  # the folded words joined by single separators
     exact: str | None
     clitic: bool
+    name: bool = False  # a proper name: no plurals, no splits it does not have
 
 
 def clean_term(written: str) -> str:
@@ -141,7 +145,7 @@ def _refuse_inner_wildcard(written: str) -> None:
             )
 
 
-def compile_term(written: str, exact_case: bool = False) -> TermPattern:
+def compile_term(written: str, exact_case: bool = False, name: bool = False) -> TermPattern:
     """Compile a term (see the module docstring for the variants it matches)."""
     term = clean_term(written)
     prefix = term.endswith("*")
@@ -155,12 +159,12 @@ def compile_term(written: str, exact_case: bool = False) -> TermPattern:
     for word in words[:-1]:
         offset += len(word)
         kept.add(offset)
-    keys = (squashed,) if prefix or exact_case else plural_forms(squashed)
+    keys = (squashed,) if prefix or exact_case or name else plural_forms(squashed)
     clitic = not exact_case and len(squashed) >= MIN_CLITIC_TERM and _is_arabic(squashed[0])
     exact = exact_letters(body) if exact_case else None
     lengths = tuple(map(len, words))
     spaced = SEPARATOR.join(words)
-    return TermPattern(term, prefix, keys, frozenset(kept), lengths, spaced, exact, clitic)
+    return TermPattern(term, prefix, keys, frozenset(kept), lengths, spaced, exact, clitic, name)
 
 
 def plural_forms(squashed: str) -> tuple[str, ...]:
@@ -367,8 +371,12 @@ def _split_allowed(doc: Folded, head: int, start: int, stop: int, pattern: TermP
     for (first, first_end), (second, second_end) in pairwise(words):
         if doc.letters(start, first_end) in kept:
             continue
+        if doc.joined(first_end, second):
+            continue
+        if pattern.name:
+            return False  # a name splits only where it does, or at a joiner
         shortest = min(doc.letters(first, first_end), doc.letters(second, second_end))
-        if shortest < MIN_SPLIT_PART and not doc.joined(first_end, second):
+        if shortest < MIN_SPLIT_PART:
             return False
     return True
 
