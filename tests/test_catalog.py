@@ -135,7 +135,8 @@ def test_user_places_add_remove_and_define(tmp_path: Path) -> None:
     assert "halab al shahba" in aleppo and "alep" in aleppo
     assert "haleb" not in aleppo and "halab" not in aleppo  # nor the governorate's Ḩalab
     assert catalog.place_terms("Tal Rifaat") == (
-        Term("Tal Rifaat", concept="Tal Rifaat", name=True), Term("Tell Rifat", concept="Tal Rifaat", name=True),
+        Term("Tal Rifaat", concept="Tal Rifaat", name=True),
+        Term("Tell Rifat", concept="Tal Rifaat", name=True),
         Term("تل رفعت", concept="Tal Rifaat", name=True))
     assert catalog.place_terms("al-hawl")[0].concept == "Al-Hol"
     syria = keys(catalog.place_terms("Syria", within=True))
@@ -255,7 +256,8 @@ def test_user_groups_extend_the_catalog(tmp_path: Path) -> None:
     catalog = Catalog.load(groups_file=groups)
     assert texts(catalog.group_terms("Jaish al-Izza")) == {"Jaysh al-Izza", "Jaish al-Izza",
                                                           "JAI"}
-    assert Term("JAI", exact_case=True, concept="Jaysh al-Izza", name=True) in catalog.group_terms("JAI")
+    jai = Term("JAI", exact_case=True, concept="Jaysh al-Izza", name=True)
+    assert jai in catalog.group_terms("JAI")
     isis = {t.text: t for t in catalog.group_terms("ISIS")}
     assert "IS fighters" in isis and "Daish" not in isis and "Daesh" in isis
     assert isis["ISIL"].exact_case and len([k for k in isis if fold_key(k) == "isis"]) == 1

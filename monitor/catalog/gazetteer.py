@@ -28,7 +28,9 @@ from monitor.catalog.names import (
 )
 
 _CITIES_FILE = "cities15000.json"
-_COMPASS = frozenset(["north", "south", "east", "west", "northern", "southern", "eastern", "western", "central", "northeast", "northwest", "southeast", "southwest", "upper", "lower", "greater"])
+_COMPASS = frozenset([
+    "north", "south", "east", "west", "northern", "southern", "eastern", "western", "central",
+    "northeast", "northwest", "southeast", "southwest", "upper", "lower", "greater"])
 
 
 @dataclass(slots=True)
