@@ -259,7 +259,7 @@ def test_article(config_path: Path, as_json: bool, source: str) -> None:
                       title=document.title, summary=document.text)
         found = Found(entry, document, tuple(matches))
         for m in matches:
-            print_explained(make_alert(found, m), m, document)
+            print_explained(make_alert(found, m), m, document, config.places)
         if not matches:
             title = logs.printable(document.title or origin)
             click.echo(f"no rule fires on “{title}” "

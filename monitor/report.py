@@ -5,6 +5,7 @@ never read as Rich markup."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +23,11 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
-def print_explained(alert: Alert, match: Match, document: Document) -> None:
-    """A rule that fired: what it is, every term that hit, where and as which words, and
-    the snippet with the matched words in [brackets]."""
+def print_explained(alert: Alert, match: Match, document: Document,
+                    places: Mapping[str, str] | None = None) -> None:
+    """A rule that fired: what it is, every term that hit (and for a place, which place it
+    was taken as), where and as which words, and the snippet with the matched words in
+    [brackets]."""
     from monitor.alerts import plain_text
 
     rendered = plain_text(alert).splitlines()
@@ -36,6 +39,8 @@ def print_explained(alert: Alert, match: Match, document: Document) -> None:
         surfaces[getattr(document, h.field)[h.start:h.end]] = None
     for (term, concept), (fields, surfaces) in seen.items():
         label = f"{term} ({concept})" if concept and concept != term else term
+        if places and concept in places:
+            label = f"{term} → {places[concept]}"
         where = ", ".join(f"{field} ×{n}" for field, n in sorted(fields.items(), reverse=True))
         words = ", ".join(f"“{w}”" for w in list(surfaces)[:5])
         click.echo(logs.printable(f"  hit: {label} — {where}: {words}"))

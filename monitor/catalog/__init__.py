@@ -83,6 +83,7 @@ from monitor.catalog.names import (
     EXACT_CASE_MAX_LETTERS,
     REGION_TOWN_MIN,
     cased,
+    common_words,
     fold_key,
     letters,
 )
@@ -239,7 +240,8 @@ class Catalog:
         own = out.keys()
         for ref in (unit.main, *unit.companions):
             own.update(map(fold_key, gaz.all_names(ref)))
-        return out.with_longer(gaz, own)
+        return out.with_longer(gaz, own, self._state.setdefault("defined", [
+            fold_key(n) for e in overlay.user.values() for n in (e.name, *e.add)]))
 
     def _concept(self, ref: Ref, gaz: Gazetteer, overlay: Overlay) -> str:
         if ref[0] == "user":
@@ -326,17 +328,31 @@ class _TermList:
             return
         self._seen.add(key)
         exact = cased(text) and letters(text) <= EXACT_CASE_MAX_LETTERS
+        if not exact and text[:1].isupper() and key in common_words():
+            # A name that is also a word ("Reading", "Turkey", "Nice") is looked for only
+            # capitalised, as written or in capitals: "reading" and "turkey" are words.
+            self.terms.append(Term(text, exact_case=True, concept=concept, name=True))
+            self.terms.append(Term(text.upper(), exact_case=True, concept=concept, name=True))
+            return
         self.terms.append(Term(text, exact_case=exact, concept=concept, name=True))
 
     def keys(self) -> set[str]:
         return set(self._seen)
 
-    def with_longer(self, gaz: Gazetteer, own: set[str]) -> tuple[Term, ...]:
+    def with_longer(self, gaz: Gazetteer, own: set[str], extra: Iterable[str]
+                    ) -> tuple[Term, ...]:
         """The terms, each with the longer known names that contain it (own names of the
-        places asked for excepted): hits inside those are theirs."""
-        return tuple(replace_field(term, longer=tuple(
-            n for n in gaz.longer_names(fold_key(term.text)) if n not in own))
-            for term in self.terms)
+        places asked for excepted; `extra`: the names of places defined in files): hits
+        inside those are theirs."""
+        extra = [k for k in extra if " " in k and k not in own]
+        out = []
+        for term in self.terms:
+            key = fold_key(term.text)
+            padded = f" {key} "
+            longer = [n for n in gaz.longer_names(key) if n not in own]
+            longer += [n for n in extra if n != key and padded in f" {n} " and n not in longer]
+            out.append(replace_field(term, longer=tuple(longer)))
+        return tuple(out)
 
     def extend(self, texts: Iterable[str], concept: str) -> None:
         for text in texts:

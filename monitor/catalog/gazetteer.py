@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.catalog.names import (
+    _DATA,
     _LANGUAGE_SCRIPTS,
     _PARTICLES,
     MIN_ALIAS_LETTERS,
@@ -374,6 +375,7 @@ class Gazetteer:
                 names = [n for line in self.cities.text.split("\n") for n in line.split("\t")]
                 names += [n for c in self.countries.values() for n in c.names]
                 names += [r.name for r in self.regions]
+                names += _names_with_places()
                 index: dict[str, list[str]] = {}
                 for key in dict.fromkeys(map(fold_key, names)):
                     words = key.split()
@@ -511,6 +513,13 @@ def _release_free_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: the memory is reused by the process
         pass
+
+
+def _names_with_places() -> list[str]:
+    """The shipped names that contain a place's name without being that place."""
+    text = (_DATA / "names_with_places.txt").read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines()
+            if line.strip() and not line.startswith("#")]
 
 
 _gazetteer: Gazetteer | None = None

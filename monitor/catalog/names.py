@@ -89,15 +89,18 @@ def _latin_name_ok(name: str) -> bool:
     if letters(name) < MIN_ALIAS_LETTERS or name.isupper():  # codes: ALP, DEZ
         return False
     capitalised = False
+    long_word = False  # "The D" (Detroit) is no name to look for in text
     for word in _WORD_SPLIT.split(name):
         word = word.strip(_APOSTROPHES + ".")
         if not word:
             continue
+        if word.lower() not in _PARTICLES and len(word) >= 3:
+            long_word = True
         if word[0].isupper():
             capitalised = True
         elif word.lower() not in _PARTICLES:
             return False
-    return capitalised
+    return capitalised and long_word
 
 
 def name_form_ok(name: str, scripts: frozenset[str], arabic_only: bool) -> bool:

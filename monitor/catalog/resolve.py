@@ -23,6 +23,9 @@ _TITLES = re.compile(
     r"^(?:the )?(?:state|province|city|city and borough|county|borough|municipality|district|"
     r"region|republic|kingdom|emirate|governorate|commonwealth|territory|department) of ",
     re.IGNORECASE)
+# ... and after it ("Afrin District", "Idlib Governorate").
+_KINDS = re.compile(r" (?:district|governorate|province|county|region|oblast|state|"
+                    r"municipality|prefecture|department)$", re.IGNORECASE)
 
 
 class Unknown(LookupError):
@@ -149,8 +152,8 @@ def resolve(text: str, gaz: Gazetteer, overlay: Overlay, *, user: bool = True,
         country, kind = _qualifier(qualifier, text, gaz)
         key = fold_key(base)
         unit = lookup(key, country, kind, gaz, base, overlay, readings)
-    if unit is None and _TITLES.match(base):
-        shorter = _TITLES.sub("", base)
+    shorter = _KINDS.sub("", _TITLES.sub("", base))
+    if unit is None and shorter != base and fold_key(shorter):
         unit = lookup(fold_key(shorter), country, kind, gaz, shorter, overlay, readings)
     if unit is None:
         raise Unknown(f"unknown place '{text}'{suggest_place(key, gaz, overlay)}")

@@ -59,7 +59,8 @@ def load_config(path: str | Path, env: dict[str, str] | None = None, *,
     settings = settings.model_copy(update={"sources": []})
     return Config(path=path, settings=settings, state_url=_state_url(settings.state, base),
                   sources=sources, channels=channels, rules=tuple(rules),
-                  watchlist_files=tuple(files), matcher=matcher, notes=tuple(ctx.notes))
+                  watchlist_files=tuple(files), matcher=matcher, notes=tuple(ctx.notes),
+                  places=dict(ctx.places))
 
 
 def _catalog(settings: MonitorFile, base: Path, problems: list[Problem]) -> Catalog | None:

@@ -3,6 +3,7 @@ and ready to run (or every problem that stops it)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -72,6 +73,7 @@ class Config:
     watchlist_files: tuple[Path, ...]
     matcher: Matcher = field(compare=False, repr=False)
     notes: tuple[Problem, ...] = ()  # worth knowing, not wrong: shown by `check`
+    places: Mapping[str, str] = field(default_factory=dict)  # concept -> place taken as
 
     @property
     def watchlist_count(self) -> int:

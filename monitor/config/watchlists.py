@@ -34,6 +34,7 @@ class Loading:
     env: dict[str, str] | None
     problems: list[Problem]
     notes: list[Problem] = field(default_factory=list)
+    places: dict[str, str] = field(default_factory=dict)  # concept -> the place it was taken as
     seen: dict[str, str] = field(default_factory=dict)  # watchlist name -> file that defined it
     origin: dict[str, Path] = field(default_factory=dict)  # watchlist name -> its file
     _catalog: Catalog | None | bool = False  # False: not loaded yet
@@ -102,11 +103,26 @@ def _terms_of(entries: tuple, kind: str, path: tuple, located: Located, ctx: Loa
                     (*path, j), f"note: {_lookup_message(err)}; matching '{text}' as written"))
             else:
                 found.extend(replace(t, weight=weight) for t in expanded)
+                if kind == "places":
+                    _place_taken(ctx, text, expanded, located, (*path, j))
                 continue
         _check_written(text, (*path, j) if isinstance(entry, str) else (*path, j, "term"),
                        located, ctx.problems)
         found.append(Term(text, weight=weight, exact_case=exact))
     return tuple(found)
+
+
+def _place_taken(ctx: Loading, text: str, expanded: tuple[Term, ...], located: Located,
+                 path: Path_) -> None:
+    """Remember which place a name was taken as (for `test`), and note the other readings
+    of an ambiguous name (for `check`)."""
+    catalog = ctx.catalog
+    assert catalog is not None
+    if expanded and expanded[0].concept:
+        ctx.places.setdefault(expanded[0].concept, str(catalog.place(text)))
+    note = catalog.reading_note(text)
+    if note is not None:
+        ctx.notes.append(located.problem(path, f"note: {note}"))
 
 
 def _check_written(text: str, path: Path_, located: Located, problems: list[Problem]) -> None:
