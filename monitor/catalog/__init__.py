@@ -33,15 +33,29 @@ spelling, so an alternate name of a gazetteer place is kept only when all of the
      also stops leading to the place in lookups.
 The name a rule asks for, the place's main name and names a user adds are always kept.
 
-Which place a name means. A name, compared folded (case, accents, punctuation ignored), is
-looked up in this order: places defined in the user's places.yaml; countries; cities (the
-claim rule above picks one: "Tripoli" is Tripoli, Libya; "Halab" is Aleppo); ISO
-subdivisions (a name shared by subdivisions of several countries is an error asking which).
-A city comes with the first-level subdivision of its country that has one of its names
-(Aleppo → the city and the governorate Ḩalab; also Homs, Idlib, Hama...). A qualifier picks
-another: "Tripoli, Lebanon" or "Tripoli (LB)" (a country's name or ISO code), "Aleppo (city)"
-(the city alone), "Aleppo (governorate)" or "(region)", "(province)", "(state)" (the
-subdivision alone), "(country)".
+Which place a name means (resolve.py). A name, compared folded (case, accents, punctuation
+ignored), is looked up in this order: places defined in the user's places.yaml and the
+shipped regions (monitor/data/regions.yaml: Africa, Ghouta, West Bank...); names the
+corrections or the user added to a place; a `means:` reading ("Washington" means
+"Washington, D.C."); then the strongest of: a country; a city of MAJOR_CITY (1,000,000)
+people or more named so by its main name; a first-level subdivision (by its country's
+population when several countries have one: Florida is the US state, Punjab India's); the
+other cities by the claim rule above ("Tripoli" is Tripoli, Libya; "Halab" is Aleppo); lower
+subdivisions. A subdivision that has a same-named city of its own is that city with it. A
+city comes with the first-level subdivision of its country that has one of its names and is
+not placed elsewhere by GeoNames (Aleppo → the city and the governorate Ḩalab; also Homs,
+Idlib, Hama...; Washington, D.C. is not the state). The other readings (by main name) are
+kept for `check`'s note. A qualifier picks another: "Tripoli, Lebanon" or "Tripoli (LB)" (a
+country's name or ISO code), "Aleppo (city)" (the city alone), "Aleppo (governorate)" or
+"(region)", "(province)", "(state)" (the subdivision alone), "(country)"; a whole name with a
+comma is tried first ("Washington, D.C."), and official forms without their title ("State of
+Tamil Nādu", "Afrin District").
+
+Names are names. Every place and group Term is marked `name`: the matcher gives it no plural
+and no split the name lacks, and a name that is a common English word is looked for
+capitalised only. Each Term lists the longer known names that contain it (`longer`: every
+gazetteer name of two words or more, the shipped regions, monitor/data/names_with_places.txt)
+except the place's own names; the matcher drops a hit inside one of them.
 
 within=True adds what lies inside: for a country, its first-level subdivisions and its towns
 of COUNTRY_TOWN_MIN (50,000) people or more; for a subdivision, or a city that comes with

@@ -261,9 +261,13 @@ class Folded:
         return len(gap.split(None, most))
 
     def joined(self, before: int, after: int) -> bool:
-        """Whether only a hyphen-like joiner separates the words that end at folded offset
-        `before` and start at `after`."""
-        return self.text[self.original(before) : self.original(after)] in JOINERS
+        """Whether only a hyphen-like joiner, or invisible format characters (a bidi
+        override, a zero-width space), separate the words that end at folded offset `before`
+        and start at `after`: the reader sees one word."""
+        between = self.text[self.original(before) : self.original(after)]
+        if between in JOINERS:
+            return True
+        return bool(between) and all(unicodedata.category(c) == "Cf" for c in between)
 
 
 def _indexes(text: str, char: str) -> list[int]:
