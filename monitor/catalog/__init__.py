@@ -342,7 +342,9 @@ class _TermList:
             return
         self._seen.add(key)
         exact = cased(text) and letters(text) <= EXACT_CASE_MAX_LETTERS
-        if not exact and text[:1].isupper() and key in common_words():
+        words = common_words()
+        if not exact and text[:1].isupper() and (
+                key in words or all(w in words for w in key.split())):
             # A name that is also a word ("Reading", "Turkey", "Nice") is looked for only
             # capitalised, as written or in capitals: "reading" and "turkey" are words.
             self.terms.append(Term(text, exact_case=True, concept=concept, name=True))

@@ -24,8 +24,8 @@ _TITLES = re.compile(
     r"region|republic|kingdom|emirate|governorate|commonwealth|territory|department) of ",
     re.IGNORECASE)
 # ... and after it ("Afrin District", "Idlib Governorate").
-_KINDS = re.compile(r" (?:district|governorate|province|county|region|oblast|state|"
-                    r"municipality|prefecture|department)$", re.IGNORECASE)
+_KINDS = re.compile(r" (?:district|governorate|province|region|oblast|municipality|"
+                    r"prefecture|department)$", re.IGNORECASE)
 
 
 class Unknown(LookupError):
