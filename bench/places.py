@@ -38,7 +38,8 @@ coordinates (its capital's) within REGION_KM of the gold; as a town, within TOWN
 gold. A name the catalog does not know (matched as written) or a user-defined place resolves
 nothing, so it counts as correct whenever it is correct by name. A region the gazetteer has no
 coordinates for (no town shares its name: Texas, Ontario) counts as correct when it is in the
-gold place's country and has the gold place's name, folded: nothing else can tell.
+gold place's country and its name, folded, is in the gold place's or holds it ("Tamil Nādu"
+for "State of Tamil Nādu"): nothing else can tell.
 
 Baseline, same rules and scoring: `(?<!\\w)NAME(?!\\w)`, case-insensitive, on the text. It
 resolves nothing, so its referent precision is its name precision.
@@ -212,7 +213,8 @@ def taken_right(place: Place | None, gold: Gold) -> bool:
         return False
     if place.latitude is None or place.longitude is None or gold.latitude is None:
         # Only a region lacks coordinates (no town shares its name: Texas, Ontario).
-        return place.kind == "region" and fold_key(place.name) == fold_key(gold.name)
+        mine, theirs = f" {fold_key(place.name)} ", f" {fold_key(gold.name)} "
+        return place.kind == "region" and (mine in theirs or theirs in mine)
     dist = km(place.latitude, place.longitude, gold.latitude, gold.longitude or 0.0)
     return dist <= (REGION_KM if place.kind == "region" else TOWN_KM)
 

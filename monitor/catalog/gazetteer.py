@@ -293,7 +293,13 @@ class Gazetteer:
         return mine >= 0 and all(self.strength(e) <= mine for e in entries)
 
     def is_word(self, key: str) -> bool:
-        return key in self.words or (key.endswith("s") and key[:-1] in self.words)
+        """A common word, or a phrase of nothing but common words ("White House", "Little
+        Red Dot"): such an alternate name is a nickname or a translation, not a name."""
+        words = self.words
+        if key in words or (key.endswith("s") and key[:-1] in words):
+            return True
+        parts = key.split()
+        return len(parts) > 1 and all(p in words or p in _PARTICLES for p in parts)
 
     # -- places
 
@@ -452,7 +458,8 @@ class Gazetteer:
             for name in names:
                 if name[:1].casefold() == first or not name[:1].isascii():
                     cand = fold_key(name)
-                    if (near(cand) and cand not in found and self.owns(city, cand)
+                    if (near(cand) and cand not in found and not self.is_word(cand)
+                            and self.owns(city, cand)
                             and cand not in removed.get(("city", city), ())):
                         found[cand] = names[0]
         return found

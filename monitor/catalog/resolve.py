@@ -138,7 +138,7 @@ def resolve(text: str, gaz: Gazetteer, overlay: Overlay, *, user: bool = True,
     if key in overlay.means and overlay.means[key] != text:
         unit, _ = resolve(overlay.means[key], gaz, overlay, user=user, readings=readings)
         return unit, text
-    unit = lookup(key, None, None, gaz, text, overlay, readings)
+    unit = None if "(" in text else lookup(key, None, None, gaz, text, overlay, readings)
     if unit is not None:  # the whole text is a name ("Washington, D.C.")
         return unit, text
     base, qualifier = text, None
@@ -154,10 +154,24 @@ def resolve(text: str, gaz: Gazetteer, overlay: Overlay, *, user: bool = True,
         unit = lookup(key, country, kind, gaz, base, overlay, readings)
     shorter = _KINDS.sub("", _TITLES.sub("", base))
     if unit is None and shorter != base and fold_key(shorter):
-        unit = lookup(fold_key(shorter), country, kind, gaz, shorter, overlay, readings)
+        # "Province of Laguna", "Afrin District": the title says which kind of place.
+        title = (_TITLES.match(base) or _KINDS.search(base))
+        said = _title_kind(title.group(0)) if title else None
+        unit = lookup(fold_key(shorter), country, kind or said, gaz, shorter, overlay,
+                      readings) or lookup(fold_key(shorter), country, kind, gaz, shorter,
+                                          overlay, readings)
     if unit is None:
         raise Unknown(f"unknown place '{text}'{suggest_place(key, gaz, overlay)}")
     return unit, base
+
+
+def _title_kind(title: str) -> str | None:
+    words = set(fold_key(title).split())
+    if words & {"republic", "kingdom", "emirate", "commonwealth"}:
+        return "country"
+    if words & {"city", "municipality", "borough"}:
+        return "city"
+    return "region"
 
 
 def _qualifier(qualifier: str, text: str, gaz: Gazetteer) -> tuple[str | None, str | None]:
@@ -191,8 +205,9 @@ def lookup(key: str, country: str | None, kind: str | None, gaz: Gazetteer, text
             city = entry >> 1
             if country is not None and gaz.cities.countries[city] != country:
                 continue
-            if not entry & 1 and key in overlay.removed.get(("city", city), ()):
-                continue
+            if not entry & 1 and (key in overlay.removed.get(("city", city), ())
+                                  or gaz.is_word(key)):
+                continue  # removed, or a nickname made of words ("White House")
             best[city] = max(best.get(city, 0), gaz.strength(entry) + (entry & 1))
         for city, strength in best.items():
             main = fold_key(gaz.cities.name(city)) == key
