@@ -1,4 +1,5 @@
-"""The `news-monitor` command: run, once, check, status, alerts."""
+"""The `news-monitor` command: run, once, check, status, alerts (and `places`, in
+monitor.cli_places)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import click
 
 from monitor import __version__, logs
 from monitor.checks import load_checked
+from monitor.cli_options import config_option
+from monitor.cli_places import places
 from monitor.config import Config, ConfigError, parse_duration
 from monitor.report import iso, print_explained, print_found, print_status
 from monitor.store import Store, StoreError
@@ -22,12 +25,6 @@ from monitor.store import Store, StoreError
 if TYPE_CHECKING:
     from monitor.records import Document
 
-DEFAULT_CONFIG = "config/monitor.yaml"
-
-config_option = click.option(
-    "-c", "--config", "config_path", default=DEFAULT_CONFIG, show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path), envvar="NEWS_MONITOR_CONFIG",
-    help="monitor.yaml to use (env NEWS_MONITOR_CONFIG).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,6 +46,9 @@ def main(verbose: int, quiet: bool, log_format: str) -> None:
     if verbose < 2:
         for noisy in ("httpx", "httpcore", "apscheduler", "apprise", "alembic"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+main.add_command(places)
 
 
 @main.command()

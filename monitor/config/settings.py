@@ -212,6 +212,9 @@ class MonitorFile(FileModel):
     watchlists: list[str] = ["watchlists/*.yaml"]
     places: str = Field("places.yaml", description="your additions to the gazetteer, if any")
     groups: str = Field("groups.yaml", description="your additions to the groups catalog")
+    gazetteer: str = Field(
+        "gazetteer", description="folder of GeoNames extracts imported with `news-monitor "
+                                 "places import` (villages); missing means none")
 
     @field_validator("state")
     @classmethod
