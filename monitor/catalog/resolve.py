@@ -10,8 +10,9 @@ import re
 from dataclasses import dataclass, field
 
 from monitor.catalog.files import PlaceEdit
-from monitor.catalog.gazetteer import Gazetteer, Ref
+from monitor.catalog.gazetteer import Gazetteer
 from monitor.catalog.names import _CITY_WORDS, _COUNTRY_WORDS, _REGION_WORDS, fold_key
+from monitor.catalog.towns import Ref
 from monitor.yamlpos import Problem
 
 MAJOR_CITY = 1_000_000  # a city this large, by its main name, outranks a same-named region
@@ -287,10 +288,40 @@ def regions_named(city: int, key: str, gaz: Gazetteer) -> list[int]:
 
 
 def suggest_place(key: str, gaz: Gazetteer, overlay: Overlay) -> str:
-    candidates = gaz.suggestion_keys(key, overlay.removed)
+    candidates = suggestion_keys(gaz, key, overlay.removed)
     for user_key, target in overlay.user_keys.items():
         candidates.setdefault(user_key, overlay.user[target].name)
     close = difflib.get_close_matches(key, list(candidates), n=1, cutoff=0.75)
     if not close:
         return " (not in the gazetteer; you can define it in places.yaml)"
     return f"; did you mean '{candidates[close[0]]}'?"
+
+
+def suggestion_keys(gaz: Gazetteer, key: str, removed: dict[Ref, set[str]]
+                    ) -> dict[str, str]:
+    """Folded names close in form to `key` (same first letter, similar length), each with
+    the canonical name of the place it names (names in `removed` excepted)."""
+    limit = max(2, len(key) // 4)
+    first = key[:1]
+
+    def near(candidate: str) -> bool:
+        return candidate[:1] == first and abs(len(candidate) - len(key)) <= limit
+
+    found: dict[str, str] = {}
+    for cand, code in gaz.country_keys.items():
+        if near(cand):
+            found.setdefault(cand, gaz.countries[code].name)
+    for i, region in enumerate(gaz.regions):
+        cand = fold_key(region.name)
+        if near(cand):
+            found.setdefault(cand, gaz.regions[i].name)
+    for city in range(len(gaz.cities)):
+        names = gaz.cities.names(city)
+        for name in names:
+            if name[:1].casefold() == first or not name[:1].isascii():
+                cand = fold_key(name)
+                if (near(cand) and cand not in found and not gaz.is_word(cand)
+                        and gaz.owns(city, cand)
+                        and cand not in removed.get(("city", city), ())):
+                    found[cand] = names[0]
+    return found
