@@ -7,6 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.catalog import Catalog, CatalogError, fold_key
 from monitor.match.spec import Term
@@ -298,3 +300,34 @@ def test_bad_files_raise_catalog_error_with_position(
     assert first.startswith(f"{path}{where}"), first
     assert message in first
     assert err.value.problems
+
+
+def _latin_name_ok_spec(name: str) -> bool:
+    """The form rule for a Latin name, written plainly (the module's is optimised)."""
+    from monitor.catalog import names as n
+
+    if name[0].islower() and name.split(" ", 1)[0].split("-", 1)[0] not in n._PARTICLES:
+        return False
+    if n.letters(name) < n.MIN_ALIAS_LETTERS or name.isupper():
+        return False
+    capitalised = long_word = False
+    for word in n._WORD_SPLIT.split(name):
+        word = word.strip(n._APOSTROPHES + ".")
+        if not word:
+            continue
+        if word.lower() not in n._PARTICLES and len(word) >= 3:
+            long_word = True
+        if word[0].isupper():
+            capitalised = True
+        elif word.lower() not in n._PARTICLES:
+            return False
+    return capitalised and long_word
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="AaDdeHhlLbZz ʻ'’-.é\u0301", min_size=1, max_size=14))
+def test_the_latin_name_form_rule_is_the_plain_rule(name: str) -> None:
+    from monitor.catalog import names as n
+
+    if n._LATIN_NAME.fullmatch(name):
+        assert n._latin_name_ok(name) == _latin_name_ok_spec(name)

@@ -112,6 +112,11 @@ def test_united_states_fires_on_its_everyday_forms(catalog: Catalog) -> None:
         assert fires(catalog, country, f"Officials in the {short} said."), short
 
 
+def test_a_local_name_that_folds_to_a_word_is_not_an_alias(catalog: Catalog) -> None:
+    assert not fires(catalog, "Iceland", "Island nations met in Fiji. The island is small.")
+    assert fires(catalog, "Iceland", "Iceland's volcano erupted.")
+
+
 def test_a_name_that_is_a_word_matches_only_capitalised(catalog: Catalog) -> None:
     assert fires(catalog, "Reading", "Police in Reading said.")
     assert fires(catalog, "Reading", "READING FESTIVAL CANCELLED")

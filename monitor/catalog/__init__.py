@@ -284,8 +284,9 @@ class Catalog:
             names = [entry.name]
         elif any(e.replace for e in edits):
             names = []
-        elif kind == "country":
-            names = list(gaz.countries[ident].names)
+        elif kind == "country":  # a local name that folds to a word is none ("Ísland")
+            first, *others = gaz.countries[ident].names
+            names = [first, *(n for n in others if not gaz.is_word(fold_key(n)))]
         elif kind == "city":
             names = gaz.city_names(ident, requested=requested)
         else:

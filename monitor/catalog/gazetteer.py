@@ -122,6 +122,9 @@ class Gazetteer:
         # short-lived objects leave no long-lived neighbours pinning their memory.
         buffer = bytearray()
         hashes, entries = cities.hashes, cities.entries
+        phrases = cities.phrases
+        latitude, longitude = cities.latitude.append, cities.longitude.append
+        geonameid, featurecode = cities.geonameid.append, cities.featurecode.append
         no_scripts: frozenset[str] = frozenset()
         offset = 0
 
@@ -134,6 +137,8 @@ class Gazetteer:
             index = len(cities.population)
             key = fold_key(name)
             seen = {key}
+            if " " in key:
+                phrases.append(key)
             if tier or key not in reserved:
                 hashes.append(hash(key))
                 entries.append(index * 2 + 1)
@@ -143,6 +148,8 @@ class Gazetteer:
                         alias, scripts, arabic):
                     key = fold_key(alias)
                     if key and key not in seen and (tier or key not in reserved):
+                        if " " in key:
+                            phrases.append(key)
                         seen.add(key)
                         names.append(alias)
                         hashes.append(hash(key))
@@ -154,10 +161,11 @@ class Gazetteer:
             cities.population.append(int(record["population"] or 0))
             cities.countries.append(sys.intern(country))
             cities.admin1.append(sys.intern(record["admin1code"] or ""))
-            cities.latitude.append(float(record.get("latitude") or 0.0))
-            cities.longitude.append(float(record.get("longitude") or 0.0))
-            cities.geonameid.append(int(record.get("geonameid") or 0))
-            cities.featurecode.append(sys.intern(record.get("featurecode") or ""))
+            latitude(record.get("latitude") or 0.0)
+            longitude(record.get("longitude") or 0.0)
+            geonameid(record.get("geonameid") or 0)
+            feature = record.get("featurecode")
+            featurecode(sys.intern(feature) if feature else "")
             cities.tier.append(tier)
 
         ids = {i for file in extracts for i in stored_ids(file)}

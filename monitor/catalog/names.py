@@ -83,24 +83,37 @@ def _script(char: str) -> str:
 
 
 def _latin_name_ok(name: str) -> bool:
-    """Rule 1 for a Latin-script name (already known to match _LATIN_NAME)."""
+    """Rule 1 for a Latin-script name (already known to match _LATIN_NAME). Called for every
+    alternate name of every town at start-up, so the common cases return early."""
     if name[0].islower() and name.split(" ", 1)[0].split("-", 1)[0] not in _PARTICLES:
         return False  # most machine romanisations stop here
-    if letters(name) < MIN_ALIAS_LETTERS or name.isupper():  # codes: ALP, DEZ
+    if name.isupper():  # codes: ALP, DEZ
         return False
+    bare = name.translate(_SEPARATORS)
+    if (len(bare) if bare.isalpha() else letters(name)) < MIN_ALIAS_LETTERS:
+        return False
+    if name.isalpha() and name.istitle():  # one capitalised word ("Halab"): the usual case
+        return name.lower() not in _PARTICLES
     capitalised = False
     long_word = False  # "The D" (Detroit) is no name to look for in text
     for word in _WORD_SPLIT.split(name):
         word = word.strip(_APOSTROPHES + ".")
         if not word:
             continue
-        if word.lower() not in _PARTICLES and len(word) >= 3:
+        lower = word.lower()
+        if lower not in _PARTICLES and len(word) >= 3:
             long_word = True
         if word[0].isupper():
             capitalised = True
-        elif word.lower() not in _PARTICLES:
+        elif lower not in _PARTICLES:
             return False
     return capitalised and long_word
+
+
+# What a Latin name has besides letters: deleted to count its letters in one step.
+_SEPARATORS = str.maketrans("", "", "".join(
+    c for c in " \t-‐‑." + _APOSTROPHES + "".join(map(chr, range(0x0300, 0x0370)))
+    if not c.isalpha()))
 
 
 def name_form_ok(name: str, scripts: frozenset[str], arabic_only: bool) -> bool:

@@ -3,6 +3,7 @@ inside one of them to the longer name (Term.longer), so the longest known name w
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from monitor.catalog.names import _DATA, _PARTICLES, fold_key
@@ -22,16 +23,18 @@ class Phrases:
 
     def __init__(self, gaz: Gazetteer) -> None:
         self._gaz = gaz
-        names = [n for line in gaz.cities.text.split("\n") for n in line.split("\t")]
-        names += [n for c in gaz.countries.values() for n in c.names]
+        names = [n for c in gaz.countries.values() for n in c.names]
         names += [r.name for r in gaz.regions]
         names += _names_with_places()
-        index: dict[str, list[str]] = {}
-        for key in dict.fromkeys(map(fold_key, names)):
+        index: defaultdict[str, list[str]] = defaultdict(list)
+        # The towns' phrases were folded while the gazetteer was read; a name of letters
+        # only is one word.
+        folded = [fold_key(n) for n in names if not n.isalpha()]
+        for key in dict.fromkeys([*gaz.cities.phrases, *folded]):
             words = key.split()
             if len(words) > 1:
-                for word in dict.fromkeys(words):
-                    index.setdefault(word, []).append(key)
+                for word in set(words) if len(words) > 2 else words:
+                    index[word].append(key)
         self._index = index
 
     def containing(self, key: str) -> list[str]:

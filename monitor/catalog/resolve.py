@@ -77,7 +77,7 @@ def build_overlay(edits: tuple[PlaceEdit, ...], gaz: Gazetteer
             continue
         try:
             unit = None if edit.new else resolve(edit.name, gaz, overlay, user=False,
-                                                 readings=False)[0]
+                                                 readings=False, suggest=False)[0]
         except Unknown:
             unit = None
         except LookupError as err:
@@ -125,8 +125,10 @@ def build_overlay(edits: tuple[PlaceEdit, ...], gaz: Gazetteer
 
 
 def resolve(text: str, gaz: Gazetteer, overlay: Overlay, *, user: bool = True,
-            readings: bool = True) -> tuple[Unit, str]:
-    """The place a name means, and the name as a term (without its qualifier)."""
+            readings: bool = True, suggest: bool = True) -> tuple[Unit, str]:
+    """The place a name means, and the name as a term (without its qualifier). `suggest`:
+    whether an Unknown says "did you mean" (a scan of every name: not for a places file's
+    new places, which are meant to be unknown)."""
     text = " ".join(text.split())
     key = fold_key(text)
     if not key:
@@ -168,7 +170,8 @@ def resolve(text: str, gaz: Gazetteer, overlay: Overlay, *, user: bool = True,
                       readings) or lookup(fold_key(shorter), country, kind, gaz, shorter,
                                           overlay, readings)
     if unit is None:
-        raise Unknown(f"unknown place '{text}'{suggest_place(key, gaz, overlay)}")
+        hint = suggest_place(key, gaz, overlay) if suggest else ""
+        raise Unknown(f"unknown place '{text}'{hint}")
     return unit, base
 
 

@@ -78,6 +78,7 @@ class Cities:
         self.geonameid = array("I")
         self.featurecode: list[str] = []  # interned
         self.tier = bytearray()
+        self.phrases: list[str] = []  # folded names of two words or more (phrases.py)
         self.hashes = array("q")
         self.entries = array("I")
 
