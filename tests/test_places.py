@@ -97,6 +97,18 @@ def test_names_that_contain_a_place_are_not_the_place(catalog: Catalog) -> None:
     assert not fires(catalog, "United States", "Protests spread across South America.")
 
 
+def test_the_area_named_after_a_place_does_not_hide_it(catalog: Catalog) -> None:
+    assert fires(catalog, "Idlib", "Shelling in Idlib province killed four.")
+    assert fires(catalog, "Hama", "Raids on the northern Hama countryside.")
+    assert not fires(catalog, "Orange", "Fires spread across Orange County.")
+
+
+def test_gaza_is_the_strip_and_the_city_can_be_asked_for(catalog: Catalog) -> None:
+    assert catalog.place("Gaza").name == "Gaza Strip"
+    assert fires(catalog, "Gaza", "Aid trucks entered Gaza City and the Gaza Strip.")
+    assert catalog.place("Gaza (city)").kind == "city"
+
+
 def test_compass_words_do_not_hide_the_place(catalog: Catalog) -> None:
     assert fires(catalog, "Aleppo", "Rebels held east Aleppo for four years.")
     assert fires(catalog, "London", "A fire in east London injured two.")

@@ -105,6 +105,7 @@ from monitor.catalog.names import (
     fold_key,
     letters,
 )
+from monitor.catalog.phrases import area_only
 from monitor.catalog.resolve import Overlay, Unit, build_overlay, lookup, resolve
 from monitor.catalog.towns import Place, Ref
 from monitor.match.spec import Term
@@ -384,7 +385,8 @@ class _TermList:
             key = fold_key(term.text)
             padded = f" {key} "
             longer = [n for n in gaz.longer_names(key) if n not in own]
-            longer += [n for n in extra if n != key and padded in f" {n} " and n not in longer]
+            longer += [n for n in extra if n != key and padded in f" {n} " and n not in longer
+                       and not area_only(n, key)]
             out.append(replace_field(term, longer=tuple(longer)))
         return tuple(out)
 

@@ -133,7 +133,8 @@ def resolve(text: str, gaz: Gazetteer, overlay: Overlay, *, user: bool = True,
     key = fold_key(text)
     if not key:
         raise Unknown(f"'{text}' is not a place name")
-    if user and key in overlay.user_keys:
+    qualified = re.fullmatch(r"(.+?)\s*\(([^()]+)\)", text)
+    if user and key in overlay.user_keys and not qualified:  # "Gaza (city)" is not the Strip
         return Unit(("user", overlay.user_keys[key])), text
     if key in overlay.added:  # a name the corrections or the user gave a place
         ref = overlay.added[key]
@@ -142,7 +143,7 @@ def resolve(text: str, gaz: Gazetteer, overlay: Overlay, *, user: bool = True,
         unit, _ = resolve(overlay.means[key], gaz, overlay, user=user, readings=readings)
         return unit, text
     base, qualifier = text, None
-    m = re.fullmatch(r"(.+?)\s*\(([^()]+)\)", text)
+    m = qualified
     if m:
         base, qualifier = m.group(1), m.group(2)
     unit = None if m else lookup(key, None, None, gaz, text, overlay, readings)
