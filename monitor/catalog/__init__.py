@@ -268,8 +268,19 @@ class Catalog:
         own = out.keys()
         for ref in (unit.main, *unit.companions):
             own.update(map(fold_key, gaz.all_names(ref)))
-        return out.with_longer(gaz, own, self._state.setdefault("defined", [
-            fold_key(n) for e in overlay.user.values() for n in (e.name, *e.add)]))
+        return out.with_longer(gaz, own, self._defined(overlay))
+
+    def _defined(self, overlay: Overlay) -> dict[str, list[str]]:
+        """The multi-word names of the places files' places, by each of their words."""
+        if "defined" not in self._state:
+            index: dict[str, list[str]] = {}
+            for entry in overlay.user.values():
+                for key in dict.fromkeys(fold_key(n) for n in (entry.name, *entry.add)):
+                    if " " in key:
+                        for word in set(key.split()):
+                            index.setdefault(word, []).append(key)
+            self._state["defined"] = index
+        return self._state["defined"]
 
     def _concept(self, ref: Ref, gaz: Gazetteer, overlay: Overlay) -> str:
         if ref[0] == "user":
@@ -374,19 +385,20 @@ class _TermList:
     def keys(self) -> set[str]:
         return set(self._seen)
 
-    def with_longer(self, gaz: Gazetteer, own: set[str], extra: Iterable[str]
+    def with_longer(self, gaz: Gazetteer, own: set[str], defined: dict[str, list[str]]
                     ) -> tuple[Term, ...]:
         """The terms, each with the longer known names that contain it (own names of the
-        places asked for excepted; `extra`: the names of places defined in files): hits
-        inside those are theirs."""
-        extra = [k for k in extra if " " in k and k not in own]
+        places asked for excepted; `defined`: the names of places defined in files, by
+        word): hits inside those are theirs."""
         out = []
         for term in self.terms:
             key = fold_key(term.text)
             padded = f" {key} "
             longer = [n for n in gaz.longer_names(key) if n not in own]
-            longer += [n for n in extra if n != key and padded in f" {n} " and n not in longer
-                       and not area_only(n, key)]
+            words = key.split()
+            rarest = min(words, key=lambda w: len(defined.get(w, ()))) if words else ""
+            longer += [n for n in defined.get(rarest, ()) if n != key and n not in own
+                       and padded in f" {n} " and n not in longer and not area_only(n, key)]
             out.append(replace_field(term, longer=tuple(longer)))
         return tuple(out)
 
