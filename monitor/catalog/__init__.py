@@ -86,9 +86,7 @@ lookup; later lookups take about 0.1 ms each and are cached per Catalog.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from dataclasses import replace as replace_field
 from pathlib import Path
 from typing import Any
 
@@ -98,15 +96,11 @@ from monitor.catalog.gazetteer import Gazetteer, get_gazetteer
 from monitor.catalog.groups import Group, group_exact, merge_groups
 from monitor.catalog.names import (
     COUNTRY_TOWN_MIN,
-    EXACT_CASE_MAX_LETTERS,
     REGION_TOWN_MIN,
-    cased,
-    common_words,
     fold_key,
-    letters,
 )
-from monitor.catalog.phrases import area_only
 from monitor.catalog.resolve import Overlay, Unit, build_overlay, lookup, resolve
+from monitor.catalog.terms import TermList
 from monitor.catalog.towns import Place, Ref
 from monitor.match.spec import Term
 
@@ -256,7 +250,7 @@ class Catalog:
         gaz = self._gazetteer()
         overlay = self._overlay()
         unit, bare = resolve(name, gaz, overlay)
-        out = _TermList()
+        out = TermList()
         concept = self._concept(unit.main, gaz, overlay)
         out.add(bare, concept)
         for ref in (unit.main, *unit.companions):
@@ -355,53 +349,3 @@ class Catalog:
                 raise CatalogError(problems)
             self._state["overlay"] = overlay
         return self._state["overlay"]
-
-
-
-
-class _TermList:
-    """Terms in order, one per folded form."""
-
-    def __init__(self) -> None:
-        self.terms: list[Term] = []
-        self._seen: set[str] = set()
-
-    def add(self, text: str, concept: str) -> None:
-        key = fold_key(text)
-        if not key or key in self._seen:
-            return
-        self._seen.add(key)
-        exact = cased(text) and letters(text) <= EXACT_CASE_MAX_LETTERS
-        words = common_words()
-        if not exact and text[:1].isupper() and (
-                key in words or all(w in words for w in key.split())):
-            # A name that is also a word ("Reading", "Turkey", "Nice") is looked for only
-            # capitalised, as written or in capitals: "reading" and "turkey" are words.
-            self.terms.append(Term(text, exact_case=True, concept=concept, name=True))
-            self.terms.append(Term(text.upper(), exact_case=True, concept=concept, name=True))
-            return
-        self.terms.append(Term(text, exact_case=exact, concept=concept, name=True))
-
-    def keys(self) -> set[str]:
-        return set(self._seen)
-
-    def with_longer(self, gaz: Gazetteer, own: set[str], defined: dict[str, list[str]]
-                    ) -> tuple[Term, ...]:
-        """The terms, each with the longer known names that contain it (own names of the
-        places asked for excepted; `defined`: the names of places defined in files, by
-        word): hits inside those are theirs."""
-        out = []
-        for term in self.terms:
-            key = fold_key(term.text)
-            padded = f" {key} "
-            longer = [n for n in gaz.longer_names(key) if n not in own]
-            words = key.split()
-            rarest = min(words, key=lambda w: len(defined.get(w, ()))) if words else ""
-            longer += [n for n in defined.get(rarest, ()) if n != key and n not in own
-                       and padded in f" {n} " and n not in longer and not area_only(n, key)]
-            out.append(replace_field(term, longer=tuple(longer)))
-        return tuple(out)
-
-    def extend(self, texts: Iterable[str], concept: str) -> None:
-        for text in texts:
-            self.add(text, concept)

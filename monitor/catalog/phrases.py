@@ -58,19 +58,15 @@ class Phrases:
         words = key.split()
         if not words:
             return []
-        padded = f" {key} "
         found = []
         for phrase in index.get(min(words, key=lambda w: len(index.get(w, ()))), ()):
-            if phrase == key or padded not in f" {phrase} ":
-                continue
-            extra = f" {phrase} ".replace(padded, " ", 1).split()
-            if all(w in _PARTICLES for w in extra):
+            extra = added_words(phrase, key)
+            if not extra or all(w in _PARTICLES for w in extra):
                 continue
             if all(w in _COMPASS for w in extra) and not self._major(phrase):
                 continue
-            if area_only(phrase, key):
+            if area_only(extra):
                 continue  # "Idlib province", "Aleppo countryside": the place's own area
-
             found.append(phrase)
         return found
 
@@ -80,9 +76,17 @@ class Phrases:
             gaz.regions[r].top for r in gaz.region_index.get(key, ()))
 
 
-def area_only(phrase: str, key: str) -> bool:
-    """Whether the folded `phrase` is `key` with only area words added ("idlib province")."""
-    extra = f" {phrase} ".replace(f" {key} ", " ", 1).split()
+def added_words(phrase: str, key: str) -> list[str]:
+    """The words the folded `phrase` has besides `key`'s, in order ("new" for "york" in "new
+    york"); [] when it does not contain `key` as whole words, or is `key`."""
+    padded = f" {key} "
+    if phrase == key or padded not in f" {phrase} ":
+        return []
+    return f" {phrase} ".replace(padded, " ", 1).split()
+
+
+def area_only(extra: list[str]) -> bool:
+    """Whether the added words only name an area after the place ("province")."""
     return bool(extra) and all(w in _AREA for w in extra)
 
 
