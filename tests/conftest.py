@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -175,11 +176,20 @@ def site() -> Iterator[Site]:
 
 
 def rss_feed(*items: dict[str, str]) -> bytes:
-    """An RSS 2.0 feed of items given as {title, link, description}."""
+    """An RSS 2.0 feed of items given as {title, link, description, pubDate}. Items are
+    dated now unless they say otherwise (pubDate "" for none): a first poll alerts only on
+    recent, dated items."""
+    from email.utils import format_datetime
     from xml.sax.saxutils import escape
 
+    now = format_datetime(datetime.now(UTC))
+
+    def date(item: dict[str, str]) -> str:
+        when = item.get("pubDate", now)
+        return f"<pubDate>{escape(when)}</pubDate>" if when else ""
+
     parts = [f"<item><title>{escape(i['title'])}</title><link>{escape(i['link'])}</link>"
-             f"<guid>{escape(i.get('guid', i['link']))}</guid>"
+             f"<guid>{escape(i.get('guid', i['link']))}</guid>{date(i)}"
              f"<description>{escape(i.get('description', ''))}</description></item>"
              for i in items]
     return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
