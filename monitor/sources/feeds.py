@@ -173,7 +173,7 @@ def edge_items(text: str, keep: int) -> str:
     head, tail = spans[keep - 1], spans[len(spans) - keep]
     if head[2] == tail[2] and tail[0] >= head[1]:
         return text[:head[1]] + text[tail[0]:]
-    return text[:head[1]] + "".join(f"</{n}>" for n in reversed(head[2]))
+    return first_items(text, keep)  # rare: a second pass, up to the cut
 
 
 def _track(stack: list[str], closing: str, name: str, empty: str) -> None:
