@@ -183,15 +183,12 @@ def rss_feed(*items: dict[str, str]) -> bytes:
     from xml.sax.saxutils import escape
 
     now = format_datetime(datetime.now(UTC))
-
-    def date(item: dict[str, str]) -> str:
-        when = item.get("pubDate", now)
-        return f"<pubDate>{escape(when)}</pubDate>" if when else ""
-
+    dates = [i.get("pubDate", now) for i in items]
     parts = [f"<item><title>{escape(i['title'])}</title><link>{escape(i['link'])}</link>"
-             f"<guid>{escape(i.get('guid', i['link']))}</guid>{date(i)}"
+             f"<guid>{escape(i.get('guid', i['link']))}</guid>"
+             + (f"<pubDate>{escape(when)}</pubDate>" if when else "") +
              f"<description>{escape(i.get('description', ''))}</description></item>"
-             for i in items]
+             for i, when in zip(items, dates, strict=True)]
     return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
             "<title>Test feed</title><link>https://news.example.org/</link>"
             + "".join(parts) + "</channel></rss>").encode("utf-8")
