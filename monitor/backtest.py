@@ -3,14 +3,21 @@
 An analyst edits a watchlist and asks: on last week's news, which alerts would this add, and
 which would it no longer send? Stories, not entries, are compared: a story alerts once per
 rule, whichever of its sources carried the words.
+
+The freshness rules are replayed too (freshness.py, with each source's alert_window and
+max_age as configured now): an entry that would be held back counts as no alert, and is
+reported by source and reason. A source's first poll is the earliest time the store saw
+one of its entries; an entry recorded without a date was held back on a first poll.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from monitor.config import Config
+from monitor.freshness import UNDATED, HeldBack, hold_reason
 from monitor.match import Matcher
 from monitor.records import Document
 from monitor.store import Store, StoredEntry
@@ -36,17 +43,39 @@ class Backtest:
     unchanged: int = 0
     added: list[Change] = field(default_factory=list)
     dropped: list[Change] = field(default_factory=list)
+    held: dict[str, HeldBack] = field(default_factory=dict)  # by source: would not alert
 
 
-def backtest(store: Store, matcher: Matcher, since: datetime) -> Backtest:
+Limits = tuple[float, float]  # (alert_window, max_age) in seconds
+DEFAULT_LIMITS: Limits = (86400.0, 3 * 86400.0)
+
+
+def limits(config: Config) -> tuple[dict[str, Limits], Limits]:
+    """Each configured source's (alert_window, max_age), and the defaults under `poll:`."""
+    poll = config.settings.poll
+    return ({s.name: (s.alert_window, s.max_age) for s in config.sources},
+            (poll.alert_window, poll.max_age))
+
+
+def backtest(store: Store, matcher: Matcher, since: datetime,
+             limits: Mapping[str, Limits] | None = None,
+             default: Limits = DEFAULT_LIMITS) -> Backtest:
+    """Replay entries first seen since `since`; `limits` holds each source's (alert_window,
+    max_age), `default` those of sources not listed (no longer configured)."""
     report = Backtest()
     would: dict[Key, StoredEntry] = {}
     first_of_story: dict[str, StoredEntry] = {}
+    first_seen = store.first_seen()
     for entry in store.entries_since(since):
         report.entries += 1
         first_of_story.setdefault(entry.story, entry)
         if entry.text is None:
             report.without_text += 1
+        reason = _held(entry, first_seen.get(entry.source), (limits or {}).get(
+            entry.source, default))
+        if reason is not None:
+            report.held.setdefault(entry.source, HeldBack()).add(reason)
+            continue
         for match in matcher.match(Document(entry.title, entry.text or "")):
             would.setdefault((entry.story, match.watchlist, match.rule), entry)
     report.stories = len(first_of_story)
@@ -60,3 +89,11 @@ def backtest(store: Store, matcher: Matcher, since: datetime) -> Backtest:
 def _changes(pairs: Iterable[tuple[Key, StoredEntry]]) -> list[Change]:
     changes = [Change(k[1], k[2], e.title, e.url, e.source, e.seen_at) for k, e in pairs]
     return sorted(changes, key=lambda c: (c.seen_at, c.watchlist, c.rule))
+
+
+def _held(entry: StoredEntry, first_seen: datetime | None, limits: Limits) -> str | None:
+    """Why this stored entry would not alert now, or None."""
+    if entry.published is None:  # only a first poll records an entry without its date
+        return UNDATED
+    return hold_reason(entry.published, entry.seen_at, first=entry.seen_at == first_seen,
+                       alert_window=limits[0], max_age=limits[1])

@@ -19,7 +19,7 @@ from monitor.checks import load_checked
 from monitor.cli_options import config_option
 from monitor.cli_places import places
 from monitor.config import Config, ConfigError, parse_duration
-from monitor.report import iso, print_explained, print_found, print_status
+from monitor.report import iso, print_explained, print_found, print_held, print_status
 from monitor.store import Store, StoreError
 
 if TYPE_CHECKING:
@@ -108,8 +108,9 @@ def once(config_path: Path, dry_run: bool, as_json: bool) -> None:
                 cycle = await monitor.poll_all(dry_run=dry_run)
                 for found in cycle.found:
                     print_found(found, as_json, dry_run)
+                print_held(cycle.held, as_json)
                 if not dry_run:
-                    delivered = await monitor.deliver(flush=True)
+                    delivered = await monitor.drain_outbox()
                     logging.getLogger("monitor").info(
                         "polled %d sources (%d failed): %d new entries, %d alerts queued; "
                         "sent %d, retrying %d, failed %d", cycle.polled, cycle.failed,
@@ -275,13 +276,13 @@ def test_article(config_path: Path, as_json: bool, source: str) -> None:
 def backtest_cmd(config_path: Path, since: str, as_json: bool) -> None:
     """Replay stored entries against the rules as they are now in the files and list the
     alerts that would be added and dropped compared with the alerts actually created."""
-    from monitor.backtest import backtest
+    from monitor.backtest import backtest, limits
     from monitor.service import utcnow
 
     age = _duration_option(since, "--since")
     config = _load(config_path)
     with _store(config) as store:
-        report = backtest(store, config.matcher, utcnow() - _seconds(age))
+        report = backtest(store, config.matcher, utcnow() - _seconds(age), *limits(config))
     if as_json:
         def rows(changes):
             return [{"watchlist": c.watchlist, "rule": c.rule, "title": c.title, "url": c.url,
@@ -290,8 +291,12 @@ def backtest_cmd(config_path: Path, since: str, as_json: bool) -> None:
                                         "without_text": report.without_text,
                                         "unchanged": report.unchanged,
                                         "added": rows(report.added),
-                                        "dropped": rows(report.dropped)}, indent=2))
+                                        "dropped": rows(report.dropped),
+                                        "held_back": {name: held.as_dict() for name, held
+                                                      in sorted(report.held.items())}},
+                                       indent=2))
         return
+    print_held(report.held, as_json=False)
     for sign, changes in (("+", report.added), ("-", report.dropped)):
         for c in changes:
             line = (f"{sign} {iso(c.seen_at)}  [{c.watchlist} / {c.rule}] {c.title[:80]}"

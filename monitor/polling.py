@@ -20,9 +20,10 @@ from sqlalchemy.exc import DBAPIError
 from monitor.alerts.route import route
 from monitor.config import Config, Source, format_duration
 from monitor.database import Availability
+from monitor.freshness import HeldBack, first_poll, hold_back
 from monitor.health import Health, Metrics
 from monitor.match import Matcher
-from monitor.pipeline import Found, examine, seen_record
+from monitor.pipeline import Found, document_for, examine, seen_record
 from monitor.records import Entry, Match, Poll, SourceState
 from monitor.sources import Http, Pace, dated, fetch_articles, interval_for, next_check, poll
 from monitor.sources.schedule import WEEK
@@ -46,6 +47,7 @@ class Cycle:
     new_entries: int = 0
     alerts: int = 0
     found: list[Found] = field(default_factory=list)
+    held: dict[str, HeldBack] = field(default_factory=dict)  # by source: new, not alerted
 
 
 class Polling:
@@ -209,19 +211,35 @@ class Polling:
         cycle.polled += 1
         # Most polls bring nothing new (a 304, an unchanged body): they cost no thread hop.
         fresh = await asyncio.to_thread(self._unseen, outcome) if outcome.entries else []
+        first, now = first_poll(state), outcome.checked_at
+
+        def apart(entries: list[Entry], undated_pass: bool = False
+                  ) -> tuple[list[Entry], list[Entry], HeldBack]:
+            return hold_back(entries, now, first=first, alert_window=source.alert_window,
+                             max_age=source.max_age, undated_pass=undated_pass)
+
+        # Old entries are held back before their pages are fetched; undated ones after,
+        # since their page may date them.
+        fresh, held, counts = apart(fresh, undated_pass=source.fetch_article)
         if fresh and source.fetch_article:
             fresh, problems = await fetch_articles(fresh, source=source, http=self._http,
                                                    settings=settings)
             if problems:
                 outcome = replace(outcome, problems=outcome.problems + tuple(problems))
+            fresh, undated, more = apart(fresh)
+            held += undated
+            counts.merge(more)
+        if counts.total:
+            cycle.held.setdefault(source.name, HeldBack()).merge(counts)
         self.metrics.sources.polled(source.name, "error" if outcome.error else
                                     "unchanged" if outcome.not_modified else "ok",
                                     len(outcome.problems))
         fresh = [dated(e, outcome.checked_at) for e in fresh]
         found = await asyncio.to_thread(self._examine, fresh) if fresh else []
         cycle.found.extend(f for f in found if f.matches)
-        if fresh:
-            self.metrics.sources.found(source.name, len(fresh))
+        found += _recorded_only(held, outcome.checked_at)
+        if found:
+            self.metrics.sources.found(source.name, len(found))
         for f in found:
             for m in f.matches:
                 self.metrics.matches.labels(m.watchlist, m.rule).inc()
@@ -242,7 +260,7 @@ class Polling:
                                    interval_for(source, pace))
         cycle.new_entries += len(found)
         cycle.alerts += added
-        self._log_poll(source, outcome, errors_before, wait, len(found), added)
+        self._log_poll(source, outcome, errors_before, wait, len(found), added, counts)
         if outcome.error:
             cycle.failed += 1
 
@@ -329,7 +347,7 @@ class Polling:
         return pace
 
     def _log_poll(self, source: Source, outcome: Poll, errors_before: int, wait: float,
-                  new: int, added: int) -> None:
+                  new: int, added: int, held: HeldBack) -> None:
         if outcome.error:
             log.warning("source %r failed (%d in a row): %s; next try in %s", source.name,
                         errors_before + 1, outcome.error, format_duration(wait))
@@ -341,5 +359,14 @@ class Polling:
         if outcome.not_modified:
             log.debug("source %r unchanged", source.name)
         else:
-            log.info("source %r: %d entries, %d new, %d alerts queued", source.name,
-                     len(outcome.entries), new, added)
+            log.info("source %r: %d entries, %d new, %d alerts queued%s", source.name,
+                     len(outcome.entries), new, added,
+                     f" ({held.describe()})" if held.total else "")
+
+
+def _recorded_only(held: list[Entry], now: datetime) -> list[Found]:
+    """Held-back entries as found with no matches: recorded as seen, never alerted nor
+    matched. One without a date keeps none (only a first poll holds those back), so the
+    store still tells it apart from an entry that was dated when first seen."""
+    return [Found(e, document_for(e), ())
+            for e in (e if e.published is None else dated(e, now) for e in held)]

@@ -15,6 +15,7 @@ from monitor import logs
 from monitor.config import format_duration
 
 if TYPE_CHECKING:
+    from monitor.freshness import HeldBack
     from monitor.pipeline import Found
     from monitor.records import Alert, Document, Match
 
@@ -67,6 +68,16 @@ def print_found(found: Found, as_json: bool, dry_run: bool) -> None:
             line = (f"would alert [{match.rule}] {found.entry.title}  ({link})"
                     f"  → {', '.join(match.channels)}; matched: {terms}")
             click.echo(logs.printable(line))
+
+
+def print_held(held: Mapping[str, HeldBack], as_json: bool) -> None:
+    """A line per source whose new entries were recorded without alerting, and why: a
+    first poll that alerted three of a hundred items should say so, not look broken."""
+    for name, counts in sorted(held.items()):
+        if as_json:
+            click.echo(logs.printable_json({"source": name, "held_back": counts.as_dict()}))
+        else:
+            click.echo(logs.printable(f"{name}: {counts.describe()}"))
 
 
 def print_status(rows: list[dict[str, Any]], counts: dict[str, int],

@@ -33,6 +33,7 @@ from monitor.stories import WINDOW, Stories
 __all__ = ["Cycle", "Monitor", "utcnow"]
 
 log = logging.getLogger("monitor")
+DRAIN_ROUNDS = 200  # `once` sends at most 200 rounds of 500 alerts
 
 
 def _reuse_sources(config: Config, running: dict[str, Source]) -> Config:
@@ -212,6 +213,19 @@ class Monitor(Polling):
                                            self.config.settings.delivery, self.clock,
                                            self.routes, flush=flush, lease=self.lease)
         self._count(total)
+        return total
+
+    async def drain_outbox(self, rounds: int = DRAIN_ROUNDS) -> Delivered:
+        """Send everything due, round after round (a round claims at most 500 alerts):
+        `once` must not leave alerts behind. A round that moves nothing ends it (what is
+        left waits for a retry or a digest), and so does the bound on rounds, against a
+        runaway (a channel that keeps failing one alert a round)."""
+        total = Delivered()
+        for _ in range(rounds):
+            done = await self.deliver(flush=True)
+            total += done
+            if not (done.sent or done.retried or done.failed or done.held):
+                break
         return total
 
     def _count(self, done: Delivered) -> None:

@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -175,13 +176,19 @@ def site() -> Iterator[Site]:
 
 
 def rss_feed(*items: dict[str, str]) -> bytes:
-    """An RSS 2.0 feed of items given as {title, link, description}."""
+    """An RSS 2.0 feed of items given as {title, link, description, pubDate}. Items are
+    dated now unless they say otherwise (pubDate "" for none): a first poll alerts only on
+    recent, dated items."""
+    from email.utils import format_datetime
     from xml.sax.saxutils import escape
 
+    now = format_datetime(datetime.now(UTC))
+    dates = [i.get("pubDate", now) for i in items]
     parts = [f"<item><title>{escape(i['title'])}</title><link>{escape(i['link'])}</link>"
              f"<guid>{escape(i.get('guid', i['link']))}</guid>"
+             + (f"<pubDate>{escape(when)}</pubDate>" if when else "") +
              f"<description>{escape(i.get('description', ''))}</description></item>"
-             for i in items]
+             for i, when in zip(items, dates, strict=True)]
     return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
             "<title>Test feed</title><link>https://news.example.org/</link>"
             + "".join(parts) + "</channel></rss>").encode("utf-8")

@@ -5,6 +5,7 @@ its page and matches the article's own text."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from xml.sax.saxutils import escape
 
 from werkzeug import Response
@@ -12,6 +13,7 @@ from werkzeug import Response
 from tests.conftest import run_cli, write_config
 
 RULES = [{"name": "Fighting in Aleppo", "places": ["Aleppo"], "keywords": ["airstrike"]}]
+NOW = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # a first poll alerts on recent items
 
 
 def article_page(slug: str, title: str) -> str:
@@ -25,7 +27,7 @@ def article_page(slug: str, title: str) -> str:
 <meta property="og:title" content="{escape(title)}">
 <link rel="canonical" href="https://news.example.org/{slug}?utm_source=x">
 <script type="application/ld+json">{{"@type": "NewsArticle", "headline": "{title}",
-"datePublished": "2016-08-15T14:05:00Z", "author": {{"name": "Desk Reporter"}}}}</script>
+"datePublished": "{NOW}", "author": {{"name": "Desk Reporter"}}}}</script>
 </head><body><nav><a href="/">Home</a> <a href="/world">World</a></nav>
 <div class="share-bar">Share on Facebook Share on Twitter</div>
 <article><h1>{escape(title)}</h1><p class="byline">By Desk Reporter</p>{body}</article>
@@ -79,8 +81,8 @@ def test_once_discovers_every_article_of_every_kind_and_matches_its_text(site, t
         "application/feed+json")
     serve(site, "/atom.xml", f"""<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom"><title>Example Atom</title><id>urn:x</id>
-<updated>2016-08-15T16:00:00Z</updated><entry><title>{escape(pages['/news/atom1.html'])}</title>
-<id>urn:atom1</id><link href="{site.url('/news/atom1.html')}"/><updated>2016-08-15T15:00:00Z
+<updated>{NOW}</updated><entry><title>{escape(pages['/news/atom1.html'])}</title>
+<id>urn:atom1</id><link href="{site.url('/news/atom1.html')}"/><updated>{NOW}
 </updated><summary>A night of fear.</summary></entry></feed>""", "application/atom+xml")
 
     config = write_config(tmp_path, rules=RULES, sources=[

@@ -136,7 +136,9 @@ def _sources(settings: MonitorFile, base: Path, located: Located, checks: Checks
                 s.name, location, s.interval or poll.interval, kind=s.kind, links=s.links,
                 fetch_article=s.fetch_article, min_interval=s.min_interval or poll.min_interval,
                 max_interval=s.max_interval or poll.max_interval, fixed=s.interval is not None,
-                allow_private=s.allow_private))
+                allow_private=s.allow_private,
+                alert_window=s.alert_window or poll.alert_window,
+                max_age=s.max_age or poll.max_age))
     return tuple(result)
 
 

@@ -29,6 +29,8 @@ class Source:
     max_interval: float = 3600.0
     fixed: bool = False  # the config set this source's interval: do not adapt it
     allow_private: bool = False  # links found here may reach private addresses
+    alert_window: float = 86400.0  # first poll: only entries this recent alert (freshness)
+    max_age: float = 3 * 86400.0  # older entries never alert
 
     @property
     def host(self) -> str:

@@ -71,6 +71,15 @@ class PollSettings(FileModel):
         (), description="IP addresses or CIDR blocks (10.0.0.0/8, 192.168.1.20, fd00::/8) that "
                         "links found in feeds may reach although they are private, loopback "
                         "or link-local; other such links are refused")
+    alert_window: Duration = Field(
+        86400.0, gt=0,
+        description="on a source's first poll (or after its URL changed) only entries "
+                    "published this recently alert; the rest, and undated ones, are only "
+                    "recorded as seen")
+    max_age: Duration = Field(
+        3 * 86400.0, gt=0,
+        description="entries published longer ago than this never alert (they are still "
+                    "recorded as seen); a date in the future counts as now")
     user_agent: str = f"news-monitor/{__version__} (+https://github.com/news-monitor)"
 
     @model_validator(mode="after")
@@ -113,6 +122,11 @@ class SourceConfig(FileModel):
     interval: Duration | None = Field(None, gt=0, description="fixed time between polls")
     min_interval: Duration | None = Field(None, gt=0)
     max_interval: Duration | None = Field(None, gt=0)
+    alert_window: Duration | None = Field(
+        None, gt=0, description="this source's poll.alert_window: on its first poll, how "
+                                "recent an entry must be to alert")
+    max_age: Duration | None = Field(
+        None, gt=0, description="this source's poll.max_age: older entries never alert")
     enabled: bool = True
 
     @model_validator(mode="after")

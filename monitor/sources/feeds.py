@@ -79,7 +79,7 @@ def parse_feed_full(body: bytes, *, source: str, url: str,
         if not isinstance(problem, _HARMLESS_BOZO):
             warnings.append(f"feed is not well-formed: {_short(problem)}")
     base = parsed.feed.get("link") or url
-    entries, problems = _entries(parsed.entries[:MAX_ENTRIES], source, base)
+    entries, problems = _entries(newest(parsed.entries, MAX_ENTRIES), source, base)
     return Parsed(entries, warnings, _ttl(parsed.feed), problems)
 
 
@@ -89,13 +89,13 @@ def _ttl(feed: Any) -> float | None:
 
 
 def _defused(body: bytes, content_type: str | None) -> bytes:
-    """The feed as UTF-8 without a DOCTYPE and with at most MAX_ENTRIES items; FeedError if
-    its text declares entities."""
+    """The feed as UTF-8 without a DOCTYPE and with at most 2 × MAX_ENTRIES items (its first
+    and its last, see `edge_items`); FeedError if its text declares entities."""
     text = decode_xml(body, content_type).text
     if declares_entities(text):
         raise FeedError("feed declares XML entities (<!ENTITY>); refused as a possible "
                         "entity-expansion attack")
-    return utf8_document(first_items(strip_doctype(text), MAX_ENTRIES))
+    return utf8_document(edge_items(strip_doctype(text), MAX_ENTRIES))
 
 
 _ITEM = r"(?:[\w.-]+:)?(?:item|entry)"
@@ -131,6 +131,51 @@ def first_items(text: str, keep: int) -> str:
     return text
 
 
+def newest(items: list[Any], keep: int) -> list[Any]:
+    """The `keep` newest items by date, in document order; undated ones (by document order)
+    only fill what the dated ones leave. A feed is cut to its newest items, not its first:
+    a feed that lists the oldest first must not lose what it just added."""
+    if len(items) <= keep:
+        return items
+    dates = [_date(e) for e in items]
+    dated = sorted((i for i, d in enumerate(dates) if d is not None),
+                   key=lambda i: dates[i], reverse=True)  # type: ignore[arg-type, return-value]
+    chosen = set(dated[:keep])
+    chosen.update([i for i, d in enumerate(dates) if d is None][:keep - len(chosen)])
+    return [e for i, e in enumerate(items) if i in chosen]
+
+
+def edge_items(text: str, keep: int) -> str:
+    """The document with only its first `keep` and its last `keep` items, when it has more.
+
+    The same bound on the parser's work as `first_items` (twice the items, whatever the
+    document holds), but a feed listed oldest first keeps its newest items too: `newest`
+    then picks among both ends. The middle is cut out only where the elements open around
+    both cut points are the same (it closes nothing it does not reopen); otherwise the
+    document is cut after its first `keep` items as `first_items` does.
+    """
+    if len(_ITEM_END.findall(text)) <= 2 * keep:  # the usual case, at C speed
+        return text
+    spans: list[tuple[int, int, tuple[str, ...]]] = []  # each item's start, end, and parents
+    stack: list[str] = []
+    inside, start = False, 0
+    for closing, name, empty, end, begin in _tags(text, starts=True):
+        if _IS_ITEM.fullmatch(name):
+            if not closing:
+                start = begin
+            inside = not closing and not empty
+            if closing or empty:
+                spans.append((start, end, tuple(stack)))
+        elif not inside:
+            _track(stack, closing, name, empty)
+    if len(spans) <= 2 * keep:
+        return text
+    head, tail = spans[keep - 1], spans[len(spans) - keep]
+    if head[2] == tail[2] and tail[0] >= head[1]:
+        return text[:head[1]] + text[tail[0]:]
+    return first_items(text, keep)  # rare: a second pass, up to the cut
+
+
 def _track(stack: list[str], closing: str, name: str, empty: str) -> None:
     if closing:
         if name in stack:
@@ -139,8 +184,9 @@ def _track(stack: list[str], closing: str, name: str, empty: str) -> None:
         stack.append(name)
 
 
-def _tags(text: str) -> Iterator[tuple[str, str, str, int]]:
-    """(closing "/", name, empty "/", end offset) of each tag, in order."""
+def _tags(text: str, starts: bool = False) -> Iterator[Any]:
+    """(closing "/", name, empty "/", end offset) of each tag, in order; with `starts`, the
+    tag's start offset too."""
     position = 0
     while (found := _MARK.search(text, position)) is not None:
         token = found.group()
@@ -152,7 +198,10 @@ def _tags(text: str) -> Iterator[tuple[str, str, str, int]]:
             position = close + len(closer)
             continue
         position = found.end()
-        yield found.group(1), found.group(2), found.group(3), position
+        if starts:
+            yield found.group(1), found.group(2), found.group(3), position, found.start()
+        else:
+            yield found.group(1), found.group(2), found.group(3), position
 
 
 def _entries(items: list[Any], source: str, base: str) -> tuple[list[Entry], list[str]]:
@@ -183,7 +232,7 @@ def _entry(e: Any, source: str, base: str, item: ItemText) -> Entry | None:
         content = ""
     link = canonical_url(e.get("link", ""), base)
     key = clean(e.get("id") or "", 2000) or link or _content_key(title, summary)
-    if not (title or summary or content):
+    if not (title or summary or content or link):  # a link alone (a media post) is news
         return None
     return Entry(source=source, key=key, url=link, title=title, summary=summary,
                  content=content, published=_date(e))

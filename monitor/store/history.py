@@ -38,6 +38,13 @@ class History(Tables):
                 yield StoredEntry(r.source, r.url, r.story, r.title, r.text, r.published_at,
                                   r.seen_at)
 
+    def first_seen(self) -> dict[str, datetime]:
+        """When each source's first entry was seen: its first poll, as backtests replay it."""
+        with self.engine.connect() as conn:
+            return {r[0]: r[1] for r in conn.execute(
+                select(entries.c.source, func.min(entries.c.seen_at))
+                .group_by(entries.c.source))}
+
     def entries_after(self, last_id: int, since: datetime
                       ) -> list[tuple[int, str, str, str, datetime]]:
         """(id, story, url, title, seen_at) of entries recorded after id `last_id` and

@@ -36,9 +36,13 @@ class Sources(Tables):
                         next_check_at=now, created_at=now, error_count=0, entries_seen=0,
                     ).on_conflict_do_nothing(index_elements=["name"]))
                 elif (row.location, row.kind) != (location, kind):
+                    # A moved source starts over: no validators, and no last success, so
+                    # its next poll is a first poll (freshness.first_poll) and the new
+                    # URL's archive is recorded without alerting.
                     conn.execute(update(sources).where(sources.c.name == name).values(
                         kind=kind, location=location, active=True, next_check_at=now,
-                        etag=None, last_modified=None, body_hash=None))
+                        etag=None, last_modified=None, body_hash=None,
+                        last_success_at=None))
                 elif not row.active:
                     conn.execute(update(sources).where(sources.c.name == name)
                                  .values(active=True))
