@@ -83,7 +83,8 @@ class WebhookRule(_Model):
     priority: Literal["low", "normal", "high", "urgent"]
     score: float | None = Field(
         description="the rule's score on this story; null for alerts queued by a version "
-                    "that did not keep it, and for the sample of `send-test`")
+                    "that did not keep it, and for alerts not raised by a rule (a refused "
+                    "configuration reload)")
     hits: list[WebhookHit] = Field(
         description="every hit, title first then in text order; empty when not kept")
 
