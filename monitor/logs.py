@@ -36,7 +36,8 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 _PLACE_SCHEMES = {"http", "https", "file", "sqlite", "postgresql", "postgres", "mysql",
                   "mailto", "mailtos", "console"}
 # Targets that post to a URL the operator chose: its path may be a token or just "/hook".
-_WEBHOOK_SCHEMES = {"http", "https", "json", "jsons", "form", "forms", "xml", "xmls"}
+_WEBHOOK_SCHEMES = {"http", "https", "json", "jsons", "form", "forms", "xml", "xmls",
+                    "webhook", "webhooks"}
 # A URL inside a log line; trailing punctuation is left outside.
 _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`]+")
 _TRAILING = ".,;:!?)]}"

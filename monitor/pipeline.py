@@ -56,7 +56,7 @@ def make_alert(found: Found, match: Match) -> Alert:
         watchlist=match.watchlist, rule=match.rule, priority=match.priority,
         title=entry.title or "(untitled)", url=entry.url, source=entry.source,
         published=entry.published, snippet=make_snippet(text, spans, SNIPPET_WIDTH),
-        terms=terms,
+        terms=terms, score=match.score, hits=tuple(reading_order),
     )
 
 

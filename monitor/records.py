@@ -82,6 +82,11 @@ class Alert:
     snippet: Snippet
     terms: tuple[str, ...]  # distinct matched terms, in order of first appearance
     sources: tuple[str, ...] = field(default=())  # every source that carried the story
+    # The evidence, for structured channels (webhook://); rows queued before these were kept
+    # come back with the defaults.
+    score: float | None = None  # the rule's score on this story
+    hits: tuple[Hit, ...] = ()  # every hit of the rule, in reading order
+    story: str = ""  # the story key, set by the outbox from the alert's row
 
     def all_sources(self) -> tuple[str, ...]:
         return self.sources or (self.source,)

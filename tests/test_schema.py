@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
+from monitor.alerts.webhook import webhook_schema
 from monitor.config import json_schemas
 from tests.conftest import ROOT, run_cli
 
@@ -20,7 +21,7 @@ SHIPPED = {
 
 
 def test_shipped_schema_files_match_the_code():
-    for name, schema in json_schemas().items():
+    for name, schema in {**json_schemas(), "webhook": webhook_schema()}.items():
         shipped = json.loads((ROOT / "config" / "schema" / f"{name}.schema.json").read_text())
         assert shipped == schema, f"run: news-monitor schema -o config/schema ({name})"
 
@@ -44,8 +45,11 @@ def test_schema_rejects_what_check_rejects():
         jsonschema.validate({"name": "w", "rules": [{"name": "R", "priority": "huge"}]}, schema)
 
 
-def test_schema_command_writes_both_files(tmp_path: Path):
+def test_schema_command_writes_the_config_and_webhook_files(tmp_path: Path):
     result = run_cli("schema", "-o", str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["monitor.schema.json",
-                                                          "watchlist.schema.json"]
+                                                          "watchlist.schema.json",
+                                                          "webhook.schema.json"]
+    written = json.loads((tmp_path / "webhook.schema.json").read_text())
+    assert written == json.loads((ROOT / "config/schema/webhook.schema.json").read_text())

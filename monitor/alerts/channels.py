@@ -40,7 +40,7 @@ from monitor.alerts.render import (
     headline,
     load_template,
 )
-from monitor.logs import mask_query
+from monitor.logs import mask_query, mask_url
 from monitor.records import Alert
 
 __all__ = [
@@ -60,6 +60,7 @@ _STYLES: dict[str, Style] = {
     "mailto": "email",
     "mailtos": "email",
 }
+_WEBHOOK_SCHEMES = ("webhook", "webhooks")  # webhook.py: JSON documents, not Apprise
 _REASON_MAX = 200
 DEFAULT_TIMEOUT = 60.0  # seconds for one whole Apprise call, pacing sleep included
 # No :emoji: expansion: it would rewrite untrusted titles, and nothing we send needs it.
@@ -111,6 +112,8 @@ def redact_url(url: str) -> str:
     """
     if _scheme(url) == "console":
         return "console://"
+    if _scheme(url) in _WEBHOOK_SCHEMES:  # not Apprise's: path and secret= masked by logs
+        return mask_url(url)
     masked = _apprise_url(url)
     if masked is None:
         return f"{_scheme(url) or 'unknown'}://***"
@@ -337,7 +340,8 @@ class AppriseChannel:
 def make_channel(
     name: str, url: str, *, stream: TextIO | None = None, template: Path | None = None
 ) -> Channel:
-    """A channel for a configured URL: "console://" prints, anything else goes to Apprise.
+    """A channel for a configured URL: "console://" prints, "webhook(s)://" POSTs JSON
+    documents (webhook.py), anything else goes to Apprise.
 
     template: a file replacing the channel's default template (for its style: Slack-like,
     email HTML, or plain text), used for single alerts and batches alike.
@@ -347,4 +351,14 @@ def make_channel(
     """
     if _scheme(url) == "console":
         return ConsoleChannel(name, stream, template=template)
+    if _scheme(url) in _WEBHOOK_SCHEMES:
+        from monitor.alerts.webhook import WebhookChannel  # it imports DeliveryError from here
+
+        if template is not None:
+            raise ValueError(f"channel {name!r}: a webhook channel sends JSON documents; "
+                             "it takes no template")
+        try:
+            return WebhookChannel(name, url, _Redactor.for_url(url).scrub)
+        except ValueError as err:
+            raise ValueError(f"channel {name!r}: {err}") from None
     return AppriseChannel(name, url, template=template)

@@ -99,13 +99,16 @@ async def send_digest(store: Store, channel: Channel, settings: DeliverySettings
 
 
 async def _with_sources(store: Store, items: list[OutboxItem]) -> list[OutboxItem]:
-    """A story names every source that carried it by the time it goes out."""
+    """A story names every source that carried it by the time it goes out, and its story
+    key (a webhook's receiver can tell two alerts on one story from two stories)."""
     carried = await asyncio.to_thread(store.story_sources, (i.story for i in items))
     out = []
     for item in items:
         sources = tuple(carried.get(item.story, ()))
         if len(sources) > 1:
             item = replace(item, alert=replace(item.alert, sources=sources))
+        if item.story and not item.alert.story:
+            item = replace(item, alert=replace(item.alert, story=item.story))
         out.append(item)
     return out
 

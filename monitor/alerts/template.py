@@ -26,7 +26,7 @@ from jinja2 import (
 from monitor.alerts.bounds import BoundedEnvironment, TemplateBoundError, render_bounded
 from monitor.alerts.snippets import make_snippet
 from monitor.alerts.views import ESCAPERS, FILTERS, Kind, Style, alert_view, oneline
-from monitor.records import Alert
+from monitor.records import Alert, Hit
 
 _TEMPLATE_FILES: dict[Kind, str] = {
     "slack": "slack.md.j2",
@@ -148,6 +148,9 @@ def sample_alert(published: datetime | None = None) -> Alert:
     )
     words = ("offensive", "Aleppo", "fighting")
     spans = [(text.index(word), text.index(word) + len(word)) for word in words]
+    # Hits and a score too, so a webhook receiver tried with send-test sees their shape.
+    hits = tuple(Hit(word, "text", start, end, "Aleppo" if word == "Aleppo" else None)
+                 for word, (start, end) in zip(words, spans, strict=True))
     when = published or datetime.now(UTC).replace(second=0, microsecond=0)
     return Alert(
         watchlist="syria-conflict",
@@ -159,4 +162,6 @@ def sample_alert(published: datetime | None = None) -> Alert:
         published=when,
         snippet=make_snippet(text, spans),
         terms=words,
+        score=3.0,
+        hits=hits,
     )

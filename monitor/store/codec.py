@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from monitor.records import Alert, Snippet
+from monitor.records import Alert, Hit, Snippet
 
 
 def alert_to_json(alert: Alert) -> str:
@@ -21,6 +21,8 @@ def alert_to_json(alert: Alert) -> str:
         "snippet": {"text": alert.snippet.text, "marks": [list(m) for m in alert.snippet.marks]},
         "terms": list(alert.terms),
         "sources": list(alert.sources),
+        "score": alert.score,
+        "hits": [[h.term, h.field, h.start, h.end, h.concept] for h in alert.hits],
     }, ensure_ascii=False)
 
 
@@ -40,4 +42,7 @@ def alert_from_json(text: str) -> Alert:
                         tuple((int(a), int(b)) for a, b in snippet.get("marks", []))),
         terms=tuple(data.get("terms", ())),
         sources=tuple(data.get("sources", ())),
+        score=data.get("score"),
+        hits=tuple(Hit(term, field, int(start), int(end), concept)
+                   for term, field, start, end, concept in data.get("hits", ())),
     )
