@@ -20,7 +20,15 @@ from lxml import etree
 from monitor.alertfeed import FEED_LIMIT, render_feed, xml_text
 from monitor.records import Alert, Entry, Poll, Seen, Snippet
 from monitor.store import FeedAlert, Store
-from tests.conftest import EVENT_CEILING, Daemon, free_port, rss_feed, run_cli, wait_until
+from tests.conftest import (
+    EVENT_CEILING,
+    Daemon,
+    edit_until_logged,
+    free_port,
+    rss_feed,
+    run_cli,
+    wait_until,
+)
 from tests.conftest import write_config as write_test_config
 
 TOKEN = "s3cret-feed-token-0123456789"
@@ -202,6 +210,58 @@ def test_the_feed_token_is_enforced_when_set(site, tmp_path, monkeypatch):
     assert TOKEN not in by_query.feed.links[0].href  # the self link never repeats it
     assert health[0] == 200
     assert TOKEN not in daemon.err.decode()
+
+
+def test_a_reload_turns_the_feeds_off_and_sets_a_token(site, tmp_path):
+    """`feeds` and `feed_token` are read from the configuration in force, so an edit
+    applies them without a restart."""
+    config = write_config(tmp_path, site, [AIRSTRIKE])
+    daemon, port = start(config)
+    url = f"http://127.0.0.1:{port}/feeds/alerts.atom"
+    data = yaml.safe_load(config.read_text())
+
+    def edit(**health) -> None:
+        config.write_text(yaml.safe_dump({**data, "health": {**data["health"], **health}}))
+
+    try:
+        before = fetch(url)[0]
+        assert edit_until_logged(daemon, lambda: edit(feed_token=TOKEN),
+                                 "configuration reloaded"), daemon.err.decode()
+        with_token = (fetch(url)[0], fetch(url, {"Authorization": f"Bearer {TOKEN}"})[0])
+        assert edit_until_logged(daemon, lambda: edit(feeds=False),
+                                 "configuration reloaded"), daemon.err.decode()
+        off = fetch(url)[0]
+    finally:
+        daemon.stop()
+    assert (before, with_token, off) == (200, (401, 200), 404)
+
+
+def test_a_feed_is_503_while_the_daemon_waits_for_its_database(site, tmp_path):
+    from tests.faultkit import PrivatePostgres
+
+    server = PrivatePostgres()
+    try:
+        server.stop()
+        config = write_config(tmp_path, site, [AIRSTRIKE], state=server.url,
+                              health={"listen": f"127.0.0.1:{free_port()}"})
+        port = int(yaml.safe_load(config.read_text())["health"]["listen"].rpartition(":")[2])
+        daemon = Daemon(config)
+        try:
+            url = f"http://127.0.0.1:{port}/feeds/alerts.atom"
+            waiting = (503, b"not ready: waiting for the state database\n")
+            assert wait_until(lambda: _probe(url) == waiting, every=0.2), daemon.err.decode()
+        finally:
+            daemon.stop()
+    finally:
+        server.remove()
+
+
+def _probe(url: str) -> tuple[int, bytes] | None:
+    try:
+        status, _, body = fetch(url)
+    except OSError:  # not listening yet
+        return None
+    return status, body
 
 
 def test_a_short_feed_token_is_refused_by_check(tmp_path, site):
