@@ -34,6 +34,7 @@ from apscheduler.schedulers.base import STATE_RUNNING
 from sqlalchemy.exc import DBAPIError
 from watchfiles import awatch
 
+from monitor.alertfeed import AlertFeeds, Running, open_feeds_note
 from monitor.config import Config, HealthSettings, cron_trigger
 from monitor.health import Health, Metrics, serve
 from monitor.polling import TICK_SECONDS
@@ -64,7 +65,11 @@ async def run_daemon(config: Config, stop: asyncio.Event, reload: asyncio.Event,
         if running:
             running[0].refresh_gauges()
 
-    server = await _health_server(config.settings.health, health, metrics, refresh)
+    def now_running() -> tuple[Config, Store | None]:
+        return (running[0].config, running[0].store) if running else (config, None)
+
+    server = await _health_server(config.settings.health, health, metrics, refresh,
+                                  now_running)
     try:
         monitor = await _when_database_answers(config, health, metrics, stop, stream)
         if monitor is None:
@@ -127,7 +132,8 @@ async def run_forever(monitor: Monitor, stop: asyncio.Event,
                       reload: asyncio.Event | None = None) -> None:
     """A Monitor already built, with its own health listener, until `stop` is set."""
     server = await _health_server(monitor.config.settings.health, monitor.health,
-                                  monitor.metrics, monitor.refresh_gauges)
+                                  monitor.metrics, monitor.refresh_gauges,
+                                  lambda: (monitor.config, monitor.store))
     try:
         await _run_jobs(monitor, stop, reload)
     finally:
@@ -212,14 +218,26 @@ async def _run_jobs(monitor: Monitor, stop: asyncio.Event,
 
 
 async def _health_server(settings: HealthSettings, health: Health, metrics: Metrics,
-                         refresh: Callable[[], object]) -> asyncio.Server | None:
+                         refresh: Callable[[], object],
+                         running: Running) -> asyncio.Server | None:
+    """The health listener, with the alert feeds' routes (which answer 404 while the
+    configuration in force turns them off: a reload may turn them on)."""
     if not settings.enabled:
         return None
+    note = open_feeds_note(settings.listen, settings.feeds, settings.feed_token)
+    if note:
+        log.warning("%s", note)
     try:
-        return await serve(settings.listen, health, metrics, refresh)
+        server = await serve(settings.listen, health, metrics, refresh,
+                             AlertFeeds(settings.listen, running))
     except OSError as err:
         log.error("health endpoint not started on %s: %s", settings.listen, err)
         return None
+    if settings.feeds_on:
+        host, port = server.sockets[0].getsockname()[:2]
+        log.info("alert feeds on http://%s:%d/feeds/alerts.atom%s", host, port,
+                 " (token required)" if settings.feed_token else "")
+    return server
 
 
 async def _reloader(monitor: Monitor, reload: asyncio.Event, stop: asyncio.Event) -> None:

@@ -1,7 +1,9 @@
-"""Health and metrics: /healthz, /readyz and Prometheus /metrics on one small HTTP listener.
+"""Health and metrics: /healthz, /readyz and Prometheus /metrics on one small HTTP listener,
+which also serves the Atom alert feeds under /feeds/ (alertfeed.py) when the daemon gives it
+a handler for them.
 
-The listener is a few lines of asyncio rather than a web framework: three fixed GET routes,
-bound to 127.0.0.1 unless the operator says otherwise.
+The listener is a few lines of asyncio rather than a web framework: a handful of fixed GET
+routes, bound to 127.0.0.1 unless the operator says otherwise.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import asyncio
 import logging
 import time
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from prometheus_client import (
@@ -148,20 +150,68 @@ class Health:
         return None if self.ready else "starting"
 
 
+REQUEST_TIMEOUT = 5.0  # seconds a client may take to send its request line and headers
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What the routes read of a request: the path, the query string, the headers (names in
+    lower case) and the address the client reached (for links back to the listener)."""
+
+    path: str
+    query: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    local: str = ""  # host:port of the listener's socket
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: str
+    kind: str
+    body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+Feeds = Callable[[Request], Awaitable[Reply]]
+TEXT = "text/plain; charset=utf-8"
+
+
+def parse_request(head: bytes, local: str = "") -> Request:
+    """The request line and headers, read leniently: the routes only read, and anything
+    unreadable becomes a path no route has. Raises IndexError when there is no target."""
+    lines = head.decode("latin-1").split("\r\n")
+    target = lines[0].split(" ", 2)[1]
+    path, _, query = target.partition("?")
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if colon:
+            headers.setdefault(name.strip().lower(), value.strip())
+    return Request(path, query, headers, local)
+
+
 async def serve(listen: str, health: Health, metrics: Metrics,
-                refresh: Callable[[], object]) -> asyncio.Server:
-    """Start the listener on "host:port"; `refresh` updates scrape-time gauges."""
+                refresh: Callable[[], object], feeds: Feeds | None = None) -> asyncio.Server:
+    """Start the listener on "host:port"; `refresh` updates scrape-time gauges; `feeds`
+    answers /feeds/… (404 without it)."""
     host, _, port = listen.rpartition(":")
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            request = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
-            path = request.split(b" ", 2)[1].split(b"?")[0].decode("ascii", "replace")
-            status, kind, body = await _answer(path, health, metrics, refresh)
-            writer.write(f"HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: "
-                         f"{len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), REQUEST_TIMEOUT)
+            local = writer.get_extra_info("sockname") or ("127.0.0.1", 0)
+            request = parse_request(head, f"{local[0]}:{local[1]}")
+            if request.path.startswith("/feeds/") and feeds is not None:
+                reply = await feeds(request)
+            else:
+                reply = await _answer(request.path, health, metrics, refresh)
+            extra = "".join(f"{name}: {value}\r\n" for name, value in reply.headers)
+            writer.write(f"HTTP/1.1 {reply.status}\r\nContent-Type: {reply.kind}\r\n"
+                         f"Content-Length: {len(reply.body)}\r\n{extra}Connection: close"
+                         "\r\n\r\n".encode("latin-1") + reply.body)
             await writer.drain()
-        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, IndexError):
+        except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+                ConnectionError, IndexError):
             pass
         finally:
             writer.close()
@@ -173,13 +223,13 @@ async def serve(listen: str, health: Health, metrics: Metrics,
 
 
 async def _answer(path: str, health: Health, metrics: Metrics,
-                  refresh: Callable[[], object]) -> tuple[str, str, bytes]:
-    text = "text/plain; charset=utf-8"
+                  refresh: Callable[[], object]) -> Reply:
     if path == "/healthz":
         ok = health.healthy()
         detail = ("ok; waiting for the state database" if ok and health.waiting else "ok" if ok
                   else "scheduler not running" if not health.running() else "stalled")
-        return ("200 OK" if ok else "503 Service Unavailable"), text, detail.encode() + b"\n"
+        return Reply("200 OK" if ok else "503 Service Unavailable", TEXT,
+                     detail.encode() + b"\n")
     if path == "/readyz":
         why = health.unready()
         ok = why is None
@@ -187,11 +237,12 @@ async def _answer(path: str, health: Health, metrics: Metrics,
         if health.config_error:
             detail += (f"; config reload refused: {health.config_error} (still running the "
                        "previous configuration)")
-        return ("200 OK" if ok else "503 Service Unavailable"), text, detail.encode() + b"\n"
+        return Reply("200 OK" if ok else "503 Service Unavailable", TEXT,
+                     detail.encode() + b"\n")
     if path == "/metrics":
         try:
             await asyncio.to_thread(refresh)
         except Exception as err:  # the database is down: the gauges keep their last values
             log.debug("metrics gauges not refreshed: %s", err)
-        return "200 OK", CONTENT_TYPE_LATEST, generate_latest(metrics.registry)
-    return "404 Not Found", text, b"not found\n"
+        return Reply("200 OK", CONTENT_TYPE_LATEST, generate_latest(metrics.registry))
+    return Reply("404 Not Found", TEXT, b"not found\n")

@@ -17,6 +17,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SecretStr,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -31,6 +32,7 @@ from monitor.config.values import (
     check_state_url,
     check_timezone,
     cron_trigger,
+    is_loopback,
 )
 
 
@@ -191,11 +193,34 @@ class ChannelConfig(FileModel):
 
 
 class HealthSettings(FileModel):
-    """The HTTP listener for /healthz, /readyz and /metrics."""
+    """The HTTP listener for /healthz, /readyz, /metrics and the Atom alert feeds.
+
+    The feeds carry the desk's alerts, so they are served by default only when the listener
+    is on a loopback address (only this machine can reach it); anywhere else they need
+    `feeds: true`, and should have a `feed_token`.
+    """
 
     listen: str = Field("127.0.0.1:9464", pattern=r"^[^\s:]*:\d{1,5}$",
                         description="host:port; 0.0.0.0:9464 in a container")
     enabled: bool = True
+    feeds: bool | None = Field(
+        None, description="serve the Atom alert feeds /feeds/alerts.atom and "
+                          "/feeds/WATCHLIST.atom; default: only when `listen` is a loopback "
+                          "address (127.0.0.1, localhost)")
+    feed_token: SecretStr | None = Field(
+        None, min_length=16,
+        description="when set, feed requests must carry it as `Authorization: Bearer TOKEN` "
+                    "or `?token=TOKEN`; write it as ${FEED_TOKEN}, at least 16 characters")
+
+    @property
+    def loopback(self) -> bool:
+        """Whether `listen` is reachable from this machine only."""
+        return is_loopback(self.listen.rpartition(":")[0])
+
+    @property
+    def feeds_on(self) -> bool:
+        """Whether the alert feeds are served: as set, else only on a loopback listener."""
+        return self.loopback if self.feeds is None else self.feeds
 
     @field_validator("listen")
     @classmethod

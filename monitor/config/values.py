@@ -95,6 +95,19 @@ def ip_block(value: Any) -> str:
                          "192.168.1.20, fd00::/8); host names are not allowed here") from None
 
 
+def is_loopback(host: str) -> bool:
+    """Whether a listener's host is reachable from this machine only. An empty host binds
+    127.0.0.1 (health.serve); a host name other than localhost is not taken on trust, as
+    it may resolve to any address."""
+    host = host.strip().strip("[]")
+    if host in ("", "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def check_state_url(value: str) -> str:
     """The store's URL, checked for syntax only (the database is reached when it runs).
     Messages name the scheme, never the URL: it may hold a password."""

@@ -25,12 +25,12 @@ from sqlalchemy.exc import DBAPIError
 from monitor.logs import mask_url
 from monitor.store.history import History, StoredEntry
 from monitor.store.leases import Leases, Replica, replica_name
-from monitor.store.outbox import AlertRow, Outbox
+from monitor.store.outbox import AlertRow, FeedAlert, Outbox
 from monitor.store.repair import MIGRATIONS, alembic_config, repair
 from monitor.store.sources import Sources
 from monitor.store.sql import StoreError, key_hash, outage, retried, transient
 
-__all__ = ["Store", "AlertRow", "Replica", "StoredEntry", "StoreError", "replica_name",
+__all__ = ["Store", "AlertRow", "FeedAlert", "Replica", "StoredEntry", "StoreError", "replica_name",
            "key_hash", "outage", "transient", "HEAD", "MIGRATIONS"]
 
 HEAD = "0004"  # the newest migration; a test keeps it in step with migrations/versions

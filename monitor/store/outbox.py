@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, exists, func, select, update
 
-from monitor.records import OutboxItem
+from monitor.records import Alert, OutboxItem
 from monitor.store.codec import alert_from_json
 from monitor.store.schema import alerts, deliveries, entries
 from monitor.store.sql import Tables, chunks, ids_of, retried, unleased
@@ -31,6 +31,16 @@ class AlertRow:
     last_error: str | None
     title: str
     url: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedAlert:
+    """One alert as the Atom feeds list it: once, whatever the channels it went to."""
+
+    id: int  # its first outbox row's
+    story: str
+    created_at: datetime
+    alert: Alert
 
 
 class Outbox(Tables):
@@ -166,6 +176,25 @@ class Outbox(Tables):
             rows = conn.execute(query).fetchall()
         return [AlertRow(r.id, r.watchlist, r.rule, r.channel, r.state, r.attempts,
                          r.created_at, r.sent_at, r.last_error, r.title, r.url) for r in rows]
+
+    def feed_alerts(self, watchlist: str | None = None, limit: int = 100) -> list[FeedAlert]:
+        """The newest `limit` alerts (of one watchlist), newest first, each story and rule
+        once: an alert has an outbox row per channel, and a feed reader wants it once, under
+        its first row. The newest rows are walked by id and each is kept when no earlier row
+        of its story and rule exists (the uq_alerts_once index answers that), so the work
+        grows with `limit`, not with the table."""
+        earlier = alerts.alias("earlier")
+        first = ~exists().where(earlier.c.story == alerts.c.story,
+                                earlier.c.watchlist == alerts.c.watchlist,
+                                earlier.c.rule == alerts.c.rule, earlier.c.id < alerts.c.id)
+        query = (select(alerts.c.id, alerts.c.story, alerts.c.created_at, alerts.c.payload)
+                 .where(first).order_by(alerts.c.id.desc()).limit(limit))
+        if watchlist is not None:
+            query = query.where(alerts.c.watchlist == watchlist)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).fetchall()
+        return [FeedAlert(r.id, r.story, r.created_at, alert_from_json(r.payload))
+                for r in rows]
 
     def outbox_stats(self) -> tuple[int, datetime | None]:
         """How many alerts wait to be sent (pending or for a digest), and since when."""
