@@ -126,28 +126,39 @@ def render_feed(found: Sequence[FeedAlert], sources: Mapping[str, Sequence[str]]
 
 def _entry(feed: etree._Element, found: FeedAlert, sources: Sequence[str]) -> None:
     alert = found.alert
+    fired = alert.rules()[:20]
     rule = xml_text(alert.rule, _NAME_MAX, one_line=True)
-    watchlist = xml_text(alert.watchlist, _NAME_MAX, one_line=True)
     names = [n for n in (xml_text(s, _NAME_MAX, one_line=True) for s in sources[:20]) if n]
     title = xml_text(alert.title, _TITLE_MAX, one_line=True) or "(no title)"
     snippet = xml_text(alert.snippet.text, _TEXT_MAX).strip()
     entry = _add(feed, "entry")
     _add(entry, "id", entry_id(found))
-    _add(entry, "title", f"[{rule}] {title}", type="text")
+    more = f" +{len(alert.also)}" if alert.also else ""
+    _add(entry, "title", f"[{rule}{more}] {title}", type="text")
     link = _link(alert.url)
     if link:
         _add(entry, "link", rel="alternate", type="text/html", href=link)
     _add(entry, "published", _time(alert.published or found.created_at))
     _add(entry, "updated", _time(found.created_at))
     _add(_add(entry, "author"), "name", ", ".join(names) or "unknown source")
-    for kind, term in (("rule", rule), ("watchlist", watchlist), ("priority", alert.priority)):
+    categories: dict[tuple[str, str], None] = {}
+    for one in fired:
+        for kind, value in (("rule", one.rule), ("watchlist", one.watchlist),
+                            ("priority", one.priority)):
+            categories.setdefault((kind, xml_text(value, _NAME_MAX, one_line=True)), None)
+    for kind, term in categories:
         _add(entry, "category", term=term, scheme=SCHEME + kind, label=f"{kind}: {term}")
     _add(entry, "summary", snippet or title, type="text")
-    terms = ", ".join(xml_text(t, _NAME_MAX, one_line=True) for t in alert.terms[:20])
-    details = [f"Rule: {rule}", f"Watchlist: {watchlist}", f"Priority: {alert.priority}",
-               f"{'Sources' if len(names) > 1 else 'Source'}: {', '.join(names) or 'unknown'}"]
-    if terms:
-        details.append(f"Matched: {terms}")
+    details = []
+    for one in fired:
+        terms = ", ".join(xml_text(t, _NAME_MAX, one_line=True) for t in one.terms[:20])
+        details += [f"Rule: {xml_text(one.rule, _NAME_MAX, one_line=True)}",
+                    f"Watchlist: {xml_text(one.watchlist, _NAME_MAX, one_line=True)}",
+                    f"Priority: {one.priority}"]
+        if terms:
+            details.append(f"Matched: {terms}")
+    details.append(f"{'Sources' if len(names) > 1 else 'Source'}: "
+                   f"{', '.join(names) or 'unknown'}")
     _add(entry, "content", "\n".join(details) + (f"\n\n{snippet}" if snippet else ""),
          type="text")
 

@@ -171,12 +171,14 @@ def list_alerts(config_path: Path, since: str, as_json: bool) -> None:
     for r in rows:
         if as_json:
             click.echo(logs.printable_json({
-                "id": r.id, "watchlist": r.watchlist, "rule": r.rule, "channel": r.channel,
+                "id": r.id, "watchlist": r.watchlist, "rule": r.rule, "rules": list(r.rules),
+                "channel": r.channel,
                 "state": r.state, "attempts": r.attempts, "created": iso(r.created_at),
                 "sent": iso(r.sent_at), "error": r.last_error, "title": r.title,
                 "url": r.url}))
         else:
-            line = (f"{iso(r.created_at)}  {r.state:<7} {r.channel:<12} [{r.rule}] "
+            more = f" +{len(r.rules) - 1}" if len(r.rules) > 1 else ""
+            line = (f"{iso(r.created_at)}  {r.state:<7} {r.channel:<12} [{r.rule}{more}] "
                     f"{r.title[:70]}" + (f"  ({r.last_error})" if r.last_error else ""))
             click.echo(logs.printable(line))
     if not rows and not as_json:

@@ -6,12 +6,12 @@ channels. The service feeds it and writes the result in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from monitor.alerts import make_snippet
 from monitor.match import Matcher
-from monitor.records import Alert, Document, Entry, Hit, Match, Seen
+from monitor.records import Alert, Document, Entry, Fired, Hit, Match, Seen, Snippet
 from monitor.stories import story_key
 
 SNIPPET_WIDTH = 240
@@ -39,25 +39,61 @@ def examine(entry: Entry, matcher: Matcher) -> Found:
 def seen_record(found: Found, story: str | None = None,
                 route: Callable[[Match], tuple[str, ...]] | None = None) -> Seen:
     """The entry, its story (by default: the one it would start) and one outbox row per
-    matched rule × channel that `route` keeps (by default: every channel of the rule)."""
+    channel that `route` keeps (by default: every channel of the rule), naming every rule
+    that goes there: a story firing four rules is one message, not four."""
     story = story or story_key(found.entry)
-    pairs = tuple((channel, make_alert(found, match))
-                  for match in found.matches
-                  for channel in (route(match) if route else match.channels))
-    return Seen(found.entry, story, found.document.text, pairs)
+    by_channel: dict[str, list[int]] = {}
+    for number, match in enumerate(found.matches):
+        for channel in (route(match) if route else match.channels):
+            by_channel.setdefault(channel, []).append(number)
+    made: dict[tuple[int, ...], Alert] = {}  # channels with the same rules share an alert
+    pairs = []
+    for channel, numbers in by_channel.items():
+        key = tuple(numbers)
+        if key not in made:
+            made[key] = make_alert(found, [found.matches[n] for n in numbers])
+        pairs.append((channel, made[key]))
+    return Seen(found.entry, story, found.document.text, tuple(pairs))
 
 
-def make_alert(found: Found, match: Match) -> Alert:
+def make_alert(found: Found, matches: Match | Sequence[Match]) -> Alert:
+    """One alert for the rules that fired: the highest priority leads, the snippet shows
+    the stretch of text with the most of their terms."""
+    matches = [matches] if isinstance(matches, Match) else list(matches)
     entry, text = found.entry, found.document.text
-    spans = focus([h for h in match.hits if h.field == "text"], SNIPPET_WIDTH)
+    fired = [fired_rule(entry, m) for m in matches]
+    first = fired[0]
+    alert = Alert(
+        watchlist=first.watchlist, rule=first.rule, priority=first.priority,
+        title=entry.title or "(untitled)", url=entry.url, source=entry.source,
+        published=entry.published, snippet=Snippet(""), terms=first.terms,
+        score=first.score, hits=first.hits,
+    )
+    if len(fired) > 1:
+        alert = alert.with_rules(fired[1:])
+    return replace(alert, snippet=make_snippet(text, _spans(alert), SNIPPET_WIDTH))
+
+
+def _spans(alert: Alert) -> list[tuple[int, int]]:
+    """The leading rule's best stretch of text, with the other rules' words inside it
+    marked too: the highest priority decides what the excerpt shows."""
+    lead = focus([h for h in alert.hits if h.field == "text"], SNIPPET_WIDTH)
+    if not lead or not alert.also:
+        return lead
+    low, high = lead[0][0], lead[-1][1]
+    spans = set(lead)
+    for other in alert.also:
+        spans.update((h.start, h.end) for h in other.hits
+                     if h.field == "text" and low <= h.start and h.end <= high)
+    return sorted(spans)
+
+
+def fired_rule(entry: Entry, match: Match) -> Fired:
+    """A matched rule as a message names it: its terms in reading order, title first."""
     reading_order = sorted(match.hits, key=lambda h: (h.field != "title", h.start))
     terms = tuple(dict.fromkeys(h.term for h in reading_order))
-    return Alert(
-        watchlist=match.watchlist, rule=match.rule, priority=match.priority,
-        title=entry.title or "(untitled)", url=entry.url, source=entry.source,
-        published=entry.published, snippet=make_snippet(text, spans, SNIPPET_WIDTH),
-        terms=terms, score=match.score, hits=tuple(reading_order),
-    )
+    return Fired(match.watchlist, match.rule, match.priority, terms, match.score,
+                 tuple(reading_order), entry.url)
 
 
 def focus(hits: list[Hit], width: int) -> list[tuple[int, int]]:

@@ -7,7 +7,8 @@ tested alone and the seams stay obvious.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
@@ -46,6 +47,7 @@ class Hit:
     start: int  # offset into Document.title or Document.text
     end: int
     concept: str | None = None  # what an alias stands for: "Aleppo" for a hit on "Halab"
+    kind: str | None = None  # "place" or "group" when the rule lists the term there
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +71,26 @@ class Snippet:
 
 
 @dataclass(frozen=True, slots=True)
+class Fired:
+    """One rule that fired for a story, as a message names it."""
+
+    watchlist: str
+    rule: str
+    priority: Priority
+    terms: tuple[str, ...]  # distinct matched terms, in order of first appearance
+    score: float | None = None
+    hits: tuple[Hit, ...] = ()
+    url: str = ""  # the entry it fired on (the hits' offsets are into its title and text)
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
-    """What a channel is asked to deliver: one story that fired one rule."""
+    """What a channel is asked to deliver: one story, and the rules it fired on the channel.
+
+    The fields watchlist … story describe the leading rule (the highest priority, then the
+    highest score); `also` holds the others that fired for the same story on the same
+    channel, in the same order. A desk gets one message naming every rule, not one per rule.
+    """
 
     watchlist: str
     rule: str
@@ -87,9 +107,40 @@ class Alert:
     score: float | None = None  # the rule's score on this story
     hits: tuple[Hit, ...] = ()  # every hit of the rule, in reading order
     story: str = ""  # the story key, set by the outbox from the alert's row
+    also: tuple[Fired, ...] = ()  # the other rules, highest priority first
+    # when each source first carried the story (seconds since the epoch, UTC), in the order
+    # of `sources`; empty when not known
+    carried_at: tuple[float, ...] = ()
+    lead_url: str = ""  # the leading rule's entry, when not the one at `url`
 
     def all_sources(self) -> tuple[str, ...]:
         return self.sources or (self.source,)
+
+    def lead(self) -> Fired:
+        return Fired(self.watchlist, self.rule, self.priority, self.terms, self.score,
+                     self.hits, self.lead_url or self.url)
+
+    def rules(self) -> tuple[Fired, ...]:
+        """Every rule of the message, the leading one first."""
+        return (self.lead(), *self.also)
+
+    def with_rules(self, more: Iterable[Fired]) -> Alert:
+        """The alert naming these rules too (each watchlist and rule once, the first kept),
+        the highest priority leading."""
+        named: dict[tuple[str, str], Fired] = {}
+        for fired in (*self.rules(), *more):
+            named.setdefault((fired.watchlist, fired.rule), fired)
+        ordered = sorted(named.values(), key=_rank)
+        lead = ordered[0]
+        return replace(self, watchlist=lead.watchlist, rule=lead.rule, priority=lead.priority,
+                       terms=lead.terms, score=lead.score, hits=lead.hits,
+                       lead_url="" if lead.url == self.url else lead.url,
+                       also=tuple(ordered[1:]))
+
+
+def _rank(fired: Fired) -> tuple[int, float]:
+    """Highest priority first, then highest score; sorted() keeps the order of ties."""
+    return (-PRIORITIES.index(fired.priority), -(fired.score or 0.0))
 
 
 @dataclass(frozen=True, slots=True)

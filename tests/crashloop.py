@@ -25,7 +25,7 @@ from monitor.store import HEAD, Store
 from monitor.store.repair import OURS, alembic_config
 
 PRIMARY = {"sources": "name", "entries": "id", "alerts": "id", "deliveries": "id",
-           "leases": "name"}
+           "leases": "name", "alert_rules": "id"}
 WHEN = "2026-11-20 08:00:00.000000"  # a stored UTC time, as SQLite holds it
 
 
@@ -72,6 +72,10 @@ def _fill(conn, tables: set[str]) -> None:
                           ":w)"),
                      {"st": f"story {i}", "e": i + 1, "w": WHEN,
                       "state": "sent" if i % 2 else "pending"})
+    if "alert_rules" in tables:
+        conn.execute(text("INSERT INTO alert_rules (story, watchlist, rule, channel, alert_id, "
+                          "created_at) SELECT story, watchlist, rule, channel, id, created_at "
+                          "FROM alerts"))
     if "deliveries" in tables:
         for _ in range(20):
             conn.execute(text("INSERT INTO deliveries (channel, sent_at, alerts, kind) "

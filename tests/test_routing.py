@@ -68,7 +68,7 @@ def test_fifty_matches_within_ten_seconds_arrive_as_one_message(site, tmp_path):
     asyncio.run(scenario())
     assert len(posts(site)) == 1
     message = posts(site)[0]
-    assert message["title"].startswith("50 alerts")
+    assert message["title"] == "50 stories: Fighting (50)"
     assert "Airstrike number 0 in Aleppo" in message["message"]
     assert monitor.store.alert_counts() == {"sent": 50}
 
@@ -91,7 +91,7 @@ def test_a_digest_channel_sends_one_email_at_its_cron_time(site, tmp_path, mailb
     asyncio.run(scenario())
     assert len(mailbox.messages) == 1
     message = mailbox.messages[0]
-    assert "Digest: 6 alerts" in message["Subject"]
+    assert message["Subject"] == "Digest of 6 stories: Fighting (6)"
     html = next(p for p in message.iter_parts() if p.get_content_type() == "text/html")
     for i in range(6):
         assert f"Airstrike number {i} in Aleppo" in html.get_content()
@@ -114,7 +114,7 @@ def test_over_max_per_hour_the_rest_reach_the_next_digest_and_none_are_lost(site
 
     asyncio.run(scenario())
     titles = [p["title"] for p in posts(site)]
-    assert len(titles) == 6 and titles[-1].startswith("Digest: 3 alerts")
+    assert len(titles) == 6 and titles[-1] == "Digest of 3 stories: Fighting (3)"
     assert monitor.store.alert_counts() == {"sent": 8}
 
 
@@ -136,7 +136,7 @@ def test_quiet_hours_hold_alerts_and_send_one_summary_when_they_end(site, tmp_pa
         await monitor.aclose()
 
     asyncio.run(scenario())
-    assert [p["title"] for p in posts(site)] == ["Quiet hours summary: 3 alerts"]
+    assert [p["title"] for p in posts(site)] == ["Quiet hours summary of 3 stories: Fighting (3)"]
 
 
 def test_quiet_hours_follow_the_channels_timezone():

@@ -81,19 +81,22 @@ def test_a_matched_story_reaches_the_receiver_as_a_signed_document_passing_the_s
     assert document["version"] == 1 and document["heading"] == ""
     [alert] = document["alerts"]
     assert alert["story"]  # the story key the outbox row carries
-    assert alert["rule"]["watchlist"] == "test-watch"
-    assert alert["rule"]["name"] == "Fighting in Aleppo"
-    assert alert["rule"]["priority"] == "high"
-    assert alert["rule"]["score"] > 0
-    hits = alert["rule"]["hits"]
+    [rule] = alert["rules"]
+    assert rule["watchlist"] == "test-watch"
+    assert rule["name"] == "Fighting in Aleppo"
+    assert rule["priority"] == "high"
+    assert rule["score"] > 0
+    assert rule["url"] == FIGHTING["link"]
+    hits = rule["hits"]
     assert {h["term"].lower() for h in hits} >= {"aleppo", "airstrike"}
     texts = {"title": FIGHTING["title"], "text": FIGHTING["description"]}
     for hit in hits:  # offsets point at the words in the title or the text
         found = texts[hit["field"]][hit["start"]:hit["end"]]
         assert found.lower().startswith(hit["term"].lower()), hit
-    assert "Aleppo" in alert["concepts"]
+    assert alert["places"] == ["Aleppo"] and alert["groups"] == []
     assert alert["title"] == FIGHTING["title"] and alert["url"] == FIGHTING["link"]
-    assert alert["sources"] == [{"name": "World"}]
+    [source] = alert["sources"]
+    assert source["name"] == "World" and source["first_seen"]  # when it carried the story
     assert SECRET not in body.decode() and SECRET not in json.dumps(headers)
 
 
@@ -174,7 +177,8 @@ def test_send_test_posts_a_sample_document_that_passes_the_schema(
     assert headers[SIGNATURE_HEADER] == expected_signature(body)
     [alert] = validate(body)["alerts"]
     assert alert["story"] is None  # a sample is no story
-    assert alert["rule"]["score"] and "Aleppo" in alert["concepts"]  # receivers see evidence
+    # receivers see the evidence's shape
+    assert alert["rules"][0]["score"] and alert["places"] == ["Aleppo"]
 
 
 @pytest.mark.parametrize("url, problem", [

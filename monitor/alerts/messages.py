@@ -28,9 +28,33 @@ SUBJECT_MAX = 200
 
 
 def headline(alert: Alert) -> str:
-    """The "[rule] title" line: no CR/LF/control characters, mentions defused, at most 200
-    chars."""
-    return shorten(defuse(f"[{one_line(alert.rule)}] {alert_title(alert)}"), SUBJECT_MAX)
+    """The "[rule] title" line ("[rule +2] title" when the story fired two more rules, which
+    the body names): no CR/LF/control characters, mentions defused, at most 200 chars."""
+    more = f" +{len(alert.also)}" if alert.also else ""
+    return shorten(defuse(f"[{one_line(alert.rule)}{more}] {alert_title(alert)}"), SUBJECT_MAX)
+
+
+def stories_heading(alerts: Sequence[Alert], prefix: str = "") -> str:
+    """What a batch holds, never just a count: "3 stories: Fighting in Aleppo (2), ISIS
+    claims an attack" — the leading rules, the most frequent first, with how many stories
+    each leads when more than one; as many as fit a subject line, then "+N more". With a
+    prefix: "Digest of 12 stories: …", "Quiet hours summary of 3 stories: …"."""
+    count = len(alerts)
+    noun = "story" if count == 1 else "stories"
+    start = f"{prefix} of {count} {noun}: " if prefix else f"{count} {noun}: "
+    leads: dict[str, int] = {}
+    for alert in alerts:
+        name = one_line(alert.rule) or "(unnamed)"
+        leads[name] = leads.get(name, 0) + 1
+    ranked = sorted(leads.items(), key=lambda item: -item[1])  # ties keep their order
+    parts: list[str] = []
+    room = SUBJECT_MAX - len(start) - len(" +999 more")
+    for number, (name, times) in enumerate(ranked):
+        part = f"{name} ({times})" if times > 1 else name
+        if parts and sum(len(p) + 2 for p in parts) + len(part) > room:
+            return start + ", ".join(parts) + f" +{len(ranked) - number} more"
+        parts.append(shorten(part, room))
+    return start + ", ".join(parts)
 
 
 def email_subject(alert: Alert) -> str:

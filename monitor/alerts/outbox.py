@@ -16,17 +16,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError
 
 from monitor.alerts.channels import Channel, DeliveryError
+from monitor.alerts.messages import stories_heading
 from monitor.alerts.route import group_ready, in_quiet_hours
 from monitor.config import Channel as Route
 from monitor.config import DeliverySettings
-from monitor.records import OutboxItem
+from monitor.records import Alert, OutboxItem
 from monitor.store import Store
 
 log = logging.getLogger(__name__)
@@ -94,22 +95,25 @@ async def send_digest(store: Store, channel: Channel, settings: DeliverySettings
                                                                channel.name))
     if not items:
         return Delivered()
-    heading = f"Digest: {len(items)} alert{'s' if len(items) != 1 else ''}"
+    heading = stories_heading(by_story(items), "Digest")
     return await _send(store, channel, channel.name, items, heading, "digest", settings, clock)
 
 
 async def _with_sources(store: Store, items: list[OutboxItem]) -> list[OutboxItem]:
-    """A story names every source that carried it by the time it goes out, and its story
-    key (a webhook's receiver can tell two alerts on one story from two stories)."""
-    carried = await asyncio.to_thread(store.story_sources, (i.story for i in items))
+    """A story names every source that carried it by the time it goes out, with when each
+    first did, and its story key (a webhook's receiver can tell two messages on one story
+    from two stories)."""
+    carried = await asyncio.to_thread(store.story_carriers, (i.story for i in items))
     out = []
     for item in items:
-        sources = tuple(carried.get(item.story, ()))
-        if len(sources) > 1:
-            item = replace(item, alert=replace(item.alert, sources=sources))
-        if item.story and not item.alert.story:
-            item = replace(item, alert=replace(item.alert, story=item.story))
-        out.append(item)
+        by = carried.get(item.story, ())
+        alert = item.alert
+        if by:
+            alert = replace(alert, sources=tuple(name for name, _ in by),
+                            carried_at=tuple(when.timestamp() for _, when in by))
+        if item.story and not alert.story:
+            alert = replace(alert, story=item.story)
+        out.append(replace(item, alert=alert))
     return out
 
 
@@ -142,16 +146,16 @@ async def _deliver_channel(store: Store, channel: Channel | None, route: Route |
     held = Delivered(held=len(over))
     if not queue:
         return held
-    if route is not None and route.group_wait > 0 and len(queue) > 1:
+    stories = _story_rows(queue)
+    if route is not None and route.group_wait > 0 and len(stories) > 1:
         quiet = route.quiet_hours is not None and any(
             in_quiet_hours(route, i.created_at) for i in queue)
-        heading = (f"Quiet hours summary: {len(queue)} alerts" if quiet
-                   else f"{len(queue)} alerts")
+        heading = stories_heading(by_story(queue), "Quiet hours summary" if quiet else "")
         return held + await _send(store, channel, name, queue, heading, "group", settings,
                                   clock)
     total = held
-    for item in queue:
-        result = await _send(store, channel, name, [item], "", "alert", settings, clock)
+    for rows in stories:
+        result = await _send(store, channel, name, rows, "", "alert", settings, clock)
         total += result
         if result.retried or result.failed:
             break  # the channel is likely down: the rest wait for a later turn
@@ -161,11 +165,12 @@ async def _deliver_channel(store: Store, channel: Channel | None, route: Route |
 async def _send(store: Store, channel: Channel, name: str, items: list[OutboxItem],
                 heading: str, kind: str, settings: DeliverySettings,
                 clock: Callable[[], datetime]) -> Delivered:
+    alerts = by_story(items)
     try:
-        if len(items) == 1 and kind == "alert":
-            await channel.send(items[0].alert)
+        if len(alerts) == 1 and kind == "alert":
+            await channel.send(alerts[0])
         else:
-            await channel.send_batch([i.alert for i in items], heading)
+            await channel.send_batch(alerts, heading)
     except DeliveryError as err:
         return await _failed_attempt(store, name, items, err, settings, clock)
     await _record_sent(store, [i.id for i in items], clock(), name, kind)
@@ -206,6 +211,26 @@ async def _failed_attempt(store: Store, name: str, items: list[OutboxItem],
     log.warning("%d alert(s) to %s not delivered (%s); retry in %.0fs", len(ids), name, err,
                 wait)
     return Delivered(retried=len(ids))
+
+
+def _story_rows(items: Sequence[OutboxItem]) -> list[list[OutboxItem]]:
+    """The rows of each story, stories in the order their first row came. A story has
+    one row per channel, and more only when a rule fired after its message was claimed."""
+    rows: dict[str, list[OutboxItem]] = {}
+    for item in items:
+        rows.setdefault(item.story or f"#{item.id}", []).append(item)
+    return list(rows.values())
+
+
+def by_story(items: Sequence[OutboxItem]) -> list[Alert]:
+    """One alert per story, naming the rules of all its rows: what a message shows."""
+    alerts = []
+    for rows in _story_rows(items):
+        alert = rows[0].alert
+        for row in rows[1:]:
+            alert = alert.with_rules(row.alert.rules())
+        alerts.append(alert)
+    return alerts
 
 
 def retry_delay(attempts: int, settings: DeliverySettings) -> float:

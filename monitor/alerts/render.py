@@ -30,6 +30,7 @@ from monitor.alerts.messages import (
     slack_batch_text,
     slack_markdown,
     slack_text,
+    stories_heading,
 )
 from monitor.alerts.snippets import make_snippet
 from monitor.alerts.template import (
@@ -70,4 +71,5 @@ __all__ = [
     "slack_batch_text",
     "slack_markdown",
     "slack_text",
+    "stories_heading",
 ]

@@ -149,7 +149,8 @@ def sample_alert(published: datetime | None = None) -> Alert:
     words = ("offensive", "Aleppo", "fighting")
     spans = [(text.index(word), text.index(word) + len(word)) for word in words]
     # Hits and a score too, so a webhook receiver tried with send-test sees their shape.
-    hits = tuple(Hit(word, "text", start, end, "Aleppo" if word == "Aleppo" else None)
+    hits = tuple(Hit(word, "text", start, end, *(("Aleppo", "place") if word == "Aleppo"
+                                                 else (None, None)))
                  for word, (start, end) in zip(words, spans, strict=True))
     when = published or datetime.now(UTC).replace(second=0, microsecond=0)
     return Alert(

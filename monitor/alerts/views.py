@@ -48,6 +48,7 @@ _TITLE_MAX = 500  # what the feed parsers keep anyway
 _URL_MAX = 1000
 _TEXT_MAX = 500  # the sources line, the terms line, the snippet (make_snippet gives ~240)
 _NAMES_MAX = 50  # sources and terms kept in raw_alert
+_RULES_MAX = 20  # rules named in one message (a story firing more is very rare)
 
 
 def format_time(published: datetime | None) -> str:
@@ -136,6 +137,16 @@ ESCAPERS: dict[Kind, _Escaper] = {
 
 
 @dataclass(frozen=True, slots=True)
+class RuleView:
+    """One rule of a message, escaped for the template's kind."""
+
+    rule: str
+    watchlist: str
+    priority: str
+    terms: str  # its matched terms, comma-separated; "" when none
+
+
+@dataclass(frozen=True, slots=True)
 class AlertView:
     """One alert as a template sees it: every field already escaped for the template's style.
 
@@ -157,6 +168,9 @@ class AlertView:
     time: str
     snippet: str  # matched words emphasised the style's way
     terms: str  # matched terms, comma-separated; "" when none
+    rules: tuple[RuleView, ...]  # every rule of the message, the leading one first
+    rule_names: str  # every rule's name, " · " between them
+    more_rules: int  # rules past the first _RULES_MAX, counted but not listed
     raw_alert: Alert
 
 
@@ -165,6 +179,11 @@ def alert_view(kind: Kind, alert: Alert) -> AlertView:
     esc = ESCAPERS[kind]
     url = (safe_url(alert.url) or "") if len(alert.url) <= _URL_MAX else ""
     alert = _cut(alert)
+    fired = alert.rules()[:_RULES_MAX]
+    rules = tuple(RuleView(rule=esc.line(f.rule) or esc.line("(unnamed)"),
+                           watchlist=esc.line(f.watchlist), priority=esc.line(f.priority),
+                           terms=esc.line(shorten(", ".join(f.terms[:_NAMES_MAX]), _TEXT_MAX)))
+                  for f in fired)
     label, sources = sources_line(alert)
     sources = shorten(sources, _TEXT_MAX)
     return AlertView(
@@ -180,6 +199,10 @@ def alert_view(kind: Kind, alert: Alert) -> AlertView:
         time=format_time(alert.published),
         snippet=esc.snippet(alert.snippet),
         terms=esc.line(shorten(", ".join(alert.terms), _TEXT_MAX)),
+        rules=rules,
+        more_rules=len(alert.also) + 1 - len(fired),
+        rule_names=esc.line(shorten(" · ".join(one_line(f.rule) or "(unnamed)"
+                                               for f in fired), _TEXT_MAX)),
         raw_alert=alert,
     )
 

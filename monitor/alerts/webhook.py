@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from monitor import __version__
 from monitor.alerts.channels import DeliveryError
-from monitor.records import Alert
+from monitor.records import Alert, Fired
 
 __all__ = [
     "SIGNATURE_HEADER",
@@ -67,16 +67,20 @@ class WebhookHit(_Model):
 
     term: str = Field(description="the term as the watchlist (or a catalog) wrote it")
     field: Literal["title", "text"] = Field(
-        description="where it was found: the title, or the text (summary and article text)")
+        description="where it was found: the title, or the text (summary and article text) "
+                    "of the entry at the rule's `url`")
     start: int = Field(ge=0, description="offset of the first character, in Unicode code "
                                          "points, into the title or the text")
     end: int = Field(ge=0, description="offset just past the last character")
     concept: str | None = Field(description="the place or group an alias stands for "
                                             "(\"Aleppo\" for a hit on \"Halab\"), else null")
+    kind: Literal["place", "group"] | None = Field(
+        description="\"place\" or \"group\" when the rule lists the term among its places "
+                    "or groups; null for keywords and query words")
 
 
 class WebhookRule(_Model):
-    """The watch rule that fired, with its evidence."""
+    """A watch rule that fired for the story, with its evidence."""
 
     watchlist: str = Field(description="the watchlist's name")
     name: str = Field(description="the rule's name")
@@ -85,14 +89,21 @@ class WebhookRule(_Model):
         description="the rule's score on this story; null for alerts queued by a version "
                     "that did not keep it, and for alerts not raised by a rule (a refused "
                     "configuration reload)")
+    terms: list[str] = Field(description="the rule's distinct matched terms, in reading order")
     hits: list[WebhookHit] = Field(
         description="every hit, title first then in text order; empty when not kept")
+    url: str = Field(description="the entry the rule fired on, whose title and text the hits' "
+                                 "offsets refer to (the story's `url` unless a later source's "
+                                 "entry fired it)")
 
 
 class WebhookSource(_Model):
-    """A source that carried the story (the time each carried it is not kept)."""
+    """A source that carried the story."""
 
     name: str = Field(description="the source's name in monitor.yaml")
+    first_seen: datetime | None = Field(
+        description="when news-monitor first saw the story on this source (UTC); null when "
+                    "not known (send-test, a configuration alert)")
 
 
 class WebhookSnippet(_Model):
@@ -104,29 +115,35 @@ class WebhookSnippet(_Model):
 
 
 class WebhookAlert(_Model):
-    """One story that fired one rule (a story firing two rules is two alerts)."""
+    """One story, and every rule it fired for this channel (one message names them all)."""
 
     story: str | None = Field(
         description="the story key: alerts with the same key are the same story, however "
                     "many sources carried it; null when the alert is not from a story "
                     "(send-test, a configuration alert)")
-    rule: WebhookRule
+    rules: list[WebhookRule] = Field(
+        min_length=1, description="the rules that fired, the leading one first (highest "
+                                  "priority, then highest score)")
     title: str = Field(description="the story's title as the source gave it (untrusted)")
     url: str = Field(description="the article's URL as the source gave it (untrusted; may "
                                  "be empty)")
     sources: list[WebhookSource] = Field(
         min_length=1, description="every source that carried the story by the time it was "
-                                  "sent, first the one that raised the alert")
+                                  "sent, first the one that raised the alert, then in the "
+                                  "order they carried it")
     published: datetime | None = Field(
         description="when the source says it was published (UTC), null when it did not say")
     snippet: WebhookSnippet
-    terms: list[str] = Field(description="distinct matched terms, in reading order")
-    concepts: list[str] = Field(
-        description="the places and groups the hits name (their concepts), in reading order")
+    terms: list[str] = Field(description="distinct matched terms of all its rules, in "
+                                         "reading order")
+    places: list[str] = Field(
+        description="the places its rules matched (the place an alias stands for, else the "
+                    "name as matched), in reading order")
+    groups: list[str] = Field(description="the groups its rules matched, likewise")
 
 
 class WebhookDocument(_Model):
-    """What one POST carries: one message of the channel (one alert, a burst, a digest)."""
+    """What one POST carries: one message of the channel (one story, a burst, a digest)."""
 
     version: Literal[1] = Field(
         description="the document format; a field removed or changing meaning bumps it")
@@ -135,8 +152,8 @@ class WebhookDocument(_Model):
         "resend after a crash), so a receiver can drop duplicates"))
     sent_at: datetime = Field(description="when this attempt was made (UTC); signed with "
                                           "the body, so a receiver can refuse old replays")
-    heading: str = Field(description="the batch heading (\"Digest: 12 alerts\"), \"\" for one "
-                                     "alert")
+    heading: str = Field(description="the batch heading (\"3 stories: Fighting in Aleppo "
+                                     "(2), ISIS claims\"), \"\" for one story")
     alerts: list[WebhookAlert] = Field(min_length=1)
 
 
@@ -148,29 +165,51 @@ def webhook_schema() -> dict[str, Any]:
     return schema
 
 
+def _rule(fired: Fired) -> WebhookRule:
+    return WebhookRule(
+        watchlist=fired.watchlist, name=fired.rule, priority=fired.priority,
+        score=fired.score, terms=list(fired.terms), url=fired.url,
+        hits=[WebhookHit(term=h.term, field=h.field, start=h.start, end=h.end,
+                         concept=h.concept, kind=_kind(h.kind)) for h in fired.hits])
+
+
+def _kind(kind: str | None) -> Literal["place", "group"] | None:
+    return "place" if kind == "place" else "group" if kind == "group" else None
+
+
+def _sources(alert: Alert) -> list[WebhookSource]:
+    names = alert.all_sources()
+    times = dict(zip(names, alert.carried_at, strict=False))
+    ordered = [alert.source, *(n for n in names if n != alert.source)]
+    return [WebhookSource(name=name, first_seen=datetime.fromtimestamp(times[name], UTC)
+                          if name in times else None) for name in ordered]
+
+
 def _alert(alert: Alert) -> WebhookAlert:
-    hits = [WebhookHit(term=h.term, field=h.field, start=h.start, end=h.end, concept=h.concept)
-            for h in alert.hits]
+    fired = alert.rules()
+    hits = sorted((h for f in fired for h in f.hits), key=lambda h: (h.field != "title",
+                                                                     h.start))
     return WebhookAlert(
         story=alert.story or None,
-        rule=WebhookRule(watchlist=alert.watchlist, name=alert.rule, priority=alert.priority,
-                         score=alert.score, hits=hits),
+        rules=[_rule(f) for f in fired],
         title=alert.title, url=alert.url,
-        sources=[WebhookSource(name=name) for name in alert.all_sources()],
+        sources=_sources(alert),
         published=alert.published,
         snippet=WebhookSnippet(text=alert.snippet.text, marks=list(alert.snippet.marks)),
-        terms=list(alert.terms),
-        concepts=list(dict.fromkeys(h.concept for h in alert.hits if h.concept)),
+        terms=list(dict.fromkeys(t for f in fired for t in f.terms)),
+        places=list(dict.fromkeys(h.concept or h.term for h in hits if h.kind == "place")),
+        groups=list(dict.fromkeys(h.concept or h.term for h in hits if h.kind == "group")),
     )
 
 
 def webhook_document(channel: str, alerts: Sequence[Alert], heading: str,
                      sent_at: datetime) -> WebhookDocument:
     """The document for one message. Its id hashes the channel, the heading and which alerts
-    these are (story, rule, title, url), not sent_at nor the sources (a retry may name one
+    these are (story, rules, title, url), not sent_at nor the sources (a retry may name one
     more): every attempt at the same message carries the same id."""
     parts = [_alert(a) for a in alerts]
-    identity = [[a.story, a.watchlist, a.rule, a.title, a.url] for a in alerts]
+    identity = [[a.story, [[f.watchlist, f.rule] for f in a.rules()], a.title, a.url]
+                for a in alerts]
     content = json.dumps([channel, heading, identity], ensure_ascii=False)
     digest = hashlib.sha256(content.encode("utf-8")).hexdigest()[:32]
     return WebhookDocument(version=VERSION, id=digest, sent_at=sent_at.astimezone(UTC),

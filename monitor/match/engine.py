@@ -67,7 +67,8 @@ class _Evidence(dict[int, Evidence]):
 
     def __missing__(self, report: int) -> Evidence:
         reported = self._reports[report]
-        term, concept, only = reported.term, reported.concept, reported.field
+        term, concept, only, kind = (reported.term, reported.concept, reported.field,
+                                     reported.kind)
         tie = concept or ""
         keyed = []
         points = 0
@@ -77,7 +78,7 @@ class _Evidence(dict[int, Evidence]):
             doc = self._fields[field]
             if doc.shifted:
                 start, end = doc.original(start), doc.original(end)
-            hit = Hit(term, FIELDS[field], start, end, concept)
+            hit = Hit(term, FIELDS[field], start, end, concept, kind)
             keyed.append(((field, start, end, term, tie), hit))
             points += TITLE_WEIGHT if field == TITLE else 1
         if len(keyed) > 1:

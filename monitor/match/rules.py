@@ -4,7 +4,7 @@ patterns it reports and the index key it is evaluated under (see engine.py for t
 from __future__ import annotations
 
 from collections.abc import Callable, KeysView
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from operator import itemgetter
 from typing import Protocol
 
@@ -40,6 +40,7 @@ class Reported:
     term: str
     concept: str | None
     field: int | None  # only hits in this field count (a scoped query term)
+    kind: str | None = None  # "place" or "group" when the rule lists it there
 
 
 # One term's hits in one document, with their reading-order keys, and its unweighted points.
@@ -80,20 +81,28 @@ class CompiledRule:
     def _merged(self, found: Found, evidence: EvidenceOf) -> Match | None:
         """fire() for a rule that names one text both exact-case and not: the two terms
         find the same places, each reported once, with the higher weight."""
-        best: dict[Hit, tuple[tuple[int, int, int, str, str], float]] = {}
+        # keyed by the hit less its kind: a place named again in the query is one hit
+        best: dict[tuple[object, ...], tuple[tuple[int, int, int, str, str], float, Hit]] = {}
         for pattern, report, weight in self.reported:
             if pattern in found:
                 for key, hit in evidence[report][0]:
-                    if hit not in best or best[hit][1] < weight:
-                        best[hit] = (key, weight)
-        ordered = sorted(best.items(), key=lambda item: item[1][0])
-        score = sum(w * (TITLE_WEIGHT if hit.field == "title" else 1) for hit, (_, w) in ordered)
+                    same = (hit.term, hit.field, hit.start, hit.end, hit.concept)
+                    old = best.get(same)
+                    if old is None or old[1] < weight:
+                        kind = hit.kind or (old[2].kind if old else None)
+                        best[same] = (key, weight, replace(hit, kind=kind))
+                    elif old[2].kind is None and hit.kind is not None:
+                        best[same] = (old[0], old[1], hit)
+        ordered = sorted(best.values(), key=first)
+        score = sum(w * (TITLE_WEIGHT if hit.field == "title" else 1) for _, w, hit in ordered)
         spec = self.spec
         if score < spec.min_score:
             return None
-        hits = tuple(hit for hit, _ in ordered)
+        hits = tuple(hit for _, _, hit in ordered)
         return Match(spec.watchlist, spec.name, spec.priority, score, hits, spec.channels)
 
+
+_KINDS = {"places": "place", "groups": "group"}  # what a category's hits are, for alerts
 
 first = itemgetter(0)
 second = itemgetter(1)
@@ -148,6 +157,7 @@ class _Positive:
     concept: str | None
     field: int | None
     everywhere: bool  # named at least once without a field scope
+    kind: str | None = None  # "place" or "group": the first category that names it
 
 
 @dataclass(slots=True)
@@ -180,7 +190,7 @@ class _Draft:
         reported = []
         for pattern, positive in self.reported.items():
             field = None if positive.everywhere else positive.field
-            entry = Reported(pattern, positive.term, positive.concept, field)
+            entry = Reported(pattern, positive.term, positive.concept, field, positive.kind)
             number = reports.setdefault(entry, len(reports))
             reported.append((pattern, number, positive.weight))
         terms = [positive.term for positive in self.reported.values()]
@@ -203,15 +213,18 @@ def draft(spec: RuleSpec, patterns: Patterns) -> _Draft:
         except TermError as error:
             raise QueryError(str(error), 0).in_rule(spec.watchlist, spec.name, part) from None
 
-    def report(number: int, term: Term, field: int | None) -> None:
+    def report(number: int, term: Term, field: int | None, kind: str | None = None) -> None:
         old = reported.get(number)
         if old is None:
             display = patterns.compiled[number].term
-            reported[number] = _Positive(display, term.weight, term.concept, field, field is None)
+            reported[number] = _Positive(display, term.weight, term.concept, field,
+                                         field is None, kind)
             return
         old.weight = max(old.weight, term.weight)
         if old.concept is None:
             old.concept = term.concept
+        if old.kind is None:
+            old.kind = kind
         if field is None:
             old.everywhere = True
         elif old.field != field:
@@ -224,7 +237,7 @@ def draft(spec: RuleSpec, patterns: Patterns) -> _Draft:
             term = _as_term(written)
             number = term_number(term, f"{name}[{position}]")
             numbers.append(number)
-            report(number, term, None)
+            report(number, term, None, _KINDS.get(name))
         if numbers:
             categories.append(frozenset(numbers))
     exclude = frozenset(

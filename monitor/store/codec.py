@@ -1,16 +1,30 @@
-"""Alerts to and from JSON, so the outbox keeps what is needed to render them later."""
+"""Alerts to and from JSON, so the outbox keeps what is needed to render them later.
+
+Rows written by older versions lack the newer keys (hits, the other rules, the kind of a
+hit) and come back with their defaults.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from monitor.records import Alert, Hit, Snippet
+from monitor.records import Alert, Fired, Hit, Snippet
+
+
+def _hits(hits: Iterable[Hit]) -> list[list[Any]]:
+    return [[h.term, h.field, h.start, h.end, h.concept, h.kind] for h in hits]
+
+
+def _hits_from(rows: Iterable[list[Any]]) -> tuple[Hit, ...]:
+    return tuple(Hit(row[0], row[1], int(row[2]), int(row[3]), row[4],
+                     row[5] if len(row) > 5 else None) for row in rows)
 
 
 def alert_to_json(alert: Alert) -> str:
-    return json.dumps({
+    data: dict[str, Any] = {
         "watchlist": alert.watchlist,
         "rule": alert.rule,
         "priority": alert.priority,
@@ -22,8 +36,15 @@ def alert_to_json(alert: Alert) -> str:
         "terms": list(alert.terms),
         "sources": list(alert.sources),
         "score": alert.score,
-        "hits": [[h.term, h.field, h.start, h.end, h.concept] for h in alert.hits],
-    }, ensure_ascii=False)
+        "hits": _hits(alert.hits),
+    }
+    if alert.lead_url:
+        data["lead_url"] = alert.lead_url
+    if alert.also:
+        data["also"] = [{"watchlist": f.watchlist, "rule": f.rule, "priority": f.priority,
+                         "terms": list(f.terms), "score": f.score, "hits": _hits(f.hits),
+                         "url": f.url} for f in alert.also]
+    return json.dumps(data, ensure_ascii=False)
 
 
 def alert_from_json(text: str) -> Alert:
@@ -43,6 +64,9 @@ def alert_from_json(text: str) -> Alert:
         terms=tuple(data.get("terms", ())),
         sources=tuple(data.get("sources", ())),
         score=data.get("score"),
-        hits=tuple(Hit(term, field, int(start), int(end), concept)
-                   for term, field, start, end, concept in data.get("hits", ())),
+        hits=_hits_from(data.get("hits", ())),
+        lead_url=data.get("lead_url", ""),
+        also=tuple(Fired(f["watchlist"], f["rule"], f["priority"], tuple(f.get("terms", ())),
+                         f.get("score"), _hits_from(f.get("hits", ())), f.get("url", ""))
+                   for f in data.get("also", ())),
     )

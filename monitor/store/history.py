@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from monitor.store.schema import alerts, deliveries, entries
+from monitor.store.schema import alert_rules, alerts, deliveries, entries
 from monitor.store.sql import Tables, chunks, retried
 
 
@@ -61,14 +61,14 @@ class History(Tables):
             return conn.execute(select(func.max(entries.c.id))).scalar() or 0
 
     def alerted(self, stories: Iterable[str]) -> set[tuple[str, str, str]]:
-        """(story, watchlist, rule) of every alert created for these stories, any channel."""
+        """(story, watchlist, rule) of every rule that fired for these stories, any channel."""
         wanted = list(set(stories))
         found: set[tuple[str, str, str]] = set()
         with self.engine.connect() as conn:
             for part in chunks(wanted):
                 found.update(conn.execute(
-                    select(alerts.c.story, alerts.c.watchlist, alerts.c.rule).distinct()
-                    .where(alerts.c.story.in_(part))))
+                    select(alert_rules.c.story, alert_rules.c.watchlist, alert_rules.c.rule)
+                    .distinct().where(alert_rules.c.story.in_(part))))
         return found
 
     @retried
@@ -78,6 +78,9 @@ class History(Tables):
         after this long would be seen as new again: keep_entries must outlast any feed's
         memory (180 days by default; news feeds keep days, sitemaps two)."""
         with self._write() as conn:
+            done = select(alerts.c.id).where(alerts.c.created_at < older_than,
+                                             alerts.c.state.in_(("sent", "failed")))
+            conn.execute(alert_rules.delete().where(alert_rules.c.alert_id.in_(done)))
             conn.execute(alerts.delete().where(alerts.c.created_at < older_than,
                                                alerts.c.state.in_(("sent", "failed"))))
             kept = select(alerts.c.entry_id)

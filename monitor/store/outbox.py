@@ -12,7 +12,7 @@ from sqlalchemy import Connection, exists, func, select, update
 
 from monitor.records import Alert, OutboxItem
 from monitor.store.codec import alert_from_json
-from monitor.store.schema import alerts, deliveries, entries
+from monitor.store.schema import alert_rules, alerts, deliveries, entries
 from monitor.store.sql import Tables, chunks, ids_of, retried, unleased
 
 
@@ -31,6 +31,7 @@ class AlertRow:
     last_error: str | None
     title: str
     url: str
+    rules: tuple[str, ...] = ()  # every rule the message names, the leading one first
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,17 +88,22 @@ class Outbox(Tables):
 
     def story_sources(self, stories: Iterable[str]) -> dict[str, list[str]]:
         """Every source that carried each story, in the order they did."""
+        return {story: [name for name, _ in carried]
+                for story, carried in self.story_carriers(stories).items()}
+
+    def story_carriers(self, stories: Iterable[str]) -> dict[str, list[tuple[str, datetime]]]:
+        """Every source that carried each story, with when it first did (seen by us), in
+        that order."""
         wanted = list(set(stories))
-        found: dict[str, list[str]] = {}
+        found: dict[str, dict[str, datetime]] = {}
         with self.engine.connect() as conn:
             for part in chunks(wanted):
-                rows = conn.execute(select(entries.c.story, entries.c.source)
+                rows = conn.execute(select(entries.c.story, entries.c.source, entries.c.seen_at)
                                     .where(entries.c.story.in_(part))
                                     .order_by(entries.c.id))
-                for story, source in rows:
-                    if source not in found.setdefault(story, []):
-                        found[story].append(source)
-        return found
+                for story, source, seen_at in rows:
+                    found.setdefault(story, {}).setdefault(source, seen_at)
+        return {story: list(carried.items()) for story, carried in found.items()}
 
     @retried
     def mark_sent(self, ids: int | Sequence[int], now: datetime, channel: str | None = None,
@@ -175,14 +181,16 @@ class Outbox(Tables):
         with self.engine.connect() as conn:
             rows = conn.execute(query).fetchall()
         return [AlertRow(r.id, r.watchlist, r.rule, r.channel, r.state, r.attempts,
-                         r.created_at, r.sent_at, r.last_error, r.title, r.url) for r in rows]
+                         r.created_at, r.sent_at, r.last_error, r.title, r.url,
+                         tuple(f.rule for f in alert_from_json(r.payload).rules()))
+                for r in rows]
 
     def feed_alerts(self, watchlist: str | None = None, limit: int = 100) -> list[FeedAlert]:
-        """The newest `limit` alerts (of one watchlist), newest first, each story and rule
-        once: an alert has an outbox row per channel, and a feed reader wants it once, under
-        its first row. The newest rows are walked by id and each is kept when no earlier row
-        of its story and rule exists (the uq_alerts_once index answers that), so the work
-        grows with `limit`, not with the table."""
+        """The newest `limit` messages (naming a rule of one watchlist), newest first, each
+        story and leading rule once: a story has an outbox row per channel, and a feed
+        reader wants it once, under its first row. The newest rows are walked by id and each
+        is kept when no earlier row of its story and leading rule exists (the story index
+        answers that), so the work grows with `limit`, not with the table."""
         earlier = alerts.alias("earlier")
         first = ~exists().where(earlier.c.story == alerts.c.story,
                                 earlier.c.watchlist == alerts.c.watchlist,
@@ -190,7 +198,8 @@ class Outbox(Tables):
         query = (select(alerts.c.id, alerts.c.story, alerts.c.created_at, alerts.c.payload)
                  .where(first).order_by(alerts.c.id.desc()).limit(limit))
         if watchlist is not None:
-            query = query.where(alerts.c.watchlist == watchlist)
+            query = query.where(exists().where(alert_rules.c.alert_id == alerts.c.id,
+                                               alert_rules.c.watchlist == watchlist))
         with self.engine.connect() as conn:
             rows = conn.execute(query).fetchall()
         return [FeedAlert(r.id, r.story, r.created_at, alert_from_json(r.payload))

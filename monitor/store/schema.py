@@ -83,7 +83,7 @@ entries = Table(
     Index("ix_entries_source_published", "source", "published_at"),
 )
 
-alerts = Table(
+alerts = Table(  # the outbox: one row per story and channel (one message), the rules inside
     "alerts", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("story", String(64), nullable=False),
@@ -93,7 +93,7 @@ alerts = Table(
     Column("entry_id", Integer, ForeignKey("entries.id"), nullable=False),
     Column("priority", String(16), nullable=False),
     Column("payload", Text, nullable=False),  # the Alert as JSON, rendered at delivery
-    Column("state", String(16), nullable=False),  # pending | sent | failed
+    Column("state", String(16), nullable=False),  # pending | sent | failed | digest
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
@@ -101,8 +101,23 @@ alerts = Table(
     Column("last_error", Text),
     Column("lease_owner", String(100)),  # the replica delivering it now, if any
     Column("lease_until", UTCDateTime),
-    UniqueConstraint("story", "watchlist", "rule", "channel", name="uq_alerts_once"),
     Index("ix_alerts_due", "state", "next_attempt_at"),
+    Index("ix_alerts_story_channel", "story", "channel"),
+)
+
+alert_rules = Table(
+    "alert_rules", metadata,  # each rule that fired for a story on a channel, once
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("story", String(64), nullable=False),
+    Column("watchlist", String(200), nullable=False),
+    Column("rule", String(200), nullable=False),
+    Column("channel", String(200), nullable=False),
+    # the outbox row (one message) that carries it; set in the transaction that adds it
+    Column("alert_id", Integer, ForeignKey("alerts.id")),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("story", "watchlist", "rule", "channel", name="uq_alert_rules_once"),
+    Index("ix_alert_rules_alert", "alert_id"),
+    Index("ix_alert_rules_watchlist", "watchlist", "alert_id"),
 )
 
 deliveries = Table(

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Connection, func, or_, select, text, update
 
 from monitor.records import Poll, Seen, SourceState
-from monitor.store.codec import alert_to_json
-from monitor.store.schema import alerts, entries, sources
+from monitor.store.messages import add_alerts
+from monitor.store.schema import entries, sources
 from monitor.store.sql import Tables, chunks, key_hash, retried, unleased
 
 
@@ -123,9 +123,10 @@ class Sources(Tables):
                     interval: float | None = None) -> int:
         """Record a poll's outcome, its new entries and their alerts in ONE transaction.
 
-        Returns the number of alerts added to the outbox. An entry another process recorded
-        first is skipped with its alerts; an alert for a story × rule × channel that already
-        exists is not added again.
+        Returns the number of rule × channel alerts added to the outbox (messages.py: one
+        row per story and channel holds them). An entry another process recorded first is
+        skipped with its alerts; a rule that already fired for the story on a channel is not
+        added again.
         """
         with self._write() as conn:
             new_entries, added = 0, 0
@@ -158,16 +159,7 @@ class Sources(Tables):
         return conn.execute(stmt).scalar()
 
     def _insert_alerts(self, conn: Connection, item: Seen, entry_id: int, now: datetime) -> int:
-        added = 0
-        for channel, alert in item.alerts:
-            stmt = self._insert(alerts).values(
-                story=item.story, watchlist=alert.watchlist, rule=alert.rule, channel=channel,
-                entry_id=entry_id, priority=alert.priority, payload=alert_to_json(alert),
-                state="pending", attempts=0, next_attempt_at=now, created_at=now,
-            ).on_conflict_do_nothing(index_elements=["story", "watchlist", "rule", "channel"]
-                                     ).returning(alerts.c.id)
-            added += conn.execute(stmt).scalar() is not None
-        return added
+        return add_alerts(conn, self._insert, item.story, entry_id, item.alerts, now)
 
 
 def _state(row: Any) -> SourceState:
