@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -143,7 +143,18 @@ def test_feeds_are_bounded_like_rss_feeds():
     assert len(entries) == MAX_ENTRIES
     assert len(entries[0].title) == MAX_TITLE
     assert warnings == [f"feed lists {MAX_ENTRIES + 100} items; "
-                        f"only the first {MAX_ENTRIES} are read"]
+                        f"only its newest {MAX_ENTRIES} are read"]
+    assert entries[0].key == "0"  # undated: document order
+
+
+def test_a_long_oldest_first_json_feed_keeps_its_newest_items():
+    start = datetime(2006, 1, 1, tzinfo=UTC)
+    items = [{"id": str(i), "title": f"Item {i}",
+              "date_published": (start + timedelta(days=7 * i)).isoformat()}
+             for i in range(1046)]
+    entries, _ = parse(feed(*items))
+    assert len(entries) == MAX_ENTRIES and entries[-1].title == "Item 1045"
+    assert entries[0].title == f"Item {1046 - MAX_ENTRIES}"
 
 
 def test_control_and_bidi_characters_are_removed_from_titles():

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -131,13 +131,15 @@ def first_items(text: str, keep: int) -> str:
     return text
 
 
-def newest(items: list[Any], keep: int) -> list[Any]:
-    """The `keep` newest items by date, in document order; undated ones (by document order)
-    only fill what the dated ones leave. A feed is cut to its newest items, not its first:
-    a feed that lists the oldest first must not lose what it just added."""
+def newest(items: list[Any], keep: int,
+           date_of: Callable[[Any], datetime | None] | None = None) -> list[Any]:
+    """The `keep` newest items by date (`date_of`, by default a feedparser entry's), in
+    document order; undated ones (by document order) only fill what the dated ones leave.
+    A feed is cut to its newest items, not its first: a feed that lists the oldest first
+    must not lose what it just added."""
     if len(items) <= keep:
         return items
-    dates = [_date(e) for e in items]
+    dates = [(date_of or _date)(e) for e in items]
     dated = sorted((i for i, d in enumerate(dates) if d is not None),
                    key=lambda i: dates[i], reverse=True)  # type: ignore[arg-type, return-value]
     chosen = set(dated[:keep])

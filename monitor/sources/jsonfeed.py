@@ -4,7 +4,8 @@ JSON has no entities to expand, so the defences here are about shape: the body m
 object with an `items` list (else FeedError); any item that is not an object, or that has
 neither text nor a URL, is skipped with a warning; every field is type-checked (a title that
 is a number or a list counts as missing) and cut to MAX_TITLE / MAX_TEXT; at most MAX_ENTRIES
-items are read; nesting deep enough to exhaust the decoder's recursion is refused. An integer
+items are read, the newest by date (a feed listed oldest first keeps what it just added);
+nesting deep enough to exhaust the decoder's recursion is refused. An integer
 too long for Python's int() (4,300 digits) reads as a float rather than failing the feed.
 
 One bad item costs that item: each text field is converted on its own, a field that fails is
@@ -32,7 +33,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from monitor.records import Entry
-from monitor.sources.feeds import MAX_ENTRIES, MAX_TEXT, MAX_TITLE, FeedError, Parsed
+from monitor.sources.feeds import MAX_ENTRIES, MAX_TEXT, MAX_TITLE, FeedError, Parsed, newest
 from monitor.sources.items import ItemText, Problems, reason
 from monitor.text import clean, own_thread
 from monitor.urls import canonical_url
@@ -86,11 +87,14 @@ def parse_json_feed_full(body: bytes, *, source: str, url: str) -> Parsed:
     version = feed.get("version")
     if not (isinstance(version, str) and "jsonfeed.org/version/" in version):
         warnings.append(f"version is not a JSON Feed URL ({_short(repr(version))}); read as 1.1")
+    numbered = list(enumerate(items, start=1))
     if len(items) > MAX_ENTRIES:
-        warnings.append(f"feed lists {len(items)} items; only the first {MAX_ENTRIES} are read")
+        warnings.append(f"feed lists {len(items)} items; only its newest {MAX_ENTRIES} are "
+                        "read")
+        numbered = newest(numbered, MAX_ENTRIES, _item_date)
     base = _base(feed.get("home_page_url"), url)
     entries, problems = [], Problems()
-    for number, item in enumerate(items[:MAX_ENTRIES], start=1):
+    for number, item in numbered:
         if not isinstance(item, dict):
             warnings.append(f"item {number} skipped: a JSON {_kind(item)}, not an object")
             continue
@@ -105,6 +109,14 @@ def parse_json_feed_full(body: bytes, *, source: str, url: str) -> Parsed:
             continue
         entries.append(entry)
     return Parsed(entries, warnings, None, problems.result())
+
+
+def _item_date(numbered: tuple[int, Any]) -> datetime | None:
+    """An item's date for choosing the newest, before the item itself is read."""
+    item = numbered[1]
+    if not isinstance(item, dict):
+        return None
+    return iso_datetime(item.get("date_published")) or iso_datetime(item.get("date_modified"))
 
 
 def iso_datetime(value: Any) -> datetime | None:
