@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from monitor.records import Alert, Entry, Poll, Seen, Snippet
-from monitor.store import Store, StoreError
+from monitor.store import HEAD, Store, StoreError
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=30)
@@ -67,7 +67,7 @@ def test_migrations_create_the_schema_and_reopening_is_a_no_op(state_url):
     tables = set(inspect(store.engine).get_table_names())
     assert {"sources", "entries", "alerts", "leases", "alembic_version"} <= tables
     with store.engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0004"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == HEAD
     store.close()
 
 

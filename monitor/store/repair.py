@@ -23,7 +23,8 @@ from sqlalchemy import Connection, create_engine, inspect, text
 from monitor.store.sql import StoreError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-OURS = ("leases", "deliveries", "alerts", "entries", "sources")  # children before parents
+# children before parents
+OURS = ("health_notices", "leases", "deliveries", "alerts", "entries", "sources")
 TEMPORARY = "_alembic_tmp_"  # Alembic's copy of a table while a batch migration alters it
 
 
