@@ -94,7 +94,7 @@ class HealthWatch:
             event, source.name, now=now, errors=facts.errors, failing_since=failing_since,
             last_error=outcome.error, where=where(source.location),
             last_new_at=facts.last_new_at, usual_gap=facts.usual_gap,
-            silent_since=facts.announced_at, failed_before=errors_before)
+            silent_since=state.last_new_at if state else None, failed_before=errors_before)
         channels = self.config.health_channels
         won = await asyncio.to_thread(self.store.announce, source.name, facts.announced,
                                       STATE_AFTER[event], now, event, text, channels)

@@ -37,6 +37,7 @@ State = Literal["ok", "failing", "silent"]
 STATE_AFTER: dict[Event, State] = {"failing": "failing", "recovered": "ok", "silent": "silent",
                                    "active": "ok"}
 MIN_ITEMS = 4  # items in the window before a source's usual gap counts as known
+SEPARATOR = " · "
 SUMMARY_MAX = 3000  # characters of one message's body; the rest is counted, not dropped
 
 
@@ -138,8 +139,8 @@ def notice_text(event: Event, name: str, *, now: datetime, errors: int = 0,
         return (f"{name}: silent — no new item since {stamp(last_new_at)}; it usually "
                 f"publishes every {gap}. Check that {where or 'it'} still publishes, or "
                 f"whether its address has moved.")
-    return f"{name}: active again — a new item at {stamp(now)}, silent since " \
-           f"{stamp(silent_since)}."
+    return (f"{name}: active again — a new item at {stamp(now)}, the first since "
+            f"{stamp(silent_since)}.")
 
 
 TITLES: dict[Event, str] = {"failing": "failing", "recovered": "recovered",
@@ -172,4 +173,4 @@ def message(notices: list[Notice]) -> tuple[str, str]:
         lines.append(n.text)
         size += len(n.text) + 1
     title = title if len(title) <= 300 else title[:297] + "…"
-    return title, "\n".join(lines)
+    return title, SEPARATOR.join(lines)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from monitor.sourcehealth import (
     MIN_ITEMS,
+    SEPARATOR,
     STATE_AFTER,
     Facts,
     Notice,
@@ -105,7 +106,7 @@ def test_many_sources_failing_make_one_message_naming_them_all():
     notices = [Notice(n, "failing", f"{n}: failing since …") for n in ("a", "b", "c")]
     title, body = message(notices)
     assert title == "3 sources failing: a, b, c"
-    assert body.splitlines() == [n.text for n in notices]
+    assert body.split(SEPARATOR) == [n.text for n in notices]
 
 
 def test_mixed_changes_are_counted_by_kind_in_the_title():
