@@ -4,52 +4,16 @@ daemon, and a real HTTP receiver behind the json:// admin channel counting the m
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from email.utils import format_datetime
-from pathlib import Path
 
 import pytest
-from pytest_httpserver import HTTPServer
+from prometheus_client import generate_latest
 from werkzeug import Response
 
-from monitor.config import load_config
-from monitor.service import Monitor
-from monitor.store import Store
-from tests.conftest import Daemon, Site, rss_feed, run_cli, wait_until, write_config
-
-T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-QUIET_ITEM = {"title": "Council meets on Tuesday", "link": "https://news.example.org/q0",
-              "description": "The town council meets on Tuesday."}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-class Feed:
-    """A feed server that can really be stopped (connection refused) and started again on
-    the same port."""
-
-    def __init__(self) -> None:
-        self.server = HTTPServer(host="127.0.0.1", port=0)
-        self.body = rss_feed(QUIET_ITEM)
-        self.server.expect_request("/feed.xml").respond_with_handler(
-            lambda _r: Response(self.body, content_type="application/rss+xml"))
-        self.server.start()
-        self.url = self.server.url_for("/feed.xml")
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def start(self) -> None:
-        self.server.start()
+from tests.conftest import Daemon, rss_feed, run_cli, wait_until
+from tests.healthkit import T0, Clock, Feed, Run, config_for, messages, tidy, titles
 
 
 @pytest.fixture
@@ -58,63 +22,7 @@ def feed() -> Iterator[Feed]:
     try:
         yield f
     finally:
-        if f.server.is_running():
-            f.server.stop()
-
-
-def messages(site: Site, path: str = "/admin") -> list[dict]:
-    """What the receiver got on `path`: Apprise's json:// payloads (title, message)."""
-    return [json.loads(p) for p in site.posts.get(path, [])]
-
-
-def tidy(title: str) -> str:
-    """A title as the message's text says it: the channel puts the rule first."""
-    assert title.startswith("[source health] "), title
-    return title.removeprefix("[source health] ")
-
-
-def titles(site: Site, path: str = "/admin") -> list[str]:
-    return [tidy(m["title"]) for m in messages(site, path)]
-
-
-def config_for(folder: Path, site: Site, sources: list[dict], state: str | None = None,
-               **settings) -> Path:
-    channels = settings.pop("channels", {"admin": f"json://127.0.0.1:{site.port}/admin"})
-    return write_config(folder, sources=sources, channels=channels, state=state,
-                        poll={"interval": "5m", "failing_after": 3, **settings.pop("poll", {})},
-                        **settings)
-
-
-class Run:
-    """A Monitor on a fake clock, polled and told to send as the daemon's jobs would."""
-
-    def __init__(self, config: Path, clock: Clock) -> None:
-        self.config, self.clock = load_config(config), clock
-        self.store = Store.open(self.config.state_url)
-        self.loop = asyncio.new_event_loop()  # one loop, as the daemon's: clients bind to it
-        self.monitor = self.loop.run_until_complete(self._start(clock))
-
-    async def _start(self, clock: Clock) -> Monitor:
-        return Monitor(self.config, self.store, clock=clock)
-
-    def run(self, step):
-        return self.loop.run_until_complete(step)
-
-    def poll(self, minutes: float = 10) -> int:
-        """Poll every source, then, a minute later (past the rate limit), send the health
-        messages due; return how many went."""
-        async def go() -> int:
-            await self.monitor.poll_all()
-            self.clock.now += timedelta(seconds=61)
-            return await self.monitor.send_health()
-        sent = self.run(go())
-        self.clock.now += timedelta(minutes=minutes)
-        return sent
-
-    def close(self) -> None:
-        self.run(self.monitor.aclose())
-        self.loop.close()
-        self.store.close()
+        f.stop()
 
 
 def test_a_feed_down_for_failing_after_polls_sends_one_failure_then_one_recovery_message(
@@ -142,8 +50,25 @@ def test_a_feed_down_for_failing_after_polls_sends_one_failure_then_one_recovery
         assert "after 6 failed polls in a row" in messages(site)[1]["message"]
         run.poll(), run.poll()
         assert len(messages(site)) == 2
+        metrics = generate_latest(run.monitor.metrics.registry).decode()
+        for event in ("failing", "recovered"):
+            assert f'news_monitor_health_notices_total{{event="{event}"}} 1.0' in metrics
     finally:
         run.close()
+
+
+def test_once_run_failing_after_times_against_a_stopped_feed_tells_admin_once(feed, site,
+                                                                            tmp_path):
+    config = config_for(tmp_path, site, [{"name": "Wire", "feed": feed.url}])
+    assert run_cli("once", "-c", str(config)).returncode == 0
+    feed.stop()
+    for _ in range(4):
+        assert run_cli("once", "-c", str(config)).returncode == 0
+    assert titles(site) == ["Source Wire failing"]
+    feed.start()
+    for _ in range(2):
+        assert run_cli("once", "-c", str(config)).returncode == 0
+    assert titles(site) == ["Source Wire failing", "Source Wire recovered"]
 
 
 def test_restart_does_not_repeat_a_health_notice(feed, site, tmp_path):
@@ -207,8 +132,7 @@ def test_many_sources_failing_at_once_make_one_message(site, tmp_path):
     finally:
         run.close()
         for f in feeds:
-            if f.server.is_running():
-                f.server.stop()
+            f.stop()
 
 
 def test_health_messages_are_rate_limited_and_what_waits_goes_in_the_next(feed, site,
@@ -326,54 +250,6 @@ def test_a_source_silent_for_four_usual_gaps_sends_a_silent_message(site, tmp_pa
     finally:
         run.close()
         feed.stop()
-
-
-def test_two_replicas_deciding_the_same_change_announce_it_once(tmp_path, state_url):
-    store_a = Store.open(state_url, owner="a")
-    store_b = Store.open(state_url, owner="b")
-    try:
-        store_a.sync_sources([("Wire", "feed", "https://e.org/f.xml")], T0)
-        won = [s.announce("Wire", "ok", "failing", T0, "failing", "Wire: failing", ["admin"])
-               for s in (store_a, store_b)]
-        assert won == [True, False]
-        assert [n.source for n in store_b.due_health("admin", T0)] == ["Wire"]
-        assert store_b.source_state("Wire").health == "failing"
-    finally:
-        store_a.close()
-        store_b.close()
-
-
-def test_status_shows_failing_since_and_the_health_notices(feed, site, tmp_path):
-    config = config_for(tmp_path, site, [{"name": "Wire", "feed": feed.url}])
-    run = Run(config, Clock())
-    try:
-        run.poll()
-        feed.stop()
-        for _ in range(3):
-            run.poll()
-    finally:
-        run.close()
-    shown = json.loads(run_cli("status", "-c", str(config), "--json").stdout)
-    [row] = shown["sources"]
-    assert (row["health"], row["failing"], row["errors"]) == ("failing", True, 3)
-    assert row["health_since"] == "2026-11-25T12:11:01+00:00"  # the first failed poll
-    [notice] = shown["health_notices"]
-    assert (notice["event"], notice["channel"], notice["state"]) == ("failing", "admin", "sent")
-    table = run_cli("status", "-c", str(config)).stdout
-    assert "Wire (failing)" in table and "failing since 2026-11-25T12:11:01" in table
-    assert "health notices (0 waiting to be sent)" in table
-
-
-def test_a_health_alerts_channel_that_does_not_exist_is_a_located_config_error(site,
-                                                                               tmp_path):
-    config = config_for(tmp_path, site, [{"name": "Wire", "feed": "https://e.org/f.xml"}],
-                        health_alerts=["admin", "opps"])
-    result = run_cli("check", "-c", str(config))
-    assert result.returncode == 1
-    assert "health_alerts names no channel 'opps' (channels: admin)" in result.stderr
-    line = next(i for i, text in enumerate(config.read_text().splitlines(), 1)
-                if "opps" in text)
-    assert f"monitor.yaml:{line}:" in result.stderr
 
 
 def test_the_daemon_tells_admin_once_when_a_feed_goes_down_and_once_when_it_is_back(
