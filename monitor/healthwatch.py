@@ -12,6 +12,8 @@ Sending, and why so:
   outbox's backoff (`delivery.retry_base`, doubling, up to `retry_max`) for as long as it
   takes; there are few of them, and losing one defeats their point. A notice for a
   channel no longer listed stays queued, visible in `status`, until it is listed again;
+- straight to the channel, as `_tell_admin`'s refusals: a channel's digest, quiet hours,
+  min_priority and max_per_hour are for the desk's alerts, not for news of the monitor;
 - one replica sends a channel's notices at a time: it holds the named lease
   "health:CHANNEL" (the outbox's alerts to the same channel have their own lease).
 """
