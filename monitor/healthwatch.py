@@ -30,7 +30,7 @@ from monitor.alerts import Channel, DeliveryError
 from monitor.alerts.outbox import retry_delay
 from monitor.config import Config, Source
 from monitor.health import Metrics
-from monitor.logs import mask_url
+from monitor.logs import REDACTOR, mask_url
 from monitor.records import Alert, Poll, Snippet, SourceState
 from monitor.sourcehealth import (
     STATE_AFTER,
@@ -92,11 +92,13 @@ class HealthWatch:
             return None
         failing_since = (now if errors_before == 0 else
                          (state.failing_since or state.last_error_at) if state else now)
-        text = notice_text(
+        # Masked as the log is (a token in a source's URL or in its error never leaves):
+        # the notice goes to a chat channel or a mailbox.
+        text = REDACTOR.clean(notice_text(
             event, source.name, now=now, errors=facts.errors, failing_since=failing_since,
             last_error=outcome.error, where=where(source.location),
             last_new_at=facts.last_new_at, usual_gap=facts.usual_gap,
-            silent_since=state.last_new_at if state else None, failed_before=errors_before)
+            silent_since=state.last_new_at if state else None, failed_before=errors_before))
         channels = self.config.health_channels
         won = await asyncio.to_thread(self.store.announce, source.name, facts.announced,
                                       STATE_AFTER[event], now, event, text, channels)

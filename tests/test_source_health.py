@@ -272,3 +272,19 @@ def test_the_daemon_tells_admin_once_when_a_feed_goes_down_and_once_when_it_is_b
                                                          "Source Wire recovered"]
     finally:
         daemon.stop()
+
+
+def test_a_failure_message_keeps_the_secrets_of_the_source_url_out(feed, site, tmp_path):
+    secret = f"{feed.url}?token=S3cretFeedToken99"
+    config = config_for(tmp_path, site, [{"name": "Wire", "feed": secret}])
+    run = Run(config, Clock())
+    try:
+        run.poll()
+        feed.stop()
+        for _ in range(3):
+            run.poll()
+        [failing] = messages(site)
+        assert f"{feed.url} answers" in failing["message"]
+        assert "S3cretFeedToken99" not in str(site.posts)
+    finally:
+        run.close()
