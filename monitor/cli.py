@@ -1,5 +1,5 @@
-"""The `news-monitor` command: run, once, check, status, alerts (and `places`, in
-monitor.cli_places)."""
+"""The `news-monitor` command: run, once, check, alerts (and `places`, in
+monitor.cli_places; `status`, in monitor.cli_status)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from monitor import __version__, logs
 from monitor.checks import load_checked
 from monitor.cli_options import config_option
 from monitor.cli_places import places
+from monitor.cli_status import status
 from monitor.config import Config, ConfigError, parse_duration
-from monitor.report import iso, print_explained, print_found, print_held, print_status
+from monitor.report import iso, print_explained, print_found, print_held
 from monitor.store import Store, StoreError
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ def main(verbose: int, quiet: bool, log_format: str) -> None:
 
 
 main.add_command(places)
+main.add_command(status)
 
 
 @main.command()
@@ -111,6 +113,7 @@ def once(config_path: Path, dry_run: bool, as_json: bool) -> None:
                 print_held(cycle.held, as_json)
                 if not dry_run:
                     delivered = await monitor.drain_outbox()
+                    await monitor.send_health(flush=True)
                     logging.getLogger("monitor").info(
                         "polled %d sources (%d failed): %d new entries, %d alerts queued; "
                         "sent %d, retrying %d, failed %d", cycle.polled, cycle.failed,
@@ -124,36 +127,6 @@ def once(config_path: Path, dry_run: bool, as_json: bool) -> None:
     from monitor.daemon import exit_now
 
     exit_now(code)  # a parse abandoned at its deadline may still hold a worker thread
-
-
-@main.command()
-@config_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def status(config_path: Path, as_json: bool) -> None:
-    """Show every source's health, the outbox's state and the replicas at work."""
-    from monitor.service import utcnow
-
-    config = _load(config_path)
-    with _store(config) as store:
-        states = store.source_states()
-        counts = store.alert_counts()
-        replicas = [{"replica": r.owner, "polling": r.sources, "channels": list(r.channels)}
-                    for r in store.replicas(utcnow())]
-    active = {s.name for s in config.sources}
-    failing_after = config.settings.poll.failing_after
-    rows = [{
-        "source": s.name, "kind": s.kind, "active": s.name in active,
-        "failing": s.error_count >= failing_after,
-        "last_check": iso(s.last_check_at), "last_success": iso(s.last_success_at),
-        "next_check": iso(s.next_check_at), "interval": s.interval,
-        "entries_seen": s.entries_seen, "errors": s.error_count, "last_error": s.last_error,
-        "last_error_at": iso(s.last_error_at),
-    } for s in states]
-    if as_json:
-        click.echo(json.dumps({"sources": rows, "alerts": counts, "replicas": replicas},
-                              indent=2))
-        return
-    print_status(rows, counts, replicas)
 
 
 @main.command(name="alerts")

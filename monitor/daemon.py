@@ -181,6 +181,9 @@ async def _run_jobs(monitor: Monitor, stop: asyncio.Event,
     scheduler.add_job(tracked(monitor.deliver), "interval",
                       seconds=monitor.config.settings.delivery.check_every,
                       next_run_time=now, id="deliver", **options)
+    scheduler.add_job(tracked(monitor.send_health), "interval",  # source-health notices
+                      seconds=monitor.config.settings.delivery.check_every,
+                      next_run_time=now, id="health", **options)
     scheduler.add_job(tracked(monitor.prune), "interval", hours=1, next_run_time=now,
                       id="prune", **options)
     scheduler.add_job(tracked(monitor.renew), "interval",

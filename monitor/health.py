@@ -61,6 +61,9 @@ class Metrics:
                                "1 if the last config reload succeeded", registry=r)
         self.reloads = Counter("news_monitor_config_reloads", "Config reloads by result",
                                ["result"], registry=r)
+        self.health_notices = Counter(
+            "news_monitor_health_notices", "Source-health changes announced: failing, "
+            "recovered, silent, active", ["event"], registry=r)
         self.reload_ok.set(1)
 
 

@@ -22,6 +22,7 @@ from monitor.config import Config, Source, format_duration
 from monitor.database import Availability
 from monitor.freshness import HeldBack, first_poll, hold_back
 from monitor.health import Health, Metrics
+from monitor.healthwatch import HealthWatch
 from monitor.match import Matcher
 from monitor.pipeline import Found, document_for, examine, seen_record
 from monitor.records import Entry, Match, Poll, SourceState
@@ -50,7 +51,7 @@ class Cycle:
     held: dict[str, HeldBack] = field(default_factory=dict)  # by source: new, not alerted
 
 
-class Polling:
+class Polling(HealthWatch):
     """Monitor's polling. Polls run as their own tasks, at most `poll.concurrency` at once:
     a tick only claims as many due sources as there are free slots, so a slow source never
     holds up the schedule of the others and nothing is claimed that cannot start at once."""
@@ -261,6 +262,10 @@ class Polling:
         cycle.new_entries += len(found)
         cycle.alerts += added
         self._log_poll(source, outcome, errors_before, wait, len(found), added, counts)
+        try:
+            await self.check_health(source, state, outcome, bool(found))
+        except Exception as err:  # level-triggered: the next poll decides it again
+            log.warning("source %r: health not checked: %s", source.name, err)
         if outcome.error:
             cycle.failed += 1
 

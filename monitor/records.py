@@ -161,6 +161,10 @@ class SourceState:
     kind: str = "feed"
     interval: float | None = None  # the interval chosen at the last poll, seconds
     created_at: datetime | None = None
+    failing_since: datetime | None = None  # the first error of the current run of errors
+    last_new_at: datetime | None = None  # the last poll that brought a new entry
+    health: str = "ok"  # the health state last announced: ok | failing | silent
+    health_at: datetime | None = None  # ... since then
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,18 +1,16 @@
-"""What the commands print: a rule's explanation for `test`, what `once` found, the `status`
-table. Every value that came from a server is printed as text: control characters escaped,
-never read as Rich markup."""
+"""What the commands print: a rule's explanation for `test`, what `once` found (the `status`
+tables are in cli_status.py). Every value that came from a server is printed as text:
+control characters escaped, never read as Rich markup."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from monitor import logs
-from monitor.config import format_duration
 
 if TYPE_CHECKING:
     from monitor.freshness import HeldBack
@@ -78,38 +76,3 @@ def print_held(held: Mapping[str, HeldBack], as_json: bool) -> None:
             click.echo(logs.printable_json({"source": name, "held_back": counts.as_dict()}))
         else:
             click.echo(logs.printable(f"{name}: {counts.describe()}"))
-
-
-def print_status(rows: list[dict[str, Any]], counts: dict[str, int],
-                  replicas: list[dict[str, Any]]) -> None:
-    """The status tables. Every value is shown as text (rich Text, never markup) with control
-    characters escaped: a source's last error can quote a server's reason phrase, and
-    "[/bold]" or "[link=…]" from a server must print as it is."""
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    def text(value: object) -> Text:
-        return Text(logs.printable(str(value)))
-
-    table = Table(title="sources")
-    for column in ("source", "kind", "last check", "last success", "next check", "every",
-                   "seen", "errors", "last error"):
-        table.add_column(column)
-    for r in rows:
-        name = r["source"] if r["active"] else f"{r['source']} (removed)"
-        if r["failing"]:
-            name += " (failing)"
-        every = format_duration(r["interval"]) if r["interval"] else ""
-        table.add_row(*map(text, (
-            name, r["kind"], r["last_check"] or "never", r["last_success"] or "never",
-            r["next_check"] or "", every, r["entries_seen"], r["errors"],
-            logs.printable(r["last_error"] or "")[:80])), style="red" if r["errors"] else None)
-    console = Console(width=None if sys.stdout.isatty() else 240)  # pipes: no wrapping
-    console.print(table)
-    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none yet"
-    console.print(text(f"alerts: {summary}"))
-    for r in replicas:  # processes holding live leases: what each is doing now
-        channels = ", ".join(r["channels"]) or "none"
-        console.print(text(f"replica {r['replica']}: polling {r['polling']} sources, "
-                           f"delivering to {channels}"))

@@ -91,6 +91,7 @@ class Monitor(Polling):
         self._http = Http.open(config.settings.poll)
         self._inflight: dict[str, asyncio.Task] = {}
         self._paces = {}  # derived, cached: see Polling._pace
+        self._gaps = {}  # derived, cached: see HealthWatch._usual_gap
         self._quiet = []  # see Polling._record
         self._unsynced = False  # a reload could not write its sources yet
         self._deliver_lock = asyncio.Lock()
@@ -254,6 +255,8 @@ class Monitor(Polling):
                      format_duration(settings.keep_text))
         forgotten = await asyncio.to_thread(self.store.prune_entries,
                                             now - timedelta(seconds=settings.keep_entries))
+        await asyncio.to_thread(self.store.prune_health,
+                                now - timedelta(seconds=settings.keep_entries))
         if forgotten:
             log.info("forgot %d entries older than %s", forgotten,
                      format_duration(settings.keep_entries))

@@ -25,7 +25,7 @@ from monitor.store import HEAD, Store
 from monitor.store.repair import OURS, alembic_config
 
 PRIMARY = {"sources": "name", "entries": "id", "alerts": "id", "deliveries": "id",
-           "leases": "name", "alert_rules": "id"}
+           "leases": "name", "alert_rules": "id", "health_notices": "id"}
 WHEN = "2026-11-20 08:00:00.000000"  # a stored UTC time, as SQLite holds it
 
 
@@ -83,6 +83,10 @@ def _fill(conn, tables: set[str]) -> None:
     if "leases" in tables:
         conn.execute(text("INSERT INTO leases (name, owner, until) VALUES "
                           "('channel:desk', 'r', :w)"), {"w": WHEN})
+    if "health_notices" in tables:
+        conn.execute(text("INSERT INTO health_notices (source, channel, event, text, state, "
+                          "attempts, next_attempt_at, created_at) VALUES ('feed 1', 'admin', "
+                          "'failing', 'feed 1: failing', 'pending', 0, :w, :w)"), {"w": WHEN})
 
 
 def _columns(engine: Engine, table: str) -> list[str]:

@@ -27,7 +27,7 @@ from tests.conftest import ROOT, Site, rss_feed, run_cli, write_config
 from tests.crashloop import check, make_template, url_of
 
 START_CRASHES = int(os.environ.get("NEWS_MONITOR_START_CRASHES", "12"))
-EARLIER = ["0001", "0002", "0003", "0004"]  # every revision before HEAD
+EARLIER = ["0001", "0002", "0003", "0004", "0005"]  # every revision before HEAD
 
 
 def crash_loop(folder: Path, start: str, *more: str) -> dict:

@@ -44,6 +44,7 @@ def load_config(path: str | Path, env: dict[str, str] | None = None, *,
     channels = tuple(_channel(n, c, base, main, checks, problems)
                      for n, c in settings.channels.items()) or (DEFAULT_CHANNEL,)
     sources = _sources(settings, base, main, checks, problems)
+    health = _health_channels(settings, channels, main, problems)
     files = _watchlist_files(settings, base, main, problems)
     ctx = Loading(path, channels, functools.partial(_catalog, settings, base, problems), env,
                   problems)
@@ -62,7 +63,21 @@ def load_config(path: str | Path, env: dict[str, str] | None = None, *,
     return Config(path=path, settings=settings, state_url=_state_url(settings.state, base),
                   sources=sources, channels=channels, rules=tuple(rules),
                   watchlist_files=tuple(files), matcher=matcher, notes=tuple(ctx.notes),
-                  places=dict(ctx.places))
+                  places=dict(ctx.places), health_channels=health)
+
+
+def _health_channels(settings: MonitorFile, channels: tuple[Channel, ...], located: Located,
+                     problems: list[Problem]) -> tuple[str, ...]:
+    """Where source-health notices go: the channels `health_alerts` lists, each of which
+    must exist (a typo would silence them), else the `admin` channel if there is one."""
+    names = [c.name for c in channels]
+    if settings.health_alerts is None:
+        return ("admin",) if "admin" in names else ()
+    for i, name in enumerate(settings.health_alerts):
+        if name not in names:
+            problems.append(located.problem(("health_alerts", i), (
+                f"health_alerts names no channel '{name}' (channels: {', '.join(names)})")))
+    return tuple(dict.fromkeys(n for n in settings.health_alerts if n in names))
 
 
 def _catalog(settings: MonitorFile, base: Path, problems: list[Problem]) -> Catalog | None:
@@ -138,7 +153,9 @@ def _sources(settings: MonitorFile, base: Path, located: Located, checks: Checks
                 max_interval=s.max_interval or poll.max_interval, fixed=s.interval is not None,
                 allow_private=s.allow_private,
                 alert_window=s.alert_window or poll.alert_window,
-                max_age=s.max_age or poll.max_age))
+                max_age=s.max_age or poll.max_age,
+                silence_factor=(s.silence_factor if s.silence_factor is not None
+                                else poll.silence_factor) or None))
     return tuple(result)
 
 

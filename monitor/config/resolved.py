@@ -31,6 +31,7 @@ class Source:
     allow_private: bool = False  # links found here may reach private addresses
     alert_window: float = 86400.0  # first poll: only entries this recent alert (freshness)
     max_age: float = 3 * 86400.0  # older entries never alert
+    silence_factor: float | None = 4.0  # silent after this many usual gaps; None/0: never
 
     @property
     def host(self) -> str:
@@ -76,6 +77,7 @@ class Config:
     matcher: Matcher = field(compare=False, repr=False)
     notes: tuple[Problem, ...] = ()  # worth knowing, not wrong: shown by `check`
     places: Mapping[str, str] = field(default_factory=dict)  # concept -> place taken as
+    health_channels: tuple[str, ...] = ()  # where source-health notices go (health_alerts)
 
     @property
     def watchlist_count(self) -> int:

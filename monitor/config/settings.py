@@ -60,7 +60,14 @@ class PollSettings(FileModel):
     timeout: Duration = Field(20.0, gt=0, description="whole-request time limit")
     max_bytes: Size = Field(10_000_000, description="largest body read from a source")
     max_backoff: Duration = Field(21600.0, gt=0, description="longest wait after failures")
-    failing_after: int = Field(5, ge=1, description="errors in a row that mark a source failing")
+    failing_after: int = Field(
+        5, ge=1, description="errors in a row that mark a source failing; the poll that "
+                             "reaches it sends one notice to the health_alerts channels")
+    silence_factor: float | None = Field(
+        4.0, ge=0,
+        description="a source with no new item for this many times its usual gap between "
+                    "items (known from a day of history and a few items) is reported "
+                    "silent; 0 or null: never")
     max_articles: int = Field(20, ge=1, description="article pages fetched per poll of a source")
     article_concurrency: int = Field(
         4, ge=1, le=100, description="article pages of one source fetched at once")
@@ -99,6 +106,9 @@ class DeliverySettings(FileModel):
     max_attempts: int = Field(12, ge=1, description="attempts before an alert is failed")
     max_age: Duration = Field(86400.0, gt=0, description="age after which it is failed")
     check_every: Duration = Field(2.0, gt=0, description="how often the outbox is checked")
+    health_every: Duration = Field(
+        60.0, ge=0, description="at most one source-health message per channel this often; "
+                                "what happens meanwhile goes together in the next one")
 
 
 SOURCE_KINDS = ("feed", "site", "sitemap")
@@ -129,6 +139,8 @@ class SourceConfig(FileModel):
                                 "recent an entry must be to alert")
     max_age: Duration | None = Field(
         None, gt=0, description="this source's poll.max_age: older entries never alert")
+    silence_factor: float | None = Field(
+        None, ge=0, description="this source's poll.silence_factor; 0: never report it silent")
     enabled: bool = True
 
     @model_validator(mode="after")
@@ -248,6 +260,10 @@ class MonitorFile(FileModel):
                     "renewed; a replica that dies has its work taken over after this")
     sources: list[SourceConfig] = []
     channels: dict[str, ChannelConfig] = {}
+    health_alerts: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None, description="channels told when a source starts failing, recovers or falls "
+                          "silent; default: the channel named admin, if there is one; [] "
+                          "for none (status still shows it)")
     watchlists: list[str] = ["watchlists/*.yaml"]
     places: str = Field("places.yaml", description="your additions to the gazetteer, if any")
     groups: str = Field("groups.yaml", description="your additions to the groups catalog")

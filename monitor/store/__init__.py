@@ -6,7 +6,8 @@ an entry is recorded as seen in the same transaction that writes its alerts to t
 (sources.py, `record_poll`).
 
 One class, `Store`, in parts by job: sources and their entries (sources.py), leases between
-replicas (leases.py), the outbox (outbox.py), history and retention (history.py).
+replicas (leases.py), the outbox (outbox.py), history and retention (history.py), source
+health notices (health.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from monitor.logs import mask_url
+from monitor.store.health import HealthNotices, HealthRow
 from monitor.store.history import History, StoredEntry
 from monitor.store.leases import Leases, Replica, replica_name
 from monitor.store.outbox import AlertRow, FeedAlert, Outbox
@@ -30,10 +32,10 @@ from monitor.store.repair import MIGRATIONS, alembic_config, repair
 from monitor.store.sources import Sources
 from monitor.store.sql import StoreError, key_hash, outage, retried, transient
 
-__all__ = ["Store", "AlertRow", "FeedAlert", "Replica", "StoredEntry", "StoreError", "replica_name",
-           "key_hash", "outage", "transient", "HEAD", "MIGRATIONS"]
+__all__ = ["Store", "AlertRow", "HealthRow", "FeedAlert", "Replica", "StoredEntry",
+           "StoreError", "replica_name", "key_hash", "outage", "transient", "HEAD", "MIGRATIONS"]
 
-HEAD = "0005"  # the newest migration; a test keeps it in step with migrations/versions
+HEAD = "0006"  # the newest migration; a test keeps it in step with migrations/versions
 BUSY_TIMEOUT_MS = 10_000  # how long SQLite waits for another process's write lock
 
 log = logging.getLogger("monitor")
@@ -43,7 +45,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Store(Sources, Leases, Outbox, History):
+class Store(Sources, Leases, Outbox, History, HealthNotices):
     """All reads and writes of the state database. One instance per process.
 
     Several processes (replicas) may share one database. Work is handed out by leases: a

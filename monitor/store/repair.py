@@ -24,7 +24,8 @@ from monitor.store.sql import StoreError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # children before parents
-OURS = ("leases", "deliveries", "alert_rules", "alerts", "entries", "sources")
+OURS = ("health_notices", "leases", "deliveries", "alert_rules", "alerts", "entries",
+        "sources")
 TEMPORARY = "_alembic_tmp_"  # Alembic's copy of a table while a batch migration alters it
 
 

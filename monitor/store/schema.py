@@ -63,6 +63,12 @@ sources = Table(
     Column("interval", Float),  # chosen at the last poll, for `status`
     Column("lease_owner", String(100)),  # the replica polling it now, if any
     Column("lease_until", UTCDateTime),  # ... until then, unless it renews
+    # Source health (sourcehealth.py): when its current run of errors began, when it last
+    # brought a new entry, and the health state last announced (NULL: ok) since when.
+    Column("failing_since", UTCDateTime),
+    Column("last_new_at", UTCDateTime),
+    Column("health", String(16)),
+    Column("health_at", UTCDateTime),
 )
 
 entries = Table(
@@ -128,6 +134,22 @@ deliveries = Table(
     Column("alerts", Integer, nullable=False),
     Column("kind", String(16), nullable=False),  # alert | group | digest | summary
     Index("ix_deliveries_channel_sent", "channel", "sent_at"),
+)
+
+health_notices = Table(
+    "health_notices", metadata,  # a source's health change, queued for one channel
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(200), nullable=False),
+    Column("channel", String(200), nullable=False),
+    Column("event", String(16), nullable=False),  # failing | recovered | silent | active
+    Column("text", Text, nullable=False),  # the notice's line, written when it happened
+    Column("state", String(16), nullable=False),  # pending | sent
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Column("last_error", Text),
+    Index("ix_health_notices_due", "state", "channel", "next_attempt_at"),
 )
 
 leases = Table(

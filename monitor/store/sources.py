@@ -7,11 +7,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select, text, update
+from sqlalchemy import Connection, case, func, literal, or_, select, text, update
 
 from monitor.records import Poll, Seen, SourceState
 from monitor.store.messages import add_alerts
-from monitor.store.schema import entries, sources
+from monitor.store.schema import UTCDateTime, entries, sources
 from monitor.store.sql import Tables, chunks, key_hash, retried, unleased
 
 
@@ -169,7 +169,8 @@ def _state(row: Any) -> SourceState:
         last_success_at=row.last_success_at, error_count=row.error_count,
         last_error=row.last_error, last_error_at=row.last_error_at,
         entries_seen=row.entries_seen, kind=row.kind, interval=row.interval,
-        created_at=row.created_at,
+        created_at=row.created_at, failing_since=row.failing_since,
+        last_new_at=row.last_new_at, health=row.health or "ok", health_at=row.health_at,
     )
 
 
@@ -192,10 +193,15 @@ def _poll_values(poll: Poll, next_check_at: datetime, new_entries: int) -> dict[
     values: dict[str, Any] = {"last_check_at": poll.checked_at, "next_check_at": next_check_at}
     if poll.error is not None:
         values.update(error_count=sources.c.error_count + 1, last_error=poll.error[:2000],
-                      last_error_at=poll.checked_at)
+                      last_error_at=poll.checked_at,
+                      failing_since=case((sources.c.error_count == 0,
+                                          literal(poll.checked_at, UTCDateTime())),
+                                         else_=sources.c.failing_since))
         return values
-    values.update(last_success_at=poll.checked_at, error_count=0,
+    values.update(last_success_at=poll.checked_at, error_count=0, failing_since=None,
                   entries_seen=sources.c.entries_seen + new_entries)
+    if new_entries:
+        values["last_new_at"] = poll.checked_at
     if poll.problems:  # shown as the last error; the poll itself succeeded
         values.update(last_error=problem_line(poll.problems), last_error_at=poll.checked_at)
     if not poll.not_modified:

@@ -3,8 +3,8 @@ rules is one message. Which rules have fired for a story on a channel (the promi
 alert twice) moves from the outbox's unique index to the `alert_rules` table; the rows
 already there each become the message of their one rule.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-02
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from monitor.store.schema import UTCDateTime
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
