@@ -1,0 +1,59 @@
+"""The readings of a page's main text that compete for it, gathered from one parsed tree.
+
+- trafilatura with favor_precision (its best mode on news pages: bench/extract.py), on the
+  tree after our clutter is pruned;
+- our heuristic: the blocks the publisher marked as the body (itemprop=articleBody, or a
+  body class, merged with their same-class siblings), else the densest block;
+- the JSON-LD articleBody, decoded and tag-stripped;
+- and the page's visible text, against which a candidate's length and presence are judged.
+
+Which one becomes the article's text is monitor.extract.choice's decision. The tree is
+pruned once (monitor.extract.clutter, never touching the marked body or its ancestors);
+trafilatura works on its own copy and the heuristic only reads, so one parse serves all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from monitor.extract.body import (
+    fits_trafilatura,
+    heuristic_text,
+    marked_body,
+    tidy_text,
+    trafilatura_text,
+)
+from monitor.extract.clutter import prune
+from monitor.extract.jsonld import decode_body
+
+MAX_VISIBLE = 400_000  # characters of the page's visible text kept as evidence
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """Every reading of one page's main text, and what the page shows."""
+
+    trafilatura: str  # "" when the tree is too large for it, or it found nothing
+    heuristic: str
+    marked: bool  # the heuristic read blocks the publisher marked as the body
+    json_ld: str  # the decoded JSON-LD articleBody, "" when none
+    visible: str  # the visible text of the page's <body>, clutter pruned
+
+
+def gather(tree: Any, json_body: str, url: str) -> Candidates:
+    """All candidates for the main text of a parsed page. Never raises on bad HTML."""
+    marked = marked_body(tree)
+    prune(tree, keep=marked)
+    traf = ""
+    if fits_trafilatura(tree):
+        try:
+            traf = tidy_text(trafilatura_text(tree, url))
+        except Exception:  # noqa: BLE001 - a library bug must not lose the article
+            traf = ""
+    body = tree.find("body")
+    visible = " ".join((body if body is not None else tree).text_content()[:MAX_VISIBLE].split())
+    return Candidates(trafilatura=traf, heuristic=heuristic_text(tree, marked),
+                      marked=bool(marked),
+                      json_ld=decode_body(json_body) if json_body.strip() else "",
+                      visible=visible)

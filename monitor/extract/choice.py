@@ -1,0 +1,100 @@
+"""Which candidate becomes the article's text, decided per page by evidence.
+
+No fixed order: each candidate (monitor.extract.candidates) is weighed by its length
+against the others' and the page's, by whether the others contain its text (agreement,
+measured on word 4-grams, the unit the article-extraction benchmark scores), and, for the
+JSON-LD body, by teaser markers and by whether the page shows that text at all.
+
+The rules, each found on the development pages and the pages the tests ship, each raising
+F1 on both (bench/extract.py measures them):
+
+1. trafilatura's text is the default: with favor_precision it is the best single reader.
+2. trafilatura lost the body when its text is under 30% of the heuristic's and either the
+   publisher marked the body the heuristic read or the heuristic holds (80% of the 4-grams
+   of) trafilatura's text
+   (a paywall notice or a stray "copy for personal use" line instead of the article).
+3. The heuristic is shorter but at least 60% as long, and 90% of its 4-grams are in
+   trafilatura's text: the two agree on the article, and what trafilatura adds is the
+   page's furniture (boilerplate "about us" blocks, link lists of other stories).
+4. The JSON-LD body is used only when it is no teaser (no trailing "…", "&hellip;", "Read
+   more") and the DOM reading is under half its length: then the DOM readings missed part
+   of the article (when the page shows the JSON-LD text), or the page shows only a teaser
+   of it (a paywall). A teaser is never the text: the page's own body wins.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from monitor.extract.body import is_clutter_line
+from monitor.extract.candidates import Candidates
+from monitor.extract.jsonld import looks_like_teaser
+
+LOST = 0.3  # trafilatura's text under this share of the heuristic's: it lost the body
+SHORTER = 0.6  # the heuristic at least this share of trafilatura's length ...
+AGREE = 0.9  # ... with this share of its 4-grams in trafilatura's: it is the article
+HOLDS = 0.8  # this share of trafilatura's 4-grams in the heuristic's: the same text
+SHOWN = 0.8  # this share of the JSON-LD body's 4-grams is in the page's visible text
+MISSED = 0.5  # the chosen text shorter than this share of the JSON-LD body: it missed some
+_MAX_WORDS = 50_000  # words compared per text; an article has a few thousand
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """The article's text and which reading gave it."""
+
+    text: str
+    path: str  # "trafilatura", "heuristic", "marked-body", "json-ld" or "none"
+    reason: str  # the evidence, in a few words
+
+
+def shingles(text: str) -> set[tuple[str, ...]]:
+    """The case-folded word 4-grams of a text (its words, when it has fewer than four)."""
+    words = _WORD.findall(text.casefold())[:_MAX_WORDS]
+    if len(words) < 4:
+        return {tuple(words)} if words else set()
+    return set(zip(words, words[1:], words[2:], words[3:], strict=False))
+
+
+def cover(part: str, whole: str | set[tuple[str, ...]]) -> float:
+    """The share of `part`'s 4-grams that are in `whole` (0 for an empty part)."""
+    mine = shingles(part)
+    if not mine:
+        return 0.0
+    theirs = whole if isinstance(whole, set) else shingles(whole)
+    return len(mine & theirs) / len(mine)
+
+
+def choose(found: Candidates) -> Choice:
+    """The article's text among the candidates, by the rules in this module's docstring."""
+    dom = _choose_dom(found)
+    ld = found.json_ld
+    if ld and not looks_like_teaser(ld) and len(dom.text) < MISSED * len(ld):
+        shown = cover(ld, found.visible) >= SHOWN
+        return Choice(_as_paragraphs(ld), "json-ld",
+                      "the DOM readings hold under half of the JSON-LD body"
+                      + (", which the page shows" if shown else ", which the page hides"))
+    return dom
+
+
+def _choose_dom(found: Candidates) -> Choice:
+    traf, heur = found.trafilatura, found.heuristic
+    heur_path = "marked-body" if found.marked else "heuristic"
+    if not heur.strip():
+        if traf.strip():
+            return Choice(traf, "trafilatura", "the heuristic found nothing")
+        return Choice("", "none", "no reading found any text")
+    if not traf.strip():
+        return Choice(heur, heur_path, "trafilatura found nothing or was not run")
+    if len(traf) < LOST * len(heur) and (found.marked or cover(traf, heur) > HOLDS):
+        return Choice(heur, heur_path, "trafilatura's text is a fraction of the body")
+    if SHORTER * len(traf) <= len(heur) < len(traf) and cover(heur, traf) >= AGREE:
+        return Choice(heur, heur_path, "both agree on the heuristic's shorter text")
+    return Choice(traf, "trafilatura", "trafilatura's text, no evidence against it")
+
+
+def _as_paragraphs(text: str) -> str:
+    """A JSON-LD body's lines as our paragraphs, furniture lines dropped."""
+    return "\n\n".join(line for line in text.splitlines() if not is_clutter_line(line))
