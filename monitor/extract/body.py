@@ -190,15 +190,22 @@ def _candidate(tree: Any) -> Any:
     return best
 
 
-def heuristic_text(tree: Any, marked: list[Any] | None = None) -> str:
-    """Main text by our own rules: the blocks the publisher marked, else <article> / the
-    densest block, without link lists, headline and furniture lines. Reads the tree
-    without changing it (clutter is pruned beforehand: monitor.extract.clutter)."""
+def heuristic_blocks(tree: Any, marked: list[Any] | None = None) -> list[str]:
+    """Main text by our own rules, one string per block read: the blocks the publisher
+    marked, else <article> / the densest block, without link lists, headline and furniture
+    lines. Reads the tree without changing it (clutter is pruned beforehand:
+    monitor.extract.clutter)."""
     roots = marked if marked else [_candidate(tree)]
-    kept: list[str] = []
+    out = []
     for root in roots:
-        kept += [p for p in _paragraphs(root, _skipped(root)) if not is_clutter_line(p)]
-    return "\n\n".join(clean(p, MAX_TEXT) for p in kept)
+        kept = [p for p in _paragraphs(root, _skipped(root)) if not is_clutter_line(p)]
+        out.append("\n\n".join(clean(p, MAX_TEXT) for p in kept))
+    return out
+
+
+def heuristic_text(tree: Any, marked: list[Any] | None = None) -> str:
+    """heuristic_blocks as one text."""
+    return "\n\n".join(b for b in heuristic_blocks(tree, marked) if b)
 
 
 # --- trafilatura ------------------------------------------------------------------------

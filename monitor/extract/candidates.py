@@ -19,7 +19,7 @@ from typing import Any
 
 from monitor.extract.body import (
     fits_trafilatura,
-    heuristic_text,
+    heuristic_blocks,
     marked_body,
     tidy_text,
     trafilatura_text,
@@ -37,6 +37,7 @@ class Candidates:
     trafilatura: str  # "" when the tree is too large for it, or it found nothing
     heuristic: str
     marked: bool  # the heuristic read blocks the publisher marked as the body
+    blocks: tuple[str, ...]  # the heuristic's text block by block (a split body: several)
     json_ld: str  # the decoded JSON-LD articleBody, "" when none
     visible: str  # the visible text of the page's <body>, clutter pruned
 
@@ -53,7 +54,8 @@ def gather(tree: Any, json_body: str, url: str) -> Candidates:
             traf = ""
     body = tree.find("body")
     visible = " ".join((body if body is not None else tree).text_content()[:MAX_VISIBLE].split())
-    return Candidates(trafilatura=traf, heuristic=heuristic_text(tree, marked),
-                      marked=bool(marked),
+    blocks = tuple(b for b in heuristic_blocks(tree, marked) if b)
+    return Candidates(trafilatura=traf, heuristic="\n\n".join(blocks),
+                      marked=bool(marked), blocks=blocks,
                       json_ld=decode_body(json_body) if json_body.strip() else "",
                       visible=visible)

@@ -13,10 +13,14 @@ F1 on both (bench/extract.py measures them):
    publisher marked the body the heuristic read or the heuristic holds (80% of the 4-grams
    of) trafilatura's text
    (a paywall notice or a stray "copy for personal use" line instead of the article).
-3. The heuristic is shorter but at least 60% as long, and 90% of its 4-grams are in
+3. The publisher's body comes in several blocks (Wired: two div.article__body), the
+   heuristic holds trafilatura's text, and trafilatura has next to nothing (under 20% of
+   the 4-grams) of a block holding a quarter of the body or more: it read one block and
+   lost the other. (A small block of the same class is furniture as often as text.)
+4. The heuristic is shorter but at least 60% as long, and 90% of its 4-grams are in
    trafilatura's text: the two agree on the article, and what trafilatura adds is the
    page's furniture (boilerplate "about us" blocks, link lists of other stories).
-4. The JSON-LD body is used only when it is no teaser (no trailing "…", "&hellip;", "Read
+5. The JSON-LD body is used only when it is no teaser (no trailing "…", "&hellip;", "Read
    more") and the DOM reading is under half its length: then the DOM readings missed part
    of the article (when the page shows the JSON-LD text), or the page shows only a teaser
    of it (a paywall). A teaser is never the text: the page's own body wins.
@@ -35,6 +39,8 @@ LOST = 0.3  # trafilatura's text under this share of the heuristic's: it lost th
 SHORTER = 0.6  # the heuristic at least this share of trafilatura's length ...
 AGREE = 0.9  # ... with this share of its 4-grams in trafilatura's: it is the article
 HOLDS = 0.8  # this share of trafilatura's 4-grams in the heuristic's: the same text
+MISSING = 0.2  # a block with under this share of its 4-grams in trafilatura's: it lost it
+PART = 0.25  # share of the body a block of a split body must hold to count as lost
 SHOWN = 0.8  # this share of the JSON-LD body's 4-grams is in the page's visible text
 MISSED = 0.5  # the chosen text shorter than this share of the JSON-LD body: it missed some
 _MAX_WORDS = 50_000  # words compared per text; an article has a few thousand
@@ -90,6 +96,11 @@ def _choose_dom(found: Candidates) -> Choice:
         return Choice(heur, heur_path, "trafilatura found nothing or was not run")
     if len(traf) < LOST * len(heur) and (found.marked or cover(traf, heur) > HOLDS):
         return Choice(heur, heur_path, "trafilatura's text is a fraction of the body")
+    if len(found.blocks) > 1 and cover(traf, heur) >= HOLDS:
+        traf_shingles = shingles(traf)
+        if any(len(block) >= PART * len(heur) and cover(block, traf_shingles) < MISSING
+               for block in found.blocks):
+            return Choice(heur, heur_path, "trafilatura lost a block of the split body")
     if SHORTER * len(traf) <= len(heur) < len(traf) and cover(heur, traf) >= AGREE:
         return Choice(heur, heur_path, "both agree on the heuristic's shorter text")
     return Choice(traf, "trafilatura", "trafilatura's text, no evidence against it")

@@ -1,0 +1,266 @@
+"""The article text is chosen by evidence: JSON-LD teasers and markup, whole-token clutter
+rules that never delete the body, split bodies, `news-monitor extract`, legacy encodings."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import shutil
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from monitor.extract import Candidates, choose, decode_page, extract_article, parse_html
+from monitor.extract.clutter import CLUTTER_TOKENS, is_clutter, prune
+from monitor.extract.jsonld import decode_body, looks_like_teaser
+from tests.conftest import run_cli
+
+DATA = Path(__file__).parent / "data"
+ARABIC = DATA / "arabic"
+SEED = DATA / "pages" / "seed-aleppo.html"
+TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*[\s>/]")
+
+PARAGRAPHS = [
+    "The army said on Monday it had pushed back an offensive on the western districts of "
+    "the city, after a night of shelling that residents described as the heaviest in weeks.",
+    "Rebel commanders said they had taken several positions near the artillery college and "
+    "that their fighters were holding them, a claim that could not be verified independently.",
+    "Aid agencies warned that hundreds of families had fled towards the centre of the city "
+    "and that the main road used for supplies had been cut for a third day in a row.",
+    "The United Nations envoy called for a pause in the fighting to allow food and medicine "
+    "into the besieged neighbourhoods, where doctors say hospitals are running out of fuel.",
+]
+
+
+def page(body: str, *, head: str = "", body_attrs: str = "") -> str:
+    return (f"<html lang=\"en\"><head><title>Fighting in the city</title>{head}</head>"
+            f"<body {body_attrs}><nav class=\"menu\"><a href=\"/\">Home</a> <a href=\"/w\">"
+            f"World</a></nav>{body}<footer>Copyright the paper</footer></body></html>")
+
+
+def ld_script(article_body: str) -> str:
+    data = {"@context": "https://schema.org", "@type": "NewsArticle",
+            "headline": "Fighting in the city", "articleBody": article_body}
+    # as publishers write it: "</" escaped, so markup in a value cannot end the script
+    value = json.dumps(data).replace("</", "<\\/")
+    return f'<script type="application/ld+json">{value}</script>'
+
+
+def paragraphs_html(paragraphs: list[str]) -> str:
+    return "".join(f"<p>{p}</p>" for p in paragraphs)
+
+
+# --- JSON-LD -------------------------------------------------------------------------------
+
+def test_a_json_ld_teaser_ending_in_hellip_loses_to_the_page_body() -> None:
+    teaser = PARAGRAPHS[0][:150] + " &hellip;"
+    html = page(f"<article>{paragraphs_html(PARAGRAPHS)}</article>", head=ld_script(teaser))
+    article = extract_article(html, "https://paper.example/a")
+    assert article.path != "json-ld"
+    assert all(p in article.text for p in PARAGRAPHS)
+    assert "&hellip;" not in article.text and "…" not in article.text
+
+
+def test_a_teaser_is_recognised_by_its_ending() -> None:
+    assert looks_like_teaser("The army said on Monday it had pushed back …")
+    assert looks_like_teaser(decode_body("pushed back an offensive&amp;hellip;"))
+    assert looks_like_teaser("pushed back an offensive. Read more")
+    assert not looks_like_teaser(PARAGRAPHS[0])
+
+
+def test_json_ld_with_escaped_or_raw_tags_comes_out_tag_free() -> None:
+    escaped = "".join(f"&lt;p&gt;{p}&lt;/p&gt;" for p in PARAGRAPHS)
+    raw = "".join(f"<p>{p}</p>" for p in PARAGRAPHS) + "<script>track()</script></body>"
+    double = "".join(f"&amp;lt;p&amp;gt;{p}&amp;lt;/p&amp;gt;" for p in PARAGRAPHS)
+    for value in (escaped, raw, double):
+        text = decode_body(value)
+        assert not TAG.search(text) and "&lt;" not in text and "track()" not in text
+        assert text.split("\n") == PARAGRAPHS
+        # the page shows only a teaser (a paywall): the full JSON-LD body is the text
+        html = page("<article><p>Subscribe to read the rest.</p></article>",
+                    head=ld_script(value))
+        article = extract_article(html, "https://paper.example/a")
+        assert article.path == "json-ld"
+        assert article.text == "\n\n".join(PARAGRAPHS)
+
+
+def test_json_ld_entities_in_plain_text_are_decoded() -> None:
+    assert decode_body("Smith &amp; Wesson said &quot;no&quot;") == 'Smith & Wesson said "no"'
+    assert decode_body("a &lt; b, and c &gt; d") == "a < b, and c > d"  # no tags: kept
+
+
+# --- clutter rules -----------------------------------------------------------------------
+
+def test_a_body_class_naming_unsubscribed_keeps_its_body() -> None:
+    html = page(f"<div class=\"content\">{paragraphs_html(PARAGRAPHS)}</div>",
+                body_attrs='class="article-page subType-unsubscribed"')
+    article = extract_article(html, "https://paper.example/a")
+    assert all(p in article.text for p in PARAGRAPHS)
+
+
+def test_a_furniture_token_on_an_ancestor_of_the_marked_body_never_removes_it() -> None:
+    html = page(f"<div class=\"wrap share\" id=\"related\"><div itemprop=\"articleBody\">"
+                f"{paragraphs_html(PARAGRAPHS)}</div></div>",
+                body_attrs='class="f_share_tools_on share"')
+    article = extract_article(html, "https://paper.example/a")
+    assert article.path in ("marked-body", "trafilatura")
+    assert all(p in article.text for p in PARAGRAPHS)
+
+
+def test_clutter_inside_the_body_is_removed_by_whole_tokens() -> None:
+    html = page(f"<article>{paragraphs_html(PARAGRAPHS[:2])}"
+                f"<div class=\"share-tools\"><p>Share this story on Facebook and Twitter "
+                f"with all your friends today</p></div>"
+                f"<div class=\"sharedcontent\"><p>{PARAGRAPHS[2]}</p></div>"
+                f"{paragraphs_html(PARAGRAPHS[3:])}</article>")
+    tree = parse_html(html)
+    prune(tree)
+    text = tree.text_content()
+    assert "Share this story" not in text
+    assert PARAGRAPHS[2] in text  # "sharedcontent" is not the token "share"
+
+
+TOKEN = st.text(alphabet="abcdehilnorstuw_-", min_size=1, max_size=12)
+CLASS_WORDS = st.lists(st.one_of(TOKEN, st.sampled_from(sorted(CLUTTER_TOKENS)),
+                                 st.sampled_from(["unsubscribed", "f_share_tools_on",
+                                                  "sharedcontent", "SHARE", "Related"])),
+                       max_size=5)
+
+
+@given(classes=CLASS_WORDS, ids=CLASS_WORDS, spaces=st.sampled_from([" ", "  ", "\t", "\n "]))
+def test_the_clutter_matcher_agrees_with_a_set_of_whole_tokens(
+        classes: list[str], ids: list[str], spaces: str) -> None:
+    tree = parse_html(f"<html><body><div class=\"{spaces.join(classes)}\" "
+                      f"id=\"{spaces.join(ids)}\">x</div></body></html>")
+    div = tree.find(".//div")
+    oracle = any(word.casefold() in CLUTTER_TOKENS for word in classes + ids)
+    assert is_clutter(div) == oracle
+
+
+# --- split bodies and furniture lines ----------------------------------------------------
+
+def test_two_article_body_blocks_are_both_kept() -> None:
+    html = page(f"<main><div class=\"article__body\">{paragraphs_html(PARAGRAPHS[:2])}</div>"
+                f"<div class=\"ad-slot\"><p>Advertisement</p></div>"
+                f"<div class=\"article__body\">{paragraphs_html(PARAGRAPHS[2:])}</div></main>")
+    article = extract_article(html, "https://paper.example/a")
+    assert all(p in article.text for p in PARAGRAPHS)
+    assert article.text.index(PARAGRAPHS[0]) < article.text.index(PARAGRAPHS[3])
+
+
+def test_share_prompts_and_also_on_lines_are_dropped() -> None:
+    html = page(f"<article>{paragraphs_html(PARAGRAPHS)}<p>Also on Paper: the mayor "
+                f"resigns</p><p>Like this story? Share it with a friend!</p></article>")
+    article = extract_article(html, "https://paper.example/a")
+    assert all(p in article.text for p in PARAGRAPHS)
+    assert "Also on" not in article.text and "Like this story" not in article.text
+
+
+# --- the choice itself -------------------------------------------------------------------
+
+def found(trafilatura: str, heuristic: str, *, marked: bool = True, json_ld: str = "",
+          visible: str = "") -> Candidates:
+    return Candidates(trafilatura=trafilatura, heuristic=heuristic, marked=marked,
+                      blocks=(heuristic,), json_ld=json_ld, visible=visible or heuristic)
+
+
+BODY = "\n\n".join(PARAGRAPHS)
+
+
+def test_trafilatura_wins_when_nothing_speaks_against_it() -> None:
+    longer = BODY + "\n\n" + PARAGRAPHS[0].upper().replace("ARMY", "NAVY")
+    assert choose(found(longer, "Top stories\n\nPartner news")).path == "trafilatura"
+
+
+def test_the_marked_body_wins_when_trafilatura_keeps_a_fraction_of_it() -> None:
+    notice = "This copy is for your personal, non-commercial use only."
+    assert choose(found(notice, BODY)).path == "marked-body"
+    assert choose(found(notice, BODY, marked=False)).path == "trafilatura"
+
+
+def test_the_shorter_heuristic_wins_when_trafilatura_holds_it_and_adds_furniture() -> None:
+    blurbs = "\n\n".join(["About the company: it makes things and employs 1,300 people "
+                          "in fifteen countries around the world."] * 1)
+    choice = choose(found(BODY + "\n\n" + blurbs, BODY, marked=False))
+    assert (choice.path, choice.text) == ("heuristic", BODY)
+    # but not when the heuristic lost half the article
+    assert choose(found(BODY, PARAGRAPHS[0], marked=False)).path == "trafilatura"
+
+
+def test_a_full_json_ld_body_fills_in_what_the_page_readings_missed() -> None:
+    choice = choose(found(PARAGRAPHS[0], PARAGRAPHS[0], json_ld="\n".join(PARAGRAPHS)))
+    assert (choice.path, choice.text) == ("json-ld", BODY)
+    teaser = "\n".join(PARAGRAPHS) + " …"
+    assert choose(found(PARAGRAPHS[0], PARAGRAPHS[0], json_ld=teaser)).path != "json-ld"
+
+
+# --- news-monitor extract --------------------------------------------------------------
+
+def test_extract_prints_the_text_and_metadata_of_a_saved_page() -> None:
+    result = run_cli("extract", str(SEED))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Syrian army repel armed opposition’s advance in Aleppo" in out
+    assert "Karim Haddad" in out and "2016-08-15T11:32:00+00:00" in out
+    assert re.search(r"^path: +(trafilatura|marked-body|heuristic|json-ld)$", out, re.M)
+    assert "Shoigu" in out and "Leave a comment" not in out
+
+
+def test_extract_json_gives_one_object_per_page(tmp_path: Path) -> None:
+    zipped = tmp_path / "seed.html.gz"
+    zipped.write_bytes(gzip.compress(SEED.read_bytes()))
+    arabic = tmp_path / "arabic.html"
+    shutil.copy(ARABIC / "aleppo-windows-1256.html", arabic)
+    result = run_cli("extract", "--json", str(zipped), str(arabic))
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["page"] for r in records] == [str(zipped), str(arabic)]
+    seed, ar = records
+    assert seed["title"] == "Syrian army repel armed opposition’s advance in Aleppo"
+    assert seed["byline"] == "Karim Haddad" and seed["language"] == "en"
+    assert seed["published"] == "2016-08-15T11:32:00+00:00"
+    assert seed["canonical_url"] and seed["image"] and "Shoigu" in seed["text"]
+    assert set(seed) == {"page", "path", "title", "byline", "published", "updated",
+                         "language", "canonical_url", "image", "text"}
+    assert ar["language"] == "ar" and "حلب" in ar["text"]
+
+
+def test_extract_reports_an_unreadable_page_and_shows_the_others(tmp_path: Path) -> None:
+    result = run_cli("extract", str(tmp_path / "missing.html"), str(SEED))
+    assert result.returncode == 2
+    assert "missing.html: cannot read" in result.stderr
+    assert "Shoigu" in result.stdout
+
+
+# --- right-to-left pages and legacy encodings ------------------------------------------
+
+ARABIC_WORDS = ("المرصد السوري لحقوق الإنسان", "فصائل المعارضة", "حلب")
+
+
+def test_an_arabic_windows_1256_page_decodes_and_reports_arabic() -> None:
+    data = (ARABIC / "aleppo-windows-1256.html").read_bytes()
+    assert b"windows-1256" in data
+    article = extract_article(data, "https://arabic.example/a")
+    assert article.language == "ar"
+    assert article.title == "الجيش السوري يصد هجوما على غرب حلب"
+    assert all(word in article.text for word in ARABIC_WORDS)
+    assert "\ufffd" not in article.text and "جميع الحقوق" not in article.text
+
+
+def test_an_arabic_page_without_a_charset_is_detected() -> None:
+    data = (ARABIC / "aleppo-undeclared.html").read_bytes()
+    assert b"charset" not in data
+    article = extract_article(data, "https://arabic.example/a")
+    assert article.language == "ar"
+    assert all(word in article.text for word in ARABIC_WORDS)
+    assert "\ufffd" not in article.text
+
+
+def test_an_iso_8859_6_page_decodes() -> None:
+    text = (ARABIC / "aleppo-undeclared.html").read_bytes().decode("cp1256")
+    declared = text.replace("<head>", '<head><meta charset="iso-8859-6">')
+    for data in (declared.encode("iso-8859-6"), text.encode("iso-8859-6")):
+        decoded = decode_page(data)
+        assert all(word in decoded for word in ARABIC_WORDS)
