@@ -116,16 +116,17 @@ def _link_density(element: Any, text_length: int) -> float:
 
 
 def _skipped(root: Any, budget: int = 2_000) -> set[Any]:
-    """Subtrees the heuristic does not read: link lists, and the headline and byline
-    (kept apart as the title). Looks at no more than `budget` blocks."""
+    """Subtrees the heuristic does not read: link lists, the headline and byline (kept
+    apart as the title), figures and their captions (photo credits, gallery counters).
+    Looks at no more than `budget` blocks."""
     skip: set[Any] = set()
     for count, element in enumerate(root.iter("ul", "ol", "div", "section", "table",
-                                              "header", "h1")):
+                                              "header", "h1", "figure", "figcaption")):
         if count >= budget:
             break
         if element is root:
             continue
-        if element.tag in ("header", "h1"):
+        if element.tag in ("header", "h1", "figure", "figcaption"):
             skip.add(element)
             continue
         text = " ".join(element.text_content().split())
@@ -154,7 +155,7 @@ def marked_body(tree: Any) -> list[Any]:
     nodes = tree.xpath('//*[@itemprop="articleBody" or @itemprop="articlebody"]')[:20]
     if not nodes:
         nodes = [e for e in tree.xpath("//*[@class]")[:20_000]
-                 if not _BODY_TOKENS.isdisjoint(e.get("class", "").casefold().split())]
+                 if not _BODY_TOKENS.isdisjoint(e.get("class", "").casefold().split())][:20]
     if not nodes:
         return []
     best = max(nodes, key=lambda n: len(n.text_content()))
@@ -192,8 +193,8 @@ def _candidate(tree: Any) -> Any:
 
 def heuristic_blocks(tree: Any, marked: list[Any] | None = None) -> list[str]:
     """Main text by our own rules, one string per block read: the blocks the publisher
-    marked, else <article> / the densest block, without link lists, headline and furniture
-    lines. Reads the tree without changing it (clutter is pruned beforehand:
+    marked, else <article> / the densest block, without link lists, headline, figures and
+    furniture lines. Reads the tree without changing it (clutter is pruned beforehand:
     monitor.extract.clutter)."""
     roots = marked if marked else [_candidate(tree)]
     out = []

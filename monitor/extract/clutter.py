@@ -36,6 +36,7 @@ cookie-banner login modal toolbar print author-bio prev-next more-stories
 read-more-link see-more around-the-web skip-link visually-hidden sr-only
 """)
 
+MAX_MEASURED = 1_000  # furniture elements whose text prune() measures (a real page: < 100)
 _NEVER = frozenset(("html", "body", "main", "article"))
 # tags that never carry article text
 DROP_TAGS = frozenset(("script", "style", "noscript", "template", "svg", "iframe", "form",
@@ -74,26 +75,37 @@ def prune(root: Any, keep: Iterable[Any] = (), budget: int = 20_000,
           tags: bool = True) -> int:
     """Remove clutter under `root` in place: furniture classes/ids (and, with `tags`,
     invisible and form tags). Never removed: elements in `keep`, their ancestors,
-    html/body/main/article, and a classed element holding half of root's text. Looks at
-    no more than `budget` elements. Returns how many elements were removed."""
+    html/body/main/article, and a classed element holding half of root's text.
+
+    Bounded for hostile pages: the walk is iterative, does not descend into what it
+    removes, visits at most `budget` elements and measures the text of at most
+    MAX_MEASURED furniture elements (past that, furniture is left in place: keeping clutter
+    costs precision, removing unmeasured blocks could cost the article). Returns how many
+    elements were removed."""
     safe = _protected(keep)
     total = len(root.text_content())
     doomed = []
-    for count, element in enumerate(root.iter()):
-        if count >= budget:
-            break
-        tag = element.tag if isinstance(element.tag, str) else ""
-        if element is root or element in safe or tag in _NEVER:
+    measured = visited = 0
+    stack = [iter(root)]
+    while stack and visited < budget:
+        element = next(stack[-1], None)
+        if element is None:
+            stack.pop()
             continue
-        if not tag or (tags and tag in DROP_TAGS and not (
-                tag == "form" and _holds_paragraphs(element))):
-            doomed.append(element)
-        elif is_clutter(element) and len(element.text_content()) <= total / 2:
-            # a "furniture" wrapper holding half the page's text is a layout, not clutter
-            doomed.append(element)
-    removed = 0
+        visited += 1
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if element not in safe and tag not in _NEVER:
+            if not tag or (tags and tag in DROP_TAGS and not (
+                    tag == "form" and _holds_paragraphs(element))):
+                doomed.append(element)
+                continue
+            if measured < MAX_MEASURED and is_clutter(element):
+                measured += 1
+                # a "furniture" wrapper holding half the page's text is a layout
+                if len(element.text_content()) <= total / 2:
+                    doomed.append(element)
+                    continue
+        stack.append(iter(element))
     for element in doomed:
-        if element.getparent() is not None:
-            element.drop_tree()  # keeps the tail text, which belongs to the parent
-            removed += 1
-    return removed
+        element.drop_tree()  # keeps the tail text, which belongs to the parent
+    return len(doomed)
