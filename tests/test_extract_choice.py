@@ -109,6 +109,26 @@ def test_a_furniture_token_on_an_ancestor_of_the_marked_body_never_removes_it() 
     assert all(p in article.text for p in PARAGRAPHS)
 
 
+def test_a_furniture_class_on_an_unmarked_wrapper_of_the_whole_article_keeps_it() -> None:
+    html = page(f"<div class=\"content sidebar\"><div class=\"story\">"
+                f"{paragraphs_html(PARAGRAPHS)}</div></div>")
+    tree = parse_html(html)
+    prune(tree)
+    assert all(p in tree.text_content() for p in PARAGRAPHS)
+    assert "Copyright the paper" not in tree.text_content()  # <footer>: furniture
+    article = extract_article(html, "https://paper.example/a")
+    assert all(p in article.text for p in PARAGRAPHS)
+
+
+def test_the_marked_body_is_kept_even_with_a_furniture_class_of_its_own() -> None:
+    html = page(f"<div class=\"related\" itemprop=\"articleBody\">"
+                f"{paragraphs_html(PARAGRAPHS)}</div><div class=\"related\">"
+                f"<p>{'Other story headline and its teaser text. ' * 3}</p></div>")
+    article = extract_article(html, "https://paper.example/a")
+    assert all(p in article.text for p in PARAGRAPHS)
+    assert "Other story" not in article.text
+
+
 def test_clutter_inside_the_body_is_removed_by_whole_tokens() -> None:
     html = page(f"<article>{paragraphs_html(PARAGRAPHS[:2])}"
                 f"<div class=\"share-tools\"><p>Share this story on Facebook and Twitter "

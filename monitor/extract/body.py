@@ -135,13 +135,11 @@ def _skipped(root: Any, budget: int = 2_000) -> set[Any]:
     return skip
 
 
-def _with_siblings(best: Any) -> list[Any]:
-    """The marked element and the others of its tag and class that are not inside it or
-    each other: a body split in blocks (two div.article__body) is read whole."""
-    cls = best.get("class")
-    if not cls:
-        return [best]
-    same = [e for e in best.getroottree().iter(best.tag) if e.get("class") == cls][:50]
+def _with_siblings(best: Any, marked: list[Any]) -> list[Any]:
+    """The best marked element and the other marked ones of its tag and class that are not
+    inside it or each other, in page order: a body split in blocks (two div.article__body,
+    or two itemprop=articleBody) is read whole."""
+    same = [e for e in marked if e.tag == best.tag and e.get("class") == best.get("class")]
     out: list[Any] = []
     for element in same:
         if not any(o in element.iterancestors() for o in out):
@@ -161,7 +159,7 @@ def marked_body(tree: Any) -> list[Any]:
     best = max(nodes, key=lambda n: len(n.text_content()))
     if len(best.text_content().strip()) < 200:
         return []
-    return _with_siblings(best)
+    return _with_siblings(best, nodes)
 
 
 def _candidate(tree: Any) -> Any:
