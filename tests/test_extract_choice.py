@@ -9,10 +9,18 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.extract import Candidates, choose, decode_page, extract_article, parse_html
+from monitor.extract import (
+    Candidates,
+    choose,
+    decode_page,
+    extract_article,
+    is_clutter_line,
+    parse_html,
+)
 from monitor.extract.clutter import CLUTTER_TOKENS, is_clutter, prune
 from monitor.extract.jsonld import decode_body, looks_like_teaser
 from tests.conftest import run_cli
@@ -176,6 +184,32 @@ def test_share_prompts_and_also_on_lines_are_dropped() -> None:
     article = extract_article(html, "https://paper.example/a")
     assert all(p in article.text for p in PARAGRAPHS)
     assert "Also on" not in article.text and "Like this story" not in article.text
+
+
+@pytest.mark.parametrize("line", [
+    "Comments", "You may also like...", "More:", "DON'T MISS", "Text size",
+    "Related post: Pickled sprouts, a recipe",
+    "Follow her on Twitter @reporter or on Facebook.",
+    "Get the latest updates right in your inbox. Subscribe to the Paper's newsletters.",
+    "Also on Paper: the mayor resigns", "Like this story? Share it with a friend!"])
+def test_furniture_lines_are_recognised(line: str) -> None:
+    assert is_clutter_line(line)
+
+
+@pytest.mark.parametrize("line", [
+    "Comments made by the minister on Monday drew criticism from the opposition.",
+    "More than 300 people were killed in the fighting, the observatory said.",
+    "Related talks in Geneva collapsed last month.", PARAGRAPHS[0]])
+def test_article_sentences_are_not_furniture(line: str) -> None:
+    assert not is_clutter_line(line)
+
+
+def test_a_first_paragraph_repeating_the_headline_is_dropped() -> None:
+    html = page(f"<article><h1>Fighting in the city</h1><p>Fighting in the city</p>"
+                f"{paragraphs_html(PARAGRAPHS)}</article>")
+    article = extract_article(html, "https://paper.example/a")
+    assert article.title == "Fighting in the city"
+    assert article.text.startswith(PARAGRAPHS[0])
 
 
 # --- the choice itself -------------------------------------------------------------------

@@ -82,7 +82,7 @@ def extract_article(page: str | bytes, url: str) -> Article:
         return Article(title="", text="", canonical_url=canonical_url(url) or None,
                        path="none")
     meta = read_metadata(tree, url)
-    choice = choose(gather(tree, meta.body, url))
+    choice = choose(gather(tree, meta.body, url, meta.title))
     text = choice.text
     return Article(title=meta.title, text=text[:MAX_TEXT], byline=meta.byline,
                    published=meta.published, updated=meta.updated, language=meta.language,

@@ -24,13 +24,17 @@ MAX_TRAFILATURA_TEXT = 1_000_000
 # whole paragraphs that are furniture, whatever the markup around them
 _CLUTTER_LINE = re.compile(
     r"^(\W*(follow us|suivez[- ]nous|síguenos|folge uns)\b.{0,80}"
+    r"|\W*follow\b.{0,80}\bon (twitter|facebook|instagram)\b.{0,80}"
     r"|\W*(short ?link|permalink|lien court)\s*:.*"
     r"|\W*(leave a (comment|reply)|post (a )?comment|add a comment|comments? \(\d+"
     r"|\d+ comments?|reader comments)\b.{0,40}"
+    r"|\W*(comments?|more|also|related|don'?t miss|you may also like|tell us what you think"
+    r"|text size)\W*"
     r"|.{0,40}\b(share (this|on)|tweet this|email this|print this)\b.{0,40}"
-    r"|\W*(related (stories|articles|posts)|read (more|also)|see also|lire aussi|"
+    r"|\W*(related (stor(y|ies)|articles?|posts?)|read (more|also)|see (also|more)|lire aussi|"
     r"more from|recommended|most (read|popular)|sponsored|also on)\W*.{0,60}"
     r"|\W*(sign up|subscribe) (for|to) (our|the)\b.{0,100}"
+    r"|.{0,100}\b(sign up|subscribe)\b.{0,60}\bnewsletters?\b.{0,100}"
     r"|\W*like this (story|article)\??.{0,60}"
     r"|.{0,30}\b(one|two|three|four|five|six|seven|eight|nine|ten|\d+)\s*[×x*+−-]\s*"
     r"(one|two|three|four|five|six|seven|eight|nine|ten|\d+)\s*=\s*\??"

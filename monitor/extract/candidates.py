@@ -40,10 +40,14 @@ class Candidates:
     blocks: tuple[str, ...]  # the heuristic's text block by block (a split body: several)
     json_ld: str  # the decoded JSON-LD articleBody, "" when none
     visible: str  # the visible text of the page's <body>, clutter pruned
+    headlines: tuple[str, ...] = ()  # the page's title and first <h1>: not article text
 
 
-def gather(tree: Any, json_body: str, url: str) -> Candidates:
-    """All candidates for the main text of a parsed page. Never raises on bad HTML."""
+def gather(tree: Any, json_body: str, url: str, title: str = "") -> Candidates:
+    """All candidates for the main text of a parsed page whose title (og:title, headline)
+    is `title`. Never raises on bad HTML."""
+    heading = tree.find(".//h1")
+    headlines = (title, heading.text_content() if heading is not None else "")
     marked = marked_body(tree)
     prune(tree, keep=marked)
     traf = ""
@@ -58,4 +62,4 @@ def gather(tree: Any, json_body: str, url: str) -> Candidates:
     return Candidates(trafilatura=traf, heuristic="\n\n".join(blocks),
                       marked=bool(marked), blocks=blocks,
                       json_ld=decode_body(json_body) if json_body.strip() else "",
-                      visible=visible)
+                      visible=visible, headlines=tuple(h for h in headlines if h.strip()))

@@ -24,6 +24,9 @@ F1 on both (bench/extract.py measures them):
    more") and the DOM reading is under half its length: then the DOM readings missed part
    of the article (when the page shows the JSON-LD text), or the page shows only a teaser
    of it (a paywall). A teaser is never the text: the page's own body wins.
+
+Whichever wins, a first paragraph that repeats the page's title or <h1> is dropped: the
+headline is the Article's title, and trafilatura often starts its text with it.
 """
 
 from __future__ import annotations
@@ -75,6 +78,18 @@ def cover(part: str, whole: str | set[tuple[str, ...]]) -> float:
 
 def choose(found: Candidates) -> Choice:
     """The article's text among the candidates, by the rules in this module's docstring."""
+    choice = _choose(found)
+    first, _, rest = choice.text.partition("\n\n")
+    if rest and _words(first) in {_words(h) for h in found.headlines}:
+        return Choice(rest, choice.path, choice.reason)
+    return choice
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(text.casefold())[:100])
+
+
+def _choose(found: Candidates) -> Choice:
     dom = _choose_dom(found)
     ld = found.json_ld
     if ld and not looks_like_teaser(ld) and len(dom.text) < MISSED * len(ld):
