@@ -191,7 +191,9 @@ def test_share_prompts_and_also_on_lines_are_dropped() -> None:
     "Related post: Pickled sprouts, a recipe",
     "Follow her on Twitter @reporter or on Facebook.",
     "Get the latest updates right in your inbox. Subscribe to the Paper's newsletters.",
-    "Also on Paper: the mayor resigns", "Like this story? Share it with a friend!"])
+    "Also on Paper: the mayor resigns", "Like this story? Share it with a friend!",
+    "Reporting by A. Writer; Editing by B. Editor",
+    "Associated Press writers C. Reporter and D. Reporter contributed to this report."])
 def test_furniture_lines_are_recognised(line: str) -> None:
     assert is_clutter_line(line)
 
@@ -199,7 +201,8 @@ def test_furniture_lines_are_recognised(line: str) -> None:
 @pytest.mark.parametrize("line", [
     "Comments made by the minister on Monday drew criticism from the opposition.",
     "More than 300 people were killed in the fighting, the observatory said.",
-    "Related talks in Geneva collapsed last month.", PARAGRAPHS[0]])
+    "Related talks in Geneva collapsed last month.", PARAGRAPHS[0],
+    "Reporting by the agency could not be verified, the ministry said."])
 def test_article_sentences_are_not_furniture(line: str) -> None:
     assert not is_clutter_line(line)
 

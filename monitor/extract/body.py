@@ -36,6 +36,9 @@ _CLUTTER_LINE = re.compile(
     r"|\W*(sign up|subscribe) (for|to) (our|the)\b.{0,100}"
     r"|.{0,100}\b(sign up|subscribe)\b.{0,60}\bnewsletters?\b.{0,100}"
     r"|\W*like this (story|article)\??.{0,60}"
+    r"|\W*(additional )?(reporting|writing|editing) by(?-i:(\s+([A-Z][\w.'’-]*|additional"
+    r"|reporting|editing|writing|by|and|in|from)|[,;])+)\W*"
+    r"|.{0,200}\bcontributed to this (report|story)\W*"
     r"|.{0,30}\b(one|two|three|four|five|six|seven|eight|nine|ten|\d+)\s*[×x*+−-]\s*"
     r"(one|two|three|four|five|six|seven|eight|nine|ten|\d+)\s*=\s*\??"
     r"|\W*(advertisement|publicité|anuncio|werbung)\W*)$", re.IGNORECASE)
