@@ -7,8 +7,9 @@ publisher-marked body, the heuristic, JSON-LD): so an operator can see, before w
 rules, what words the alerts of a source will be matched against.
 
 Files are read as bytes, so their encoding is found as a fetched page's is (BOM, <meta
-charset>, detection). URLs are fetched with the poll defaults (time limit, size limit,
-user agent; private addresses refused, as a source's are). Everything printed from a page
+charset>, detection; for a URL, the HTTP charset first). URLs are fetched with the poll
+defaults (time limit, size limit, user agent; private addresses refused, as a source's
+are). Everything printed from a page
 has its control characters escaped: a page is untrusted input and this is a terminal.
 """
 
@@ -46,7 +47,7 @@ def extract_command(pages: tuple[str, ...], as_json: bool) -> None:
     failed = False
     for page in pages:
         try:
-            body, url = _read(page)
+            body, url, content_type = _read(page)
         except OSError as err:
             click.echo(f"{printable(page)}: cannot read: {err.strerror or err}", err=True)
             failed = True
@@ -55,7 +56,7 @@ def extract_command(pages: tuple[str, ...], as_json: bool) -> None:
             click.echo(f"{printable(page)}: {err}", err=True)
             failed = True
             continue
-        article = extract_article(body, url)
+        article = extract_article(body, url, content_type)
         record = _record(page, article)
         click.echo(printable_json(record) if as_json else _text(record))
     if failed:
@@ -66,8 +67,8 @@ class _FetchFailed(Exception):
     pass
 
 
-def _read(page: str) -> tuple[bytes, str]:
-    """The page's bytes and its URL ("" for a file)."""
+def _read(page: str) -> tuple[bytes, str, str | None]:
+    """The page's bytes, its URL ("" for a file) and its Content-Type (None for a file)."""
     if page.startswith(("http://", "https://")):
         return _fetch(page)
     data = Path(page).read_bytes()
@@ -77,10 +78,10 @@ def _read(page: str) -> tuple[bytes, str]:
                 data = unzipped.read(MAX_GZIP)
             except (OSError, EOFError) as err:
                 raise OSError(f"not a readable gzip file: {err}") from None
-    return data, ""
+    return data, "", None
 
 
-def _fetch(url: str) -> tuple[bytes, str]:
+def _fetch(url: str) -> tuple[bytes, str, str | None]:
     from monitor.config.settings import PollSettings
     from monitor.sources.fetch import FetchError, Trust, fetch, make_client
     from monitor.sources.guard import AddressPolicy
@@ -88,12 +89,12 @@ def _fetch(url: str) -> tuple[bytes, str]:
     poll = PollSettings()
     trust = Trust.of(url, AddressPolicy.of(poll.allow_private))
 
-    async def get() -> tuple[bytes, str]:
+    async def get() -> tuple[bytes, str, str | None]:
         async with make_client(timeout=poll.timeout, user_agent=poll.user_agent,
                                concurrency=1, allow_private=poll.allow_private) as client:
             got = await fetch(url, client=client, timeout=poll.timeout,
                               max_bytes=poll.max_bytes, trust=trust)
-            return got.body, got.url
+            return got.body, got.url, got.content_type
 
     try:
         return asyncio.run(get())

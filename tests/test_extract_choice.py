@@ -321,3 +321,17 @@ def test_an_iso_8859_6_page_decodes() -> None:
     for data in (declared.encode("iso-8859-6"), text.encode("iso-8859-6")):
         decoded = decode_page(data)
         assert all(word in decoded for word in ARABIC_WORDS)
+
+
+def test_the_http_charset_wins_over_a_wrong_meta_and_over_detection() -> None:
+    text = (ARABIC / "aleppo-undeclared.html").read_bytes().decode("cp1256")
+    wrong = text.replace("<head>", '<head><meta charset="utf-8">').encode("cp1256")
+    article = extract_article(wrong, "https://arabic.example/a",
+                              "text/html; charset=windows-1256")
+    assert article.language == "ar" and all(word in article.text for word in ARABIC_WORDS)
+    assert "\ufffd" in decode_page(wrong)  # without the header the meta is believed
+    assert decode_page(text.encode("iso-8859-6"), 'text/html;charset="ISO-8859-6"') \
+        == text
+    # an unknown or UTF-16 label in the header is ignored, as browsers do
+    assert all(word in decode_page(text.encode("cp1256"), "text/html; charset=utf-16")
+               for word in ARABIC_WORDS)

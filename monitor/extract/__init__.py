@@ -74,9 +74,10 @@ class Article:
 
 
 @own_thread  # libxml2's name dictionary lives as long as the parsing thread: see own_thread
-def extract_article(page: str | bytes, url: str) -> Article:
-    """Main text and metadata of an article page. Never raises on bad HTML."""
-    decoded = decode_page(page)
+def extract_article(page: str | bytes, url: str, content_type: str | None = None) -> Article:
+    """Main text and metadata of an article page (`content_type`: the HTTP header it came
+    with, whose charset is the page's). Never raises on bad HTML."""
+    decoded = decode_page(page, content_type)
     tree = parse_html(decoded)
     if tree is None:
         return Article(title="", text="", canonical_url=canonical_url(url) or None,

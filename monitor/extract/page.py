@@ -24,16 +24,18 @@ MIN_FOREIGN = 16  # non-ASCII bytes a page needs before its charset is guessed
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32-le"),
          (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF16_LE, "utf-16-le"),
          (codecs.BOM_UTF16_BE, "utf-16-be"))
+_HEADER_CHARSET = re.compile(rb"""charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]+)""", re.IGNORECASE)
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]+)""", re.IGNORECASE)
 
 
-def decode_page(page: str | bytes) -> str:
-    """Text of a page: a BOM wins, then <meta charset> in the first 4 KB, then UTF-8 if
-    the bytes are UTF-8, then the detected charset.
+def decode_page(page: str | bytes, content_type: str | None = None) -> str:
+    """Text of a page, in the browsers' order: a BOM wins, then the charset of the HTTP
+    Content-Type (`content_type`, when the page was fetched), then <meta charset> in the
+    first 4 KB, then UTF-8 if the bytes are UTF-8, then the detected charset.
 
-    Undecodable bytes become U+FFFD; an unknown or UTF-16 charset named in the (ASCII) meta
-    tag is ignored, as browsers do.
+    Undecodable bytes become U+FFFD; an unknown or UTF-16 charset named in the header or
+    the (ASCII) meta tag is ignored, as browsers do.
     """
     if isinstance(page, str):
         return page[:MAX_PAGE]
@@ -41,19 +43,24 @@ def decode_page(page: str | bytes) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data[len(bom):].decode(encoding, errors="replace")
-    found = _META_CHARSET.search(data[:4096])
-    encoding = "utf-8"
-    if not found:
-        encoding = _detected(data)
-    else:
-        try:
-            name = codecs.lookup(found.group(1).decode("ascii")).name
-        except (LookupError, UnicodeDecodeError):
-            name = "utf-8"
-        if not name.startswith(("utf-16", "utf-32")):
-            # the WHATWG rule: a page that says latin-1 is decoded as windows-1252
-            encoding = "cp1252" if name in ("latin-1", "iso8859-1", "ascii") else name
-    return data.decode(encoding, errors="replace")
+    for found in (_HEADER_CHARSET.search((content_type or "").encode("latin-1", "replace")),
+                  _META_CHARSET.search(data[:4096])):
+        encoding = _named(found.group(1)) if found else None
+        if encoding:
+            return data.decode(encoding, errors="replace")
+    return data.decode(_detected(data), errors="replace")
+
+
+def _named(name: bytes) -> str | None:
+    """The codec a charset label names, None for an unknown or UTF-16/32 label."""
+    try:
+        codec = codecs.lookup(name.decode("ascii")).name
+    except (LookupError, UnicodeDecodeError):
+        return None
+    if codec.startswith(("utf-16", "utf-32")):
+        return None
+    # the WHATWG rule: a page that says latin-1 is decoded as windows-1252
+    return "cp1252" if codec in ("latin-1", "iso8859-1", "ascii") else codec
 
 
 def _detected(data: bytes) -> str:
