@@ -253,6 +253,17 @@ def test_a_full_json_ld_body_fills_in_what_the_page_readings_missed() -> None:
     assert choose(found(PARAGRAPHS[0], PARAGRAPHS[0], json_ld=teaser)).path != "json-ld"
 
 
+def test_markup_residue_the_page_does_not_show_is_removed() -> None:
+    shown = "Write <b>bold</b> in HTML, the tutorial says, and &amp; for an ampersand."
+    residue = f"{PARAGRAPHS[0]} &lt;p&gt;\n\n<div class=\"x\">{PARAGRAPHS[1]}</div>\n\n{shown}"
+    choice = choose(found(residue, "", visible=f"{PARAGRAPHS[0]} {PARAGRAPHS[1]} {shown}"))
+    assert choice.text == f"{PARAGRAPHS[0]} <p>\n\n{PARAGRAPHS[1]}\n\n{shown}"
+    # end to end: what the page shows as text stays text
+    html = page(f"<article>{paragraphs_html(PARAGRAPHS)}<p>Write &lt;b&gt;bold&lt;/b&gt; "
+                f"in HTML, the tutorial says.</p></article>")
+    assert "Write <b>bold</b> in HTML" in extract_article(html, "https://paper.example/a").text
+
+
 # --- news-monitor extract --------------------------------------------------------------
 
 def test_extract_prints_the_text_and_metadata_of_a_saved_page() -> None:

@@ -26,11 +26,14 @@ F1 on both (bench/extract.py measures them):
    of it (a paywall). A teaser is never the text: the page's own body wins.
 
 Whichever wins, a first paragraph that repeats the page's title or <h1> is dropped: the
-headline is the Article's title, and trafilatura often starts its text with it.
+headline is the Article's title, and trafilatura often starts its text with it. And markup
+residue (a tag, or an escaped entity such as `&lt;`) that the page does not show as text is
+removed: the page's visible text is the evidence of what its author wrote.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 
@@ -48,6 +51,8 @@ SHOWN = 0.8  # this share of the JSON-LD body's 4-grams is in the page's visible
 MISSED = 0.5  # the chosen text shorter than this share of the JSON-LD body: it missed some
 _MAX_WORDS = 50_000  # words compared per text; an article has a few thousand
 _WORD = re.compile(r"\w+")
+_RESIDUE = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]{0,500})?/?>|&(#\d{1,7}|#x[0-9a-fA-F]{1,6}"
+                      r"|[a-zA-Z]{2,10});")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +84,26 @@ def cover(part: str, whole: str | set[tuple[str, ...]]) -> float:
 def choose(found: Candidates) -> Choice:
     """The article's text among the candidates, by the rules in this module's docstring."""
     choice = _choose(found)
-    first, _, rest = choice.text.partition("\n\n")
+    text = _without_residue(choice.text, found.visible)
+    first, _, rest = text.partition("\n\n")
     if rest and _words(first) in {_words(h) for h in found.headlines}:
-        return Choice(rest, choice.path, choice.reason)
-    return choice
+        text = rest
+    return Choice(text, choice.path, choice.reason)
+
+
+def _without_residue(text: str, visible: str) -> str:
+    """The text without tags and escaped entities the page does not show as text."""
+    if not _RESIDUE.search(text):
+        return text
+
+    def fix(match: re.Match[str]) -> str:
+        found = match.group(0)
+        if found in visible:
+            return found
+        return html.unescape(found) if found.startswith("&") else " "
+
+    lines = (" ".join(_RESIDUE.sub(fix, line).split()) for line in text.split("\n\n"))
+    return "\n\n".join(line for line in lines if line)
 
 
 def _words(text: str) -> tuple[str, ...]:
