@@ -346,3 +346,15 @@ def test_the_http_charset_wins_over_a_wrong_meta_and_over_detection() -> None:
     # an unknown or UTF-16 label in the header is ignored, as browsers do
     assert all(word in decode_page(text.encode("cp1256"), "text/html; charset=utf-16")
                for word in ARABIC_WORDS)
+
+
+def test_an_undeclared_arabic_or_hebrew_page_gets_its_language_from_its_script() -> None:
+    text = (ARABIC / "aleppo-undeclared.html").read_bytes().decode("cp1256")
+    bare = text.replace(' lang="ar"', "")
+    assert extract_article(bare.encode("cp1256"), "https://arabic.example/a").language == "ar"
+    persian = bare.replace("حلب", "حلب پ")  # a Persian letter: not necessarily Arabic
+    assert extract_article(persian.encode("utf-8"), "https://x.example/a").language is None
+    hebrew = page("<article>" + "<p>הצבא הודיע ביום שני כי הדף את המתקפה על השכונות "
+                  "המערביות של העיר, לאחר לילה של הפגזות כבדות.</p>" * 4 + "</article>")
+    assert extract_article(hebrew.replace(' lang="en"', ""), "").language == "he"
+    assert extract_article(page(paragraphs_html(PARAGRAPHS)), "").language == "en"

@@ -15,7 +15,9 @@ pages in tests/data/pages):
   reading won.
 
 The metadata (title, byline, published and updated dates, language, canonical URL, lead
-image) is always our own reading of JSON-LD, OpenGraph, meta tags and <time>.
+image) is always our own reading of JSON-LD, OpenGraph, meta tags and <time>; a page that
+declares no language gets the one its script settles, if any (monitor.extract.language:
+Arabic, Hebrew).
 
 Pages are untrusted: the input is capped at 5 MB, bytes are decoded by BOM, <meta charset>,
 or detection when neither says (monitor.extract.page), a tree too large for trafilatura to
@@ -45,6 +47,7 @@ from monitor.extract.body import (
 )
 from monitor.extract.candidates import Candidates, gather
 from monitor.extract.choice import Choice, choose
+from monitor.extract.language import script_language
 from monitor.extract.metadata import parse_date, read_metadata
 from monitor.extract.page import MAX_PAGE, decode_page, parse_html
 from monitor.records import Document
@@ -86,7 +89,8 @@ def extract_article(page: str | bytes, url: str, content_type: str | None = None
     choice = choose(gather(tree, meta.body, url, meta.title))
     text = choice.text
     return Article(title=meta.title, text=text[:MAX_TEXT], byline=meta.byline,
-                   published=meta.published, updated=meta.updated, language=meta.language,
+                   published=meta.published, updated=meta.updated,
+                   language=meta.language or script_language(text),
                    canonical_url=meta.canonical_url, image=meta.image,
                    path=choice.path)
 
