@@ -215,6 +215,34 @@ def test_a_first_paragraph_repeating_the_headline_is_dropped() -> None:
     assert article.text.startswith(PARAGRAPHS[0])
 
 
+def test_an_embedded_tweet_stays_in_the_text_where_the_page_has_it() -> None:
+    tweet = ("Our statement on the attack on the western districts tonight: we condemn "
+             "it without reservation. pic.twitter.com/abc123")
+    html = page(f"<article>{paragraphs_html(PARAGRAPHS[:2])}"
+                f"<blockquote class=\"twitter-tweet\" data-lang=\"en\"><p lang=\"en\">"
+                f"{tweet}</p>&mdash; City Council (@council) <a href=\"https://twitter.com/"
+                f"council/status/1\">November 18, 2019</a></blockquote>"
+                f"<script async src=\"https://platform.twitter.com/widgets.js\"></script>"
+                f"{paragraphs_html(PARAGRAPHS[2:])}</article>")
+    article = extract_article(html, "https://paper.example/a")
+    paragraphs = article.text.split("\n\n")
+    assert tweet in paragraphs and "— City Council (@council) November 18, 2019" in paragraphs
+    assert paragraphs.index(PARAGRAPHS[1]) < paragraphs.index(tweet) \
+        < paragraphs.index(PARAGRAPHS[2])
+    assert article.text.count(tweet) == 1
+
+
+def test_a_post_the_chosen_reading_dropped_is_put_back_after_its_paragraph() -> None:
+    from monitor.extract.posts import Post
+
+    tweet = "Club statement on the new manager, effective immediately. pic.twitter.com/x1"
+    reply = "Thank you for everything, boss, and good luck. pic.twitter.com/x2"
+    posts = (Post(tweet, PARAGRAPHS[1][-120:]), Post(reply, tweet), Post(BODY[:50], ""))
+    text = choose(Candidates(trafilatura=BODY, heuristic="", marked=False, blocks=(),
+                             json_ld="", visible=BODY, posts=posts)).text
+    assert text.split("\n\n") == [*PARAGRAPHS[:2], tweet, reply, *PARAGRAPHS[2:]]
+
+
 # --- the choice itself -------------------------------------------------------------------
 
 def found(trafilatura: str, heuristic: str, *, marked: bool = True, json_ld: str = "",

@@ -196,12 +196,16 @@ def _candidate(tree: Any) -> Any:
     return best
 
 
-def heuristic_blocks(tree: Any, marked: list[Any] | None = None) -> list[str]:
-    """Main text by our own rules, one string per block read: the blocks the publisher
-    marked, else <article> / the densest block, without link lists, headline, figures and
-    furniture lines. Reads the tree without changing it (clutter is pruned beforehand:
-    monitor.extract.clutter)."""
-    roots = marked if marked else [_candidate(tree)]
+def body_roots(tree: Any, marked: list[Any] | None = None) -> list[Any]:
+    """The elements the heuristic reads: the blocks the publisher marked, else <article> /
+    the densest block."""
+    return marked if marked else [_candidate(tree)]
+
+
+def heuristic_blocks(roots: list[Any]) -> list[str]:
+    """Main text by our own rules, one string per root (body_roots), without link lists,
+    headline, figures and furniture lines. Reads the tree without changing it (clutter is
+    pruned beforehand: monitor.extract.clutter)."""
     out = []
     for root in roots:
         kept = [p for p in _paragraphs(root, _skipped(root)) if not is_clutter_line(p)]
@@ -210,8 +214,13 @@ def heuristic_blocks(tree: Any, marked: list[Any] | None = None) -> list[str]:
 
 
 def heuristic_text(tree: Any, marked: list[Any] | None = None) -> str:
-    """heuristic_blocks as one text."""
-    return "\n\n".join(b for b in heuristic_blocks(tree, marked) if b)
+    """The heuristic's text of a (pruned) tree as one string."""
+    return "\n\n".join(b for b in heuristic_blocks(body_roots(tree, marked)) if b)
+
+
+def block_text(element: Any) -> list[str]:
+    """An element's visible text, one string per block (nothing skipped)."""
+    return [clean(p, MAX_TEXT) for p in _paragraphs(element, set())]
 
 
 # --- trafilatura ------------------------------------------------------------------------

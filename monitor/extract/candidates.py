@@ -5,6 +5,7 @@
 - our heuristic: the blocks the publisher marked as the body (itemprop=articleBody, or a
   body class, merged with their same-class siblings), else the densest block;
 - the JSON-LD articleBody, decoded and tag-stripped;
+- the social posts embedded in that body (monitor.extract.posts);
 - and the page's visible text, against which a candidate's length and presence are judged.
 
 Which one becomes the article's text is monitor.extract.choice's decision. The tree is
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitor.extract.body import (
+    body_roots,
     fits_trafilatura,
     heuristic_blocks,
     marked_body,
@@ -26,6 +28,7 @@ from monitor.extract.body import (
 )
 from monitor.extract.clutter import prune
 from monitor.extract.jsonld import decode_body
+from monitor.extract.posts import Post, embedded_posts
 
 MAX_VISIBLE = 400_000  # characters of the page's visible text kept as evidence
 
@@ -41,6 +44,7 @@ class Candidates:
     json_ld: str  # the decoded JSON-LD articleBody, "" when none
     visible: str  # the visible text of the page's <body>, clutter pruned
     headlines: tuple[str, ...] = ()  # the page's title and first <h1>: not article text
+    posts: tuple[Post, ...] = ()  # social posts embedded in the body the heuristic reads
 
 
 def gather(tree: Any, json_body: str, url: str, title: str = "") -> Candidates:
@@ -58,8 +62,10 @@ def gather(tree: Any, json_body: str, url: str, title: str = "") -> Candidates:
             traf = ""
     body = tree.find("body")
     visible = " ".join((body if body is not None else tree).text_content()[:MAX_VISIBLE].split())
-    blocks = tuple(b for b in heuristic_blocks(tree, marked) if b)
+    roots = body_roots(tree, marked)
+    blocks = tuple(b for b in heuristic_blocks(roots) if b)
     return Candidates(trafilatura=traf, heuristic="\n\n".join(blocks),
                       marked=bool(marked), blocks=blocks,
                       json_ld=decode_body(json_body) if json_body.strip() else "",
-                      visible=visible, headlines=tuple(h for h in headlines if h.strip()))
+                      visible=visible, headlines=tuple(h for h in headlines if h.strip()),
+                      posts=embedded_posts(roots))

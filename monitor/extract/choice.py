@@ -25,10 +25,12 @@ F1 on both (bench/extract.py measures them):
    of the article (when the page shows the JSON-LD text), or the page shows only a teaser
    of it (a paywall). A teaser is never the text: the page's own body wins.
 
-Whichever wins, a first paragraph that repeats the page's title or <h1> is dropped: the
-headline is the Article's title, and trafilatura often starts its text with it. And markup
-residue (a tag, or an escaped entity such as `&lt;`) that the page does not show as text is
-removed: the page's visible text is the evidence of what its author wrote.
+Whichever DOM reading wins, the social posts embedded in the body (monitor.extract.posts)
+that it lacks are put back where the page has them. A first paragraph that repeats the
+page's title or <h1> is dropped: the headline is the Article's title, and trafilatura
+often starts its text with it. And markup residue (a tag, or an escaped entity such as
+`&lt;`) that the page does not show as text is removed: the page's visible text is the
+evidence of what its author wrote.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from dataclasses import dataclass
 from monitor.extract.body import is_clutter_line
 from monitor.extract.candidates import Candidates
 from monitor.extract.jsonld import looks_like_teaser
+from monitor.extract.posts import Post
 
 LOST = 0.3  # trafilatura's text under this share of the heuristic's: it lost the body
 SHORTER = 0.6  # the heuristic at least this share of trafilatura's length ...
@@ -49,6 +52,7 @@ MISSING = 0.2  # a block with under this share of its 4-grams in trafilatura's: 
 PART = 0.25  # share of the body a block of a split body must hold to count as lost
 SHOWN = 0.8  # this share of the JSON-LD body's 4-grams is in the page's visible text
 MISSED = 0.5  # the chosen text shorter than this share of the JSON-LD body: it missed some
+POSTED = 0.5  # a post with this share of its 4-grams in the text is already there
 _MAX_WORDS = 50_000  # words compared per text; an article has a few thousand
 _WORD = re.compile(r"\w+")
 _RESIDUE = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]{0,500})?/?>|&(#\d{1,7}|#x[0-9a-fA-F]{1,6}"
@@ -84,11 +88,37 @@ def cover(part: str, whole: str | set[tuple[str, ...]]) -> float:
 def choose(found: Candidates) -> Choice:
     """The article's text among the candidates, by the rules in this module's docstring."""
     choice = _choose(found)
-    text = _without_residue(choice.text, found.visible)
+    text = choice.text
+    if choice.path != "json-ld":
+        text = _with_posts(text, found.posts)
+    text = _without_residue(text, found.visible)
     first, _, rest = text.partition("\n\n")
     if rest and _words(first) in {_words(h) for h in found.headlines}:
         text = rest
     return Choice(text, choice.path, choice.reason)
+
+
+def _with_posts(text: str, posts: tuple[Post, ...]) -> str:
+    """The text with the embedded posts it lacks, each after the paragraph that precedes
+    it on the page (after the previous post placed when that paragraph is missing too)."""
+    present = shingles(text)
+    missing = [p for p in posts if cover(p.text, present) < POSTED]
+    if not missing or not text:
+        return text
+    paragraphs = text.split("\n\n")
+    grams = [shingles(p) for p in paragraphs]
+    after: dict[int, list[str]] = {}
+    place = len(paragraphs) - 1
+    for post in missing:
+        context = shingles(post.before)
+        best = max(range(len(paragraphs)), key=lambda i: len(context & grams[i]))
+        if context & grams[best]:
+            place = best
+        after.setdefault(place, []).append(post.text)
+    out: list[str] = []
+    for i, paragraph in enumerate(paragraphs):
+        out += [paragraph, *after.get(i, [])]
+    return "\n\n".join(out)
 
 
 def _without_residue(text: str, visible: str) -> str:
