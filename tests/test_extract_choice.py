@@ -193,7 +193,8 @@ def test_share_prompts_and_also_on_lines_are_dropped() -> None:
     "Get the latest updates right in your inbox. Subscribe to the Paper's newsletters.",
     "Also on Paper: the mayor resigns", "Like this story? Share it with a friend!",
     "Reporting by A. Writer; Editing by B. Editor",
-    "Associated Press writers C. Reporter and D. Reporter contributed to this report."])
+    "Associated Press writers C. Reporter and D. Reporter contributed to this report.",
+    "Reading time: 2 minutes", "Tempo de leitura: 2 minutos", "4 min read"])
 def test_furniture_lines_are_recognised(line: str) -> None:
     assert is_clutter_line(line)
 
@@ -207,12 +208,20 @@ def test_article_sentences_are_not_furniture(line: str) -> None:
     assert not is_clutter_line(line)
 
 
-def test_a_first_paragraph_repeating_the_headline_is_dropped() -> None:
+def test_a_first_paragraph_repeating_the_headline_or_the_byline_is_dropped() -> None:
     html = page(f"<article><h1>Fighting in the city</h1><p>Fighting in the city</p>"
-                f"{paragraphs_html(PARAGRAPHS)}</article>")
+                f"<p>by Karim Haddad — November 18, 2019</p>"
+                f"{paragraphs_html(PARAGRAPHS)}</article>",
+                head='<meta name="author" content="Karim Haddad">')
     article = extract_article(html, "https://paper.example/a")
-    assert article.title == "Fighting in the city"
+    assert (article.title, article.byline) == ("Fighting in the city", "Karim Haddad")
     assert article.text.startswith(PARAGRAPHS[0])
+    # a paragraph of the article naming its author is text
+    quoted = "Karim Haddad, who has reported from the city since 2012, said the army " \
+             "had never advanced this far, and that residents feared a long siege."
+    html = page(f"<article><p>{quoted}</p>{paragraphs_html(PARAGRAPHS)}</article>",
+                head='<meta name="author" content="Karim Haddad">')
+    assert extract_article(html, "https://paper.example/a").text.startswith(quoted)
 
 
 def test_an_embedded_tweet_stays_in_the_text_where_the_page_has_it() -> None:

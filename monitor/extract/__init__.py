@@ -86,7 +86,7 @@ def extract_article(page: str | bytes, url: str, content_type: str | None = None
         return Article(title="", text="", canonical_url=canonical_url(url) or None,
                        path="none")
     meta = read_metadata(tree, url)
-    choice = choose(gather(tree, meta.body, url, meta.title))
+    choice = choose(gather(tree, meta.body, url, meta.title, meta.byline))
     text = choice.text
     return Article(title=meta.title, text=text[:MAX_TEXT], byline=meta.byline,
                    published=meta.published, updated=meta.updated,

@@ -30,6 +30,8 @@ _CLUTTER_LINE = re.compile(
     r"|\d+ comments?|reader comments)\b.{0,40}"
     r"|\W*(comments?|more|also|related|don'?t miss|you may also like|tell us what you think"
     r"|text size)\W*"
+    r"|\W*(reading time|tempo de leitura|temps de lecture|lesezeit|tiempo de lectura)\W.{0,30}"
+    r"|\W*\d+[ -]min(ute)?s?( read| de lecture| de leitura)\W*"
     r"|.{0,40}\b(share (this|on)|tweet this|email this|print this)\b.{0,40}"
     r"|\W*(related (stor(y|ies)|articles?|posts?)|read (more|also)|see (also|more)|lire aussi|"
     r"more from|recommended|most (read|popular)|sponsored|also on)\W*.{0,60}"

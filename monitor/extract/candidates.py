@@ -45,11 +45,13 @@ class Candidates:
     visible: str  # the visible text of the page's <body>, clutter pruned
     headlines: tuple[str, ...] = ()  # the page's title and first <h1>: not article text
     posts: tuple[Post, ...] = ()  # social posts embedded in the body the heuristic reads
+    byline: str = ""  # the page's author line: a short first paragraph holding it is not text
 
 
-def gather(tree: Any, json_body: str, url: str, title: str = "") -> Candidates:
+def gather(tree: Any, json_body: str, url: str, title: str = "",
+           byline: str | None = None) -> Candidates:
     """All candidates for the main text of a parsed page whose title (og:title, headline)
-    is `title`. Never raises on bad HTML."""
+    is `title` and whose author line is `byline`. Never raises on bad HTML."""
     heading = tree.find(".//h1")
     headlines = (title, heading.text_content() if heading is not None else "")
     marked = marked_body(tree)
@@ -68,4 +70,4 @@ def gather(tree: Any, json_body: str, url: str, title: str = "") -> Candidates:
                       marked=bool(marked), blocks=blocks,
                       json_ld=decode_body(json_body) if json_body.strip() else "",
                       visible=visible, headlines=tuple(h for h in headlines if h.strip()),
-                      posts=embedded_posts(roots))
+                      posts=embedded_posts(roots), byline=byline or "")

@@ -27,10 +27,11 @@ F1 on both (bench/extract.py measures them):
 
 Whichever DOM reading wins, the social posts embedded in the body (monitor.extract.posts)
 that it lacks are put back where the page has them. A first paragraph that repeats the
-page's title or <h1> is dropped: the headline is the Article's title, and trafilatura
-often starts its text with it. And markup residue (a tag, or an escaped entity such as
-`&lt;`) that the page does not show as text is removed: the page's visible text is the
-evidence of what its author wrote.
+page's title or <h1> is dropped (the headline is the Article's title, and trafilatura
+often starts its text with it), and so is one that is the byline and a few words ("by Jeff
+Foust — November 18, 2019": the Article's byline and date). And markup residue (a tag, or an
+escaped entity such as `&lt;`) that the page does not show as text is removed: the page's
+visible text is the evidence of what its author wrote.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ PART = 0.25  # share of the body a block of a split body must hold to count as l
 SHOWN = 0.8  # this share of the JSON-LD body's 4-grams is in the page's visible text
 MISSED = 0.5  # the chosen text shorter than this share of the JSON-LD body: it missed some
 POSTED = 0.5  # a post with this share of its 4-grams in the text is already there
+BYLINE_EXTRA = 6  # words besides the byline in a first paragraph that is the author line
 _MAX_WORDS = 50_000  # words compared per text; an article has a few thousand
 _WORD = re.compile(r"\w+")
 _RESIDUE = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]{0,500})?/?>|&(#\d{1,7}|#x[0-9a-fA-F]{1,6}"
@@ -92,9 +94,16 @@ def choose(found: Candidates) -> Choice:
     if choice.path != "json-ld":
         text = _with_posts(text, found.posts)
     text = _without_residue(text, found.visible)
-    first, _, rest = text.partition("\n\n")
-    if rest and _words(first) in {_words(h) for h in found.headlines}:
-        text = rest
+    headlines = {_words(h) for h in found.headlines}
+    byline = _words(found.byline) if len(found.byline) >= 4 else ()
+    for _ in range(2):  # the headline, then the author line, or the other way round
+        first, _, rest = text.partition("\n\n")
+        words = _words(first)
+        if not rest:
+            break
+        if words in headlines or (byline and len(words) <= len(byline) + BYLINE_EXTRA
+                                  and " ".join(byline) in " ".join(words)):
+            text = rest
     return Choice(text, choice.path, choice.reason)
 
 
