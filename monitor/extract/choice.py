@@ -134,10 +134,11 @@ def _without_residue(text: str, visible: str) -> str:
     """The text without tags and escaped entities the page does not show as text."""
     if not _RESIDUE.search(text):
         return text
+    shown = {m.group(0) for m in _RESIDUE.finditer(visible)}  # one pass, however many
 
     def fix(match: re.Match[str]) -> str:
         found = match.group(0)
-        if found in visible:
+        if found in shown:
             return found
         return html.unescape(found) if found.startswith("&") else " "
 
