@@ -23,7 +23,7 @@ from monitor.extract import (
 )
 from monitor.extract.clutter import CLUTTER_TOKENS, is_clutter, prune
 from monitor.extract.jsonld import decode_body, looks_like_teaser
-from tests.conftest import run_cli
+from tests.conftest import Site, run_cli, write_config
 
 DATA = Path(__file__).parent / "data"
 ARABIC = DATA / "arabic"
@@ -337,6 +337,32 @@ def test_extract_reports_an_unreadable_page_and_shows_the_others(tmp_path: Path)
     assert result.returncode == 2
     assert "missing.html: cannot read" in result.stderr
     assert "Shoigu" in result.stdout
+
+
+def test_extract_fetches_a_url_with_the_configs_poll_settings(tmp_path: Path,
+                                                             site: Site) -> None:
+    from werkzeug import Response
+
+    data = (ARABIC / "aleppo-undeclared.html").read_bytes()  # no meta: the header says
+    site.handlers["/ar"] = lambda _request: Response(
+        data, content_type="text/html; charset=windows-1256")
+    config = write_config(tmp_path, sources=[{"name": "Local", "feed": site.url("/feed")}],
+                          poll={"allow_private": ["127.0.0.1"]})
+    result = run_cli("extract", "--json", "-c", str(config), site.url("/ar"))
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["language"] == "ar" and "فصائل المعارضة" in record["text"]
+    assert record["canonical_url"] == site.url("/ar")
+    # with the defaults (no config file) the URL given is trusted as a source's own is,
+    # but a redirect from it to another private address is refused
+    site.handlers["/go"] = lambda _request: Response(
+        status=302, headers={"Location": f"http://127.0.0.2:{site.port}/ar"})
+    default = run_cli("extract", "-c", str(tmp_path / "none.yaml"), site.url("/ar"),
+                      site.url("/go"))
+    assert default.returncode == 2
+    assert default.stdout.startswith(f"== {site.url('/ar')}\n")
+    assert "فصائل المعارضة" in default.stdout and site.url("/go") not in default.stdout
+    assert f"{site.url('/go')}: refused 127.0.0.2" in default.stderr
 
 
 # --- right-to-left pages and legacy encodings ------------------------------------------
