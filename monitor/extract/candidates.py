@@ -63,7 +63,9 @@ def gather(tree: Any, json_body: str, url: str, title: str = "",
         except Exception:  # noqa: BLE001 - a library bug must not lose the article
             traf = ""
     body = tree.find("body")
-    visible = " ".join((body if body is not None else tree).text_content()[:MAX_VISIBLE].split())
+    # text nodes joined by spaces: adjacent blocks' words must not run together
+    visible = " ".join(" ".join((body if body is not None else tree).itertext())
+                       [:MAX_VISIBLE].split())
     roots = body_roots(tree, marked)
     blocks = tuple(b for b in heuristic_blocks(roots) if b)
     return Candidates(trafilatura=traf, heuristic="\n\n".join(blocks),
