@@ -1,12 +1,11 @@
 """The article text is chosen by evidence: JSON-LD teasers and markup, whole-token clutter
-rules that never delete the body, split bodies, `news-monitor extract`, legacy encodings."""
+rules that never delete the body, split bodies, furniture lines, embedded posts.
+(`news-monitor extract`: test_extract_command.py; encodings: test_extract_encodings.py.)"""
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,14 +15,12 @@ from hypothesis import strategies as st
 from monitor.extract import (
     Candidates,
     choose,
-    decode_page,
     extract_article,
     is_clutter_line,
     parse_html,
 )
 from monitor.extract.clutter import CLUTTER_TOKENS, is_clutter, prune
 from monitor.extract.jsonld import decode_body, looks_like_teaser
-from tests.conftest import Site, run_cli, write_config
 
 DATA = Path(__file__).parent / "data"
 ARABIC = DATA / "arabic"
@@ -299,125 +296,3 @@ def test_markup_residue_the_page_does_not_show_is_removed() -> None:
     html = page(f"<article>{paragraphs_html(PARAGRAPHS)}<p>Write &lt;b&gt;bold&lt;/b&gt; "
                 f"in HTML, the tutorial says.</p></article>")
     assert "Write <b>bold</b> in HTML" in extract_article(html, "https://paper.example/a").text
-
-
-# --- news-monitor extract --------------------------------------------------------------
-
-def test_extract_prints_the_text_and_metadata_of_a_saved_page() -> None:
-    result = run_cli("extract", str(SEED))
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
-    assert "Syrian army repel armed opposition’s advance in Aleppo" in out
-    assert "Karim Haddad" in out and "2016-08-15T11:32:00+00:00" in out
-    assert re.search(r"^path: +(trafilatura|marked-body|heuristic|json-ld)$", out, re.M)
-    assert "Shoigu" in out and "Leave a comment" not in out
-
-
-def test_extract_json_gives_one_object_per_page(tmp_path: Path) -> None:
-    zipped = tmp_path / "seed.html.gz"
-    zipped.write_bytes(gzip.compress(SEED.read_bytes()))
-    arabic = tmp_path / "arabic.html"
-    shutil.copy(ARABIC / "aleppo-windows-1256.html", arabic)
-    result = run_cli("extract", "--json", str(zipped), str(arabic))
-    assert result.returncode == 0, result.stderr
-    records = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [r["page"] for r in records] == [str(zipped), str(arabic)]
-    seed, ar = records
-    assert seed["title"] == "Syrian army repel armed opposition’s advance in Aleppo"
-    assert seed["byline"] == "Karim Haddad" and seed["language"] == "en"
-    assert seed["published"] == "2016-08-15T11:32:00+00:00"
-    assert seed["canonical_url"] and seed["image"] and "Shoigu" in seed["text"]
-    assert set(seed) == {"page", "path", "title", "byline", "published", "updated",
-                         "language", "canonical_url", "image", "text"}
-    assert ar["language"] == "ar" and "حلب" in ar["text"]
-
-
-def test_extract_reports_an_unreadable_page_and_shows_the_others(tmp_path: Path) -> None:
-    result = run_cli("extract", str(tmp_path / "missing.html"), str(SEED))
-    assert result.returncode == 2
-    assert "missing.html: cannot read" in result.stderr
-    assert "Shoigu" in result.stdout
-
-
-def test_extract_fetches_a_url_with_the_configs_poll_settings(tmp_path: Path,
-                                                             site: Site) -> None:
-    from werkzeug import Response
-
-    data = (ARABIC / "aleppo-undeclared.html").read_bytes()  # no meta: the header says
-    site.handlers["/ar"] = lambda _request: Response(
-        data, content_type="text/html; charset=windows-1256")
-    config = write_config(tmp_path, sources=[{"name": "Local", "feed": site.url("/feed")}],
-                          poll={"allow_private": ["127.0.0.1"]})
-    result = run_cli("extract", "--json", "-c", str(config), site.url("/ar"))
-    assert result.returncode == 0, result.stderr
-    record = json.loads(result.stdout)
-    assert record["language"] == "ar" and "فصائل المعارضة" in record["text"]
-    assert record["canonical_url"] == site.url("/ar")
-    # with the defaults (no config file) the URL given is trusted as a source's own is,
-    # but a redirect from it to another private address is refused
-    site.handlers["/go"] = lambda _request: Response(
-        status=302, headers={"Location": f"http://127.0.0.2:{site.port}/ar"})
-    default = run_cli("extract", "-c", str(tmp_path / "none.yaml"), site.url("/ar"),
-                      site.url("/go"))
-    assert default.returncode == 2
-    assert default.stdout.startswith(f"== {site.url('/ar')}\n")
-    assert "فصائل المعارضة" in default.stdout and site.url("/go") not in default.stdout
-    assert f"{site.url('/go')}: refused 127.0.0.2" in default.stderr
-
-
-# --- right-to-left pages and legacy encodings ------------------------------------------
-
-ARABIC_WORDS = ("المرصد السوري لحقوق الإنسان", "فصائل المعارضة", "حلب")
-
-
-def test_an_arabic_windows_1256_page_decodes_and_reports_arabic() -> None:
-    data = (ARABIC / "aleppo-windows-1256.html").read_bytes()
-    assert b"windows-1256" in data
-    article = extract_article(data, "https://arabic.example/a")
-    assert article.language == "ar"
-    assert article.title == "الجيش السوري يصد هجوما على غرب حلب"
-    assert all(word in article.text for word in ARABIC_WORDS)
-    assert "\ufffd" not in article.text and "جميع الحقوق" not in article.text
-
-
-def test_an_arabic_page_without_a_charset_is_detected() -> None:
-    data = (ARABIC / "aleppo-undeclared.html").read_bytes()
-    assert b"charset" not in data
-    article = extract_article(data, "https://arabic.example/a")
-    assert article.language == "ar"
-    assert all(word in article.text for word in ARABIC_WORDS)
-    assert "\ufffd" not in article.text
-
-
-def test_an_iso_8859_6_page_decodes() -> None:
-    text = (ARABIC / "aleppo-undeclared.html").read_bytes().decode("cp1256")
-    declared = text.replace("<head>", '<head><meta charset="iso-8859-6">')
-    for data in (declared.encode("iso-8859-6"), text.encode("iso-8859-6")):
-        decoded = decode_page(data)
-        assert all(word in decoded for word in ARABIC_WORDS)
-
-
-def test_the_http_charset_wins_over_a_wrong_meta_and_over_detection() -> None:
-    text = (ARABIC / "aleppo-undeclared.html").read_bytes().decode("cp1256")
-    wrong = text.replace("<head>", '<head><meta charset="utf-8">').encode("cp1256")
-    article = extract_article(wrong, "https://arabic.example/a",
-                              "text/html; charset=windows-1256")
-    assert article.language == "ar" and all(word in article.text for word in ARABIC_WORDS)
-    assert "\ufffd" in decode_page(wrong)  # without the header the meta is believed
-    assert decode_page(text.encode("iso-8859-6"), 'text/html;charset="ISO-8859-6"') \
-        == text
-    # an unknown or UTF-16 label in the header is ignored, as browsers do
-    assert all(word in decode_page(text.encode("cp1256"), "text/html; charset=utf-16")
-               for word in ARABIC_WORDS)
-
-
-def test_an_undeclared_arabic_or_hebrew_page_gets_its_language_from_its_script() -> None:
-    text = (ARABIC / "aleppo-undeclared.html").read_bytes().decode("cp1256")
-    bare = text.replace(' lang="ar"', "")
-    assert extract_article(bare.encode("cp1256"), "https://arabic.example/a").language == "ar"
-    persian = bare.replace("حلب", "حلب پ")  # a Persian letter: not necessarily Arabic
-    assert extract_article(persian.encode("utf-8"), "https://x.example/a").language is None
-    hebrew = page("<article>" + "<p>הצבא הודיע ביום שני כי הדף את המתקפה על השכונות "
-                  "המערביות של העיר, לאחר לילה של הפגזות כבדות.</p>" * 4 + "</article>")
-    assert extract_article(hebrew.replace(' lang="en"', ""), "").language == "he"
-    assert extract_article(page(paragraphs_html(PARAGRAPHS)), "").language == "en"
