@@ -12,17 +12,18 @@ pages in tests/data/pages):
   never removing the marked body or an ancestor of it;
 - the choice (monitor.extract.choice): agreement between the candidates, their lengths
   against each other and the page's visible text, teaser markers; `Article.path` says which
-  reading won.
+  reading won. Embedded social posts it lacks are put back; a repeated headline or byline
+  line and markup residue the page does not show are dropped.
 
 The metadata (title, byline, published and updated dates, language, canonical URL, lead
 image) is always our own reading of JSON-LD, OpenGraph, meta tags and <time>; a page that
 declares no language gets the one its script settles, if any (monitor.extract.language:
 Arabic, Hebrew).
 
-Pages are untrusted: the input is capped at 5 MB, bytes are decoded by BOM, <meta charset>,
-or detection when neither says (monitor.extract.page), a tree too large for trafilatura to
-finish quickly goes to the heuristic, whose walks are iterative and bounded. Nothing here
-raises on bad HTML.
+Pages are untrusted: the input is capped at 5 MB, bytes are decoded by BOM, the HTTP
+charset, <meta charset>, or detection when none says (monitor.extract.page), a tree too
+large for trafilatura to finish quickly goes to the heuristic, whose walks are iterative
+and bounded. Nothing here raises on bad HTML.
 
 `extract_html` (title and text of a page as a Document) and `extract_text` serve
 `news-monitor test`; `looks_like_html` tells the two kinds of input apart.

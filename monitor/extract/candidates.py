@@ -5,7 +5,7 @@
 - our heuristic: the blocks the publisher marked as the body (itemprop=articleBody, or a
   body class, merged with their same-class siblings), else the densest block;
 - the JSON-LD articleBody, decoded and tag-stripped;
-- the social posts embedded in that body (monitor.extract.posts);
+- the social posts embedded in the body the heuristic reads (monitor.extract.posts);
 - and the page's visible text, against which a candidate's length and presence are judged.
 
 Which one becomes the article's text is monitor.extract.choice's decision. The tree is
