@@ -1,209 +1,206 @@
-"""Article extraction: which extractor pulls a news page's main text best.
+"""Article extraction: how well each extractor pulls a news page's main text, in one run.
 
-Every page in tests/data/pages/ (real news pages copied from mozilla/readability's test
-suite, plus one page built around the seed article) ships with its expected text. Each
-extractor below reads every page; its text is scored against the expected text with token
-precision, recall and F1 (tokens: case-folded words, counted as a multiset), per page and
-macro-averaged over pages, and timed (median of a few runs, ms per page). The table marks
-the extractor `monitor.extract.extract_article` uses. All figures come from this run.
+Two corpora, every extractor on every page of each:
+
+- the article-extraction benchmark's development pages (Scrapinghub's
+  article-extraction-benchmark: real pages with a person's reading of the article body,
+  and the benchmark's own `evaluate.py`), by default `../shared/corpora/article-extraction-dev/`
+  beside the repository (`--corpus DIR` to point elsewhere; `html/<id>.html.gz`,
+  `ground-truth.json`, `evaluate.py`). The rest of the benchmark is kept apart to check
+  the result: give its folder as `--corpus` to score it the same way;
+- the pages the tests ship (tests/data/pages: real news pages with their expected text).
+
+Both are scored by the benchmark's `evaluate.py` itself (word 4-gram precision, recall and
+F1, averaged over pages, with bootstrap error bars): the folder is copied to a temporary
+directory, each extractor's texts written to `output/<name>.json`, and the script run
+there. The tests' pages get a ground-truth.json of their own in a second copy. Beside it
+this prints CPU milliseconds per page (time.process_time, median over the pages, each page
+extracted once after a warm-up), and for the tests' pages the share of titles right.
 
 Extractors:
-  minimal       the first version of extract_html (og:title + <article>/<p> text), kept
-                here as the baseline
-  heuristic     our own rules (monitor.extract.heuristic_text): JSON-LD articleBody when
-                present, else itemprop=articleBody / <article> / densest block, with share,
-                related, comment, newsletter and captcha furniture and link lists removed
-  trafilatura   trafilatura.extract, default options, no comments, tables kept
-  trafilatura+prune   the same with our clutter XPaths pruned first
-  chosen        what extract_article returns, a combination: the heuristic where the
-                publisher marked the body (itemprop=articleBody, JSON-LD articleBody), else
-                trafilatura+prune with furniture lines dropped (the heuristic again for
-                trees too large for trafilatura); title and other metadata always ours
+  chosen          monitor.extract.extract_article: per-page choice by evidence between
+                  trafilatura, our heuristic and JSON-LD (monitor.extract.choice)
+  heuristic       our heuristic alone (marked body or densest block, clutter pruned)
+  trafilatura     trafilatura.extract, default options
+  trafilatura-precision   the same with favor_precision=True
+  readability     readability-lxml's Document.summary(), text only (if installed)
 
-Besides text, the table gives the share of pages whose title each extractor gets exactly
-right (against the page's .json, whitespace and case aside).
+Every extractor gets the same decoded text of each page (monitor.extract.decode_page).
 
-Run: python bench/extract.py   (from the repository root)
+Run: python bench/extract.py [--corpus DIR] [--pages DIR]   (from the repository root)
 """
 
 from __future__ import annotations
 
-import html as htmlmod
+import argparse
+import gzip
 import json
-import re
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable
-from html.parser import HTMLParser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from monitor import extract  # noqa: E402
-from monitor.text import clean, html_to_text  # noqa: E402
+from monitor.extract.clutter import prune  # noqa: E402
 
 PAGES = ROOT / "tests" / "data" / "pages"
-RUNS = 3
+CORPUS = ROOT.parent / "shared" / "corpora" / "article-extraction-dev"
 CHOSEN = "chosen"
 
-
-# --- the baseline: extract_html as it was before the extractor was chosen -----------------
-
-class _MinimalPage(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.title = ""
-        self.og_title = ""
-        self.h1 = ""
-        self.paragraphs: list[str] = []
-        self.article: list[str] = []
-        self._stack: list[str] = []
-        self._buffer: list[str] = []
-        self._in_article = 0
-        self._hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "meta":
-            found = dict(attrs)
-            if found.get("property") == "og:title" and found.get("content"):
-                self.og_title = found["content"] or ""
-            return
-        if tag in ("script", "style", "noscript", "template", "nav", "footer", "aside"):
-            self._hidden += 1
-        if tag == "article":
-            self._in_article += 1
-        if tag in ("title", "h1", "p"):
-            self._stack.append(tag)
-            self._buffer = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "noscript", "template", "nav", "footer", "aside"):
-            self._hidden = max(0, self._hidden - 1)
-        if tag == "article":
-            self._in_article = max(0, self._in_article - 1)
-        if self._stack and self._stack[-1] == tag:
-            self._stack.pop()
-            text = clean("".join(self._buffer), 200_000)
-            if tag == "title" and not self.title:
-                self.title = text
-            elif tag == "h1" and not self.h1:
-                self.h1 = text
-            elif tag == "p" and text and not self._hidden:
-                (self.article if self._in_article else self.paragraphs).append(text)
-
-    def handle_data(self, data: str) -> None:
-        if self._stack:
-            self._buffer.append(data)
+Extractor = Callable[[str, str], tuple[str | None, str]]
 
 
-def minimal(page: str, url: str) -> tuple[str, str]:
-    parser = _MinimalPage()
-    parser.feed(page)
-    parser.close()
-    title = clean(htmlmod.unescape(parser.og_title), 500) or parser.h1 or parser.title
-    body = parser.article or parser.paragraphs
-    return title, "\n\n".join(body) if body else html_to_text(page, 200_000)
-
-
-# --- the alternatives ---------------------------------------------------------------------
-
-def heuristic(page: str, url: str) -> tuple[str, str]:
-    tree = extract.parse_html(page)
-    meta = extract.read_metadata(tree, url)
-    return meta.title, extract.heuristic_text(tree, meta.body)
-
-
-def trafilatura_plain(page: str, url: str) -> tuple[str, str]:
-    import trafilatura
-
-    doc = trafilatura.bare_extraction(page, url=url or None, include_comments=False,
-                                      include_tables=True, with_metadata=True)
-    return (doc.title or "", doc.text or "") if doc else ("", "")
-
-
-def trafilatura_pruned(page: str, url: str) -> tuple[str | None, str]:
-    tree = extract.parse_html(page)
-    return None, extract.trafilatura_text(tree, url)  # text only: no title to score
-
-
-def chosen(page: str, url: str) -> tuple[str, str]:
+def chosen(page: str, url: str) -> tuple[str | None, str]:
     article = extract.extract_article(page, url)
     return article.title, article.text
 
 
-EXTRACTORS: dict[str, Callable[[str, str], tuple[str | None, str]]] = {
-    "minimal": minimal,
-    "heuristic": heuristic,
-    "trafilatura": trafilatura_plain,
-    "trafilatura+prune": trafilatura_pruned,
-    CHOSEN: chosen,
-}
+def heuristic(page: str, url: str) -> tuple[str | None, str]:
+    tree = extract.parse_html(page)
+    if tree is None:
+        return "", ""
+    meta = extract.read_metadata(tree, url)
+    marked = extract.marked_body(tree)
+    prune(tree, keep=marked)
+    return meta.title, extract.heuristic_text(tree, marked)
 
 
-# --- scoring ------------------------------------------------------------------------------
+def _trafilatura(**options: bool) -> Extractor:
+    def run(page: str, url: str) -> tuple[str | None, str]:
+        import trafilatura
 
-def tokens(text: str) -> Counter[str]:
-    return Counter(re.findall(r"\w+", text.casefold()))
-
-
-def score(got: str, want: str) -> tuple[float, float, float]:
-    """Token precision, recall and F1 of `got` against `want` (multiset overlap)."""
-    g, w = tokens(got), tokens(want)
-    overlap = sum((g & w).values())
-    precision = overlap / sum(g.values()) if g else 0.0
-    recall = overlap / sum(w.values()) if w else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1
+        return None, trafilatura.extract(page, url=url or None, **options) or ""
+    return run
 
 
-def same_title(got: str, want: str) -> bool:
-    return " ".join(got.casefold().split()) == " ".join(want.casefold().split())
+def readability(page: str, url: str) -> tuple[str | None, str]:
+    import lxml.html
+    from readability import Document
+
+    document = Document(page, url=url or None)
+    summary = document.summary(html_partial=True)
+    text = lxml.html.fromstring(summary).text_content() if summary.strip() else ""
+    return document.short_title(), "\n".join(" ".join(t.split()) for t in text.splitlines())
 
 
-def corpus() -> list[tuple[str, str, str, dict]]:
+def extractors() -> dict[str, Extractor]:
+    found: dict[str, Extractor] = {
+        CHOSEN: chosen,
+        "heuristic": heuristic,
+        "trafilatura": _trafilatura(),
+        "trafilatura-precision": _trafilatura(favor_precision=True),
+    }
+    try:
+        import readability as _  # noqa: F401
+    except ImportError:
+        print("readability-lxml is not installed: its row is left out\n")
+    else:
+        found["readability"] = readability
+    return found
+
+
+# --- corpora ------------------------------------------------------------------------------
+
+class Page:
+    def __init__(self, key: str, html: str, url: str, body: str, title: str | None = None):
+        self.key, self.html, self.url, self.body, self.title = key, html, url, body, title
+
+
+def benchmark_pages(folder: Path) -> list[Page]:
+    truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
+    return [Page(key, extract.decode_page(gzip.decompress(
+                (folder / "html" / f"{key}.html.gz").read_bytes())),
+                 item.get("url", ""), item.get("articleBody", ""))
+            for key, item in truth.items()]
+
+
+def test_pages(folder: Path) -> list[Page]:
     pages = []
-    for path in sorted(PAGES.glob("*.html")):
+    for path in sorted(folder.glob("*.html")):
         meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-        pages.append((path.stem, extract.decode_page(path.read_bytes()),
-                      path.with_suffix(".txt").read_text(encoding="utf-8"), meta))
+        pages.append(Page(path.stem, extract.decode_page(path.read_bytes()),
+                          meta.get("url", ""), path.with_suffix(".txt").read_text("utf-8"),
+                          meta.get("title")))
     return pages
 
 
+# --- running and scoring ------------------------------------------------------------------
+
+def run(pages: list[Page], fns: dict[str, Extractor]
+        ) -> dict[str, tuple[dict[str, str], float, float | None]]:
+    """Each extractor's text per page, its median CPU ms per page and its title score."""
+    for fn in fns.values():  # imports, caches and language data outside the timings
+        fn(pages[0].html, pages[0].url)
+    results = {}
+    for name, fn in fns.items():
+        texts, times, titles = {}, [], []
+        for page in pages:
+            start = time.process_time()
+            title, text = fn(page.html, page.url)
+            times.append(time.process_time() - start)
+            texts[page.key] = text
+            if title is not None and page.title is not None:
+                titles.append(" ".join(title.casefold().split())
+                              == " ".join(page.title.casefold().split()))
+        results[name] = (texts, 1000 * statistics.median(times),
+                         sum(titles) / len(titles) if titles else None)
+    return results
+
+
+def evaluate(scorer: Path, pages: list[Page],
+             results: dict[str, tuple[dict[str, str], float, float | None]]) -> str:
+    """The benchmark's evaluate.py on these outputs, run in a scratch copy; its table."""
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        shutil.copy(scorer, work / "evaluate.py")
+        (work / "ground-truth.json").write_text(json.dumps(
+            {p.key: {"url": p.url, "articleBody": p.body} for p in pages}), encoding="utf-8")
+        (work / "output").mkdir()
+        for name, (texts, _, _) in results.items():
+            (work / "output" / f"{name}.json").write_text(json.dumps(
+                {key: {"articleBody": text} for key, text in texts.items()}), "utf-8")
+        done = subprocess.run([sys.executable, "evaluate.py"], cwd=work, check=True,
+                              capture_output=True, text=True)
+        return done.stdout
+
+
+def report(title: str, scorer: Path, pages: list[Page],
+           results: dict[str, tuple[dict[str, str], float, float | None]]) -> None:
+    print(f"== {title}: {len(pages)} pages, scored by the benchmark's evaluate.py")
+    table = evaluate(scorer, pages, results).splitlines()
+    print(f"{table[0]}  {'CPU ms/page':>12}  {'titles':>6}")
+    for line in table[1:]:
+        name = line.split()[0] if line.split() else ""
+        if name in results:
+            _, ms, titles = results[name]
+            share = f"{titles:.0%}" if titles is not None else "-"
+            mark = "  <- extract_article" if name == CHOSEN else ""
+            print(f"{line}  {ms:12.1f}  {share:>6}{mark}")
+    print()
+
+
 def main() -> None:
-    pages = corpus()
-    for _, fn in EXTRACTORS.items():  # warm up imports and caches outside the timings
-        fn(pages[0][1], "")
-    rows = []
-    per_page: dict[str, list[float]] = {}
-    for name, fn in EXTRACTORS.items():
-        scores, times, titles = [], [], []
-        for stem, page, want, meta in pages:
-            url = meta.get("url", "")
-            runs = []
-            for _ in range(RUNS):
-                start = time.perf_counter()
-                title, got = fn(page, url)
-                runs.append(time.perf_counter() - start)
-            times.append(statistics.median(runs))
-            scores.append(score(got, want))
-            if title is not None:
-                titles.append(same_title(title, meta["title"]))
-            per_page.setdefault(stem, []).append(scores[-1][2])
-        n = len(scores)
-        rows.append((name, *(sum(s[i] for s in scores) / n for i in range(3)),
-                     1000 * sum(times) / n,
-                     f"{sum(titles) / len(titles):.0%}" if titles else "-"))
-    print(f"{len(pages)} pages in {PAGES.relative_to(ROOT)}; token P/R/F1 macro-averaged\n")
-    print(f"{'extractor':<20}{'P':>7}{'R':>7}{'F1':>7}{'ms/page':>9}{'title':>7}")
-    for name, p, r, f, ms, t in rows:
-        mark = "  <- chosen (extract_article)" if name == CHOSEN else ""
-        print(f"{name:<20}{p:7.3f}{r:7.3f}{f:7.3f}{ms:9.1f}{t:>7}{mark}")
-    print("\nF1 per page:")
-    print(f"{'page':<14}" + "".join(f"{n[:17]:>18}" for n in EXTRACTORS))
-    for stem, f1s in per_page.items():
-        print(f"{stem:<14}" + "".join(f"{f:18.3f}" for f in f1s))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=CORPUS,
+                        help="a folder of the article-extraction benchmark "
+                             "(html/, ground-truth.json, evaluate.py)")
+    parser.add_argument("--pages", type=Path, default=PAGES,
+                        help="a folder of NAME.html/.txt/.json pages (default: the tests')")
+    args = parser.parse_args()
+    fns = extractors()
+    scorer = args.corpus / "evaluate.py"
+    if not scorer.exists():
+        sys.exit(f"no evaluate.py in {args.corpus}: give the benchmark's folder as --corpus")
+    bench = benchmark_pages(args.corpus)
+    report(f"benchmark pages ({args.corpus.name})", scorer, bench, run(bench, fns))
+    pages = test_pages(args.pages)
+    report("the tests' pages", scorer, pages, run(pages, fns))
 
 
 if __name__ == "__main__":

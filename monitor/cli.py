@@ -16,6 +16,7 @@ import click
 
 from monitor import __version__, logs
 from monitor.checks import load_checked
+from monitor.cli_extract import extract_command
 from monitor.cli_options import config_option
 from monitor.cli_places import places
 from monitor.cli_status import status
@@ -51,6 +52,7 @@ def main(verbose: int, quiet: bool, log_format: str) -> None:
 
 main.add_command(places)
 main.add_command(status)
+main.add_command(extract_command)
 
 
 @main.command()

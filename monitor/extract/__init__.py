@@ -1,23 +1,29 @@
 """An article's main text and metadata from its HTML page, or a plain-text file.
 
 `extract_article` is what the pipeline calls when a source says `fetch_article: true`. Its
-text extractor was chosen by measurement (`python bench/extract.py`: token precision,
-recall and F1 on the real news pages in tests/data/pages):
+text is chosen per page by evidence, not by a fixed order (python bench/extract.py measures
+it against trafilatura and readability on the article-extraction benchmark's pages and the
+pages in tests/data/pages):
 
-- where the publisher marks the body (itemprop=articleBody, or a JSON-LD articleBody), our
-  own reading of that element (`heuristic_text`), which did at least as well as trafilatura
-  on every such page;
-- elsewhere trafilatura, after our clutter XPaths are pruned, and then a pass that drops the
-  furniture lines it lets through ("follow us on Twitter", "Short link", "Leave a comment",
-  captchas, share and related-story prompts); trafilatura handled unmarked layouts better
-  than our densest-block guess.
+- the candidates (monitor.extract.candidates): trafilatura with favor_precision, our
+  heuristic (the body the publisher marked, its same-class sibling blocks included, else
+  the densest block) and the JSON-LD articleBody, decoded and tag-stripped, all from one
+  parse after our clutter is pruned by whole class/id tokens (monitor.extract.clutter),
+  never removing the marked body or an ancestor of it;
+- the choice (monitor.extract.choice): agreement between the candidates, their lengths
+  against each other and the page's visible text, teaser markers; `Article.path` says which
+  reading won. Embedded social posts it lacks are put back; a repeated headline or byline
+  line and markup residue the page does not show are dropped.
 
 The metadata (title, byline, published and updated dates, language, canonical URL, lead
-image) is always our own reading of JSON-LD, OpenGraph, meta tags and <time>.
+image) is always our own reading of JSON-LD, OpenGraph, meta tags and <time>; a page that
+declares no language gets the one its script settles, if any (monitor.extract.language:
+Arabic, Hebrew).
 
-Pages are untrusted: the input is capped at 5 MB, bytes are decoded by BOM or <meta charset>
-(else UTF-8 with replacement), a tree too large for trafilatura to finish quickly goes to
-the heuristic, whose walks are iterative and bounded. Nothing here raises on bad HTML.
+Pages are untrusted: the input is capped at 5 MB, bytes are decoded by BOM, the HTTP
+charset, <meta charset>, or detection when none says (monitor.extract.page), a tree too
+large for trafilatura to finish quickly goes to the heuristic, whose walks are iterative
+and bounded. Nothing here raises on bad HTML.
 
 `extract_html` (title and text of a page as a Document) and `extract_text` serve
 `news-monitor test`; `looks_like_html` tells the two kinds of input apart.
@@ -33,7 +39,6 @@ from monitor.extract.body import (
     MAX_TEXT,
     MAX_TRAFILATURA_TEXT,
     MAX_TREE,
-    fits_trafilatura,
     heuristic_text,
     is_clutter_line,
     marked_body,
@@ -41,16 +46,20 @@ from monitor.extract.body import (
     trafilatura_text,
     tree_size,
 )
+from monitor.extract.candidates import Candidates, gather
+from monitor.extract.choice import Choice, choose
+from monitor.extract.language import script_language
 from monitor.extract.metadata import parse_date, read_metadata
 from monitor.extract.page import MAX_PAGE, decode_page, parse_html
 from monitor.records import Document
 from monitor.text import clean, own_thread
 from monitor.urls import canonical_url
 
-__all__ = ["Article", "MAX_PAGE", "MAX_PARAGRAPHS", "MAX_TEXT", "MAX_TRAFILATURA_TEXT", "MAX_TREE",
-           "decode_page", "extract_article", "extract_html", "extract_text", "heuristic_text",
-           "is_clutter_line", "looks_like_html", "marked_body", "parse_date", "parse_html",
-           "read_metadata", "tidy_text", "trafilatura_text", "tree_size"]
+__all__ = ["MAX_PAGE", "MAX_PARAGRAPHS", "MAX_TEXT", "MAX_TRAFILATURA_TEXT", "MAX_TREE",
+           "Article", "Candidates", "Choice", "choose", "decode_page", "extract_article",
+           "extract_html", "extract_text", "gather", "heuristic_text", "is_clutter_line",
+           "looks_like_html", "marked_body", "parse_date", "parse_html", "read_metadata",
+           "tidy_text", "trafilatura_text", "tree_size"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,33 +74,26 @@ class Article:
     language: str | None = None  # primary language subtag, e.g. "en"
     canonical_url: str | None = None  # absolute, tracking parameters removed
     image: str | None = None  # lead image, absolute
+    path: str = ""  # which reading gave the text: trafilatura, marked-body, heuristic, ...
 
 
 @own_thread  # libxml2's name dictionary lives as long as the parsing thread: see own_thread
-def extract_article(page: str | bytes, url: str) -> Article:
-    """Main text and metadata of an article page. Never raises on bad HTML."""
-    decoded = decode_page(page)
+def extract_article(page: str | bytes, url: str, content_type: str | None = None) -> Article:
+    """Main text and metadata of an article page (`content_type`: the HTTP header it came
+    with, whose charset is the page's). Never raises on bad HTML."""
+    decoded = decode_page(page, content_type)
     tree = parse_html(decoded)
     if tree is None:
-        return Article(title="", text="", canonical_url=canonical_url(url) or None)
+        return Article(title="", text="", canonical_url=canonical_url(url) or None,
+                       path="none")
     meta = read_metadata(tree, url)
-    marked = marked_body(tree)
-    text = ""
-    if marked is None and len(meta.body.strip()) < 500 and fits_trafilatura(tree):
-        try:
-            text = tidy_text(trafilatura_text(tree, url))
-        except Exception:  # noqa: BLE001 - a library bug must not lose the article
-            text = ""
-        if not text:
-            tree = parse_html(decoded)  # trafilatura consumed the tree
-            marked = ...
-    if not text and tree is not None:
-        # the publisher marked the body (itemprop=articleBody or JSON-LD articleBody), or
-        # the page is too big for trafilatura, or trafilatura found nothing
-        text = heuristic_text(tree, meta.body, marked)
+    choice = choose(gather(tree, meta.body, url, meta.title, meta.byline))
+    text = choice.text
     return Article(title=meta.title, text=text[:MAX_TEXT], byline=meta.byline,
-                   published=meta.published, updated=meta.updated, language=meta.language,
-                   canonical_url=meta.canonical_url, image=meta.image)
+                   published=meta.published, updated=meta.updated,
+                   language=meta.language or script_language(text),
+                   canonical_url=meta.canonical_url, image=meta.image,
+                   path=choice.path)
 
 
 def extract_html(page: str) -> Document:

@@ -1,11 +1,13 @@
-"""An article's main text: our reading of the body the publisher marked, or trafilatura's
-after our clutter is pruned, then a pass that drops the furniture lines it lets through."""
+"""The two readings of a page's main text that compete for it (monitor.extract.choice):
+our heuristic (the blocks the publisher marked, else the densest block) and trafilatura's;
+and the pass that drops the furniture lines either lets through."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from monitor.extract.clutter import words
 from monitor.text import clean
 
 MAX_TEXT = 200_000  # characters of article text we keep
@@ -17,29 +19,28 @@ MAX_TREE = 10_000
 MAX_TRAFILATURA_TEXT = 1_000_000
 
 
-# --- clutter --------------------------------------------------------------------------
+# --- furniture lines ----------------------------------------------------------------------
 
-# class/id words of page furniture (matched against the whole attribute, word-ish)
-_CLUTTER = re.compile(
-    r"(^|[\s_-])(share|sharing|social|socialite|sharethis|related|recommend\w*|comments?|"
-    r"disqus|livefyre|respond|reply|newsletter|subscribe|signup|captcha|shortlink|"
-    r"follow|follow-us|tags?|breadcrumbs?|promo|advert\w*|ads?|ad-slot|ad-container|"
-    r"sidebar|widget|outbrain|taboola|zergnet|popular|most-read|trending|nav|menu|"
-    r"footer|cookie|paywall|login|modal|toolbar|print|author-bio|prev-next|"
-    r"more-stories|read-more-link|see-more|around-the-web)([\s_-]|$)", re.IGNORECASE)
-_DROP_TAGS = ("script", "style", "noscript", "template", "svg", "iframe", "form", "nav",
-              "aside", "footer", "button", "input", "select", "textarea", "object",
-              "embed", "canvas", "video", "audio", "map")
 # whole paragraphs that are furniture, whatever the markup around them
 _CLUTTER_LINE = re.compile(
     r"^(\W*(follow us|suivez[- ]nous|síguenos|folge uns)\b.{0,80}"
+    r"|\W*follow\b.{0,80}\bon (twitter|facebook|instagram)\b.{0,80}"
     r"|\W*(short ?link|permalink|lien court)\s*:.*"
     r"|\W*(leave a (comment|reply)|post (a )?comment|add a comment|comments? \(\d+"
     r"|\d+ comments?|reader comments)\b.{0,40}"
+    r"|\W*(comments?|more|also|related|don'?t miss|you may also like|tell us what you think"
+    r"|text size)\W*"
+    r"|\W*(reading time|tempo de leitura|temps de lecture|lesezeit|tiempo de lectura)\W.{0,30}"
+    r"|\W*\d+[ -]min(ute)?s?( read| de lecture| de leitura)\W*"
     r"|.{0,40}\b(share (this|on)|tweet this|email this|print this)\b.{0,40}"
-    r"|\W*(related (stories|articles|posts)|read (more|also)|see also|lire aussi|"
-    r"more from|recommended|most (read|popular)|sponsored)\W*.{0,60}"
+    r"|\W*(related (stor(y|ies)|articles?|posts?)|read (more|also)|see (also|more)|lire aussi|"
+    r"more from|recommended|most (read|popular)|sponsored|also on)\W*.{0,60}"
     r"|\W*(sign up|subscribe) (for|to) (our|the)\b.{0,100}"
+    r"|.{0,100}\b(sign up|subscribe)\b.{0,60}\bnewsletters?\b.{0,100}"
+    r"|\W*like this (story|article)\??.{0,60}"
+    r"|\W*(additional )?(reporting|writing|editing) by(?-i:(\s+([A-Z][\w.'’-]*|additional"
+    r"|reporting|editing|writing|by|and|in|from)|[,;])+)\W*"
+    r"|.{0,200}\bcontributed to this (report|story)\W*"
     r"|.{0,30}\b(one|two|three|four|five|six|seven|eight|nine|ten|\d+)\s*[×x*+−-]\s*"
     r"(one|two|three|four|five|six|seven|eight|nine|ten|\d+)\s*=\s*\??"
     r"|\W*(advertisement|publicité|anuncio|werbung)\W*)$", re.IGNORECASE)
@@ -51,32 +52,23 @@ def is_clutter_line(line: str) -> bool:
     return not line or (len(line) <= 200 and bool(_CLUTTER_LINE.match(line)))
 
 
-def _is_clutter_element(element: Any) -> bool:
-    attrs = f"{element.get('class') or ''} {element.get('id') or ''}"
-    return bool(attrs.strip()) and bool(_CLUTTER.search(attrs))
-
-
-# the same furniture for trafilatura, as XPath (it prunes these before extracting)
-_PRUNE = [
-    '//*[contains(@class, "share") or contains(@id, "share")]',
-    '//*[contains(@class, "social") or contains(@class, "follow")]',
-    '//*[contains(@class, "related") or contains(@id, "related")]',
-    '//*[contains(@class, "shortlink") or contains(@class, "captcha")]',
-    '//*[contains(@class, "newsletter") or contains(@class, "subscribe")]',
-    '//*[contains(@id, "comments") or contains(@id, "respond")]',
-]
-
-
 # --- the heuristic extractor ------------------------------------------------------------
 
 _BLOCKS = {"p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6",
            "li", "ul", "ol", "dl", "dt", "dd", "blockquote", "pre", "figure", "figcaption",
            "table", "tr", "header", "br", "hr", "center"}
+# class tokens publishers give the element holding the article's text
+_BODY_TOKENS = words("""
+articlebody article-body article__body article-body-text articlebodytext article-text
+article-content article__content story-body story-body-text story-text story-content
+storycontent entry-content post-content post-body c-entry-content body-text
+""")
 
 
-def _paragraphs(root: Any, limit: int = MAX_TEXT) -> list[str]:
-    """Visible text of an element, one string per block, whitespace collapsed; stops once
-    `limit` characters or MAX_PARAGRAPHS paragraphs are collected."""
+def _paragraphs(root: Any, skip: set[Any], limit: int = MAX_TEXT) -> list[str]:
+    """Visible text of an element, one string per block, whitespace collapsed; subtrees in
+    `skip` are passed over (their tails kept); stops once `limit` characters or
+    MAX_PARAGRAPHS paragraphs are collected."""
     out: list[str] = []
     buf: list[str] = []
     total = 0
@@ -117,6 +109,9 @@ def _paragraphs(root: Any, limit: int = MAX_TEXT) -> list[str]:
         if child is None:
             close(node)
             stack.pop()
+        elif child in skip or not isinstance(child.tag, str):
+            if child.tail:
+                buf.append(child.tail)
         else:
             open_(child)
             stack.append((child, iter(child)))
@@ -129,41 +124,55 @@ def _link_density(element: Any, text_length: int) -> float:
     return links / max(1, text_length)
 
 
-def _clean_tree(root: Any, budget: int = 20_000) -> None:
-    """Drop furniture in place: invisible tags, clutter classes, link lists. Looks at no
-    more than `budget` elements (a real article body has a few hundred)."""
-    doomed = []
-    for count, element in enumerate(root.iter()):
+def _skipped(root: Any, budget: int = 2_000) -> set[Any]:
+    """Subtrees the heuristic does not read: link lists, the headline and byline (kept
+    apart as the title), figures and their captions (photo credits, gallery counters).
+    Looks at no more than `budget` blocks."""
+    skip: set[Any] = set()
+    for count, element in enumerate(root.iter("ul", "ol", "div", "section", "table",
+                                              "header", "h1", "figure", "figcaption")):
         if count >= budget:
             break
-        if not isinstance(element.tag, str) or element.tag in _DROP_TAGS or (
-                element is not root and _is_clutter_element(element)):
-            doomed.append(element)
-    for element in doomed:
-        if element.getparent() is not None:
-            element.drop_tree()
-    for count, element in enumerate(root.iter("ul", "ol", "div", "section", "table")):
-        if count >= budget // 10:
-            break
-        if element is root or element.getparent() is None:
+        if element is root:
+            continue
+        if element.tag in ("header", "h1", "figure", "figcaption"):
+            skip.add(element)
             continue
         text = " ".join(element.text_content().split())
         if text and len(text) < 600 and _link_density(element, len(text)) > 0.6:
-            element.drop_tree()
+            skip.add(element)
+    return skip
 
 
-def marked_body(tree: Any) -> Any:
-    """The element the publisher marked as the article body (itemprop=articleBody), if any
-    holds at least a few sentences."""
-    nodes = tree.xpath('//*[@itemprop="articleBody" or @itemprop="articlebody"]')
-    best = max(nodes, key=lambda n: len(n.text_content()), default=None)
-    return best if best is not None and len(best.text_content().strip()) >= 200 else None
+def _with_siblings(best: Any, marked: list[Any]) -> list[Any]:
+    """The best marked element and the other marked ones of its tag and class that are not
+    inside it or each other, in page order: a body split in blocks (two div.article__body,
+    or two itemprop=articleBody) is read whole."""
+    same = [e for e in marked if e.tag == best.tag and e.get("class") == best.get("class")]
+    out: list[Any] = []
+    for element in same:
+        if not any(o in element.iterancestors() for o in out):
+            out.append(element)
+    return out if best in out else [best]
 
 
-def _candidate(tree: Any, marked: Any = None) -> Any:
-    """The element most likely to hold the article: articleBody, <article>, or densest."""
-    if marked is not None:
-        return marked
+def marked_body(tree: Any) -> list[Any]:
+    """The elements the publisher marked as the article body (itemprop=articleBody, or a
+    body class such as article__body), in page order, if they hold a few sentences."""
+    nodes = tree.xpath('//*[@itemprop="articleBody" or @itemprop="articlebody"]')[:20]
+    if not nodes:
+        nodes = [e for e in tree.xpath("//*[@class]")[:20_000]
+                 if not _BODY_TOKENS.isdisjoint(e.get("class", "").casefold().split())][:20]
+    if not nodes:
+        return []
+    best = max(nodes, key=lambda n: len(n.text_content()))
+    if len(best.text_content().strip()) < 200:
+        return []
+    return _with_siblings(best, nodes)
+
+
+def _candidate(tree: Any) -> Any:
+    """The element most likely to hold the article: <article>, or the densest block."""
     scores: dict[Any, float] = {}
     for count, paragraph in enumerate(tree.iter("p", "pre", "blockquote")):
         if count >= 5_000:  # enough to find the article; a hostile page has millions
@@ -189,21 +198,31 @@ def _candidate(tree: Any, marked: Any = None) -> Any:
     return best
 
 
-def heuristic_text(tree: Any, json_body: str = "", marked: Any = ...) -> str:
-    """Main text by our own rules: the body the publisher marked (itemprop=articleBody, or
-    JSON-LD articleBody), else <article> / the densest block, cleaned of furniture."""
-    if marked is ...:
-        marked = marked_body(tree)
-    if len(json_body.strip()) >= 200 and marked is None:
-        lines = [clean(line, MAX_TEXT) for line in json_body.splitlines()]
-        return "\n\n".join(line for line in lines if line and not is_clutter_line(line))
-    root = _candidate(tree, marked)
-    _clean_tree(root)
-    for element in list(root.iter("header", "h1")):  # headline and byline: kept apart
-        if element is not root and element.getparent() is not None:
-            element.drop_tree()
-    kept = [p for p in _paragraphs(root) if not is_clutter_line(p)]
-    return "\n\n".join(clean(p, MAX_TEXT) for p in kept)
+def body_roots(tree: Any, marked: list[Any] | None = None) -> list[Any]:
+    """The elements the heuristic reads: the blocks the publisher marked, else <article> /
+    the densest block."""
+    return marked if marked else [_candidate(tree)]
+
+
+def heuristic_blocks(roots: list[Any]) -> list[str]:
+    """Main text by our own rules, one string per root (body_roots), without link lists,
+    headline, figures and furniture lines. Reads the tree without changing it (clutter is
+    pruned beforehand: monitor.extract.clutter)."""
+    out = []
+    for root in roots:
+        kept = [p for p in _paragraphs(root, _skipped(root)) if not is_clutter_line(p)]
+        out.append("\n\n".join(clean(p, MAX_TEXT) for p in kept))
+    return out
+
+
+def heuristic_text(tree: Any, marked: list[Any] | None = None) -> str:
+    """The heuristic's text of a (pruned) tree as one string."""
+    return "\n\n".join(b for b in heuristic_blocks(body_roots(tree, marked)) if b)
+
+
+def block_text(element: Any) -> list[str]:
+    """An element's visible text, one string per block (nothing skipped)."""
+    return [clean(p, MAX_TEXT) for p in _paragraphs(element, set())]
 
 
 # --- trafilatura ------------------------------------------------------------------------
@@ -217,14 +236,15 @@ def tree_size(tree: Any) -> int:
     return count
 
 
-def trafilatura_text(tree: Any, url: str, *, prune: bool = True) -> str:
-    """Main text by trafilatura (default options, no comments, tables kept)."""
+def trafilatura_text(tree: Any, url: str, *, precision: bool = True,
+                     recall: bool = False) -> str:
+    """Main text by trafilatura (no comments, tables kept), favouring precision or
+    recall. trafilatura works on its own copy of the tree."""
     import trafilatura  # imported on first use: it loads language data at import
 
-    text = trafilatura.extract(tree, url=url or None, include_comments=False,
+    return trafilatura.extract(tree, url=url or None, include_comments=False,
                                include_tables=True, deduplicate=False,
-                               prune_xpath=_PRUNE if prune else None) or ""
-    return text
+                               favor_precision=precision, favor_recall=recall) or ""
 
 
 def tidy_text(text: str) -> str:

@@ -206,7 +206,7 @@ async def _article(entry: Entry, http: Http, trust: Trust, settings: PollSetting
         page = await fetch_url(entry.url, client=http.articles, timeout=settings.timeout,
                                max_bytes=min(settings.max_bytes, MAX_PAGE),
                                gate=http.article_gate, trust=trust)
-        article = await offload(extract_article, page.body, page.url,
+        article = await offload(extract_article, page.body, page.url, page.content_type,
                                 timeout=settings.parse_timeout, what="extracting")
     except (FetchError, Overran) as err:
         log.info("article %s not fetched: %s", entry.url, err)
