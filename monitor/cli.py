@@ -301,15 +301,15 @@ def _duration_option(value: str, name: str) -> float:
 
 def _read_article(source: str, config: Config) -> tuple[Document, str]:
     """The article to test: fetched, read from a file, or from stdin."""
-    from monitor.extract import extract_html, extract_text, looks_like_html
+    from monitor.extract import decode_page, extract_html, extract_text, looks_like_html
 
     if source == "-":
         content, origin = sys.stdin.read(), "stdin"
     elif "://" in source:
         content, origin = _fetch_page(source, config), source
     else:
-        try:
-            content, origin = Path(source).read_text(encoding="utf-8", errors="replace"), source
+        try:  # bytes: a page saved in windows-1256 names its charset in a <meta>
+            content, origin = decode_page(Path(source).read_bytes()), source
         except OSError as err:
             click.echo(f"{source}: cannot read: {err.strerror or err}", err=True)
             sys.exit(2)
@@ -318,24 +318,25 @@ def _read_article(source: str, config: Config) -> tuple[Document, str]:
 
 
 def _fetch_page(url: str, config: Config) -> str:
+    from monitor.extract import decode_page
     from monitor.sources.fetch import FetchError, Trust, fetch, make_client
     from monitor.sources.guard import AddressPolicy
 
     poll = config.settings.poll
     trust = Trust.of(url, AddressPolicy.of(poll.allow_private))  # redirects elsewhere: checked
 
-    async def get() -> bytes:
+    async def get() -> str:
         async with make_client(timeout=poll.timeout, user_agent=poll.user_agent,
                                concurrency=1, allow_private=poll.allow_private) as client:
-            return (await fetch(url, client=client, timeout=poll.timeout,
-                                max_bytes=poll.max_bytes, trust=trust)).body
+            got = await fetch(url, client=client, timeout=poll.timeout,
+                              max_bytes=poll.max_bytes, trust=trust)
+            return decode_page(got.body, got.content_type)
 
     try:
-        body = asyncio.run(get())
+        return asyncio.run(get())
     except FetchError as err:
         click.echo(f"{url}: {err}", err=True)
         sys.exit(2)
-    return body.decode("utf-8", errors="replace")
 
 
 def _load(config_path: Path) -> Config:

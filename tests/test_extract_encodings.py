@@ -60,3 +60,17 @@ def test_an_undeclared_arabic_or_hebrew_page_gets_its_language_from_its_script()
                   "המערביות של העיר, לאחר לילה של הפגזות כבדות.</p>" * 4 + "</article>")
     assert extract_article(hebrew.replace(' lang="en"', ""), "").language == "he"
     assert extract_article(page(paragraphs_html(PARAGRAPHS)), "").language == "en"
+
+
+def test_news_monitor_test_reads_a_saved_windows_1256_page_in_its_own_charset(tmp_path) -> None:
+    """`news-monitor test FILE` decodes a saved page by its <meta charset>, as the pipeline
+    does: the Arabic name of Aleppo in a windows-1256 page fires a rule on Aleppo."""
+    from tests.conftest import ROOT, run_cli, write_config
+
+    config = write_config(tmp_path, sources=[{"name": "F", "feed": str(tmp_path / "x.xml")}],
+                          rules=[{"name": "Aleppo", "places": ["Aleppo"]}])
+    (tmp_path / "x.xml").write_text("<rss/>")
+    page = ROOT / "tests" / "data" / "arabic" / "aleppo-windows-1256.html"
+    result = run_cli("test", "-c", str(config), str(page))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Aleppo" in result.stdout and "حلب" in result.stdout
