@@ -93,7 +93,8 @@ def _latin_name_ok(name: str) -> bool:
     if (len(bare) if bare.isalpha() else letters(name)) < MIN_ALIAS_LETTERS:
         return False
     if name.isalpha() and name.istitle():  # one capitalised word ("Halab"): the usual case
-        return name.lower() not in _PARTICLES
+        word = name.strip(_APOSTROPHES)  # "Aaʻʻ" is the word "Aa": too short to look for
+        return len(word) >= 3 and word[0].isupper() and word.lower() not in _PARTICLES
     capitalised = False
     long_word = False  # "The D" (Detroit) is no name to look for in text
     for word in _WORD_SPLIT.split(name):
