@@ -33,7 +33,7 @@ class Fields(tuple[Spaced, ...]):
     """
 
     present: tuple[set[int], ...]
-    memo: dict[object, bool]
+    memo: dict[object, object]  # NEAR test -> answer; NEAR side -> its occurrences
 
     def __new__(cls, fields: Sequence[Spaced], present: tuple[set[int], ...]) -> Fields:
         self = super().__new__(cls, fields)
@@ -211,12 +211,19 @@ class _Near:
         answer = memo.get(self)
         if answer is None:
             answer = memo[self] = self._holds(found, fields)
-        return answer
+        return answer  # type: ignore[return-value]
 
-    def _holds(self, found: Found, fields: Sequence[Spaced]) -> bool:
+    def _holds(self, found: Found, fields: Fields) -> bool:
         distance = self.distance
-        lefts = _occurrences(found, self.left)
-        rights = _occurrences(found, self.right) if lefts else ()
+        memo: dict[object, list[tuple[int, int, int]]] = fields.memo  # type: ignore[assignment]
+        lefts = memo.get(self.left)
+        if lefts is None:
+            lefts = memo[self.left] = _occurrences(found, self.left)
+        if not lefts:
+            return False
+        rights = memo.get(self.right)
+        if rights is None:
+            rights = memo[self.right] = _occurrences(found, self.right)
         for a in lefts:
             field, start, end = a
             after = before = -1

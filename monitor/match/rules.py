@@ -75,21 +75,25 @@ class CompiledRule:
         """The match of a rule whose check() holds, unless its score is below min_score."""
         if self.repeats:
             return self._merged(found, evidence)
-        runs = []
+        merged: list[tuple[int, Hit]] | None = None
+        lead: list[tuple[int, Hit]] | None = None
         hits: tuple[Hit, ...] = ()
         score = 0.0
         for pattern, report, weight in self.reported:
             if pattern in found:
                 keyed, term_hits, points = evidence[report]
                 if term_hits:
-                    runs.append(keyed)
-                    hits = term_hits
+                    if lead is None:
+                        lead, hits = keyed, term_hits
+                    elif merged is None:
+                        merged = lead + keyed
+                    else:
+                        merged += keyed
                     score += weight * points
         spec = self.spec
         if score < spec.min_score:
             return None
-        if len(runs) > 1:  # each run is in reading order already; their keys are distinct
-            merged = [pair for run in runs for pair in run]
+        if merged is not None:  # each term's hits are in reading order; their keys distinct
             merged.sort(key=first)
             hits = tuple(map(second, merged))
         return make_match(spec.watchlist, spec.name, spec.priority, score, hits, spec.channels)
