@@ -14,9 +14,16 @@ How a document is matched:
    any of their words (e.g. a bare "NOT football"), which is what makes skipping the other
    rules correct.
 3. A candidate rule runs one generated function (query.Source) that checks every category
-   has a hit, no exclude term is found and the query holds, with C-level set tests; then its
-   score is summed and compared with `min_score`, and only then are its hits built (once per
-   term and document, shared by the rules that report it).
+   has a hit, no exclude term is found and the query holds, with C-level set tests (a
+   field-scoped term asks the set of patterns found in that field; a NEAR test is answered
+   once per document however many rules ask it); then its score is summed and compared with
+   `min_score`, and only then are its hits built (once per term and document, shared by the
+   rules that report it, each with an integer key so that merging terms sorts integers).
+
+What 50,000 rules cost (bench/match.py): the compiled rules share every equal piece (sets of
+terms, constant tuples, NEAR tests, one function per rule shape), so they keep about 40 MB;
+per article the cost grows with the rules that are evaluated and fire, not with the rules
+compiled, and firing (building Match and Hit records) is most of a dense article's time.
 
 Score: a hit scores its term's weight (Term.weight; 1 for plain strings and query words),
 times TITLE_WEIGHT (2) when the hit is in the title; a match's score is the sum over its
@@ -41,6 +48,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from monitor.match.normalize import Folded
+from monitor.match.predicate import Fields
 from monitor.match.rules import (
     TITLE_WEIGHT,
     CompiledRule,
@@ -49,27 +57,36 @@ from monitor.match.rules import (
     Reported,
     draft,
     first,
+    make_hit,
+    second,
 )
 from monitor.match.spec import RuleSpec
 from monitor.match.terms import FIELDS, TEXT, TITLE, Found, Occurrences, TermPattern, TermScanner
-from monitor.records import Document, Hit, Match
+from monitor.records import Document, Match
 
 
 class _Evidence(dict[int, Evidence]):
     """Hits of each reported term in one document, built on first use however many rules
-    report them."""
+    report them.
 
-    def __init__(self, fields: Sequence[Folded], found: Found, reports: Sequence[Reported]) -> None:
+    Each hit comes with an integer that sorts as its reading-order key (field, start, end,
+    term, concept) would: `ranks` numbers every reported (term, concept) in sorted order at
+    compile time, so that a rule merging several terms' hits sorts plain integers.
+    """
+
+    def __init__(self, fields: Sequence[Folded], found: Found, reports: Sequence[Reported],
+                 ranks: Sequence[int]) -> None:
         super().__init__()
         self._fields = fields
         self._found = found
         self._reports = reports
+        self._ranks = ranks
 
     def __missing__(self, report: int) -> Evidence:
         reported = self._reports[report]
         term, concept, only, kind = (reported.term, reported.concept, reported.field,
                                      reported.kind)
-        tie = concept or ""
+        rank = self._ranks[report]
         keyed = []
         points = 0
         for (field, start), end in self._found[reported.pattern].items():
@@ -78,13 +95,26 @@ class _Evidence(dict[int, Evidence]):
             doc = self._fields[field]
             if doc.shifted:
                 start, end = doc.original(start), doc.original(end)
-            hit = Hit(term, FIELDS[field], start, end, concept, kind)
-            keyed.append(((field, start, end, term, tie), hit))
+            hit = make_hit(term, FIELDS[field], start, end, concept, kind)
+            keyed.append(((((field << _OFFSET | start) << _OFFSET) | end) << _RANK | rank, hit))
             points += TITLE_WEIGHT if field == TITLE else 1
         if len(keyed) > 1:
             keyed.sort(key=first)
-        self[report] = evidence = (keyed, points)
+        self[report] = evidence = (keyed, tuple(map(second, keyed)), points)
         return evidence
+
+
+_OFFSET = 48  # bits for an offset in the sort keys: far beyond any text
+_RANK = 32  # bits for the rank of a reported (term, concept)
+
+
+def _ranks(reports: Sequence[Reported]) -> list[int]:
+    """For each report, the rank of its (term, concept) among all reports' (see _Evidence)."""
+    order = sorted({(r.term, r.concept or "") for r in reports})
+    if len(order) >= 1 << _RANK:
+        raise ValueError("too many distinct terms")
+    rank = {key: number for number, key in enumerate(order)}
+    return [rank[(r.term, r.concept or "")] for r in reports]
 
 
 class Matcher:
@@ -101,6 +131,7 @@ class Matcher:
         self._scanner = TermScanner(patterns)
         self._shadows = {p: tuple(s) for p, s in (shadows or {}).items() if s}
         self._reports = tuple(reports)
+        self._ranks = _ranks(self._reports)
         index: dict[int, list[int]] = {}
         for number, rule in enumerate(self._rules):
             for pattern in rule.key:
@@ -136,7 +167,7 @@ class Matcher:
             return sum(uses.get(n, 0) for n in numbers)
 
         reports: dict[Reported, int] = {}
-        compiled = [one.finish(cost, reports) for one in drafts]
+        compiled = [one.finish(cost, reports, patterns.interned) for one in drafts]
         # In output order, so that matches come out sorted by (watchlist, rule) for free.
         compiled.sort(key=lambda rule: (rule.spec.watchlist, rule.spec.name))
         return cls(compiled, patterns.compiled, list(reports), patterns.shadows)
@@ -150,13 +181,13 @@ class Matcher:
         fields, found, candidates = self._candidates(doc)
         if not candidates:
             return []
-        evidence = _Evidence(fields, found, self._reports)
+        evidence = _Evidence(fields, found, self._reports, self._ranks)
         rules = self._rules
         keys = found.keys()
         matches = []
         for number in sorted(candidates):
             rule = rules[number]
-            if rule.check(found, keys, fields):
+            if rule.shape(rule.constants, found, keys, fields):
                 match = rule.fire(found, evidence)
                 if match is not None:
                     matches.append(match)
@@ -172,13 +203,24 @@ class Matcher:
             "rules fired": len(self.match(doc)),
         }
 
-    def _candidates(self, doc: Document) -> tuple[tuple[Folded, Folded], Found, set[int]]:
-        fields = (Folded(doc.title), Folded(doc.text))
+    def _candidates(self, doc: Document) -> tuple[Fields, Found, set[int]]:
+        title, text = Folded(doc.title), Folded(doc.text)
         found: defaultdict[int, Occurrences] = defaultdict(dict)
-        self._scanner.scan(fields[TITLE], TITLE, found)
-        self._scanner.scan(fields[TEXT], TEXT, found)
+        in_title: defaultdict[int, Occurrences] = defaultdict(dict)
+        self._scanner.scan(text, TEXT, found)
+        self._scanner.scan(title, TITLE, in_title)
+        present = (set(in_title), set(found))  # the patterns found in each field
+        for number, occurrences in in_title.items():  # the title is short: merge it in
+            if number in found:
+                found[number].update(occurrences)
+            else:
+                found[number] = occurrences
         if self._shadows:
-            _drop_shadowed(found, self._shadows)
+            for number in _drop_shadowed(found, self._shadows):
+                for field, numbers in enumerate(present):
+                    if not any(where[0] == field for where in found.get(number, ())):
+                        numbers.discard(number)
+        fields = Fields((title, text), present)
         index = self._index
         candidates: set[int] = set()
         for pattern in found:
@@ -191,10 +233,11 @@ class Matcher:
 
 
 def _drop_shadowed(found: defaultdict[int, Occurrences], shadows: dict[int, tuple[int, ...]]
-                   ) -> None:
+                   ) -> list[int]:
     """Remove the hits of a name that lie inside a hit of a longer name it is part of ("York"
     inside "New York"): the longest known name wins. A rule that names the longer one too
-    still has that name's own hit."""
+    still has that name's own hit. Returns the patterns that lost hits."""
+    dropped = []
     for pattern, longer in shadows.items():
         hits = found.get(pattern)
         if not hits:
@@ -207,5 +250,7 @@ def _drop_shadowed(found: defaultdict[int, Occurrences], shadows: dict[int, tupl
             if any(f == field and s <= start and end <= e and e - s > end - start
                    for f, s, e in spans):
                 del hits[(field, start)]
+                dropped.append(pattern)
         if not hits:
             del found[pattern]
+    return dropped

@@ -8,7 +8,7 @@ a closure per node. query.py parses the text; this module never sees it.
 from __future__ import annotations
 
 from collections.abc import Callable, KeysView, Mapping, Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Protocol
 
 from monitor.match.syntax import Alias, And, FieldName, Leaf, Near, Node, Not, Or, Word, iter_leaves
@@ -23,8 +23,31 @@ class Spaced(Protocol):
     def words_between(self, start: int, stop: int, most: int) -> int: ...
 
 
+class Fields(tuple[Spaced, ...]):
+    """The folded fields of one document (title, text), as predicates see them.
+
+    `present[field]` holds the patterns found in that field, so that a field-scoped term is
+    one set test rather than a walk over its occurrences; `memo` keeps the answers of NEAR
+    tests for this document, shared by every rule that asks the same one (interned sides
+    make the same question the same key).
+    """
+
+    present: tuple[set[int], ...]
+    memo: dict[object, object]  # NEAR test -> answer; NEAR side -> its occurrences
+
+    def __new__(cls, fields: Sequence[Spaced], present: tuple[set[int], ...]) -> Fields:
+        self = super().__new__(cls, fields)
+        self.present = present
+        self.memo = {}
+        return self
+
+
+NO_FIELDS = Fields((), (set(), set()))  # an empty document's, for compile-time tests
+
 # (found, found.keys(), fields) -> whether the rule or query holds
-Predicate = Callable[[Found, KeysView[int], Sequence[Spaced]], bool]
+Predicate = Callable[[Found, KeysView[int], Fields], bool]
+# The same with the rule's constants first: one function per shape of rule, shared.
+Shape = Callable[[tuple[object, ...], Found, KeysView[int], Fields], bool]
 
 
 class Source:
@@ -32,30 +55,39 @@ class Source:
     and `fields`, with every set and closure it needs kept aside as constants c[i].
 
     Rules of the same shape share their source text, so each shape compiles once
-    (`predicate`), and a rule is that compiled shape bound to its own constants: matching
-    then runs one function per rule, with C-level set tests, instead of a closure per node.
-    The text holds nothing from the rule itself (no terms), only operators and indexes.
+    (`shape`), and a rule is that compiled shape and its own constants: matching then runs
+    one function per rule, with C-level set tests, instead of a closure per node. The text
+    holds nothing from the rule itself (no terms), only operators and indexes. Constants
+    equal to one already seen in the same compile (`interned`) are that one, which keeps
+    50,000 rules that name the same places and keyword lists small.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, interned: dict[object, object] | None = None) -> None:
         self.constants: list[object] = []
+        self._interned = {} if interned is None else interned
 
     def constant(self, value: object) -> str:
-        self.constants.append(value)
+        self.constants.append(self._interned.setdefault(value, value))
         return f"c[{len(self.constants) - 1}]"
 
+    def parts(self, expression: str) -> tuple[Shape, tuple[object, ...]]:
+        """The shared function for `expression`'s shape, and this rule's constants."""
+        constants = tuple(self.constants)
+        return _shape(expression), self._interned.setdefault(constants, constants)  # type: ignore[return-value]
+
     def predicate(self, expression: str) -> Predicate:
-        return _shape(expression)(tuple(self.constants))
+        shape, constants = self.parts(expression)
+        return partial(shape, constants)
 
 
 @lru_cache(maxsize=4096)
-def _shape(expression: str) -> Callable[[tuple[object, ...]], Predicate]:
-    factory = f"lambda c: lambda found, keys, fields: {expression}"
+def _shape(expression: str) -> Shape:
+    factory = f"lambda c, found, keys, fields: {expression}"
     return eval(factory, {"__builtins__": {}, "in_field": in_field})  # our own text only
 
 
 def in_field(found: Found, numbers: frozenset[int], field: int) -> bool:
-    """Whether a pattern of `numbers` was found in `field`."""
+    """Whether a pattern of `numbers` was found in `field` (without Fields.present)."""
     for number in numbers:
         for where in found.get(number, ()):
             if where[0] == field:
@@ -105,7 +137,9 @@ def query_source(node: Node, resolve: Callable[[Leaf], frozenset[int]], source: 
                 frozenset(n for leaf, _ in iter_leaves(side) for n in resolve(leaf))
                 for side in (left, right)
             ]
-            guards = " and ".join(f"not keys.isdisjoint({source.constant(s)})" for s in sides)
+            guards = " and ".join(
+                f"not keys.isdisjoint({source.constant(members(s))})" for s in sides
+            )
             return f"{guards} and {source.constant(_near(node, resolve))}(found, fields)"
     raise TypeError(f"not a query node: {node!r}")
 
@@ -122,29 +156,74 @@ def _field_number(field: FieldName | None) -> int | None:
 
 def _leaf(numbers: frozenset[int], field: int | None, source: Source) -> str:
     if field is not None:
-        return f"in_field(found, {source.constant(numbers)}, {field})"
+        return f"not fields.present[{field}].isdisjoint({source.constant(members(numbers))})"
     if len(numbers) == 1:
         (number,) = numbers
         return f"{source.constant(number)} in found"
-    return f"not keys.isdisjoint({source.constant(numbers)})"
+    return f"not keys.isdisjoint({source.constant(members(numbers))})"
 
 
-def _near(
-    node: Near, resolve: Callable[[Leaf], frozenset[int]]
-) -> Callable[[Found, Sequence[Spaced]], bool]:
-    """Some occurrence on the left within node.distance words of one on the right.
+def members(numbers: frozenset[int]) -> tuple[int, ...]:
+    """A set of pattern numbers as the constant a set test takes: a sorted tuple, a third of
+    a frozenset's size (isdisjoint walks it and asks the document's set)."""
+    return tuple(sorted(numbers))
+
+
+def _near(node: Near, resolve: Callable[[Leaf], frozenset[int]]) -> _Near:
+    left = tuple((resolve(leaf), _field_number(leaf.field)) for leaf, _ in iter_leaves(node.left))
+    right = tuple((resolve(leaf), _field_number(leaf.field)) for leaf, _ in iter_leaves(node.right))
+    return _Near(left, right, node.distance)
+
+
+Side = tuple[tuple[frozenset[int], int | None], ...]  # (patterns, field or None) per leaf
+
+
+class _Near:
+    """Some occurrence on the left within `distance` words of one on the right.
 
     Distance is 1 for neighbours, 2 with one word between, and 0 when the two overlap. One
     occurrence is never near itself, so "(a OR b) NEAR/3 (b OR c)" needs two occurrences.
     For each left occurrence only the closest right ones before and after it are measured.
+    Equal tests are equal objects (interned by Source), and a document remembers each
+    answer (Fields.memo): a thousand rules asking "@place NEAR/15 aid" of one article run
+    it once per distinct place.
     """
-    left = tuple((resolve(leaf), _field_number(leaf.field)) for leaf, _ in iter_leaves(node.left))
-    right = tuple((resolve(leaf), _field_number(leaf.field)) for leaf, _ in iter_leaves(node.right))
-    distance = node.distance
 
-    def holds(found: Found, fields: Sequence[Spaced]) -> bool:
-        lefts = _occurrences(found, left)
-        rights = _occurrences(found, right) if lefts else ()
+    __slots__ = ("left", "right", "distance", "_hash")
+
+    def __init__(self, left: Side, right: Side, distance: int) -> None:
+        self.left = left
+        self.right = right
+        self.distance = distance
+        self._hash = hash((left, right, distance))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (
+            isinstance(other, _Near)
+            and (self.left, self.right, self.distance) == (other.left, other.right, other.distance)
+        )
+
+    def __call__(self, found: Found, fields: Fields) -> bool:
+        memo = fields.memo
+        answer = memo.get(self)
+        if answer is None:
+            answer = memo[self] = self._holds(found, fields)
+        return answer  # type: ignore[return-value]
+
+    def _holds(self, found: Found, fields: Fields) -> bool:
+        distance = self.distance
+        memo: dict[object, list[tuple[int, int, int]]] = fields.memo  # type: ignore[assignment]
+        lefts = memo.get(self.left)
+        if lefts is None:
+            lefts = memo[self.left] = _occurrences(found, self.left)
+        if not lefts:
+            return False
+        rights = memo.get(self.right)
+        if rights is None:
+            rights = memo[self.right] = _occurrences(found, self.right)
         for a in lefts:
             field, start, end = a
             after = before = -1
@@ -164,8 +243,6 @@ def _near(
             if before >= 0 and doc.words_between(before, start, distance - 1) < distance:
                 return True
         return False
-
-    return holds
 
 
 def _occurrences(

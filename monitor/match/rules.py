@@ -8,6 +8,8 @@ from dataclasses import dataclass, replace
 from operator import itemgetter
 from typing import Protocol
 
+from monitor.match.construct import positional
+from monitor.match.predicate import NO_FIELDS, Fields, Shape, members
 from monitor.match.query import (
     Alias,
     Leaf,
@@ -25,6 +27,8 @@ from monitor.match.terms import FIELDS, Found, TermError, TermPattern, clean_ter
 from monitor.records import Hit, Match
 
 TITLE_WEIGHT = 2
+make_match = positional(Match)
+make_hit = positional(Hit)
 
 
 class EvidenceOf(Protocol):
@@ -43,46 +47,62 @@ class Reported:
     kind: str | None = None  # "place" or "group" when the rule lists it there
 
 
-# One term's hits in one document, with their reading-order keys, and its unweighted points.
-Evidence = tuple[list[tuple[tuple[int, int, int, str, str], Hit]], int]
+# One term's hits in one document: with their reading-order keys (engine._Evidence), alone,
+# and its unweighted points.
+Evidence = tuple[list[tuple[int, Hit]], tuple[Hit, ...], int]
 
 
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
-    """A rule reduced to one generated predicate and the terms it reports."""
+    """A rule reduced to one generated predicate and the terms it reports.
+
+    The predicate is `shape(constants, found, keys, fields)`: categories, exclude and query
+    in one function shared by every rule of the same shape (query.Source), with this rule's
+    constants."""
 
     spec: RuleSpec
-    check: Predicate  # categories, exclude and query in one function (query.Source)
+    shape: Shape
+    constants: tuple[object, ...]
     reported: tuple[tuple[int, int, float], ...]  # (pattern, report number, weight)
     key: frozenset[int]  # the rule is evaluated only when one of these is found
     repeats: bool  # one text named both exact-case and not: merge their hits
+
+    def check(self, found: Found, keys: KeysView[int], fields: Fields) -> bool:
+        """Whether the rule's logic holds (the engine calls shape directly)."""
+        return self.shape(self.constants, found, keys, fields)
 
     def fire(self, found: Found, evidence: EvidenceOf) -> Match | None:
         """The match of a rule whose check() holds, unless its score is below min_score."""
         if self.repeats:
             return self._merged(found, evidence)
-        keyed: list[tuple[tuple[int, int, int, str, str], Hit]] = []
+        merged: list[tuple[int, Hit]] | None = None
+        lead: list[tuple[int, Hit]] | None = None
+        hits: tuple[Hit, ...] = ()
         score = 0.0
-        present = 0
         for pattern, report, weight in self.reported:
             if pattern in found:
-                term_hits, points = evidence[report]
-                keyed += term_hits
-                score += weight * points
-                present += 1
+                keyed, term_hits, points = evidence[report]
+                if term_hits:
+                    if lead is None:
+                        lead, hits = keyed, term_hits
+                    elif merged is None:
+                        merged = lead + keyed
+                    else:
+                        merged += keyed
+                    score += weight * points
         spec = self.spec
         if score < spec.min_score:
             return None
-        if present > 1:
-            keyed.sort(key=first)  # each term's hits are in order already
-        hits = tuple(map(second, keyed))
-        return Match(spec.watchlist, spec.name, spec.priority, score, hits, spec.channels)
+        if merged is not None:  # each term's hits are in reading order; their keys distinct
+            merged.sort(key=first)
+            hits = tuple(map(second, merged))
+        return make_match(spec.watchlist, spec.name, spec.priority, score, hits, spec.channels)
 
     def _merged(self, found: Found, evidence: EvidenceOf) -> Match | None:
         """fire() for a rule that names one text both exact-case and not: the two terms
         find the same places, each reported once, with the higher weight."""
         # keyed by the hit less its kind: a place named again in the query is one hit
-        best: dict[tuple[object, ...], tuple[tuple[int, int, int, str, str], float, Hit]] = {}
+        best: dict[tuple[object, ...], tuple[int, float, Hit]] = {}
         for pattern, report, weight in self.reported:
             if pattern in found:
                 for key, hit in evidence[report][0]:
@@ -119,6 +139,11 @@ class Patterns:
         self.compiled: list[TermPattern] = []
         self._numbers: dict[tuple[str, bool, bool], int] = {}
         self.shadows: dict[int, set[int]] = {}  # pattern -> patterns of longer names
+        # Equal sets, tuples and tests of different rules made one object (Source.constant).
+        self.interned: dict[object, object] = {}
+
+    def intern(self, value: frozenset[int]) -> frozenset[int]:
+        return self.interned.setdefault(value, value)  # type: ignore[return-value]
 
     def number(self, text: str, exact_case: bool, name: bool = False) -> int:
         """The pattern number of a term, compiling it on first use; raises TermError."""
@@ -166,7 +191,7 @@ class _Draft:
 
     spec: RuleSpec
     categories: tuple[frozenset[int], ...]
-    check: Predicate
+    check: tuple[Shape, tuple[object, ...]]  # (shape, constants): see CompiledRule
     query: Node | None
     predicate: Predicate | None  # the query alone
     resolve: Callable[[Leaf], frozenset[int]]
@@ -174,15 +199,19 @@ class _Draft:
     query_terms: frozenset[int]  # the query's positive terms
 
     def finish(
-        self, cost: Callable[[frozenset[int]], int], reports: dict[Reported, int]
+        self,
+        cost: Callable[[frozenset[int]], int],
+        reports: dict[Reported, int],
+        interned: dict[object, object],
     ) -> CompiledRule:
-        """The compiled rule; `reports` numbers the distinct Reported across all rules."""
+        """The compiled rule; `reports` numbers the distinct Reported across all rules, and
+        `interned` (Patterns.interned) shares equal pieces between rules."""
         options = list(self.categories)
         if self.query is not None and self.predicate is not None:
             needed = necessary(self.query, self.resolve, cost)
             if needed is not None:
                 options.append(needed)
-            elif not self.predicate({}, _NOTHING, ()):
+            elif not self.predicate({}, _NOTHING, NO_FIELDS):
                 # No structural answer (NOTs): a query that is false on an empty document
                 # stays false while none of its positive terms is found.
                 options.append(self.query_terms)
@@ -192,13 +221,16 @@ class _Draft:
             field = None if positive.everywhere else positive.field
             entry = Reported(pattern, positive.term, positive.concept, field, positive.kind)
             number = reports.setdefault(entry, len(reports))
-            reported.append((pattern, number, positive.weight))
+            triple = (pattern, number, positive.weight)
+            reported.append(interned.setdefault(triple, triple))
         terms = [positive.term for positive in self.reported.values()]
+        shape, constants = self.check
         return CompiledRule(
             spec=self.spec,
-            check=self.check,
+            shape=shape,
+            constants=constants,
             reported=tuple(reported),
-            key=key,
+            key=interned.setdefault(key, key),  # type: ignore[arg-type]
             repeats=len(set(terms)) < len(terms),
         )
 
@@ -239,7 +271,7 @@ def draft(spec: RuleSpec, patterns: Patterns) -> _Draft:
             numbers.append(number)
             report(number, term, None, _KINDS.get(name))
         if numbers:
-            categories.append(frozenset(numbers))
+            categories.append(patterns.intern(frozenset(numbers)))
     exclude = frozenset(
         term_number(_as_term(t), f"exclude[{i}]") for i, t in enumerate(spec.exclude)
     )
@@ -262,15 +294,15 @@ def draft(spec: RuleSpec, patterns: Patterns) -> _Draft:
 
     def resolve(leaf: Leaf) -> frozenset[int]:
         if isinstance(leaf, Alias):
-            return frozenset(number for number, _ in alias(leaf))
+            return patterns.intern(frozenset(number for number, _ in alias(leaf)))
         try:
-            return frozenset({patterns.number(leaf.text, False)})
+            return patterns.intern(frozenset({patterns.number(leaf.text, False)}))
         except TermError as error:
             raise QueryError(str(error), leaf.position).in_rule(
                 spec.watchlist, spec.name, "query"
             ) from None
 
-    source = Source()
+    source = Source(patterns.interned)
     query: Node | None = None
     predicate: Predicate | None = None
     query_expression = ""
@@ -293,19 +325,19 @@ def draft(spec: RuleSpec, patterns: Patterns) -> _Draft:
                     query_terms.add(number)
         query_expression = query_source(query, resolve, source)
         predicate = source.predicate(query_expression)
-    if not categories and (predicate is None or predicate({}, _NOTHING, ())):
+    if not categories and (predicate is None or predicate({}, _NOTHING, NO_FIELDS)):
         raise QueryError("rule needs at least one word that must appear", 0).in_rule(
             spec.watchlist, spec.name, "query" if query is not None else "rule"
         )
     checks = [_any_of(category, source) for category in categories]
     if exclude:
-        checks.append(f"keys.isdisjoint({source.constant(exclude)})")
+        checks.append(f"keys.isdisjoint({source.constant(members(exclude))})")
     if query_expression:
         checks.append(query_expression)
     return _Draft(
         spec=spec,
         categories=tuple(categories),
-        check=source.predicate(" and ".join(f"({check})" for check in checks)),
+        check=source.parts(" and ".join(f"({check})" for check in checks)),
         query=query,
         predicate=predicate,
         resolve=resolve,
@@ -322,5 +354,5 @@ def _any_of(numbers: frozenset[int], source: Source) -> str:
     if len(numbers) == 1:
         (number,) = numbers
         return f"{source.constant(number)} in found"
-    return f"not keys.isdisjoint({source.constant(numbers)})"
+    return f"not keys.isdisjoint({source.constant(members(numbers))})"
 

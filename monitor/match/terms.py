@@ -164,7 +164,8 @@ def compile_term(written: str, exact_case: bool = False, name: bool = False) -> 
     exact = exact_letters(body) if exact_case else None
     lengths = tuple(map(len, words))
     spaced = SEPARATOR.join(words)
-    return TermPattern(term, prefix, keys, frozenset(kept), lengths, spaced, exact, clitic, name)
+    kept_at = frozenset(kept) if kept else _NOTHING_KEPT
+    return TermPattern(term, prefix, keys, kept_at, lengths, spaced, exact, clitic, name)
 
 
 def plural_forms(squashed: str) -> tuple[str, ...]:
@@ -179,6 +180,10 @@ def _is_arabic(char: str) -> bool:
     return "\u0620" <= char <= "\u064a" or "\u066e" <= char <= "\u06d3"
 
 
+_NO_FORMS: dict[str, tuple[int, ...]] = {}  # shared, never written to
+_NOTHING_KEPT: frozenset[int] = frozenset()
+
+
 class _Key:
     """What the automaton stores for one key: its patterns, sorted for the scan loop."""
 
@@ -188,8 +193,9 @@ class _Key:
         simple = len(plain) + len(prefixes) == len(found)  # no exact-case term
         forms: dict[str, tuple[int, ...]] = {}  # plain terms by their words, single-spaced
         for number, pattern in found:
-            if number in plain:
+            if number in plain and SEPARATOR in pattern.spaced:  # one word: never looked up
                 forms[pattern.spaced] = (*forms.get(pattern.spaced, ()), number)
+        forms = forms or _NO_FORMS  # most keys: one shared empty table
         clitic = any(pattern.clitic for _, pattern in found)
         self.value = (len(key), plain, prefixes, simple, tuple(found), clitic, forms)
 
