@@ -15,16 +15,17 @@ from typing import TYPE_CHECKING
 import click
 
 from monitor import __version__, logs
-from monitor.checks import load_checked
 from monitor.cli_options import config_option
 from monitor.cli_places import places
 from monitor.cli_status import status
-from monitor.config import Config, ConfigError, parse_duration
-from monitor.report import iso, print_explained, print_found, print_held
-from monitor.store import Store, StoreError
 
 if TYPE_CHECKING:
+    from monitor.config import Config
     from monitor.records import Document
+    from monitor.store import Store
+
+# Commands import what they use when they run: `--version`, `--help` and `check` must not pay
+# for the store, the fetcher or the daemon (see bench/startup.py).
 
 
 
@@ -76,6 +77,7 @@ def run(config_path: Path) -> None:
     A state database that does not answer (PostgreSQL restarting, or not up yet) is waited
     for, with backoff; /readyz says why meanwhile. Other commands fail at once instead."""
     from monitor.daemon import exit_now, install_signal_handlers, run_daemon
+    from monitor.store import StoreError
 
     config = _load(config_path)
 
@@ -99,6 +101,7 @@ def run(config_path: Path) -> None:
               help="Print one JSON object per alert on stdout (console alerts go to stderr).")
 def once(config_path: Path, dry_run: bool, as_json: bool) -> None:
     """Poll every source once, queue and send the alerts, and exit."""
+    from monitor.report import print_found, print_held
     from monitor.service import Monitor
 
     config = _load(config_path)
@@ -135,6 +138,7 @@ def once(config_path: Path, dry_run: bool, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
 def list_alerts(config_path: Path, since: str, as_json: bool) -> None:
     """List recent alerts and their delivery state (pending, sent, failed)."""
+    from monitor.report import iso
     from monitor.service import utcnow
 
     age = _duration_option(since, "--since")
@@ -221,6 +225,7 @@ def test_article(config_path: Path, as_json: bool, source: str) -> None:
     Exits 0 when some rule fires, 1 when none does (like grep), 2 on errors.
     """
     from monitor.pipeline import Found, make_alert
+    from monitor.report import print_explained
 
     config = _load(config_path)
     document, origin = _read_article(source, config)
@@ -255,6 +260,7 @@ def backtest_cmd(config_path: Path, since: str, as_json: bool) -> None:
     """Replay stored entries against the rules as they are now in the files and list the
     alerts that would be added and dropped compared with the alerts actually created."""
     from monitor.backtest import backtest, limits
+    from monitor.report import iso, print_held
     from monitor.service import utcnow
 
     age = _duration_option(since, "--since")
@@ -291,6 +297,8 @@ def backtest_cmd(config_path: Path, since: str, as_json: bool) -> None:
 
 
 def _duration_option(value: str, name: str) -> float:
+    from monitor.config import parse_duration
+
     try:
         return parse_duration(value)
     except ValueError as err:
@@ -340,6 +348,9 @@ def _load(config_path: Path) -> Config:
     """The configuration every command runs on, loaded with every layer's checks, or exit 1
     with each problem as file:line:col. Never a traceback: what cannot be explained better
     is still one line naming the file."""
+    from monitor.checks import load_checked
+    from monitor.config import ConfigError
+
     try:
         config = load_checked(config_path)
     except ConfigError as err:
@@ -358,6 +369,8 @@ def _load(config_path: Path) -> Config:
 
 @contextmanager
 def _store(config: Config) -> Iterator[Store]:
+    from monitor.store import Store, StoreError
+
     try:
         store = Store.open(config.state_url)
     except StoreError as err:

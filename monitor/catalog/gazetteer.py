@@ -20,7 +20,7 @@ import threading
 from array import array
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.catalog.extracts import ExtractKey, stored_ids, stored_records
 from monitor.catalog.geonames import feature_label
@@ -39,6 +39,9 @@ from monitor.catalog.names import (
 from monitor.catalog.packages import city_records, country_translations, release_free_memory
 from monitor.catalog.phrases import Phrases, phrase_keys
 from monitor.catalog.towns import Cities, Country, Place, Ref, Region, name_hash
+
+if TYPE_CHECKING:
+    from monitor.catalog.suggest import Suggestions
 
 _CITIES_FILE = "cities15000.json"
 _IMPORTED_RANK = 1 << 48  # subtracted from an imported-only place's claim: below any town's
@@ -59,6 +62,8 @@ class Gazetteer:
         self._towns: dict[str, list[int]] = {}
         self._phrases: Phrases | None = None
         self._phrase_keys: list[str] | None = None
+        self._suggestions: Suggestions | None = None
+        self.cache_key: dict[str, Any] | None = None  # set when kept in the disk cache
         self._lock = threading.Lock()
         if tables is not None:
             for name in TABLES:
@@ -316,6 +321,15 @@ class Gazetteer:
             if self._phrases is None:
                 self._phrases = Phrases(self, self.phrase_keys())
         return self._phrases.containing(key)
+
+    def suggestions(self) -> Suggestions:
+        """The "did you mean" index (suggest.py), read or built on first use."""
+        with self._lock:
+            if self._suggestions is None:
+                from monitor.catalog.suggest import load_suggestions
+
+                self._suggestions = load_suggestions(self, self.cache_key)
+            return self._suggestions
 
     def phrase_keys(self) -> list[str]:
         """The names Phrases indexes (computed once; stored in the disk cache)."""

@@ -35,12 +35,16 @@ def cached_gazetteer(extracts: tuple[ExtractKey, ...] = ()) -> Gazetteer:
     sections = diskcache.read(KIND, key)
     if sections is not None:
         try:
-            return Gazetteer(tables=decode(sections))
-        except (ValueError, KeyError, TypeError, IndexError) as err:
+            gazetteer = Gazetteer(tables=decode(sections))
+        except (ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError) as err:
             log.info("gazetteer cache not used (%s): rebuilding it", err)
+        else:
+            gazetteer.cache_key = key
+            return gazetteer
     gazetteer = Gazetteer(tuple(k[0] for k in extracts))
     if diskcache.cache_dir() is not None:
         diskcache.write(KIND, key, encode(gazetteer))
+        gazetteer.cache_key = key
     return gazetteer
 
 
