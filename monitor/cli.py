@@ -3,7 +3,6 @@ monitor.cli_places; `status`, in monitor.cli_status)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sys
@@ -76,6 +75,8 @@ def run(config_path: Path) -> None:
 
     A state database that does not answer (PostgreSQL restarting, or not up yet) is waited
     for, with backoff; /readyz says why meanwhile. Other commands fail at once instead."""
+    import asyncio
+
     from monitor.daemon import exit_now, install_signal_handlers, run_daemon
     from monitor.store import StoreError
 
@@ -101,6 +102,8 @@ def run(config_path: Path) -> None:
               help="Print one JSON object per alert on stdout (console alerts go to stderr).")
 def once(config_path: Path, dry_run: bool, as_json: bool) -> None:
     """Poll every source once, queue and send the alerts, and exit."""
+    import asyncio
+
     from monitor.report import print_found, print_held
     from monitor.service import Monitor
 
@@ -193,6 +196,8 @@ def schema(out_dir: Path | None) -> None:
 @click.argument("channel")
 def send_test(config_path: Path, channel: str) -> None:
     """Send a sample alert to CHANNEL now, to check its URL, credentials and layout."""
+    import asyncio
+
     from monitor.alerts import DeliveryError, make_channel, redact_url
     from monitor.alerts.render import sample_alert
 
@@ -324,6 +329,8 @@ def _read_article(source: str, config: Config) -> tuple[Document, str]:
 
 
 def _fetch_page(url: str, config: Config) -> str:
+    import asyncio
+
     from monitor.sources.fetch import FetchError, Trust, fetch, make_client
     from monitor.sources.guard import AddressPolicy
 

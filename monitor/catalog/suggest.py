@@ -22,6 +22,7 @@ from __future__ import annotations
 import difflib
 import json
 import logging
+from array import array
 from typing import TYPE_CHECKING
 
 from monitor.catalog import diskcache
@@ -35,25 +36,31 @@ log = logging.getLogger(__name__)
 
 KIND = "suggest"
 CUTOFF = 0.75
-_EMPTY: tuple[list[str], list[int]] = ([], [])
+_EMPTY: tuple[list[str], int] = ([], 0)
 
 
 class Suggestions:
-    """Folded names, each with what it shows (a name) or the towns that may show it, in the
-    order the scan met them."""
+    """Folded names grouped by (first letter, length), each with what it shows: a name
+    (`fixed`, for a country's or a subdivision's) or the towns that may show theirs, in the
+    order the scan met them.
 
-    def __init__(self, gaz: Gazetteer, keys: list[str], shown: list[str | list[int]]) -> None:
-        if len(keys) != len(shown):
+    Row i (in bucket order) is keys[i]; first[i] >= 0 is its first town, -1 - j its fixed
+    name fixed[j]; more[i] lists all its towns when it has several (rare). Loading from the
+    cache is a few splits, no per-name work.
+    """
+
+    def __init__(self, gaz: Gazetteer, keys: list[str], first: array, fixed: list[str],
+                 more: dict[int, list[int]], table: list[list]) -> None:
+        if len(keys) != len(first):
             raise ValueError("names and places of different lengths")
         self._gaz = gaz
         self._keys = keys
-        self._shown = shown
-        buckets: dict[tuple[str, int], tuple[list[str], list[int]]] = {}
-        for i, key in enumerate(keys):
-            names, places = buckets.setdefault((key[:1], len(key)), ([], []))
-            names.append(key)
-            places.append(i)
-        self._buckets = buckets  # (first letter, length) -> its folded names and their rows
+        self._first = first
+        self._fixed = fixed
+        self._more = more
+        self._table = table  # [first letter, length, start row, end row] per bucket
+        self._buckets = {(letter, length): (keys[start:end], start)
+                         for letter, length, start, end in table}
 
     @classmethod
     def build(cls, gaz: Gazetteer) -> Suggestions:
@@ -79,57 +86,79 @@ class Suggestions:
                     continue
                 if not gaz.is_word(cand) and gaz.owns(city, cand):
                     seen.append(city)
-        keys = [k for k in fixed if k]
-        shown: list[str | list[int]] = [fixed[k] for k in keys]
-        for cand, found in towns.items():
-            if found:
-                keys.append(cand)
-                shown.append(found)
-        return cls(gaz, keys, shown)
+        rows: list[tuple[str, int | str | list[int]]] = [(k, v) for k, v in fixed.items() if k]
+        rows += [(k, v) for k, v in towns.items() if v]
+        rows.sort(key=lambda row: (row[0][:1], len(row[0])))
+        keys, first, names, more, table = [], array("i"), [], {}, []
+        for i, (key, shown) in enumerate(rows):
+            keys.append(key)
+            if isinstance(shown, str):
+                first.append(-1 - len(names))
+                names.append(shown)
+            else:
+                first.append(shown[0])
+                if len(shown) > 1:
+                    more[i] = shown
+            bucket = [key[:1], len(key)]
+            if not table or table[-1][:2] != bucket:
+                table.append([*bucket, i, i])
+            table[-1][3] = i + 1
+        return cls(gaz, keys, first, names, more, table)
 
     def encode(self) -> dict[str, bytes]:
+        meta = {"fixed": self._fixed, "more": {str(k): v for k, v in self._more.items()},
+                "table": self._table, "itemsize": self._first.itemsize}
         return {"keys": "\n".join(self._keys).encode("utf-8", "surrogatepass"),
-                "shown": json.dumps(self._shown, ensure_ascii=False).encode("utf-8")}
+                "first": self._first.tobytes(),
+                "meta": json.dumps(meta, ensure_ascii=False).encode("utf-8")}
 
     @classmethod
     def decode(cls, gaz: Gazetteer, sections: dict[str, bytes]) -> Suggestions:
         text = sections["keys"].decode("utf-8", "surrogatepass")
-        shown = json.loads(sections["shown"])
-        if not isinstance(shown, list) or any(
-                isinstance(s, list) and any(not 0 <= c < len(gaz.cities) for c in s)
-                for s in shown):
-            raise ValueError("towns out of range")
-        return cls(gaz, text.split("\n") if text else [], shown)
+        keys = text.split("\n") if text else []
+        meta = json.loads(sections["meta"])
+        first = array("i")
+        if first.itemsize != meta["itemsize"]:
+            raise ValueError("rows of another platform")
+        first.frombytes(sections["first"])
+        fixed, n = meta["fixed"], len(gaz.cities)
+        more = {int(k): v for k, v in meta["more"].items()}
+        if (len(first) != len(keys) or (first and (max(first) >= n or min(first) < -len(fixed)))
+                or any(not 0 <= c < n for v in more.values() for c in v)
+                or any(not 0 <= a <= b <= len(keys) for _, _, a, b in meta["table"])):
+            raise ValueError("rows out of range")
+        return cls(gaz, keys, first, fixed, more, meta["table"])
 
     def near(self, key: str, removed: dict[Ref, set[str]]) -> list[str]:
         """Folded names close in form to `key` (same first letter, similar length) that
         still name a place (names in `removed` excepted)."""
         limit = max(2, len(key) // 4)
-        first, keys = key[:1], self._keys
+        first = key[:1]
         gone = set().union(*removed.values()) if removed else set()
         found: list[str] = []
         for length in range(len(key) - limit, len(key) + limit + 1):
-            names, rows = self._buckets.get((first, length), _EMPTY)
-            if not gone:
+            names, start = self._buckets.get((first, length), _EMPTY)
+            if gone.isdisjoint(names):
                 found += names
                 continue
-            found += [keys[i] for i in rows if keys[i] not in gone
+            found += [k for i, k in enumerate(names, start) if k not in gone
                       or self._shows(i, removed) is not None]
         return found
 
     def shown(self, cand: str, removed: dict[Ref, set[str]]) -> str | None:
         """The canonical name of the place the folded name `cand` proposes."""
-        names, rows = self._buckets.get((cand[:1], len(cand)), _EMPTY)
+        names, start = self._buckets.get((cand[:1], len(cand)), _EMPTY)
         try:
-            return self._shows(rows[names.index(cand)], removed)
+            return self._shows(start + names.index(cand), removed)
         except ValueError:
             return None
 
     def _shows(self, i: int, removed: dict[Ref, set[str]]) -> str | None:
-        shown, cand = self._shown[i], self._keys[i]
-        if isinstance(shown, str):
-            return shown
-        for city in shown:
+        first = self._first[i]
+        if first < 0:
+            return self._fixed[-1 - first]
+        cand = self._keys[i]
+        for city in self._more.get(i, (first,)):
             if cand not in removed.get(("city", city), ()):
                 return self._gaz.cities.name(city)
         return None
