@@ -249,3 +249,34 @@ def test_the_suggestion_index_is_cached_beside_the_gazetteer(folder):
     again = snapshot.cached_gazetteer()
     assert again.suggestions().suggest("aleppoo", {}, {}) == first == "Aleppo"
     assert path.stat().st_mtime_ns == stamp
+
+
+def test_places_cache_builds_both_indexes_into_the_cache_folder(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "warm"
+    env = {**os.environ, diskcache.CACHE_ENV: str(folder)}
+    done = subprocess.run([sys.executable, "-m", "monitor", "places", "cache", "-c",
+                           str(tmp_path / "none.yaml")], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert str(folder) in done.stdout
+    kinds = sorted(p.name.split("-", 1)[0] for p in folder.glob("*.bin"))
+    assert kinds == ["gazetteer", "suggest"]
+
+
+def test_version_and_help_import_neither_the_catalog_nor_the_store():
+    import subprocess
+    import sys
+
+    probe = ("import sys, runpy\nsys.argv = ['news-monitor', '--version']\n"
+             "try:\n    runpy.run_module('monitor', run_name='__main__')\n"
+             "except SystemExit:\n    pass\n"
+             "heavy = [m for m in ('monitor.catalog', 'monitor.store', 'sqlalchemy', 'apprise',"
+             " 'monitor.config', 'asyncio') if m in sys.modules]\n"
+             "print('HEAVY', heavy)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120)
+    assert "HEAVY []" in done.stdout, done.stdout + done.stderr
