@@ -35,6 +35,12 @@ RUN groupadd --system --gid 10001 monitor \
 
 COPY --from=builder /opt/venv /opt/venv
 
+# The gazetteer's index, built once here instead of at every start (`news-monitor places
+# cache`); the folder stays the monitor user's, for the index of imported extracts.
+ENV NEWS_MONITOR_CACHE_DIR=/opt/news-monitor-cache
+RUN news-monitor places cache \
+    && chown -R monitor:monitor /opt/news-monitor-cache
+
 VOLUME ["/data"]
 WORKDIR /data
 USER 10001:10001

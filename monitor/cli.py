@@ -3,7 +3,6 @@ monitor.cli_places; `status`, in monitor.cli_status)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sys
@@ -15,17 +14,18 @@ from typing import TYPE_CHECKING
 import click
 
 from monitor import __version__, logs
-from monitor.checks import load_checked
 from monitor.cli_extract import extract_command
 from monitor.cli_options import config_option
 from monitor.cli_places import places
 from monitor.cli_status import status
-from monitor.config import Config, ConfigError, parse_duration
-from monitor.report import iso, print_explained, print_found, print_held
-from monitor.store import Store, StoreError
 
 if TYPE_CHECKING:
+    from monitor.config import Config
     from monitor.records import Document
+    from monitor.store import Store
+
+# Commands import what they use when they run: `--version`, `--help` and `check` must not pay
+# for the store, the fetcher or the daemon (see bench/startup.py).
 
 
 
@@ -77,7 +77,10 @@ def run(config_path: Path) -> None:
 
     A state database that does not answer (PostgreSQL restarting, or not up yet) is waited
     for, with backoff; /readyz says why meanwhile. Other commands fail at once instead."""
+    import asyncio
+
     from monitor.daemon import exit_now, install_signal_handlers, run_daemon
+    from monitor.store import StoreError
 
     config = _load(config_path)
 
@@ -101,6 +104,9 @@ def run(config_path: Path) -> None:
               help="Print one JSON object per alert on stdout (console alerts go to stderr).")
 def once(config_path: Path, dry_run: bool, as_json: bool) -> None:
     """Poll every source once, queue and send the alerts, and exit."""
+    import asyncio
+
+    from monitor.report import print_found, print_held
     from monitor.service import Monitor
 
     config = _load(config_path)
@@ -137,6 +143,7 @@ def once(config_path: Path, dry_run: bool, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
 def list_alerts(config_path: Path, since: str, as_json: bool) -> None:
     """List recent alerts and their delivery state (pending, sent, failed)."""
+    from monitor.report import iso
     from monitor.service import utcnow
 
     age = _duration_option(since, "--since")
@@ -191,6 +198,8 @@ def schema(out_dir: Path | None) -> None:
 @click.argument("channel")
 def send_test(config_path: Path, channel: str) -> None:
     """Send a sample alert to CHANNEL now, to check its URL, credentials and layout."""
+    import asyncio
+
     from monitor.alerts import DeliveryError, make_channel, redact_url
     from monitor.alerts.render import sample_alert
 
@@ -223,6 +232,7 @@ def test_article(config_path: Path, as_json: bool, source: str) -> None:
     Exits 0 when some rule fires, 1 when none does (like grep), 2 on errors.
     """
     from monitor.pipeline import Found, make_alert
+    from monitor.report import print_explained
 
     config = _load(config_path)
     document, origin = _read_article(source, config)
@@ -257,6 +267,7 @@ def backtest_cmd(config_path: Path, since: str, as_json: bool) -> None:
     """Replay stored entries against the rules as they are now in the files and list the
     alerts that would be added and dropped compared with the alerts actually created."""
     from monitor.backtest import backtest, limits
+    from monitor.report import iso, print_held
     from monitor.service import utcnow
 
     age = _duration_option(since, "--since")
@@ -293,6 +304,8 @@ def backtest_cmd(config_path: Path, since: str, as_json: bool) -> None:
 
 
 def _duration_option(value: str, name: str) -> float:
+    from monitor.config import parse_duration
+
     try:
         return parse_duration(value)
     except ValueError as err:
@@ -318,6 +331,8 @@ def _read_article(source: str, config: Config) -> tuple[Document, str]:
 
 
 def _fetch_page(url: str, config: Config) -> str:
+    import asyncio
+
     from monitor.extract import decode_page
     from monitor.sources.fetch import FetchError, Trust, fetch, make_client
     from monitor.sources.guard import AddressPolicy
@@ -343,6 +358,9 @@ def _load(config_path: Path) -> Config:
     """The configuration every command runs on, loaded with every layer's checks, or exit 1
     with each problem as file:line:col. Never a traceback: what cannot be explained better
     is still one line naming the file."""
+    from monitor.checks import load_checked
+    from monitor.config import ConfigError
+
     try:
         config = load_checked(config_path)
     except ConfigError as err:
@@ -361,6 +379,8 @@ def _load(config_path: Path) -> Config:
 
 @contextmanager
 def _store(config: Config) -> Iterator[Store]:
+    from monitor.store import Store, StoreError
+
     try:
         store = Store.open(config.state_url)
     except StoreError as err:

@@ -16,16 +16,9 @@ from pathlib import Path
 import click
 
 from monitor import logs
-from monitor.catalog.extracts import (
-    ExtractFileError,
-    country_record,
-    import_extract,
-    read_header,
-    stored_files,
-)
-from monitor.catalog.geonames import DOWNLOAD, GeonamesError
 from monitor.cli_options import config_option
-from monitor.yamlpos import load_yaml
+
+# The catalog is imported by the commands that use it, not by every `news-monitor` call.
 
 DEFAULT_GAZETTEER = "gazetteer"
 ATTRIBUTION = "Data: GeoNames (https://www.geonames.org), licensed under CC BY 4.0."
@@ -52,6 +45,9 @@ def import_command(config_path: Path, file: Path) -> None:
     monitor.yaml) as XX.tsv, replacing an earlier import of the same country. Malformed
     rows are skipped and reported by line number; exits 1 if nothing can be imported.
     """
+    from monitor.catalog.extracts import country_record, import_extract
+    from monitor.catalog.geonames import GeonamesError
+
     directory = _gazetteer_dir(config_path)
     try:
         result = import_extract(file, directory)
@@ -79,6 +75,9 @@ def import_command(config_path: Path, file: Path) -> None:
 @config_option
 def list_command(config_path: Path) -> None:
     """The countries imported, with what each holds and when it was imported."""
+    from monitor.catalog.extracts import ExtractFileError, read_header, stored_files
+    from monitor.catalog.geonames import DOWNLOAD
+
     directory = _gazetteer_dir(config_path)
     files = stored_files(directory)
     if not files:
@@ -103,10 +102,46 @@ def list_command(config_path: Path) -> None:
         sys.exit(1)
 
 
+@places.command(name="cache")
+@config_option
+def cache_command(config_path: Path) -> None:
+    """Build the gazetteer's index and its "did you mean" index into the disk cache.
+
+    Every start reads them from there instead of building them (the first start after an
+    upgrade, a data change or an import builds them itself). Run at image build time, and
+    with -c after `places import` to prepare the index with the config's extracts. The
+    folder: NEWS_MONITOR_CACHE_DIR, else the user's cache folder.
+    """
+    from monitor.catalog.diskcache import cache_dir
+    from monitor.catalog.extracts import checked_extracts
+    from monitor.catalog.files import CatalogError
+    from monitor.catalog.gazetteer import get_gazetteer
+
+    folder = cache_dir()
+    if folder is None:
+        click.echo("the disk cache is off (NEWS_MONITOR_CACHE_DIR=off): nothing to build",
+                   err=True)
+        sys.exit(1)
+    extracts = ()
+    if config_path.is_file():
+        try:
+            extracts = checked_extracts(_gazetteer_dir(config_path))
+        except CatalogError as err:
+            click.echo(logs.printable(str(err)), err=True)
+            sys.exit(1)
+    gazetteer = get_gazetteer(extracts)
+    gazetteer.suggestions()
+    click.echo(f"gazetteer of {len(gazetteer.cities):,} towns"
+               + (f" and {len(extracts)} imported extracts" if extracts else "")
+               + f" cached in {folder}")
+
+
 def _gazetteer_dir(config_path: Path) -> Path:
     """The folder the config's `gazetteer:` key names, relative to monitor.yaml. Only that
     key is read: an import must not wait for unrelated problems in the config to be fixed
     (`check` reports those)."""
+    from monitor.yamlpos import load_yaml
+
     located = load_yaml(config_path, str(config_path))
     if located.data is None:
         for problem in located.problems:

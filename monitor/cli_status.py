@@ -6,16 +6,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from monitor import logs
 from monitor.cli_options import config_option
-from monitor.config import Config, format_duration
-from monitor.records import SourceState
-from monitor.report import iso
-from monitor.store import HealthRow
+
+if TYPE_CHECKING:
+    from monitor.config import Config
+    from monitor.records import SourceState
+    from monitor.store import HealthRow
+
 
 
 @click.command()
@@ -46,6 +48,8 @@ def status(config_path: Path, as_json: bool) -> None:
 def health_of(state: SourceState, failing_after: int) -> tuple[str, str | None]:
     """A source's health and since when: failing once its errors in a row reach
     failing_after (whether or not the notice went out yet), silent while announced so."""
+    from monitor.report import iso
+
     if state.error_count >= failing_after or (state.health == "failing" and state.error_count):
         return "failing", iso(state.failing_since or state.last_error_at)
     if state.health == "silent":
@@ -54,6 +58,8 @@ def health_of(state: SourceState, failing_after: int) -> tuple[str, str | None]:
 
 
 def source_rows(states: list[SourceState], config: Config) -> list[dict[str, Any]]:
+    from monitor.report import iso
+
     active = {s.name for s in config.sources}
     failing_after = config.settings.poll.failing_after
     rows = []
@@ -73,6 +79,8 @@ def source_rows(states: list[SourceState], config: Config) -> list[dict[str, Any
 
 
 def notice_row(n: HealthRow) -> dict[str, Any]:
+    from monitor.report import iso
+
     return {"source": n.source, "channel": n.channel, "event": n.event, "text": n.text,
             "state": n.state, "attempts": n.attempts, "created_at": iso(n.created_at),
             "sent_at": iso(n.sent_at), "last_error": n.last_error}
@@ -86,6 +94,8 @@ def print_status(rows: list[dict[str, Any]], counts: dict[str, int],
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
+
+    from monitor.config import format_duration
 
     def text(value: object) -> Text:
         return Text(logs.printable(str(value)))

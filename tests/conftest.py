@@ -31,6 +31,22 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "config" / "samples"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def catalog_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The catalog's disk cache in a folder of the test session (the tests and the commands
+    they start share it), never the user's own cache."""
+    from monitor.catalog.diskcache import CACHE_ENV
+
+    folder = tmp_path_factory.mktemp("catalog-cache")
+    before = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = before
+
+
 @pytest.fixture(scope="session")
 def pg_admin_url() -> str | None:
     return os.environ.get("NEWS_MONITOR_TEST_PG")

@@ -103,7 +103,9 @@ def test_a_fault_in_loading_is_one_line_naming_the_file_not_a_traceback(tmp_path
     def fault(path: Path) -> None:
         raise RuntimeError("something we did not foresee")
 
-    monkeypatch.setattr(cli, "load_checked", fault)
+    import monitor.checks
+
+    monkeypatch.setattr(monitor.checks, "load_checked", fault)  # cli imports it when it runs
     result = CliRunner().invoke(cli.main, ["check", "-c", str(tmp_path / "monitor.yaml")])
     assert result.exit_code == 1
     assert result.output.strip() == (f"{tmp_path / 'monitor.yaml'}: unexpected problem: "

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.cli import main
 from monitor.config import ConfigError, load_config, parse_duration, parse_size
@@ -265,3 +267,17 @@ def test_private_address_allowances_are_normalised_and_carried_to_sources(tmp_pa
 def test_new_poll_and_source_keys_are_checked_where_written(tmp_path, monitor, expected):
     found = problems(make_valid_config(tmp_path, monitor))
     assert any(expected in p for p in found), found
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text().filter(lambda s: "\0" not in s), st.sampled_from(["sqlite", "SQLite"]))
+def test_every_sqlite_state_url_that_check_accepts_is_one_sqlalchemy_reads(rest, scheme):
+    """`check` accepts a sqlite:/// URL without importing SQLAlchemy: SQLAlchemy must read
+    every such URL (else the daemon would fail on what `check` passed)."""
+    from sqlalchemy.engine import make_url
+
+    from monitor.config.values import check_state_url
+
+    url = f"{scheme}:///{rest}"
+    assert check_state_url(url) == url
+    make_url(url)  # raises if SQLAlchemy could not read it

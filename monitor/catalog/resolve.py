@@ -5,7 +5,6 @@ docstring), and the other readings a name has, for `check` to mention.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 
@@ -127,8 +126,8 @@ def build_overlay(edits: tuple[PlaceEdit, ...], gaz: Gazetteer
 def resolve(text: str, gaz: Gazetteer, overlay: Overlay, *, user: bool = True,
             readings: bool = True, suggest: bool = True) -> tuple[Unit, str]:
     """The place a name means, and the name as a term (without its qualifier). `suggest`:
-    whether an Unknown says "did you mean" (a scan of every name: not for a places file's
-    new places, which are meant to be unknown)."""
+    whether an Unknown says "did you mean" (not for a places file's new places, which are
+    meant to be unknown)."""
     text = " ".join(text.split())
     key = fold_key(text)
     if not key:
@@ -292,40 +291,9 @@ def regions_named(city: int, key: str, gaz: Gazetteer) -> list[int]:
 
 
 def suggest_place(key: str, gaz: Gazetteer, overlay: Overlay) -> str:
-    candidates = suggestion_keys(gaz, key, overlay.removed)
-    for user_key, target in overlay.user_keys.items():
-        candidates.setdefault(user_key, overlay.user[target].name)
-    close = difflib.get_close_matches(key, list(candidates), n=1, cutoff=0.75)
-    if not close:
+    """" (…)" for an unknown name: the closest known name (suggest.py), or where to add it."""
+    user = {k: overlay.user[target].name for k, target in overlay.user_keys.items()}
+    close = gaz.suggestions().suggest(key, overlay.removed, user)
+    if close is None:
         return " (not in the gazetteer; you can define it in places.yaml)"
-    return f"; did you mean '{candidates[close[0]]}'?"
-
-
-def suggestion_keys(gaz: Gazetteer, key: str, removed: dict[Ref, set[str]]
-                    ) -> dict[str, str]:
-    """Folded names close in form to `key` (same first letter, similar length), each with
-    the canonical name of the place it names (names in `removed` excepted)."""
-    limit = max(2, len(key) // 4)
-    first = key[:1]
-
-    def near(candidate: str) -> bool:
-        return candidate[:1] == first and abs(len(candidate) - len(key)) <= limit
-
-    found: dict[str, str] = {}
-    for cand, code in gaz.country_keys.items():
-        if near(cand):
-            found.setdefault(cand, gaz.countries[code].name)
-    for i, region in enumerate(gaz.regions):
-        cand = fold_key(region.name)
-        if near(cand):
-            found.setdefault(cand, gaz.regions[i].name)
-    for city in range(len(gaz.cities)):
-        names = gaz.cities.names(city)
-        for name in names:
-            if name[:1].casefold() == first or not name[:1].isascii():
-                cand = fold_key(name)
-                if (near(cand) and cand not in found and not gaz.is_word(cand)
-                        and gaz.owns(city, cand)
-                        and cand not in removed.get(("city", city), ())):
-                    found[cand] = names[0]
-    return found
+    return f"; did you mean '{close}'?"

@@ -3,6 +3,7 @@ name was taken as (Place)."""
 
 from __future__ import annotations
 
+import hashlib
 from array import array
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -51,6 +52,13 @@ class Place:
         return f"{self.name} ({where})"
 
 
+def name_hash(key: str) -> int:
+    """A folded name's 64-bit hash, the same in every process (str's hash() is salted per
+    process, and the index is cached on disk: see diskcache.py)."""
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8", "surrogatepass"),
+                                          digest_size=8).digest(), "little", signed=True)
+
+
 # A place reference: ("country", "SY"), ("city", index), ("region", index), ("user", key).
 Ref = tuple[str, Any]
 
@@ -60,7 +68,7 @@ class Cities:
     thousand small ones (which would also leave the freed parse debris pinned in memory).
 
     City i's names (main name first, then the alternate names that pass the form test) are
-    text[starts[i]:starts[i + 1] - 1], separated by tabs. The name index maps hash(folded
+    text[starts[i]:starts[i + 1] - 1], separated by tabs. The name index maps name_hash(folded
     name) to entries city * 2 + is_main, sorted by hash, for binary search. featurecode is
     "" for a town of the base table and the GeoNames code (PPL, ADM2, RGN...) for an
     imported place; tier is 1 for a town of the base table (or its imported replacement),
@@ -100,7 +108,7 @@ class Cities:
 
     def lookup(self, key: str) -> list[int]:
         """Entries (city * 2 + is_main) of the cities that have `key` among their names."""
-        h = hash(key)
+        h = name_hash(key)
         i = bisect_left(self.hashes, h)
         found = []
         while i < len(self.hashes) and self.hashes[i] == h:
