@@ -36,18 +36,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 SERVER = r'''
-import asyncio, sys
+import asyncio, random, sys
 FEEDS, MODE, HEADLINES, RULES = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
 rounds, versions = {}, {}
-VOCABULARY = [a + b for a in ("bor", "cal", "dem", "fen", "gol", "har", "kil", "lum", "mar",
-              "nor", "pel", "ros", "sal", "tor", "val", "wen") for b in ("ada", "ek", "ine",
-              "ovo", "um", "is", "arra", "ent", "iko", "ul")]
+VOCABULARY = [a + b + c for a in ("bor", "cal", "dem", "fen", "gol", "har", "kil", "lum",
+              "mar", "nor", "pel", "ros", "sal", "tor", "val", "wen") for b in ("ad", "ek",
+              "in", "ov", "um", "is", "ar", "en", "ik", "ul") for c in ("a", "o", "er", "is",
+              "an", "et", "ia", "on", "us", "ix")]
 def title(n, i):
     if HEADLINES == "alike":
         return f"Story {n}-{i}: talks resume in Geneva"
-    k = n * 20 + i
-    return " ".join(VOCABULARY[(k * p + i) % len(VOCABULARY)].capitalize()
-                    for p in (7, 31, 59, 97, 113, 151)) + f" {k}"
+    k = n * 20 + i  # six words of 1,600: two headlines share four of them next to never
+    return " ".join(w.capitalize() for w in random.Random(k).sample(VOCABULARY, 6)) + f" {k}"
 def text(n, i):
     k = n * 20 + i  # three of the rules' terms: a few rules fire on every item
     terms = " ".join(f"term{(k * p) % RULES}" for p in (3, 17, 41)) if RULES else ""

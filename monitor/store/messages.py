@@ -39,11 +39,12 @@ Pairs = Sequence[tuple[str, Alert]]  # (channel, alert) of one entry
 class _Message:
     """A story's message on a channel as this poll leaves it."""
 
-    alert: Alert
+    alert: Alert | None  # None: a stored one not read yet (most are never joined)
     entry_id: int
     alert_id: int | None = None  # None: new, inserted at the end
     changed: bool = False
     rule_rows: list[int] | None = None
+    payload: str = ""
 
 
 def add_alerts(conn: Connection, insert: Insert, story: str, entry_id: int,
@@ -62,7 +63,7 @@ def add_poll_alerts(conn: Connection, insert: Insert,
         return 0
     stories = sorted({story for story, _, _ in recorded})
     messages: dict[tuple[str, str], _Message] = {
-        where: _Message(alert_from_json(payload), 0, alert_id)
+        where: _Message(None, 0, alert_id, payload=payload)
         for where, (alert_id, payload) in _open_messages(conn, stories).items()}
     added = 0
     for story, entry_id, pairs in recorded:
@@ -76,8 +77,9 @@ def add_poll_alerts(conn: Connection, insert: Insert,
             message = messages.get((story, channel))
             if message is None:
                 message = messages[story, channel] = _Message(naming(alert, fired), entry_id)
-            else:  # as stored and read back, then joined: what one by one would leave
-                message.alert = alert_from_json(alert_to_json(message.alert)).with_rules(fired)
+            else:
+                held = message.alert or alert_from_json(message.payload)
+                message.alert = held.with_rules(fired)
                 message.changed = True
             message.rule_rows = (message.rule_rows or []) + list(rows.values())
             added += len(rows)
@@ -141,18 +143,19 @@ def _write_messages(conn: Connection, insert: Insert,
                     messages: dict[tuple[str, str], _Message], now: datetime) -> None:
     """Insert the new messages (one multi-row statement), update the joined ones, and note
     on each claimed rule's row the message that carries it."""
-    new = [(where, m) for where, m in messages.items() if m.alert_id is None and m.rule_rows]
+    new = [(where, m.alert, m) for where, m in messages.items()
+           if m.alert_id is None and m.alert is not None]
     if new:
         stmt = insert(alerts).returning(alerts.c.id, alerts.c.story, alerts.c.channel)
         made = conn.execute(stmt, [{
-            "story": story, "watchlist": m.alert.watchlist, "rule": m.alert.rule,
-            "channel": channel, "entry_id": m.entry_id, "priority": m.alert.priority,
-            "payload": alert_to_json(m.alert), "state": "pending", "attempts": 0,
-            "next_attempt_at": now, "created_at": now} for (story, channel), m in new])
+            "story": story, "watchlist": alert.watchlist, "rule": alert.rule,
+            "channel": channel, "entry_id": m.entry_id, "priority": alert.priority,
+            "payload": alert_to_json(alert), "state": "pending", "attempts": 0,
+            "next_attempt_at": now, "created_at": now} for (story, channel), alert, m in new])
         for row in made:
             messages[row.story, row.channel].alert_id = row.id
     for m in messages.values():
-        if m.changed:
+        if m.changed and m.alert is not None:
             conn.execute(update(alerts).where(alerts.c.id == m.alert_id).values(
                 watchlist=m.alert.watchlist, rule=m.alert.rule, priority=m.alert.priority,
                 payload=alert_to_json(m.alert)))
