@@ -47,17 +47,11 @@ class _Message:
     payload: str = ""
 
 
-def add_alerts(conn: Connection, insert: Insert, story: str, entry_id: int,
-               pairs: Pairs, now: datetime) -> int:
-    """Queue each (channel, alert) of one entry; returns how many rules were new (the
-    number of rule × channel alerts, as `status` has always counted them)."""
-    return add_poll_alerts(conn, insert, [(story, entry_id, pairs)], now)
-
-
 def add_poll_alerts(conn: Connection, insert: Insert,
                     recorded: Sequence[tuple[str, int, Pairs]], now: datetime) -> int:
     """Queue the alerts of a poll's new entries, (story, entry id, pairs) in the order they
-    were recorded; returns how many rules were new."""
+    were recorded; returns how many rules were new (the number of rule × channel alerts,
+    as `status` has always counted them)."""
     claimed = _claim_rules(conn, insert, recorded, now)
     if not claimed:
         return 0
