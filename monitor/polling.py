@@ -259,6 +259,7 @@ class Polling(HealthWatch):
         added = await self._record(outcome, found, stories,
                                    outcome.checked_at + timedelta(seconds=wait),
                                    interval_for(source, pace))
+        self._count_pace(source, found, outcome.checked_at)
         cycle.new_entries += len(found)
         cycle.alerts += added
         self._log_poll(source, outcome, errors_before, wait, len(found), added, counts)
@@ -333,23 +334,35 @@ class Polling(HealthWatch):
         """The pace without a query when it can be had so, else False.
 
         How much the source published over the last week (or since we know it) is counted
-        again when the source brought something new, and otherwise at most once an hour (a
-        quiet source's pace only drifts): most polls bring nothing new, and they should
-        cost no query.
+        by a query at most once an hour per source; in between, each poll's new entries are
+        added to the count as they are recorded (`_count_pace`), so a busy source costs no
+        query per poll either. The hourly count corrects what the increments miss: entries
+        sliding out of the week, and those another replica recorded.
         """
         if source.fixed or state is None or state.created_at is None:
             return None
         known = self._paces.get(source.name)
-        if known and not news and (now - known[0]).total_seconds() < 3600:
-            return known[1]
+        if known and (now - known[0]).total_seconds() < 3600:
+            return Pace(known[1].published, _pace_window(state, now))
         return False
 
     def _pace(self, source: Source, state: SourceState, now: datetime) -> Pace:
-        window = min(WEEK, (now - state.created_at).total_seconds())
+        window = _pace_window(state, now)
         since = now - timedelta(seconds=window)
         pace = Pace(self.store.published_since(source.name, since, now), window)
         self._paces[source.name] = (now, pace)
         return pace
+
+    def _count_pace(self, source: Source, found: list[Found], now: datetime) -> None:
+        """Add a poll's recorded entries to its source's known pace (those published within
+        the window, as the query counts them)."""
+        known = self._paces.get(source.name)
+        if known is None or not found:
+            return
+        since = now - timedelta(seconds=known[1].window)
+        more = sum(1 for f in found
+                   if f.entry.published is not None and since <= f.entry.published <= now)
+        self._paces[source.name] = (known[0], Pace(known[1].published + more, known[1].window))
 
     def _log_poll(self, source: Source, outcome: Poll, errors_before: int, wait: float,
                   new: int, added: int, held: HeldBack) -> None:
@@ -367,6 +380,12 @@ class Polling(HealthWatch):
             log.info("source %r: %d entries, %d new, %d alerts queued%s", source.name,
                      len(outcome.entries), new, added,
                      f" ({held.describe()})" if held.total else "")
+
+
+def _pace_window(state: SourceState, now: datetime) -> float:
+    """The span a pace counts over: the last week, or since the source was added."""
+    assert state.created_at is not None
+    return min(WEEK, (now - state.created_at).total_seconds())
 
 
 def _recorded_only(held: list[Entry], now: datetime) -> list[Found]:

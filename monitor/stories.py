@@ -26,7 +26,8 @@ from monitor.records import Entry
 WINDOW = timedelta(hours=48)
 THRESHOLD = 0.6
 MIN_WORDS = 4
-MAX_CANDIDATES = 32
+MAX_CANDIDATES = 32  # headlines compared word by word, at most, per assignment
+MAX_PER_BAND = 32  # headlines a band key remembers (its newest)
 BANDS, ROWS = 12, 2  # 24 MinHash values; a pair at J=0.6 shares a band with p ≈ 0.995
 _PRIME = (1 << 61) - 1
 _SALTS = [(int.from_bytes(hashlib.blake2b(str(i).encode(), digest_size=8).digest(), "big")
@@ -52,17 +53,25 @@ class Stories:
     """Assigns new entries to stories; remembers the last WINDOW of them.
 
     Kept compact, since every replica holds a window of every source's headlines: a
-    headline is remembered as its word hashes (an array, 8 bytes a word) and its bands in
-    a `BandIndex`.
+    headline is remembered as one array (8 bytes a value) of its BANDS band keys then its
+    word hashes, and its bands in a `BandIndex`. The band keys are kept rather than
+    computed again at expiry: they are the costly part (BANDS × ROWS hashes of every
+    word), and 96 bytes a headline is less than the time.
+
+    Every assignment costs the same however many headlines are remembered: each band key
+    yields at most MAX_PER_BAND headlines (its newest), and at most MAX_CANDIDATES of those
+    are compared. `examined` counts the headlines the band lookups yielded, so that bound
+    can be checked as behaviour.
     """
 
     def __init__(self, window: timedelta = WINDOW, threshold: float = THRESHOLD):
         self.window, self.threshold = window, threshold
         self._by_url: dict[str, str] = {}
         self._bands = BandIndex()
-        self._titles: dict[int, tuple[array, str]] = {}  # id -> (word hashes, story)
+        self._titles: dict[int, tuple[array, str]] = {}  # id -> (band keys + hashes, story)
         self._order: deque[tuple[datetime, int, str]] = deque()
         self._next_id = 0
+        self.examined = 0
 
     def __len__(self) -> int:
         return len(self._order)
@@ -70,51 +79,54 @@ class Stories:
     def load(self, recent: Iterable[tuple[str, str, str, datetime]]) -> None:
         """Remember (story, url, title, seen_at) of entries already recorded, oldest first."""
         for story, url, title, seen_at in recent:
-            self._remember(story, url, _hashes(words(title)), seen_at)
+            self._remember(story, url, _headline(title), seen_at)
 
     def learn(self, story: str, url: str, title: str, seen_at: datetime) -> None:
         """Remember an entry another replica recorded; one this index already holds (its
         own, by URL) is not added twice."""
         if url and self._by_url.get(url) == story:
             return
-        self._remember(story, url, _hashes(words(title)), seen_at)
+        self._remember(story, url, _headline(title), seen_at)
 
     def assign(self, entry: Entry, now: datetime) -> str:
         """The story of a new entry (an earlier one's, or a new one), and remember it."""
         self._expire(now)
-        hashes = _hashes(words(entry.title))
+        headline = _headline(entry.title)
         story = (self._by_url.get(entry.url) if entry.url else None) \
-            or self._similar(hashes) or story_key(entry)
-        self._remember(story, entry.url, hashes, now)
+            or self._similar(headline) or story_key(entry)
+        self._remember(story, entry.url, headline, now)
         return story
 
-    def _similar(self, hashes: array) -> str | None:
-        if len(hashes) < MIN_WORDS:
+    def _similar(self, headline: array | None) -> str | None:
+        if headline is None:
             return None
-        mine = set(hashes)
+        mine = set(headline[BANDS:])
         shared: Counter[int] = Counter()
-        for key in _band_keys(hashes):
-            shared.update(self._bands.get(key))
+        for key in headline[:BANDS]:
+            found = self._bands.get(key)
+            self.examined += len(found)
+            shared.update(found)
         # Headlines that share most bands are the likeliest matches. Only the top few are
         # compared, so thousands of near-alike headlines (a feed that numbers its items)
         # cannot make every assignment compare against all of them.
         best, best_score = None, self.threshold
         for ident, _ in shared.most_common(MAX_CANDIDATES):
             other, story = self._titles[ident]
-            theirs = set(other)
+            theirs = set(other[BANDS:])
             score = len(mine & theirs) / len(mine | theirs)
             if score >= best_score:
                 best, best_score = story, score
         return best
 
-    def _remember(self, story: str, url: str, hashes: array, seen_at: datetime) -> None:
+    def _remember(self, story: str, url: str, headline: array | None,
+                  seen_at: datetime) -> None:
         if url:
             self._by_url.setdefault(url, story)
         ident = -1
-        if len(hashes) >= MIN_WORDS:
+        if headline is not None:
             ident, self._next_id = self._next_id, self._next_id + 1
-            self._titles[ident] = (hashes, story)
-            for key in _band_keys(hashes):
+            self._titles[ident] = (headline, story)
+            for key in headline[:BANDS]:
                 self._bands.add(key, ident)
         self._order.append((seen_at, ident, url))
 
@@ -125,9 +137,8 @@ class Stories:
             if url:
                 self._by_url.pop(url, None)
             if ident >= 0:
-                hashes, _ = self._titles.pop(ident)
-                # Computed again rather than kept: 12 ints a headline for 48 hours.
-                for key in _band_keys(hashes):
+                headline, _ = self._titles.pop(ident)
+                for key in headline[:BANDS]:
                     self._bands.remove(key, ident)
 
 
@@ -135,19 +146,27 @@ _EMPTY, _GONE = -1, -2  # BandIndex id slots: never used; used, then removed
 
 
 class BandIndex:
-    """Band key -> the ids (>= 0) of headlines with that band: a multimap in two arrays,
-    with open addressing and linear probing. A dict held an int object per band (12 per
-    headline), about 90 bytes a band with its slot; here a band is 16 bytes of array at
-    40-80% load.
+    """Band key -> the ids (>= 0) of headlines with that band, at most `per_key` of them: a
+    multimap in two arrays, with open addressing and linear probing. A dict held an int
+    object per band (12 per headline), about 90 bytes a band with its slot; here a band is
+    16 bytes of array at 40-80% load.
+
+    A key holds its `per_key` newest ids (ids are handed out in increasing order, so the
+    newest are the largest): a new id past that takes the smallest one's slot. Without the
+    cap, a flood of near-alike headlines ("Story 412-7: talks resume in Geneva") puts
+    thousands of ids under one band key, every lookup walks all of them, and assignment
+    grows with the number of headlines seen. The old ones lose nothing that matters: their
+    story has newer members under the same key, and a headline's rarer bands still find it.
 
     A lookup walks from the key's slot to the next empty one, so a removed entry leaves a
     _GONE mark (reused by later adds) until the next resize drops it."""
 
-    def __init__(self, capacity: int = 1024):
+    def __init__(self, capacity: int = 1024, per_key: int = 0):
         self._keys = array("q", bytes(8 * capacity))
         self._ids = array("q", [_EMPTY]) * capacity
         self._mask = capacity - 1
         self._live = self._used = 0  # entries; entries and _GONE marks
+        self.per_key = per_key or MAX_PER_BAND
 
     def __len__(self) -> int:
         return self._live
@@ -155,11 +174,25 @@ class BandIndex:
     def add(self, key: int, ident: int) -> None:
         if (self._used + 1) * 5 > len(self._ids) * 4:
             self._resize()
-        ids, i = self._ids, key & self._mask
-        while ids[i] >= 0:
-            i = (i + 1) & self._mask
-        self._used += ids[i] == _EMPTY
-        self._keys[i], ids[i] = key, ident
+        keys, ids, mask = self._keys, self._ids, self._mask
+        i, free, count, oldest = key & mask, -1, 0, -1
+        while (at := ids[i]) != _EMPTY:
+            if at >= 0:
+                if keys[i] == key:
+                    count += 1
+                    if oldest < 0 or at < ids[oldest]:
+                        oldest = i
+            elif free < 0:
+                free = i
+            i = (i + 1) & mask
+        if count >= self.per_key:
+            if ident > ids[oldest]:
+                ids[oldest] = ident  # the newest per_key stay
+            return
+        if free < 0:
+            free = i
+            self._used += 1
+        keys[free], ids[free] = key, ident
         self._live += 1
 
     def get(self, key: int) -> list[int]:
@@ -185,18 +218,24 @@ class BandIndex:
         while self._live * 5 > capacity * 2:
             capacity *= 2
         old_keys, old_ids = self._keys, self._ids
-        self.__init__(capacity)  # type: ignore[misc]
+        self.__init__(capacity, self.per_key)  # type: ignore[misc]
         for key, ident in zip(old_keys, old_ids, strict=True):
             if ident >= 0:
                 self.add(key, ident)
 
 
-def _hashes(title_words: frozenset[str]) -> array:
-    return array("Q", sorted(int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8)
-                                            .digest(), "big") for w in title_words))
+def _headline(title: str) -> array | None:
+    """A headline as remembered: its band keys, then its word hashes; None when it has
+    too few words to group on."""
+    title_words = words(title)
+    if len(title_words) < MIN_WORDS:
+        return None
+    hashes = sorted(int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(),
+                                   "big", signed=True) for w in title_words)
+    return array("q", _band_keys(hashes) + hashes)
 
 
-def _band_keys(hashes: array) -> list[int]:
+def _band_keys(hashes: list[int]) -> list[int]:
     """The MinHash signature cut into BANDS bands of ROWS values, each band one int key."""
     signature = [min((a * h + b) % _PRIME for h in hashes)
                  for a, b in zip(_SALTS[::2], _SALTS[1::2], strict=True)]

@@ -330,3 +330,32 @@ def test_safe_url() -> None:
     assert safe_url("http://e.org\x1b/x") == "http://e.org/x"
     assert safe_url("http://e.o\nrg/\tx") == "http://e.org/x"
     assert safe_url("https://bbc.co.uk@evil.example/") is None
+
+
+def _normalise_by_character(text: str) -> tuple[str, list[int]]:
+    """The plain definition: one character at a time."""
+    from monitor.alerts.escape import DROP_RE
+    out: list[str] = []
+    offsets: list[int] = []
+    after_space = True
+    for ch in text:
+        offsets.append(len(out))
+        if ch.isspace():
+            if not after_space:
+                out.append(" ")
+            after_space = True
+        elif not DROP_RE.match(ch):
+            out.append(ch)
+            after_space = False
+    offsets.append(len(out))
+    if out and out[-1] == " ":
+        out.pop()
+    return "".join(out), offsets
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab é\t\n\r\x00\x1c\x1f\x7f\x85\xa0\u2028"
+                                             "\u202a\u2066\u3000")), max_size=60))
+def test_snippet_text_is_flattened_as_character_by_character(text):
+    from monitor.alerts.snippets import _normalise
+    assert _normalise(text) == _normalise_by_character(text)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.records import Entry
-from monitor.stories import BandIndex, Stories, story_key
+from monitor.stories import BANDS, MAX_PER_BAND, BandIndex, Stories, story_key
 from tests.conftest import rss_feed, run_cli, write_config
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -107,14 +107,20 @@ _pool = st.lists(st.integers(-(1 << 63), (1 << 63) - 1), min_size=41, max_size=4
 
 
 @settings(max_examples=60, deadline=None)
-@given(_steps, _pool)
-def test_band_index_answers_as_a_dict_of_lists_would(steps, pool):
-    index, oracle = BandIndex(capacity=8), Counter()
+@given(_steps, _pool, st.integers(1, 6))
+def test_band_index_answers_as_a_dict_of_its_newest_ids_would(steps, pool, per_key):
+    # the oracle: per key, a multiset of ids holding the `per_key` largest (newest) added
+    index, oracle = BandIndex(capacity=8, per_key=per_key), Counter()
     for op, k, ident in steps:
         key = pool[k]
         if op == "add":
             index.add(key, ident)
-            oracle[key, ident] += 1
+            held = sorted(i for (kk, i), n in oracle.items() if kk == key for _ in range(n))
+            if len(held) < per_key:
+                oracle[key, ident] += 1
+            elif ident > held[0]:
+                oracle[key, held[0]] -= 1
+                oracle[key, ident] += 1
         elif op == "remove" and oracle[key, ident]:
             index.remove(key, ident)
             oracle[key, ident] -= 1
@@ -124,3 +130,33 @@ def test_band_index_answers_as_a_dict_of_lists_would(steps, pool):
     for key in set(pool):
         expected = Counter({i: n for (k, i), n in oracle.items() if k == key and n})
         assert Counter(index.get(key)) == expected
+        assert len(index.get(key)) <= per_key
+
+
+def _flood_examined(stories: Stories, start: int, count: int) -> list[int]:
+    """Assign `count` numbered near-alike headlines; the band candidates each one met."""
+    examined = []
+    for n in range(start, start + count):
+        before = stories.examined
+        stories.assign(entry(f"Story {n}-{n % 20}: talks resume in Geneva",
+                             f"https://a.example/{n}"), NOW)
+        examined.append(stories.examined - before)
+    return examined
+
+
+def test_a_flood_of_near_identical_headlines_meets_a_bounded_number_of_candidates():
+    # "Story 412-7: talks resume in Geneva", thousands of them: every band key is shared by
+    # most of the flood, yet each assignment meets at most MAX_PER_BAND per band
+    stories = Stories()
+    late = _flood_examined(stories, 0, 5000)[-500:]
+    assert max(late) <= BANDS * MAX_PER_BAND  # uncapped, it would be thousands
+    assert len(stories) == 5000
+
+
+def test_a_true_duplicate_is_still_found_after_a_flood():
+    stories = Stories()
+    first = stories.assign(entry("Syrian army repels rebel advance in Aleppo",
+                                 "https://a.example/first"), NOW)
+    _flood_examined(stories, 0, 3000)
+    assert stories.assign(entry("Syrian army repels rebel advance in Aleppo - Reuters",
+                                "https://b.example/wire"), NOW) == first

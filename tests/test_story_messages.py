@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 
 from monitor.alerts.outbox import by_story
 from monitor.alerts.render import stories_heading
-from monitor.records import Alert, Entry, Hit, OutboxItem, Poll, Seen, Snippet
+from monitor.records import Alert, Entry, Fired, Hit, OutboxItem, Poll, Seen, Snippet
 from monitor.store import Store
 from monitor.store.codec import alert_to_json
 from monitor.store.repair import alembic_config
@@ -235,3 +235,30 @@ def test_a_burst_is_one_message_whose_title_names_its_rules(site: Site, tmp_path
     assert result.returncode == 0, result.stderr
     [message] = posts(site, "/json")
     assert message["title"] == "3 stories: Fighting in Aleppo (2), ISIS claims an attack"
+
+
+def test_entries_of_one_poll_are_recorded_together_as_one_by_one(state_url):
+    # one poll, written as a batch: the first entry listing a rule for a story and channel
+    # claims it, a later entry's new rule joins the message made in the same poll, another
+    # story gets its own, and a key listed twice is one entry
+    store = opened(state_url)
+    try:
+        seen = [Seen(entry("1"), "story", "text", (("desk", alert("A")),)),
+                Seen(entry("2"), "story", "text",
+                     (("desk", alert("A").with_rules([_fired("B")])),)),
+                Seen(entry("3"), "other", "text", (("desk", alert("A")), ("ops", alert("C")))),
+                Seen(entry("1"), "story", "text", (("desk", alert("D")),))]
+        poll = Poll("S", NOW, entries=tuple(s.entry for s in seen))
+        assert store.record_poll(poll, seen, NOW + timedelta(minutes=5)) == 4
+        assert store.source_state("S").entries_seen == 3
+        items = sorted((i.story, i.channel, rules_of(i)) for i in store.claim_alerts(NOW, LEASE))
+        assert items == [("other", "desk", ["A"]), ("other", "ops", ["C"]),
+                         ("story", "desk", ["A", "B"])]
+        assert record(store, "4", ("desk", alert("B")), story="story") == 0  # fired already
+    finally:
+        store.close()
+
+
+def _fired(rule: str) -> Fired:
+    return Fired("w", rule, "normal", (rule.lower(),), 1.0,
+                 (Hit(rule.lower(), "text", 0, 1),), "https://e.org/2")

@@ -7,44 +7,77 @@ rules whose row is new go out. They join the story's message on that channel whi
 waits (pending and not claimed by a delivery); once it is claimed, sent, failed or held for
 a digest they go as a message of their own, so nothing is added to a message after it was
 read for sending. All of it runs inside the transaction that records the entry.
+
+A poll's entries are added together, a few statements for the whole poll rather than
+several per alert: one multi-row insert of every rule × channel row (the first entry
+listing a rule for a story and channel claims it, as one by one), one read of the waiting
+messages of the poll's stories, one multi-row insert of the new messages, an update per
+message joined, and one executemany setting which message carries each rule. Statements
+whose shape does not change are compiled once and cached; one per row was most of the cost
+of recording a busy poll.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 
 from monitor.records import Alert, Fired
 from monitor.store.codec import alert_from_json, alert_to_json
 from monitor.store.schema import alert_rules, alerts
+from monitor.store.sql import chunks
 
 Insert = Callable[[Table], Any]  # the dialect's insert(), with on_conflict_do_nothing
+Pairs = Sequence[tuple[str, Alert]]  # (channel, alert) of one entry
 
 
-def add_alerts(conn: Connection, insert: Insert, story: str, entry_id: int,
-               pairs: Sequence[tuple[str, Alert]], now: datetime) -> int:
-    """Queue each (channel, alert) of one entry; returns how many rules were new (the
-    number of rule × channel alerts, as `status` has always counted them)."""
+@dataclass
+class _Message:
+    """A story's message on a channel as this poll leaves it."""
+
+    alert: Alert | None  # None: a stored one not read yet (most are never joined)
+    entry_id: int
+    alert_id: int | None = None  # None: new, inserted at the end
+    changed: bool = False
+    rule_rows: list[int] | None = None
+    payload: str = ""
+
+
+def add_poll_alerts(conn: Connection, insert: Insert,
+                    recorded: Sequence[tuple[str, int, Pairs]], now: datetime) -> int:
+    """Queue the alerts of a poll's new entries, (story, entry id, pairs) in the order they
+    were recorded; returns how many rules were new (the number of rule × channel alerts,
+    as `status` has always counted them)."""
+    claimed = _claim_rules(conn, insert, recorded, now)
+    if not claimed:
+        return 0
+    stories = sorted({story for story, _, _ in recorded})
+    messages: dict[tuple[str, str], _Message] = {
+        where: _Message(None, 0, alert_id, payload=payload)
+        for where, (alert_id, payload) in _open_messages(conn, stories).items()}
     added = 0
-    for channel, alert in pairs:
-        claimed = _claim_rules(conn, insert, story, channel, alert, now)
-        if not claimed:
-            continue
-        fired = [f for f in alert.rules() if (f.watchlist, f.rule) in claimed]
-        message = _open_message(conn, story, channel)
-        if message is None:
-            alert_id = _new_message(conn, insert, story, channel, entry_id,
-                                    naming(alert, fired), now)
-        else:
-            alert_id, payload = message
-            _update_message(conn, alert_id, alert_from_json(payload).with_rules(fired))
-        conn.execute(update(alert_rules)
-                     .where(alert_rules.c.id.in_(list(claimed.values())))
-                     .values(alert_id=alert_id))
-        added += len(claimed)
+    for story, entry_id, pairs in recorded:
+        for channel, alert in pairs:
+            rows = {rule: claimed.pop((story, *rule, channel))
+                    for rule in {(f.watchlist, f.rule) for f in alert.rules()}
+                    if (story, *rule, channel) in claimed}
+            if not rows:
+                continue
+            fired = [f for f in alert.rules() if (f.watchlist, f.rule) in rows]
+            message = messages.get((story, channel))
+            if message is None:
+                message = messages[story, channel] = _Message(naming(alert, fired), entry_id)
+            else:
+                held = message.alert or alert_from_json(message.payload)
+                message.alert = held.with_rules(fired)
+                message.changed = True
+            message.rule_rows = (message.rule_rows or []) + list(rows.values())
+            added += len(rows)
+    _write_messages(conn, insert, messages, now)
     return added
 
 
@@ -62,46 +95,66 @@ def naming(alert: Alert, fired: Sequence[Fired]) -> Alert:
     return base.with_rules(fired[1:])
 
 
-def _claim_rules(conn: Connection, insert: Insert, story: str, channel: str, alert: Alert,
-                 now: datetime) -> dict[tuple[str, str], int]:
-    """Record each rule of the alert as fired for this story on this channel; the ones
-    not recorded before, with their row ids."""
-    claimed: dict[tuple[str, str], int] = {}
-    for fired in alert.rules():
-        row = conn.execute(insert(alert_rules).values(
-            story=story, watchlist=fired.watchlist, rule=fired.rule, channel=channel,
-            created_at=now,
-        ).on_conflict_do_nothing(index_elements=["story", "watchlist", "rule", "channel"])
-            .returning(alert_rules.c.id)).scalar()
-        if row is not None:
-            claimed[(fired.watchlist, fired.rule)] = row
-    return claimed
+def _claim_rules(conn: Connection, insert: Insert,
+                 recorded: Sequence[tuple[str, int, Pairs]], now: datetime
+                 ) -> dict[tuple[str, str, str, str], int]:
+    """Record each rule of each alert as fired for its story on its channel, in one
+    multi-row insert; the (story, watchlist, rule, channel) not recorded before, with their
+    row ids. A row listed twice (two entries of one story) is inserted once."""
+    rows = list({(story, f.watchlist, f.rule, channel): None
+                 for story, _, pairs in recorded for channel, alert in pairs
+                 for f in alert.rules()})
+    if not rows:
+        return {}
+    stmt = insert(alert_rules).on_conflict_do_nothing(
+        index_elements=["story", "watchlist", "rule", "channel"]).returning(
+        alert_rules.c.id, alert_rules.c.story, alert_rules.c.watchlist, alert_rules.c.rule,
+        alert_rules.c.channel)
+    found = conn.execute(stmt, [{"story": st, "watchlist": w, "rule": r, "channel": c,
+                                 "created_at": now} for st, w, r, c in rows])
+    return {(row.story, row.watchlist, row.rule, row.channel): row.id for row in found}
 
 
-def _open_message(conn: Connection, story: str, channel: str) -> tuple[int, str] | None:
-    """The story's newest message on the channel that still waits and no delivery holds,
+def _open_messages(conn: Connection, stories: Sequence[str]
+                   ) -> dict[tuple[str, str], tuple[int, str]]:
+    """Each story's newest message per channel that still waits and no delivery holds,
     locked (on PostgreSQL) until this transaction ends, so a claim cannot read it
     half-changed. A claim that took it first has set its owner: then there is none."""
-    query = (select(alerts.c.id, alerts.c.payload)
-             .where(alerts.c.story == story, alerts.c.channel == channel,
-                    alerts.c.state == "pending", alerts.c.lease_owner.is_(None))
-             .order_by(alerts.c.id.desc()).limit(1))
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = conn.execute(query).first()
-    return None if row is None else (row.id, row.payload)
+    found: dict[tuple[str, str], tuple[int, str]] = {}
+    for part in chunks(stories):
+        query = (select(alerts.c.id, alerts.c.story, alerts.c.channel, alerts.c.payload)
+                 .where(alerts.c.story.in_(list(part)), alerts.c.state == "pending",
+                        alerts.c.lease_owner.is_(None))
+                 .order_by(alerts.c.id))
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        for row in conn.execute(query):
+            found[row.story, row.channel] = (row.id, row.payload)  # the newest stays
+    return found
 
 
-def _new_message(conn: Connection, insert: Insert, story: str, channel: str, entry_id: int,
-                 alert: Alert, now: datetime) -> int:
-    return conn.execute(insert(alerts).values(
-        story=story, watchlist=alert.watchlist, rule=alert.rule, channel=channel,
-        entry_id=entry_id, priority=alert.priority, payload=alert_to_json(alert),
-        state="pending", attempts=0, next_attempt_at=now, created_at=now,
-    ).returning(alerts.c.id)).scalar_one()
-
-
-def _update_message(conn: Connection, alert_id: int, alert: Alert) -> None:
-    conn.execute(update(alerts).where(alerts.c.id == alert_id).values(
-        watchlist=alert.watchlist, rule=alert.rule, priority=alert.priority,
-        payload=alert_to_json(alert)))
+def _write_messages(conn: Connection, insert: Insert,
+                    messages: dict[tuple[str, str], _Message], now: datetime) -> None:
+    """Insert the new messages (one multi-row statement), update the joined ones, and note
+    on each claimed rule's row the message that carries it."""
+    new = [(where, m.alert, m) for where, m in messages.items()
+           if m.alert_id is None and m.alert is not None]
+    if new:
+        stmt = insert(alerts).returning(alerts.c.id, alerts.c.story, alerts.c.channel)
+        made = conn.execute(stmt, [{
+            "story": story, "watchlist": alert.watchlist, "rule": alert.rule,
+            "channel": channel, "entry_id": m.entry_id, "priority": alert.priority,
+            "payload": alert_to_json(alert), "state": "pending", "attempts": 0,
+            "next_attempt_at": now, "created_at": now} for (story, channel), alert, m in new])
+        for row in made:
+            messages[row.story, row.channel].alert_id = row.id
+    for m in messages.values():
+        if m.changed and m.alert is not None:
+            conn.execute(update(alerts).where(alerts.c.id == m.alert_id).values(
+                watchlist=m.alert.watchlist, rule=m.alert.rule, priority=m.alert.priority,
+                payload=alert_to_json(m.alert)))
+    carried = [{"row": row, "message": m.alert_id}
+               for m in messages.values() for row in m.rule_rows or ()]
+    if carried:
+        conn.execute(update(alert_rules).where(alert_rules.c.id == bindparam("row"))
+                     .values(alert_id=bindparam("message")), carried)

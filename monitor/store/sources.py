@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, case, func, literal, or_, select, text, update
 
 from monitor.records import Poll, Seen, SourceState
-from monitor.store.messages import add_alerts
+from monitor.store.messages import add_poll_alerts
 from monitor.store.schema import UTCDateTime, entries, sources
 from monitor.store.sql import Tables, chunks, key_hash, retried, unleased
 
@@ -129,14 +129,12 @@ class Sources(Tables):
         added again.
         """
         with self._write() as conn:
-            new_entries, added = 0, 0
-            for item in seen:
-                entry_id = self._insert_entry(conn, item, poll.checked_at)
-                if entry_id is None:
-                    continue
-                new_entries += 1
-                added += self._insert_alerts(conn, item, entry_id, poll.checked_at)
-            _update_source(conn, poll, next_check_at, new_entries, interval, self.owner)
+            recorded = self._insert_entries(conn, seen, poll.checked_at)
+            added = add_poll_alerts(conn, self._insert,
+                                    [(item.story, entry_id, item.alerts)
+                                     for item, entry_id in recorded if item.alerts],
+                                    poll.checked_at)
+            _update_source(conn, poll, next_check_at, len(recorded), interval, self.owner)
         return added
 
     @retried
@@ -150,16 +148,27 @@ class Sources(Tables):
             for poll, next_check_at, interval in polls:
                 _update_source(conn, poll, next_check_at, 0, interval, self.owner)
 
-    def _insert_entry(self, conn: Connection, item: Seen, now: datetime) -> int | None:
-        e = item.entry
-        stmt = self._insert(entries).values(
-            source=e.source, key_hash=key_hash(e.key), key=e.key, url=e.url, story=item.story,
-            title=e.title, text=item.text, published_at=e.published, seen_at=now,
-        ).on_conflict_do_nothing(index_elements=["source", "key_hash"]).returning(entries.c.id)
-        return conn.execute(stmt).scalar()
-
-    def _insert_alerts(self, conn: Connection, item: Seen, entry_id: int, now: datetime) -> int:
-        return add_alerts(conn, self._insert, item.story, entry_id, item.alerts, now)
+    def _insert_entries(self, conn: Connection, seen: Sequence[Seen], now: datetime
+                        ) -> list[tuple[Seen, int]]:
+        """Insert a poll's entries in one multi-row statement (a few, past 500); the ones
+        that were new, in order, with their ids. An entry another process recorded first
+        is skipped, and so is a key listed twice (the first one counts)."""
+        by_hash: dict[tuple[str, str], Seen] = {}
+        for item in seen:
+            by_hash.setdefault((item.entry.source, key_hash(item.entry.key)), item)
+        if not by_hash:
+            return []
+        stmt = self._insert(entries).on_conflict_do_nothing(
+            index_elements=["source", "key_hash"]).returning(
+            entries.c.id, entries.c.source, entries.c.key_hash)
+        ids: dict[tuple[str, str], int] = {}
+        for part in chunks(list(by_hash.items())):
+            ids.update(((row.source, row.key_hash), row.id) for row in conn.execute(stmt, [{
+                "source": item.entry.source, "key_hash": digest[1], "key": item.entry.key,
+                "url": item.entry.url, "story": item.story, "title": item.entry.title,
+                "text": item.text, "published_at": item.entry.published, "seen_at": now,
+            } for digest, item in part]))
+        return [(item, ids[digest]) for digest, item in by_hash.items() if digest in ids]
 
 
 def _state(row: Any) -> SourceState:
