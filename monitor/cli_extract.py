@@ -17,7 +17,6 @@ has its control characters escaped: a page is untrusted input and this is a term
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import io
 import sys
@@ -118,6 +117,8 @@ def _fetch(url: str, poll: Any) -> tuple[bytes, str, str | None]:
             return got.body, got.url, got.content_type
 
     try:
+        import asyncio  # here: `--version` and `--help` import no event loop
+
         return asyncio.run(get())
     except FetchError as err:
         raise _FetchFailed(str(err)) from None
