@@ -1,7 +1,16 @@
 """Parsing: feeds, HTML → text, and listing pages, each beside a baseline run in the same run.
 
-1. Feeds: our defended parse (decoding and entity check, sanitising ourselves, HTML → text)
-   against feedparser with its defaults, on the bundled sample feed grown to 50 items.
+1. Feed parsers: feedparser as the project used it, fastfeedparser, feedparser-rs and the
+   chosen path (feedparser-rs with feedparser as the fallback, monitor/sources/fastfeed.py),
+   beside feedparser with its defaults: agreement with feedparser on the cases of
+   feedparser's own test corpus that feedparser passes (the comparison is defined in
+   bench/feedcorpus.py: entry count, each entry's title, link and date, and the encoding)
+   and CPU ms per feed, on that corpus and on realistic RSS/Atom feeds of 20–100 items
+   (bench/feedgen.py, and the bundled samples grown to 50 items); then the whole parse step
+   (`parse_feed_full`, bytes → Entry records) with feedparser alone ("old") and with the
+   chosen path ("new"), and whether both give the same records. The corpus is looked for
+   in ../shared/corpora/feedparser-tests beside the checkout, or where
+   NEWS_MONITOR_FEED_CORPUS says.
 2. HTML → text: `monitor.text.html_to_text` (lxml's streaming parser) against the standard
    library's `html.parser` it replaced (kept below as the baseline), on real text (the sample
    feeds' items, the pages of tests/data/pages) and on hostile markup.
@@ -17,10 +26,8 @@ Run: make bench   (or: python bench/parse.py)
 
 from __future__ import annotations
 
-import io
 import re
 import resource
-import statistics
 import subprocess
 import sys
 import time
@@ -33,8 +40,10 @@ from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from feedbench import bench_feeds  # noqa: E402
+
 from monitor.sources import sites  # noqa: E402
-from monitor.sources.feeds import parse_feed  # noqa: E402
 from monitor.text import _BLOCKS, _INVISIBLE, clean, html_to_text  # noqa: E402
 
 SAMPLES = ROOT / "config" / "samples"
@@ -107,30 +116,21 @@ HOSTILE_MARKUP: dict[str, Callable[[int], str]] = {
     "tiny tags": lambda n: "<b>x</b><i>y" * (n // 12),
 }
 # (case, size for the new code, size for the baseline, what the size counts)
-TEXT_CASES = [('unclosed "<a "', 14_000, 4_000, "repeats"),
-              ('unclosed "<a "', 14_000, 8_000, "repeats"),
-              ("nested <div>", 100_000, 100_000, "levels"),
-              ('"<![ 1 ]]>" junk', 20_000, 20_000, "repeats"),
-              ("tiny tags", 5 * MB, 5 * MB, "bytes")]
-PAGE_CASES = [('unclosed "<a "', 14_000, 4_000, "repeats"),
-              ('unclosed "<a "', 14_000, 8_000, "repeats"),
-              ("nested <div>", 100_000, 100_000, "levels"),
-              ('"<![ 1 ]]>" junk', 200_000, 200_000, "repeats"),
-              ("tiny tags", 5 * MB, 1 * MB, "bytes")]
+TEXT_CASES = [
+    ('unclosed "<a "', 14_000, 4_000, "repeats"),
+    ('unclosed "<a "', 14_000, 8_000, "repeats"),
+    ("nested <div>", 100_000, 100_000, "levels"),
+    ('"<![ 1 ]]>" junk', 20_000, 20_000, "repeats"),
+    ("tiny tags", 5 * MB, 5 * MB, "bytes"),
+]
+PAGE_CASES = [
+    ('unclosed "<a "', 14_000, 4_000, "repeats"),
+    ('unclosed "<a "', 14_000, 8_000, "repeats"),
+    ("nested <div>", 100_000, 100_000, "levels"),
+    ('"<![ 1 ]]>" junk', 200_000, 200_000, "repeats"),
+    ("tiny tags", 5 * MB, 1 * MB, "bytes"),
+]
 IMPLEMENTATIONS = {"text-old": old_html_to_text, "text-new": html_to_text}
-
-
-def realistic_feed(items: int = 50) -> bytes:
-    """The sample's items repeated with distinct links, as a busy news feed would look."""
-    text = (SAMPLES / "aleppo.xml").read_text(encoding="utf-8")
-    head, rest = text.split("<item>", 1)
-    body, tail = rest.rsplit("</item>", 1)
-    blocks = ["<item>" + b for b in ("<item>" + body + "</item>").split("<item>")[1:]]
-    out = []
-    for i in range(items):
-        block = blocks[i % len(blocks)]
-        out.append(re.sub(r"(https://news\.example\.org/[^<?\"]+)", rf"\1-{i}", block))
-    return (head + "".join(out) + tail).encode("utf-8")
 
 
 def feed_fragments() -> list[str]:
@@ -148,18 +148,6 @@ def feed_fragments() -> list[str]:
 # --- measuring ----------------------------------------------------------------------------
 
 
-def rate(fn: Callable[[bytes], object], body: bytes, seconds: float = 3.0) -> float:
-    """Calls per second: the median of five timed runs of about seconds/5 each."""
-    runs = []
-    for _ in range(5):
-        n, start = 0, time.perf_counter()
-        while time.perf_counter() - start < seconds / 5:
-            fn(body)
-            n += 1
-        runs.append(n / (time.perf_counter() - start))
-    return statistics.median(runs)
-
-
 def per_call(fn: Callable[[], object], repeat: int = 5) -> float:
     """Seconds per call of fn: the best of `repeat` runs."""
     best = float("inf")
@@ -173,8 +161,12 @@ def per_call(fn: Callable[[], object], repeat: int = 5) -> float:
 def isolated(kind: str, case: str, size: int) -> str:
     """Time and peak memory of one hostile case, in a fresh process."""
     try:
-        result = subprocess.run([sys.executable, __file__, "--one", kind, case, str(size)],
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, __file__, "--one", kind, case, str(size)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     except subprocess.TimeoutExpired:
         return "> 120 s (stopped)"
     return result.stdout.strip() or result.stderr.strip().splitlines()[-1][:60]
@@ -184,6 +176,7 @@ def one(kind: str, case: str, size: int) -> None:
     """The child side of `isolated`: run the case once, print seconds and peak MB."""
     markup = HOSTILE_MARKUP[case](size)
     if kind.startswith("text"):
+
         def work() -> object:
             return IMPLEMENTATIONS[kind](markup, 100_000)
     else:
@@ -192,6 +185,7 @@ def one(kind: str, case: str, size: int) -> None:
 
         def work() -> object:
             return listing(body)
+
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
     try:
@@ -211,34 +205,28 @@ def _size(n: int, unit: str) -> str:
 # --- the report ---------------------------------------------------------------------------
 
 
-def bench_feeds() -> None:
-    body = realistic_feed()
-    entries, _ = parse_feed(body, source="bench", url="https://news.example.org/rss")
-    print(f"feed: {len(body) / 1024:.0f} KB, {len(entries)} items")
-    base = rate(lambda b: feedparser.parse(io.BytesIO(b), response_headers={
-        "content-location": "https://news.example.org/rss"}), body)
-    mine = rate(lambda b: parse_feed(b, source="bench", url="https://news.example.org/rss"),
-                body)
-    print(f"feedparser defaults (baseline): {base:8.1f} feeds/s")
-    print(f"news-monitor parse_feed:        {mine:8.1f} feeds/s")
-    print(f"ratio: {mine / base:.2f}x the baseline")
-
-
 def bench_text() -> None:
     print("\nhtml_to_text, real text                old html.parser   new lxml    ratio")
     fragments = feed_fragments()
     pages = [p.read_text(encoding="utf-8", errors="replace") for p in PAGES]
     for label, inputs, limit, scale, unit in (
-            (f"{len(fragments)} feed items and paragraphs", fragments, 100_000, 1e6, "µs"),
-            (f"{len(pages)} article pages", pages, 10**7, 1e3, "ms")):
+        (f"{len(fragments)} feed items and paragraphs", fragments, 100_000, 1e6, "µs"),
+        (f"{len(pages)} article pages", pages, 10**7, 1e3, "ms"),
+    ):
         old = per_call(lambda i=inputs, n=limit: [old_html_to_text(x, n) for x in i])
         new = per_call(lambda i=inputs, n=limit: [html_to_text(x, n) for x in i])
         same = sum(old_html_to_text(x, limit) == html_to_text(x, limit) for x in inputs)
         each_old, each_new = old / len(inputs) * scale, new / len(inputs) * scale
-        print(f"  {label:30} {each_old:10.1f} {unit} {each_new:8.1f} {unit} {old / new:6.1f}x"
-              f"   same text: {same}/{len(inputs)}")
-    hostile("text", TEXT_CASES, "html_to_text, hostile (time, peak memory; the new code "
-            "reads at most MAX_MARKUP, 1,000,000 characters)")
+        print(
+            f"  {label:30} {each_old:10.1f} {unit} {each_new:8.1f} {unit} {old / new:6.1f}x"
+            f"   same text: {same}/{len(inputs)}"
+        )
+    hostile(
+        "text",
+        TEXT_CASES,
+        "html_to_text, hostile (time, peak memory; the new code "
+        "reads at most MAX_MARKUP, 1,000,000 characters)",
+    )
 
 
 def bench_pages() -> None:
@@ -247,11 +235,17 @@ def bench_pages() -> None:
     old = per_call(lambda: [old_listing(p) for p in pages], repeat=3)
     new = per_call(lambda: [new_listing(p) for p in pages], repeat=3)
     same = sum(old_listing(p) == new_listing(p) for p in pages)
-    print(f"  {len(pages)} pages (homepage + articles)   {old / len(pages) * 1e3:10.1f} ms "
-          f"{new / len(pages) * 1e3:8.1f} ms {old / new:6.1f}x   same listing: "
-          f"{same}/{len(pages)}")
-    hostile("page", PAGE_CASES, "listing pages, hostile (time, peak memory; the new code "
-            "parses at most MAX_TAGS, 50,000 tags)")
+    print(
+        f"  {len(pages)} pages (homepage + articles)   {old / len(pages) * 1e3:10.1f} ms "
+        f"{new / len(pages) * 1e3:8.1f} ms {old / new:6.1f}x   same listing: "
+        f"{same}/{len(pages)}"
+    )
+    hostile(
+        "page",
+        PAGE_CASES,
+        "listing pages, hostile (time, peak memory; the new code "
+        "parses at most MAX_TAGS, 50,000 tags)",
+    )
 
 
 def hostile(kind: str, cases: list[tuple[str, int, int, str]], title: str) -> None:
@@ -259,8 +253,10 @@ def hostile(kind: str, cases: list[tuple[str, int, int, str]], title: str) -> No
     for case, size, old_size, unit in cases:
         note = "" if old_size == size else f" (old: {_size(old_size, unit)})"
         print(f"  {case} {_size(size, unit)}{note}")
-        print(f"    old: {isolated(f'{kind}-old', case, old_size):24} "
-              f"new: {isolated(f'{kind}-new', case, size)}")
+        print(
+            f"    old: {isolated(f'{kind}-old', case, old_size):24} "
+            f"new: {isolated(f'{kind}-new', case, size)}"
+        )
 
 
 def main() -> None:
