@@ -158,6 +158,19 @@ def test_deep_nesting_stays_bounded():
     assert finishes(lambda: parse(body)).entries[0].title == "A"
 
 
+@pytest.mark.parametrize(
+    "junk", [b"<title " * 700_000, b"<x:" * 1_000_000, b"<" + b"a" * 5_000_000, b"&#1" * 10**6]
+)
+def test_the_rules_read_a_hostile_document_in_linear_time(junk):
+    """The rules' searches run over the whole document, CDATA included: megabytes of
+    half-tags, names and references must not make them backtrack."""
+    body = rss(
+        f"<item><title>A</title>{DATED}<description><![CDATA[{junk.decode()}]]>"
+        "</description></item>"
+    )
+    assert finishes(lambda: parse(body)).entries[0].title == "A"
+
+
 def test_more_items_than_kept_still_keep_the_newest():
     items = "".join(
         f"<item><title>n{i}</title><link>https://e.org/{i}</link>"
