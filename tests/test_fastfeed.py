@@ -108,6 +108,11 @@ def test_malformed_feed_still_parses_through_feedparser():
             "<dcterms:modified>2003-12-31T10:14:55Z</dcterms:modified></item>",
         ),
         ("relative link", f"<item><title>A</title><link>/news/1</link>{DATED}</item>"),
+        ("intranet link", f"<item><title>A</title><link>http://10.0.0.1/a</link>{DATED}</item>"),
+        (
+            "loopback link",
+            f"<item><title>A</title><link>http://127.0.0.1:8080/a</link>{DATED}</item>",
+        ),
         ("base64 text", f'<item><title mode="base64">QQ==</title>{DATED}</item>'),
         ("C1 reference", f"<item><title>don&#146;t</title>{DATED}</item>"),
         (

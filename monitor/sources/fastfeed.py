@@ -13,8 +13,10 @@ document again when feedparser-rs
 - reads a different number of entries than the document has item or entry end tags (CDF,
   RSS in unusual namespaces, items it skips or caps);
 - reads an entry without a date in a document that has date elements (feedparser knows
-  more of them: Dublin Core terms, CDF's lastmod, …), or with a link that is not absolute
-  (feedparser resolves it against xml:base and the Content-Location);
+  more of them: Dublin Core terms, CDF's lastmod, …), or with a link that is empty
+  (feedparser-rs blanks every URL to a loopback or private address, 127.0.0.1, 10.x,
+  localhost: an intranet's feeds are news too) or not absolute (feedparser resolves it
+  against xml:base and the Content-Location);
 - reads an Atom title or summary that has no type attribute and holds markup or entities
   (feedparser-rs calls it HTML, Atom and feedparser say text: see `_entry`);
 - or the document has a text construct that is neither text nor (X)HTML, base64 (which
@@ -145,7 +147,9 @@ def _fast(document: bytes, max_entries: int) -> tuple[Document | None, str]:
             return None, "untyped Atom text with markup"
         if not any(entry[name] for name in _DATES) and _DATE_ELEMENT.search(document):
             return None, "entry without a date"
-        if entry["link"] and not _ABSOLUTE.match(entry["link"]):
+        if not entry["link"]:  # feedparser-rs blanks links to loopback and private hosts
+            return None, "entry without a link"
+        if not _ABSOLUTE.match(entry["link"]):
             return None, "relative link"
         entries.append(entry)
     feed = {"link": parsed.feed.get("link"), "ttl": parsed.feed.get("ttl")}
