@@ -121,12 +121,17 @@ def _open_messages(conn: Connection, stories: Sequence[str]
     locked (on PostgreSQL) until this transaction ends, so a claim cannot read it
     half-changed. A claim that took it first has set its owner: then there is none."""
     found: dict[tuple[str, str], tuple[int, str]] = {}
+    postgres = conn.dialect.name == "postgresql"
+    # SQLite's planner takes the (state, next_attempt_at) index for `state = 'pending'`,
+    # and so read every waiting message of the outbox for each poll (quadratic: a
+    # 20,000-row outbox cost 16 ms a poll); `state || ''` leaves it the story index.
+    state = alerts.c.state if postgres else alerts.c.state.concat("")
     for part in chunks(stories):
         query = (select(alerts.c.id, alerts.c.story, alerts.c.channel, alerts.c.payload)
-                 .where(alerts.c.story.in_(list(part)), alerts.c.state == "pending",
+                 .where(alerts.c.story.in_(list(part)), state == "pending",
                         alerts.c.lease_owner.is_(None))
                  .order_by(alerts.c.id))
-        if conn.dialect.name == "postgresql":
+        if postgres:
             query = query.with_for_update()
         for row in conn.execute(query):
             found[row.story, row.channel] = (row.id, row.payload)  # the newest stays
