@@ -12,9 +12,10 @@ is comparable; CPU is the tool process's own (user + system, every thread).
   minutes before the run, so a first poll matches and alerts them (undated ones would be
   recorded only).
 - reader is used the way its documentation says: `make_reader` on an SQLite file,
-  `add_feed` for each feed, `update_feeds(workers=W)`. W is its fastest setting on this
-  machine, chosen by --reader-workers (default 16: of 1, 4, 16 and 32 at 500 feeds, the
-  least wall time; CPU differs little).
+  `add_feed` for each feed, `update_feeds(scheduled=False, workers=W)` (every feed, due or
+  not, as `poll_all` does). W is --reader-workers, default 16: of 1, 4 and 16 at 200 feeds
+  it was the fastest (polls/s 35 / 32 / 35 on the first poll, 205 / 199 / 223 at 304,
+  41 / 39 / 41 at 200 with the same body; 2 cores); its CPU per poll hardly changes.
 
 Prints CPU seconds per 1,000 polls of each kind and peak RSS, side by side, and whether
 news-monitor is within the targets (CPU at most reader's on every kind, peak RSS at most
