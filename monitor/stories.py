@@ -22,6 +22,7 @@ from array import array
 from collections import Counter, deque
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from operator import itemgetter
 
 from monitor.records import Entry
 
@@ -108,18 +109,22 @@ class Stories:
     def _similar(self, headline: array | None) -> str | None:
         if headline is None:
             return None
-        mine = set(headline[BANDS:])
-        shared: Counter[int] = Counter()
+        found: list[int] = []
         for key in headline[:BANDS]:
-            found = self._bands.get(key)
-            self.examined += len(found)
-            shared.update(found)
+            found += self._bands.get(key)
+        self.examined += len(found)
+        if not found:
+            return None
         # Headlines that share most bands are the likeliest matches. Only the top few are
         # compared, so thousands of near-alike headlines (a feed that numbers its items)
-        # cannot make every assignment compare against all of them.
-        # The same words (a feed that numbers its updates) end the search at once.
+        # cannot make every assignment compare against all of them; the same words end the
+        # search at once.
+        shared = Counter(found)
+        ranked = (shared.most_common(MAX_CANDIDATES) if len(shared) > MAX_CANDIDATES
+                  else sorted(shared.items(), key=itemgetter(1), reverse=True))  # the same
+        mine = set(headline[BANDS:])
         best, best_score = None, self.threshold
-        for ident, _ in shared.most_common(MAX_CANDIDATES):
+        for ident, _ in ranked:
             other, story = self._titles[ident]
             theirs = set(other[BANDS:])
             score = len(mine & theirs) / len(mine | theirs)
