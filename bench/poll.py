@@ -17,7 +17,7 @@ once with varied ones: story assignment must not grow with the number of entries
 the two stay within 20% of each other (PASS/MISS). --profile FILE writes a cProfile of the
 varied new-items poll.
 
-Run: make bench   (or: python bench/poll.py [--feeds 2000] [--rules 1000])
+Run: make bench   (or: python bench/poll.py [--feeds 2000] [--rules 1000] [--only new])
 """
 
 from __future__ import annotations
@@ -178,10 +178,21 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=2000)
     parser.add_argument("--rules", type=int, default=1000)
     parser.add_argument("--profile", metavar="FILE")
+    parser.add_argument("--only", choices=("mixes", "new"),
+                        help="only the 304/200 mixes, or only the new-entries runs")
     args = parser.parse_args()
     feeds = args.feeds
     print(f"{feeds:,} feeds on a local server, {os.cpu_count()} cores; "
           f"concurrency 50; steady-state rounds after one warm-up round")
+    if args.only != "new":
+        mixes(feeds)
+    if args.only != "mixes":
+        new_entries(feeds, args.rules, args.profile)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of the polling process: {peak:.0f} MB")
+
+
+def mixes(feeds: int) -> None:
     print(f"{'mix':>6} {'idle connections kept':>24} {'polls/s':>9} {'CPU s/1000 polls':>17}")
     pools = {"as shipped": None, "50 (httpx-style)": 50, "8": 8}
     results = {}
@@ -195,13 +206,16 @@ def main() -> None:
         shipped = results[(mode, "as shipped")]
         print(f"{mode} mix: as shipped {shipped:.0f} polls/s, {shipped / base:.2f}x a full "
               f"keep-alive pool")
-    print(f"\nnew entries: {feeds:,} feeds x 20 new items, {args.rules:,} rules, "
+
+
+def new_entries(feeds: int, rules: int, profile: str | None) -> None:
+    print(f"\nnew entries: {feeds:,} feeds x 20 new items, {rules:,} rules, "
           f"2 channels; then one unchanged poll (304)")
     print(f"{'headlines':>10} {'poll':>12} {'polls/s':>9} {'CPU s/1000 polls':>17}")
     new = {}
     for headlines in ("varied", "alike"):
-        timings = measure("new", None, feeds, headlines, args.rules,
-                          args.profile if headlines == "varied" else None)
+        timings = measure("new", None, feeds, headlines, rules,
+                          profile if headlines == "varied" else None)
         new[headlines] = timings[1]
         for label, (rate, cpu) in (("first poll", timings[0]), ("20 new", timings[1]),
                                    ("unchanged", timings[2])):
@@ -209,8 +223,6 @@ def main() -> None:
     ratio = new["alike"][1] / new["varied"][1]
     print(f"near-identical headlines cost {ratio:.2f}x varied ones per new-items poll "
           f"(target within 20%): {'PASS' if 0.8 <= ratio <= 1.2 else 'MISS'}")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS of the polling process: {peak:.0f} MB")
 
 
 if __name__ == "__main__":

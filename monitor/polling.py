@@ -30,6 +30,7 @@ from monitor.sources import Http, Pace, dated, fetch_articles, interval_for, nex
 from monitor.sources.schedule import WEEK
 from monitor.store import Store, transient
 from monitor.stories import WINDOW, Stories
+from monitor.writes import Writes
 
 log = logging.getLogger("monitor")
 
@@ -51,7 +52,7 @@ class Cycle:
     held: dict[str, HeldBack] = field(default_factory=dict)  # by source: new, not alerted
 
 
-class Polling(HealthWatch):
+class Polling(HealthWatch, Writes):
     """Monitor's polling. Polls run as their own tasks, at most `poll.concurrency` at once:
     a tick only claims as many due sources as there are free slots, so a slow source never
     holds up the schedule of the others and nothing is claimed that cannot start at once."""
@@ -100,7 +101,7 @@ class Polling(HealthWatch):
         if not batch:
             return
         try:
-            await asyncio.to_thread(self.store.record_quiet_polls, batch)
+            await self._in_writer(self.store.record_quiet_polls, batch)
         except BaseException:
             self._quiet[:0] = batch
             raise
@@ -312,7 +313,7 @@ class Polling(HealthWatch):
         wait; nothing was recorded then, and the next start polls the source again."""
         while True:
             try:
-                added = await asyncio.to_thread(record)
+                added = await self._in_writer(record)
             except DBAPIError as err:
                 if not transient(err):
                     raise

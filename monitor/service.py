@@ -89,6 +89,7 @@ class Monitor(Polling):
         self._sync_sources(config)
         self._apply(config, config.matcher, build_channels(config, stream))
         self._http = Http.open(config.settings.poll)
+        self._open_writer()
         self._inflight: dict[str, asyncio.Task] = {}
         self._paces = {}  # derived, cached: see Polling._pace
         self._gaps = {}  # derived, cached: see HealthWatch._usual_gap
@@ -195,6 +196,7 @@ class Monitor(Polling):
             await asyncio.to_thread(self.store.release_all)
         except Exception as err:  # the database is down: the leases simply expire
             log.warning("could not record the last polls or give back leases: %s", err)
+        self._close_writer()
         await self._http.aclose()
 
     # -- delivery ------------------------------------------------------------------------
