@@ -74,8 +74,13 @@ class _Evidence(dict[int, Evidence]):
     compile time, so that a rule merging several terms' hits sorts plain integers.
     """
 
-    def __init__(self, fields: Sequence[Folded], found: Found, reports: Sequence[Reported],
-                 ranks: Sequence[int]) -> None:
+    def __init__(
+        self,
+        fields: Sequence[Folded],
+        found: Found,
+        reports: Sequence[Reported],
+        ranks: Sequence[int],
+    ) -> None:
         super().__init__()
         self._fields = fields
         self._found = found
@@ -84,8 +89,7 @@ class _Evidence(dict[int, Evidence]):
 
     def __missing__(self, report: int) -> Evidence:
         reported = self._reports[report]
-        term, concept, only, kind = (reported.term, reported.concept, reported.field,
-                                     reported.kind)
+        term, concept, only, kind = (reported.term, reported.concept, reported.field, reported.kind)
         rank = self._ranks[report]
         keyed = []
         points = 0
@@ -177,7 +181,23 @@ class Matcher:
         return len(self._rules)
 
     def match(self, doc: Document) -> list[Match]:
-        """Every rule that fires on the document, sorted by (watchlist, rule)."""
+        """Every rule that fires on the document, sorted by (watchlist, rule).
+
+        The cyclic garbage collector is paused meanwhile, as in compile(): matching makes
+        hundreds of short-lived records and dicts that form no cycles and die by reference
+        counting, and with 50,000 rules compiled the collections they set off (young
+        passes, and now and then a full pass over the compiled rules) took about a tenth
+        of a dense article's time (bench/match.py).
+        """
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return self._match(doc)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _match(self, doc: Document) -> list[Match]:
         fields, found, candidates = self._candidates(doc)
         if not candidates:
             return []
@@ -230,10 +250,9 @@ class Matcher:
         return fields, found, candidates
 
 
-
-
-def _drop_shadowed(found: defaultdict[int, Occurrences], shadows: dict[int, tuple[int, ...]]
-                   ) -> list[int]:
+def _drop_shadowed(
+    found: defaultdict[int, Occurrences], shadows: dict[int, tuple[int, ...]]
+) -> list[int]:
     """Remove the hits of a name that lie inside a hit of a longer name it is part of ("York"
     inside "New York"): the longest known name wins. A rule that names the longer one too
     still has that name's own hit. Returns the patterns that lost hits."""
@@ -242,13 +261,18 @@ def _drop_shadowed(found: defaultdict[int, Occurrences], shadows: dict[int, tupl
         hits = found.get(pattern)
         if not hits:
             continue
-        spans = [(field, start, end) for number in longer if number in found
-                 for (field, start), end in found[number].items()]
+        spans = [
+            (field, start, end)
+            for number in longer
+            if number in found
+            for (field, start), end in found[number].items()
+        ]
         if not spans:
             continue
         for (field, start), end in list(hits.items()):
-            if any(f == field and s <= start and end <= e and e - s > end - start
-                   for f, s, e in spans):
+            if any(
+                f == field and s <= start and end <= e and e - s > end - start for f, s, e in spans
+            ):
                 del hits[(field, start)]
                 dropped.append(pattern)
         if not hits:
