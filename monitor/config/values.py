@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
 from pydantic import BeforeValidator, ValidationInfo, WithJsonSchema
 
 from monitor.records import PRIORITIES, Priority
+
+if TYPE_CHECKING:
+    from apscheduler.triggers.cron import CronTrigger
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -65,7 +67,12 @@ def parse_size(value: Any) -> int:
 
 
 def cron_trigger(expression: str, timezone: str) -> CronTrigger:
-    """A crontab line (minute hour day month weekday) as an APScheduler trigger."""
+    """A crontab line (minute hour day month weekday) as an APScheduler trigger.
+
+    APScheduler is imported here, by the first digest line checked: importing it costs a
+    tenth of a second, which a configuration without digests need not pay."""
+    from apscheduler.triggers.cron import CronTrigger
+
     try:
         return CronTrigger.from_crontab(expression, timezone=ZoneInfo(timezone))
     except ValueError as err:
