@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from monitor.catalog import Catalog  # noqa: E402
-from monitor.catalog.gazetteer import get_gazetteer  # noqa: E402
+from monitor.catalog.snapshot import get_gazetteer  # noqa: E402
 
 CONFIG = ROOT / "config"
 NAMES = 1_000

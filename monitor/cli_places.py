@@ -115,7 +115,7 @@ def cache_command(config_path: Path) -> None:
     from monitor.catalog.diskcache import cache_dir
     from monitor.catalog.extracts import checked_extracts
     from monitor.catalog.files import CatalogError
-    from monitor.catalog.gazetteer import get_gazetteer
+    from monitor.catalog.snapshot import get_gazetteer
 
     folder = cache_dir()
     if folder is None:

@@ -166,8 +166,8 @@ def test_shipped_corrections_still_apply() -> None:
     name it removes is one the gazetteer would otherwise produce: a data update that breaks
     them fails here rather than silently bringing the names back."""
     from monitor.catalog.files import shipped_file
-    from monitor.catalog.gazetteer import get_gazetteer
     from monitor.catalog.resolve import resolve
+    from monitor.catalog.snapshot import get_gazetteer
 
     catalog, gaz = Catalog.load(), get_gazetteer()
     overlay = catalog._overlay()
@@ -188,7 +188,7 @@ def test_a_fresh_catalog_looks_up_names_without_building_the_gazetteer_again(
     """The gazetteer is built once per process (about a second) and shared by every Catalog,
     so a fresh Catalog.load, as a reload makes, answers at once. Lookup speed itself is
     measured by bench/catalog_speed.py."""
-    import monitor.catalog.gazetteer as catalog_module
+    import monitor.catalog.snapshot as catalog_module
 
     catalog.place_terms("Aleppo")  # builds the gazetteer, if no test before did
     cities = catalog_module.get_gazetteer().cities

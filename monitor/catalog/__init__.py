@@ -94,7 +94,7 @@ from typing import Any
 
 from monitor.catalog.extracts import ExtractKey, checked_extracts
 from monitor.catalog.files import CatalogError, PlaceEdit, parse_groups, parse_places, shipped_file
-from monitor.catalog.gazetteer import Gazetteer, get_gazetteer
+from monitor.catalog.gazetteer import Gazetteer
 from monitor.catalog.groups import Group, group_exact, merge_groups
 from monitor.catalog.names import (
     COUNTRY_TOWN_MIN,
@@ -102,6 +102,7 @@ from monitor.catalog.names import (
     fold_key,
 )
 from monitor.catalog.resolve import Overlay, Unit, build_overlay, lookup, resolve
+from monitor.catalog.snapshot import get_gazetteer
 from monitor.catalog.terms import TermList
 from monitor.catalog.towns import Place, Ref
 from monitor.match.spec import Term

@@ -34,7 +34,6 @@ import json
 import logging
 import os
 import sys
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -42,7 +41,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 CACHE_ENV = "NEWS_MONITOR_CACHE_DIR"
-FORMAT = 2
+FORMAT = 3  # 3: the phrase index is stored packed (snapshot.py)
 MAGIC = b"news-monitor-catalog-cache\n"
 KEPT = 4  # files of one kind kept in the folder (the plain gazetteer, imports, old versions)
 _HEADER_MAX = 1 << 20
@@ -162,6 +161,8 @@ def write(kind: str, key: dict[str, Any], sections: dict[str, bytes],
           folder: Path | None = None) -> Path | None:
     """Write the cache file atomically; None (and a log line) when the folder is not
     writable. Older files of the same kind beyond KEPT are removed."""
+    import tempfile  # a start that only reads the cache need not import it
+
     folder = cache_dir() if folder is None else folder
     if folder is None:
         return None

@@ -22,17 +22,18 @@ import itertools
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.catalog.files import CatalogError
-from monitor.catalog.geonames import GeonamesError, ReadStats, read_extract
 from monitor.catalog.names import _LANGUAGE_SCRIPTS, name_form_ok
 from monitor.yamlpos import Problem
+
+if TYPE_CHECKING:
+    from monitor.catalog.geonames import ReadStats
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +192,14 @@ class Imported:
 def import_extract(source: Path, directory: Path) -> Imported:
     """Read a GeoNames extract and store its kept rows as DIR/XX.tsv, replacing that country's
     earlier import. Raises GeonamesError (the source) or OSError (the folder); either way the
-    earlier file is left as it was."""
+    earlier file is left as it was.
+
+    The GeoNames reader (zipfile, lzma) and tempfile are imported here: only an import
+    needs them, and every start imports this module."""
+    import tempfile
+
+    from monitor.catalog.geonames import ReadStats, read_extract
+
     stats = ReadStats(Path(source).name)
     with contextlib.closing(read_extract(Path(source), stats)) as records:
         first = next(records, None)  # a file that is not an extract fails before any write
@@ -216,6 +224,8 @@ def import_extract(source: Path, directory: Path) -> Imported:
 def _write(out: Any, records: Iterable[dict[str, Any]], stats: ReadStats) -> dict[str, int]:
     """The first line with zeros, the rows, then the first line again with the counts (the
     same length: the counts are zero-padded and the rest is known before the rows)."""
+    from monitor.catalog.geonames import GeonamesError
+
     imported = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     header = _header("XX", dict.fromkeys(_COUNTS, 0), imported, stats.source)
     out.write(header)
