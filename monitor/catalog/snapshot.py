@@ -78,21 +78,27 @@ def encode(gaz: Gazetteer) -> dict[str, bytes]:
     columns = {n: getattr(cities, n) for n in _ARRAYS}
     columns.update(phrase_offsets=offsets, phrase_postings=postings)
     meta = {
-        "countries": [[c.code, c.name, list(c.names), c.population, c.geonameid, c.capital]
-                      for c in gaz.countries.values()],
-        "country_keys": gaz.country_keys, "country_codes": gaz.country_codes,
-        "regions": [[r.code, r.name, r.country, r.type, r.top, list(r.names), r.city]
-                    for r in gaz.regions],
+        "countries": [
+            [c.code, c.name, list(c.names), c.population, c.geonameid, c.capital]
+            for c in gaz.countries.values()
+        ],
+        "country_keys": gaz.country_keys,
+        "country_codes": gaz.country_codes,
+        "regions": [
+            [r.code, r.name, r.country, r.type, r.top, list(r.names), r.city] for r in gaz.regions
+        ],
         "region_index": gaz.region_index,
         "suffixes": {k: sorted(v) for k, v in gaz.suffixes.items()},
         "arrays": {n: [c.typecode, c.itemsize, len(c)] for n, c in columns.items()},
         "codes": {n: "\n".join(getattr(cities, n)) for n in _CODES},
     }
-    sections = {"meta": json.dumps(meta, ensure_ascii=False).encode("utf-8"),
-                "text": cities.text.encode("utf-8", "surrogatepass"),
-                "tier": bytes(cities.tier),
-                "phrase_keys": "\n".join(phrases.keys).encode("utf-8", "surrogatepass"),
-                "phrase_words": "\n".join(words).encode("utf-8", "surrogatepass")}
+    sections = {
+        "meta": json.dumps(meta, ensure_ascii=False).encode("utf-8"),
+        "text": cities.text.encode("utf-8", "surrogatepass"),
+        "tier": bytes(cities.tier),
+        "phrase_keys": "\n".join(phrases.keys).encode("utf-8", "surrogatepass"),
+        "phrase_words": "\n".join(words).encode("utf-8", "surrogatepass"),
+    }
     sections.update((n, c.tobytes()) for n, c in columns.items())
     return sections
 
@@ -109,28 +115,41 @@ def decode(sections: dict[str, bytes]) -> dict[str, Any]:
         text = meta["codes"][name]
         setattr(cities, name, list(map(sys.intern, text.split("\n"))) if text else [])
     n = len(cities.population)
-    if (len(cities.starts) != n + 1 or cities.starts[-1] != len(cities.text)
-            or any(len(getattr(cities, c)) != n for c in (*_CODES, "tier", "latitude",
-                                                           "longitude", "geonameid"))
-            or len(cities.hashes) != len(cities.entries)
-            or (cities.entries and max(cities.entries) >> 1 >= n)):
+    if (
+        len(cities.starts) != n + 1
+        or cities.starts[-1] != len(cities.text)
+        or any(
+            len(getattr(cities, c)) != n
+            for c in (*_CODES, "tier", "latitude", "longitude", "geonameid")
+        )
+        or len(cities.hashes) != len(cities.entries)
+        or (cities.entries and max(cities.entries) >> 1 >= n)
+    ):
         raise ValueError("city columns of different lengths")
-    countries = {c[0]: Country(c[0], c[1], tuple(c[2]), c[3], c[4], c[5])
-                 for c in meta["countries"]}
-    regions = [Region(r[0], r[1], r[2], r[3], bool(r[4]), tuple(r[5]), r[6])
-               for r in meta["regions"]]
+    countries = {
+        c[0]: Country(c[0], c[1], tuple(c[2]), c[3], c[4], c[5]) for c in meta["countries"]
+    }
+    regions = [
+        Region(r[0], r[1], r[2], r[3], bool(r[4]), tuple(r[5]), r[6]) for r in meta["regions"]
+    ]
     if any(r.city >= n for r in regions) or any(
-            i >= len(regions) for v in meta["region_index"].values() for i in v):
+        i >= len(regions) for v in meta["region_index"].values() for i in v
+    ):
         raise ValueError("region references out of range")
     tables = {
-        "countries": countries, "country_keys": meta["country_keys"],
-        "country_codes": meta["country_codes"], "regions": regions,
+        "countries": countries,
+        "country_keys": meta["country_keys"],
+        "country_codes": meta["country_codes"],
+        "regions": regions,
         "region_index": meta["region_index"],
         "suffixes": {k: set(v) for k, v in meta["suffixes"].items()},
         "cities": cities,
         "_phrase_index": PhraseIndex.packed(
-            _lines(sections["phrase_keys"]), _lines(sections["phrase_words"]),
-            _column(sections, meta, "phrase_offsets"), _column(sections, meta, "phrase_postings")),
+            _lines(sections["phrase_keys"]),
+            _lines(sections["phrase_words"]),
+            _column(sections, meta, "phrase_offsets"),
+            _column(sections, meta, "phrase_postings"),
+        ),
     }
     assert set(tables) == set(TABLES)
     return tables
