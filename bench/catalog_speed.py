@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from monitor.catalog import Catalog  # noqa: E402
-from monitor.catalog.gazetteer import get_gazetteer  # noqa: E402
+from monitor.catalog.snapshot import get_gazetteer  # noqa: E402
 
 CONFIG = ROOT / "config"
 NAMES = 1_000
@@ -42,15 +42,21 @@ def main() -> None:
         fresh.place_terms(name)
     cached = time.perf_counter() - start
 
-    print(f"{len(cities):,} cities in the gazetteer; {len(names):,} names looked up, "
-          f"{found:,} found\n")
+    print(
+        f"{len(cities):,} cities in the gazetteer; {len(names):,} names looked up, "
+        f"{found:,} found\n"
+    )
     print(f"{'':<44}{'ms':>10}{'ms per name':>13}")
     print(f"{'first lookup, building the gazetteer':<44}{1000 * build:10.1f}  (baseline)")
     print(f"{'Catalog.load with the shipped catalogs':<44}{1000 * loaded:10.1f}")
-    print(f"{'a fresh Catalog: each name once':<44}{1000 * first:10.1f}"
-          f"{1000 * first / len(names):13.3f}")
-    print(f"{'the same names again (per-Catalog cache)':<44}{1000 * cached:10.1f}"
-          f"{1000 * cached / len(names):13.4f}")
+    print(
+        f"{'a fresh Catalog: each name once':<44}{1000 * first:10.1f}"
+        f"{1000 * first / len(names):13.3f}"
+    )
+    print(
+        f"{'the same names again (per-Catalog cache)':<44}{1000 * cached:10.1f}"
+        f"{1000 * cached / len(names):13.4f}"
+    )
     print(f"\n{len(names):,} fresh lookups cost {first / build:.0%} of one gazetteer build")
 
 

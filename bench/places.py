@@ -72,6 +72,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 import monitor.catalog.gazetteer as gazetteer  # noqa: E402
 from monitor.catalog import Catalog, Place, fold_key  # noqa: E402
+from monitor.catalog.snapshot import get_gazetteer  # noqa: E402
 from monitor.match import Matcher  # noqa: E402
 from monitor.match.spec import RuleSpec, Term  # noqa: E402
 from monitor.records import Document, Match  # noqa: E402
@@ -341,7 +342,7 @@ def main() -> None:
     catalog.place_terms("Aleppo")
     build = time.perf_counter() - start
     rss_built = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    towns = len(gazetteer.get_gazetteer().cities)
+    towns = len(get_gazetteer().cities)
 
     articles, seen = read_corpus(corpus)
     golds = gold_places(seen)

@@ -55,17 +55,20 @@ def import_command(config_path: Path, file: Path) -> None:
         click.echo(logs.printable(str(err)), err=True)
         sys.exit(1)
     except OSError as err:
-        click.echo(f"{directory}: cannot write the imported places: {err.strerror or err}",
-                   err=True)
+        click.echo(
+            f"{directory}: cannot write the imported places: {err.strerror or err}", err=True
+        )
         sys.exit(1)
     counts, code = result.counts, result.country
     name = country_record(code).get("name") or code
-    click.echo(f"{code}: {_counted(counts)} → {result.path}; `within: true` on {name} now "
-               "covers them")
+    click.echo(
+        f"{code}: {_counted(counts)} → {result.path}; `within: true` on {name} now covers them"
+    )
     stats = result.stats
     if stats.dropped:
-        click.echo(f"{_plural(stats.dropped, 'other feature')} left out (streams, "
-                   "mountains, hotels, ...)")
+        click.echo(
+            f"{_plural(stats.dropped, 'other feature')} left out (streams, mountains, hotels, ...)"
+        )
     if stats.skipped:
         click.echo(f"{file}: {stats.skipped_note()}", err=True)
     click.echo(ATTRIBUTION)
@@ -81,9 +84,11 @@ def list_command(config_path: Path) -> None:
     directory = _gazetteer_dir(config_path)
     files = stored_files(directory)
     if not files:
-        click.echo(f"no GeoNames extracts imported in {directory} (download one from "
-                   f"{DOWNLOAD.format(code='XX')} and run `news-monitor places import "
-                   "XX.zip`)")
+        click.echo(
+            f"no GeoNames extracts imported in {directory} (download one from "
+            f"{DOWNLOAD.format(code='XX')} and run `news-monitor places import "
+            "XX.zip`)"
+        )
         return
     bad = 0
     for path in files:
@@ -94,9 +99,12 @@ def list_command(config_path: Path) -> None:
             bad += 1
             continue
         size = path.stat().st_size
-        click.echo(logs.printable(
-            f"{stored.country}  {_counted(stored.counts)}  imported {_when(stored.imported)}"
-            f" from {stored.source or '?'}  ({path}, {_size(size)})"))
+        click.echo(
+            logs.printable(
+                f"{stored.country}  {_counted(stored.counts)}  imported {_when(stored.imported)}"
+                f" from {stored.source or '?'}  ({path}, {_size(size)})"
+            )
+        )
     click.echo(ATTRIBUTION)
     if bad:
         sys.exit(1)
@@ -115,12 +123,11 @@ def cache_command(config_path: Path) -> None:
     from monitor.catalog.diskcache import cache_dir
     from monitor.catalog.extracts import checked_extracts
     from monitor.catalog.files import CatalogError
-    from monitor.catalog.gazetteer import get_gazetteer
+    from monitor.catalog.snapshot import get_gazetteer
 
     folder = cache_dir()
     if folder is None:
-        click.echo("the disk cache is off (NEWS_MONITOR_CACHE_DIR=off): nothing to build",
-                   err=True)
+        click.echo("the disk cache is off (NEWS_MONITOR_CACHE_DIR=off): nothing to build", err=True)
         sys.exit(1)
     extracts = ()
     if config_path.is_file():
@@ -131,9 +138,11 @@ def cache_command(config_path: Path) -> None:
             sys.exit(1)
     gazetteer = get_gazetteer(extracts)
     gazetteer.suggestions()
-    click.echo(f"gazetteer of {len(gazetteer.cities):,} towns"
-               + (f" and {len(extracts)} imported extracts" if extracts else "")
-               + f" cached in {folder}")
+    click.echo(
+        f"gazetteer of {len(gazetteer.cities):,} towns"
+        + (f" and {len(extracts)} imported extracts" if extracts else "")
+        + f" cached in {folder}"
+    )
 
 
 def _gazetteer_dir(config_path: Path) -> Path:
@@ -147,20 +156,26 @@ def _gazetteer_dir(config_path: Path) -> Path:
         for problem in located.problems:
             click.echo(str(problem), err=True)
         sys.exit(1)
-    value = located.data.get("gazetteer", DEFAULT_GAZETTEER) if isinstance(
-        located.data, dict) else DEFAULT_GAZETTEER
+    value = (
+        located.data.get("gazetteer", DEFAULT_GAZETTEER)
+        if isinstance(located.data, dict)
+        else DEFAULT_GAZETTEER
+    )
     if not isinstance(value, str) or not value.strip():
-        click.echo(str(located.problem(("gazetteer",), "gazetteer: must be a folder name")),
-                   err=True)
+        click.echo(
+            str(located.problem(("gazetteer",), "gazetteer: must be a folder name")), err=True
+        )
         sys.exit(1)
     folder = Path(value).expanduser()
     return folder if folder.is_absolute() else config_path.parent / folder
 
 
 def _counted(counts: dict[str, int]) -> str:
-    parts = [_plural(counts["populated"], "populated place"),
-             _plural(counts["administrative"], "administrative area"),
-             _plural(counts["regions"], "region")]
+    parts = [
+        _plural(counts["populated"], "populated place"),
+        _plural(counts["administrative"], "administrative area"),
+        _plural(counts["regions"], "region"),
+    ]
     return f"{', '.join(parts)} with {_plural(counts['names'], 'name')}"
 
 

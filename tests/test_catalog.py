@@ -57,8 +57,12 @@ def test_the_name_asked_for_is_always_a_term(catalog: Catalog) -> None:
 
 
 def test_terms_are_deduplicated_by_folded_form(catalog: Catalog) -> None:
-    for terms in (catalog.place_terms("Aleppo"), catalog.place_terms("Syria", within=True),
-                  catalog.place_terms("Deir ez-Zor"), catalog.group_terms("ISIS")):
+    for terms in (
+        catalog.place_terms("Aleppo"),
+        catalog.place_terms("Syria", within=True),
+        catalog.place_terms("Deir ez-Zor"),
+        catalog.group_terms("ISIS"),
+    ):
         folded = [fold_key(t.text) for t in terms]
         assert len(folded) == len(set(folded))
     # Ḩalab (the governorate, and a spelling of the city) and Halab fold to one term.
@@ -69,8 +73,7 @@ def test_a_city_comes_with_its_governorate_and_qualifiers_pick_one(catalog: Cata
     governorate = catalog.place_terms("Aleppo (governorate)")
     assert {t.concept for t in governorate} == {"Ḩalab"}
     assert "Ḩalab" in texts(governorate) and "حلب" not in texts(governorate)
-    assert "Manbij" in {t.concept for t in catalog.place_terms("Aleppo (governorate)",
-                                                                within=True)}
+    assert "Manbij" in {t.concept for t in catalog.place_terms("Aleppo (governorate)", within=True)}
     city = catalog.place_terms("Aleppo (city)")
     assert texts(city) == texts(catalog.place_terms("Aleppo"))  # the governorate adds no name
     assert {t.concept for t in catalog.place_terms("Homs")} == {"Homs"}
@@ -125,13 +128,17 @@ def test_short_user_names_are_exact_case(tmp_path: Path) -> None:
 
 
 def test_user_places_add_remove_and_define(tmp_path: Path) -> None:
-    places = write(tmp_path, "places.yaml", """\
+    places = write(
+        tmp_path,
+        "places.yaml",
+        """\
         Aleppo: {add: [Halab al-Shahba], remove: [Haleb, Halab]}
         Tal Rifaat: [Tell Rifat, تل رفعت]
         Al-Hol: {add: [al-Hawl], in: Syria}
         Afrin: {in: Aleppo}
         Homs: {replace: true, add: [Hims]}
-        """)
+        """,
+    )
     catalog = Catalog.load(places)
     aleppo = keys(catalog.place_terms("Aleppo"))
     assert "halab al shahba" in aleppo and "alep" in aleppo
@@ -139,7 +146,8 @@ def test_user_places_add_remove_and_define(tmp_path: Path) -> None:
     assert catalog.place_terms("Tal Rifaat") == (
         Term("Tal Rifaat", concept="Tal Rifaat", name=True),
         Term("Tell Rifat", concept="Tal Rifaat", name=True),
-        Term("تل رفعت", concept="Tal Rifaat", name=True))
+        Term("تل رفعت", concept="Tal Rifaat", name=True),
+    )
     assert catalog.place_terms("al-hawl")[0].concept == "Al-Hol"
     syria = keys(catalog.place_terms("Syria", within=True))
     assert {"al hol", "al hawl"} <= syria
@@ -166,8 +174,8 @@ def test_shipped_corrections_still_apply() -> None:
     name it removes is one the gazetteer would otherwise produce: a data update that breaks
     them fails here rather than silently bringing the names back."""
     from monitor.catalog.files import shipped_file
-    from monitor.catalog.gazetteer import get_gazetteer
     from monitor.catalog.resolve import resolve
+    from monitor.catalog.snapshot import get_gazetteer
 
     catalog, gaz = Catalog.load(), get_gazetteer()
     overlay = catalog._overlay()
@@ -184,11 +192,12 @@ def test_shipped_corrections_still_apply() -> None:
 
 
 def test_a_fresh_catalog_looks_up_names_without_building_the_gazetteer_again(
-        catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The gazetteer is built once per process (about a second) and shared by every Catalog,
     so a fresh Catalog.load, as a reload makes, answers at once. Lookup speed itself is
     measured by bench/catalog_speed.py."""
-    import monitor.catalog.gazetteer as catalog_module
+    import monitor.catalog.snapshot as catalog_module
 
     catalog.place_terms("Aleppo")  # builds the gazetteer, if no test before did
     cities = catalog_module.get_gazetteer().cities
@@ -214,13 +223,20 @@ def test_isis_aliases_and_exact_case(catalog: Catalog) -> None:
     assert catalog.group_terms("daesh") == terms  # any alias, any case
 
 
-@pytest.mark.parametrize(("group", "alias", "exact"), [
-    ("United Nations", "UN", True), ("World Health Organization", "WHO", True),
-    ("World Health Organization", "World Health Organization", False),
-    ("Syrian Arab Army", "SAA", True), ("Hayat Tahrir al-Sham", "HTS", True),
-    ("al-Qaeda", "AQ", True), ("Free Syrian Army", "SNA", True),
-    ("Syrian Democratic Forces", "قسد", False), ("UNICEF", "UNICEF", False),
-])
+@pytest.mark.parametrize(
+    ("group", "alias", "exact"),
+    [
+        ("United Nations", "UN", True),
+        ("World Health Organization", "WHO", True),
+        ("World Health Organization", "World Health Organization", False),
+        ("Syrian Arab Army", "SAA", True),
+        ("Hayat Tahrir al-Sham", "HTS", True),
+        ("al-Qaeda", "AQ", True),
+        ("Free Syrian Army", "SNA", True),
+        ("Syrian Democratic Forces", "قسد", False),
+        ("UNICEF", "UNICEF", False),
+    ],
+)
 def test_exact_case_rule(catalog: Catalog, group: str, alias: str, exact: bool) -> None:
     found = {t.text: t.exact_case for t in catalog.group_terms(group)}
     assert found[alias] is exact
@@ -233,11 +249,14 @@ def test_catalog_covers_the_domain(catalog: Catalog) -> None:
         "Jabhat al-Nusra": ["Nusra Front", "Jabhat Fateh al-Sham"],
         "Nour al-Din al-Zinki Movement": ["Zenki", "Nour al-Din al-Zenki Movement"],
         "Free Syrian Army": ["FSA", "Syrian National Army"],
-        "People's Protection Units": ["YPG"], "Kurdistan Workers' Party": ["PKK"],
-        "Hezbollah": ["Hizbullah", "Hizballah"], "al-Qaeda": ["al-Qaida", "AQ"],
+        "People's Protection Units": ["YPG"],
+        "Kurdistan Workers' Party": ["PKK"],
+        "Hezbollah": ["Hizbullah", "Hizballah"],
+        "al-Qaeda": ["al-Qaida", "AQ"],
         "International Committee of the Red Cross": ["ICRC", "Red Cross"],
         "Syrian Arab Red Crescent": ["SARC", "Red Crescent"],
-        "White Helmets": ["Syria Civil Defence"], "World Food Programme": ["WFP"],
+        "White Helmets": ["Syria Civil Defence"],
+        "World Food Programme": ["WFP"],
         "Médecins Sans Frontières": ["MSF", "Doctors Without Borders"],
         "Syrian Observatory for Human Rights": ["SOHR"],
     }
@@ -247,17 +266,20 @@ def test_catalog_covers_the_domain(catalog: Catalog) -> None:
 
 
 def test_user_groups_extend_the_catalog(tmp_path: Path) -> None:
-    groups = write(tmp_path, "groups.yaml", """\
+    groups = write(
+        tmp_path,
+        "groups.yaml",
+        """\
         Jaysh al-Izza: [Jaish al-Izza, JAI]
         Daesh:                      # a known group, named by an alias
           aliases: [IS fighters, Isis]
           remove: [Daish]
           exact_case: [ISIL]
         Free Syrian Army: {replace: true, aliases: [FSA]}
-        """)
+        """,
+    )
     catalog = Catalog.load(groups_file=groups)
-    assert texts(catalog.group_terms("Jaish al-Izza")) == {"Jaysh al-Izza", "Jaish al-Izza",
-                                                          "JAI"}
+    assert texts(catalog.group_terms("Jaish al-Izza")) == {"Jaysh al-Izza", "Jaish al-Izza", "JAI"}
     jai = Term("JAI", exact_case=True, concept="Jaysh al-Izza", name=True)
     assert jai in catalog.group_terms("JAI")
     isis = {t.text: t for t in catalog.group_terms("ISIS")}
@@ -276,20 +298,36 @@ def test_unknown_group_suggests_a_name(catalog: Catalog) -> None:
 # --------------------------------------------------------------------------- bad files
 
 
-@pytest.mark.parametrize(("name", "text", "where", "message"), [
-    ("places.yaml", "Aleppo: {add: [Halab\n", ":2:1: ", "YAML syntax error"),
-    ("places.yaml", "Aleppo:\n  add: [Halab]\n  remvoe: [Haleb]\n", ":3:3: ",
-     "unknown key 'remvoe'"),
-    ("places.yaml", "Aleppo:\n  add: {x: 1}\n", ":2:8: ", "add must be a name or a list"),
-    ("places.yaml", "New place: {add: [X1], in: Xyzzyland}\n", ":1:28: ",
-     "in: unknown place 'Xyzzyland'"),
-    ("places.yaml", "- Aleppo\n", ":1:1: ", "expected a mapping of names"),
-    ("groups.yaml", "ISIS:\n  aliases: [Daesh]\n  exact_case: [DAESH, ISL]\n", ":3:23: ",
-     "exact_case: 'ISL' is not the name or one of the aliases of 'ISIS'"),
-    ("groups.yaml", "ISIS: 3\n", ":1:7: ", "expected a list of names or a mapping"),
-])
+@pytest.mark.parametrize(
+    ("name", "text", "where", "message"),
+    [
+        ("places.yaml", "Aleppo: {add: [Halab\n", ":2:1: ", "YAML syntax error"),
+        (
+            "places.yaml",
+            "Aleppo:\n  add: [Halab]\n  remvoe: [Haleb]\n",
+            ":3:3: ",
+            "unknown key 'remvoe'",
+        ),
+        ("places.yaml", "Aleppo:\n  add: {x: 1}\n", ":2:8: ", "add must be a name or a list"),
+        (
+            "places.yaml",
+            "New place: {add: [X1], in: Xyzzyland}\n",
+            ":1:28: ",
+            "in: unknown place 'Xyzzyland'",
+        ),
+        ("places.yaml", "- Aleppo\n", ":1:1: ", "expected a mapping of names"),
+        (
+            "groups.yaml",
+            "ISIS:\n  aliases: [Daesh]\n  exact_case: [DAESH, ISL]\n",
+            ":3:23: ",
+            "exact_case: 'ISL' is not the name or one of the aliases of 'ISIS'",
+        ),
+        ("groups.yaml", "ISIS: 3\n", ":1:7: ", "expected a list of names or a mapping"),
+    ],
+)
 def test_bad_files_raise_catalog_error_with_position(
-        tmp_path: Path, name: str, text: str, where: str, message: str) -> None:
+    tmp_path: Path, name: str, text: str, where: str, message: str
+) -> None:
     path = write(tmp_path, name, text)
     with pytest.raises(CatalogError) as err:
         if name == "places.yaml":

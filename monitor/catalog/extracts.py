@@ -22,17 +22,18 @@ import itertools
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.catalog.files import CatalogError
-from monitor.catalog.geonames import GeonamesError, ReadStats, read_extract
 from monitor.catalog.names import _LANGUAGE_SCRIPTS, name_form_ok
 from monitor.yamlpos import Problem
+
+if TYPE_CHECKING:
+    from monitor.catalog.geonames import ReadStats
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +76,11 @@ def stored_files(directory: Path | None) -> list[Path]:
     """The country files in the extracts folder (none if it does not exist), sorted."""
     if directory is None or not Path(directory).is_dir():
         return []
-    return sorted(p for p in Path(directory).iterdir()
-                  if p.suffix == SUFFIX and len(p.stem) == 2 and p.is_file())
+    return sorted(
+        p
+        for p in Path(directory).iterdir()
+        if p.suffix == SUFFIX and len(p.stem) == 2 and p.is_file()
+    )
 
 
 def extract_keys(directory: Path | None) -> tuple[ExtractKey, ...]:
@@ -121,10 +125,13 @@ def read_header(path: Path) -> StoredExtract:
         counts = {name: int(fields[name]) for name in _COUNTS}
     except (ValueError, KeyError):
         raise ExtractFileError(
-            path, "not a gazetteer file written by this version of `news-monitor places "
-            "import`; import the country's GeoNames extract again") from None
-    return StoredExtract(Path(path), fields["country"], counts, fields.get("imported", ""),
-                         fields.get("source", ""))
+            path,
+            "not a gazetteer file written by this version of `news-monitor places "
+            "import`; import the country's GeoNames extract again",
+        ) from None
+    return StoredExtract(
+        Path(path), fields["country"], counts, fields.get("imported", ""), fields.get("source", "")
+    )
 
 
 def stored_ids(path: str | Path) -> Iterator[int]:
@@ -137,11 +144,17 @@ def stored_records(path: str | Path) -> Iterator[dict[str, Any]]:
     """A stored file's rows in the record shape the gazetteer reads (see geonames.py)."""
     country = Path(path).stem
     for fields in _rows(path):
-        yield {"geonameid": int(fields[0]), "featurecode": fields[1] or "P",
-               "admin1code": fields[2],
-               "population": int(fields[3]), "latitude": float(fields[4]),
-               "longitude": float(fields[5]), "name": fields[6], "countrycode": country,
-               "alternatenames": fields[7:]}
+        yield {
+            "geonameid": int(fields[0]),
+            "featurecode": fields[1] or "P",
+            "admin1code": fields[2],
+            "population": int(fields[3]),
+            "latitude": float(fields[4]),
+            "longitude": float(fields[5]),
+            "name": fields[6],
+            "countrycode": country,
+            "alternatenames": fields[7:],
+        }
 
 
 def _rows(path: str | Path) -> Iterator[list[str]]:
@@ -153,16 +166,25 @@ def _rows(path: str | Path) -> Iterator[list[str]]:
             f.readline()
             for line in f:
                 fields = line.rstrip("\n").split("\t")
-                if (len(fields) >= _ROW_FIELDS and _whole(fields[0]) and _whole(fields[3])
-                        and _is_float(fields[4]) and _is_float(fields[5]) and fields[6]):
+                if (
+                    len(fields) >= _ROW_FIELDS
+                    and _whole(fields[0])
+                    and _whole(fields[3])
+                    and _is_float(fields[4])
+                    and _is_float(fields[5])
+                    and fields[6]
+                ):
                     yield fields
                 else:
                     bad += 1
     except OSError as err:
         log.warning("gazetteer file %s: cannot read: %s; its places are left out", path, err)
     if bad:
-        log.warning("gazetteer file %s: %d rows do not parse and are left out; import the "
-                    "extract again", path, bad)
+        log.warning(
+            "gazetteer file %s: %d rows do not parse and are left out; import the extract again",
+            path,
+            bad,
+        )
 
 
 def _whole(text: str) -> bool:
@@ -191,7 +213,14 @@ class Imported:
 def import_extract(source: Path, directory: Path) -> Imported:
     """Read a GeoNames extract and store its kept rows as DIR/XX.tsv, replacing that country's
     earlier import. Raises GeonamesError (the source) or OSError (the folder); either way the
-    earlier file is left as it was."""
+    earlier file is left as it was.
+
+    The GeoNames reader (zipfile, lzma) and tempfile are imported here: only an import
+    needs them, and every start imports this module."""
+    import tempfile
+
+    from monitor.catalog.geonames import ReadStats, read_extract
+
     stats = ReadStats(Path(source).name)
     with contextlib.closing(read_extract(Path(source), stats)) as records:
         first = next(records, None)  # a file that is not an extract fails before any write
@@ -216,6 +245,8 @@ def import_extract(source: Path, directory: Path) -> Imported:
 def _write(out: Any, records: Iterable[dict[str, Any]], stats: ReadStats) -> dict[str, int]:
     """The first line with zeros, the rows, then the first line again with the counts (the
     same length: the counts are zero-padded and the rest is known before the rows)."""
+    from monitor.catalog.geonames import GeonamesError
+
     imported = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     header = _header("XX", dict.fromkeys(_COUNTS, 0), imported, stats.source)
     out.write(header)
@@ -223,9 +254,14 @@ def _write(out: Any, records: Iterable[dict[str, Any]], stats: ReadStats) -> dic
     if not any(stats.kept.values()):
         raise GeonamesError(
             f"{stats.source}: no populated places, administrative areas or regions in "
-            f"{stats.rows:,} rows" + (f"; {stats.skipped_note()}" if stats.skipped else ""))
-    counts = {"populated": stats.kept["P"], "administrative": stats.kept["A"],
-              "regions": stats.kept["L"], "names": names}
+            f"{stats.rows:,} rows" + (f"; {stats.skipped_note()}" if stats.skipped else "")
+        )
+    counts = {
+        "populated": stats.kept["P"],
+        "administrative": stats.kept["A"],
+        "regions": stats.kept["L"],
+        "names": names,
+    }
     final = _header(stats.country, counts, imported, stats.source)
     assert len(final.encode("utf-8")) == len(header.encode("utf-8"))
     out.seek(0)
@@ -235,9 +271,14 @@ def _write(out: Any, records: Iterable[dict[str, Any]], stats: ReadStats) -> dic
 
 def _header(country: str, counts: dict[str, int], imported: str, source: str) -> str:
     safe_source = "".join(c if c.isprintable() and c != "\t" else "?" for c in source)[:200]
-    fields = [MAGIC, VERSION, f"country={country}",
-              *(f"{name}={counts[name]:0{_WIDTH}d}" for name in _COUNTS),
-              f"imported={imported}", f"source={safe_source}"]
+    fields = [
+        MAGIC,
+        VERSION,
+        f"country={country}",
+        *(f"{name}={counts[name]:0{_WIDTH}d}" for name in _COUNTS),
+        f"imported={imported}",
+        f"source={safe_source}",
+    ]
     return "\t".join(fields) + "\n"
 
 
@@ -252,9 +293,20 @@ def _write_rows(records: Iterable[dict[str, Any]], out: Any) -> int:
             tests[country] = country_scripts(country)
         scripts, arabic = tests[country]
         names += 1 + sum(name_form_ok(a, scripts, arabic) for a in r["alternatenames"])
-        out.write("\t".join([str(r["geonameid"]), r["featurecode"], r["admin1code"],
-                             str(r["population"]), f"{r['latitude']:.5f}",
-                             f"{r['longitude']:.5f}", r["name"], *r["alternatenames"]]))
+        out.write(
+            "\t".join(
+                [
+                    str(r["geonameid"]),
+                    r["featurecode"],
+                    r["admin1code"],
+                    str(r["population"]),
+                    f"{r['latitude']:.5f}",
+                    f"{r['longitude']:.5f}",
+                    r["name"],
+                    *r["alternatenames"],
+                ]
+            )
+        )
         out.write("\n")
     return names
 

@@ -22,8 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from monitor.catalog.extracts import ExtractKey, stored_ids, stored_records
-from monitor.catalog.geonames import feature_label
+from monitor.catalog.extracts import stored_ids, stored_records
 from monitor.catalog.names import (
     _LANGUAGE_SCRIPTS,
     _PARTICLES,
@@ -37,7 +36,7 @@ from monitor.catalog.names import (
     unique,
 )
 from monitor.catalog.packages import city_records, country_translations, release_free_memory
-from monitor.catalog.phrases import Phrases, phrase_keys
+from monitor.catalog.phrases import PhraseIndex, Phrases, phrase_keys
 from monitor.catalog.towns import Cities, Country, Place, Ref, Region, name_hash
 
 if TYPE_CHECKING:
@@ -45,10 +44,9 @@ if TYPE_CHECKING:
 
 _CITIES_FILE = "cities15000.json"
 _IMPORTED_RANK = 1 << 48  # subtracted from an imported-only place's claim: below any town's
-_GAZETTEERS_KEPT = 2  # the plain one and the one with the current extracts
 # What a built gazetteer is made of (the rest is derived on use): what the disk cache holds.
 TABLES = ("countries", "country_keys", "country_codes", "regions", "region_index", "suffixes",
-          "cities", "_phrase_keys")
+          "cities", "_phrase_index")
 
 
 class Gazetteer:
@@ -61,7 +59,7 @@ class Gazetteer:
         self.words = common_words()
         self._towns: dict[str, list[int]] = {}
         self._phrases: Phrases | None = None
-        self._phrase_keys: list[str] | None = None
+        self._phrase_index: PhraseIndex | None = None
         self._suggestions: Suggestions | None = None
         self.cache_key: dict[str, Any] | None = None  # set when kept in the disk cache
         self._lock = threading.Lock()
@@ -319,7 +317,7 @@ class Gazetteer:
         """Longer known names that contain `key` (see phrases.py)."""
         with self._lock:
             if self._phrases is None:
-                self._phrases = Phrases(self, self.phrase_keys())
+                self._phrases = Phrases(self, self.phrase_index())
         return self._phrases.containing(key)
 
     def suggestions(self) -> Suggestions:
@@ -331,11 +329,11 @@ class Gazetteer:
                 self._suggestions = load_suggestions(self, self.cache_key)
             return self._suggestions
 
-    def phrase_keys(self) -> list[str]:
-        """The names Phrases indexes (computed once; stored in the disk cache)."""
-        if self._phrase_keys is None:
-            self._phrase_keys = phrase_keys(self)
-        return self._phrase_keys
+    def phrase_index(self) -> PhraseIndex:
+        """The names Phrases looks in (built once; stored in the disk cache)."""
+        if self._phrase_index is None:
+            self._phrase_index = PhraseIndex(phrase_keys(self))
+        return self._phrase_index
 
     def regions_of(self, country: str) -> list[int]:
         """First-level subdivisions of a country, by name."""
@@ -374,6 +372,8 @@ class Gazetteer:
         cities = self.cities
         detail = ""
         if kind == "city":
+            from monitor.catalog.geonames import feature_label  # with zipfile: not at start-up
+
             detail = (feature_label(cities.featurecode[city], cities.population[city])
                       if cities.featurecode[city] else f"town of {cities.population[city]:,}")
         return Place(cities.name(city), kind, cities.countries[city],
@@ -385,25 +385,4 @@ class Gazetteer:
                  if self.cities.countries[e >> 1] == country] if name else []
         return max(found, key=lambda c: (self.cities.tier[c], self.cities.population[c]),
                    default=-1)
-
-
-_gazetteers: dict[tuple[ExtractKey, ...], Gazetteer] = {}
-_gazetteer_lock = threading.Lock()
-
-
-def get_gazetteer(extracts: tuple[ExtractKey, ...] = ()) -> Gazetteer:
-    """The gazetteer with these stored extracts (as extract_keys() names them), built on
-    first use and shared. Only the last _GAZETTEERS_KEPT used are kept: each import makes a
-    new key, and the gazetteers of earlier imports must not pile up in a long-running
-    daemon (Catalogs do not hold on to theirs)."""
-    with _gazetteer_lock:
-        gazetteer = _gazetteers.pop(extracts, None)
-        if gazetteer is None:
-            from monitor.catalog.snapshot import cached_gazetteer
-
-            gazetteer = cached_gazetteer(extracts)
-            while len(_gazetteers) >= _GAZETTEERS_KEPT:
-                del _gazetteers[next(iter(_gazetteers))]
-        _gazetteers[extracts] = gazetteer  # most recently used last
-        return gazetteer
 

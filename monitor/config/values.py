@@ -9,19 +9,28 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
 from pydantic import BeforeValidator, ValidationInfo, WithJsonSchema
 
 from monitor.records import PRIORITIES, Priority
 
+if TYPE_CHECKING:
+    from apscheduler.triggers.cron import CronTrigger
+
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.I)
-_SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9,
-               "kib": 2**10, "mib": 2**20, "gib": 2**30}
+_SIZE_UNITS = {
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+}
 STATE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
 
 
@@ -36,13 +45,14 @@ def parse_duration(value: Any) -> float:
     text = str(value).strip().lower()
     pos, total = 0, 0.0
     for m in _DURATION_PART.finditer(text):
-        if text[pos:m.start()].strip():
+        if text[pos : m.start()].strip():
             break
         total += float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
         pos = m.end()
     if pos == 0 or text[pos:].strip():
-        raise ValueError(f"bad duration '{value}': use a number and a unit, such as "
-                         "30s, 5m, 2h, 1h30m or 7d")
+        raise ValueError(
+            f"bad duration '{value}': use a number and a unit, such as 30s, 5m, 2h, 1h30m or 7d"
+        )
     return total
 
 
@@ -65,20 +75,27 @@ def parse_size(value: Any) -> int:
 
 
 def cron_trigger(expression: str, timezone: str) -> CronTrigger:
-    """A crontab line (minute hour day month weekday) as an APScheduler trigger."""
+    """A crontab line (minute hour day month weekday) as an APScheduler trigger.
+
+    APScheduler is imported here, by the first digest line checked: importing it costs a
+    tenth of a second, which a configuration without digests need not pay."""
+    from apscheduler.triggers.cron import CronTrigger
+
     try:
         return CronTrigger.from_crontab(expression, timezone=ZoneInfo(timezone))
     except ValueError as err:
-        raise ValueError(f"bad cron '{expression}': {err} (use minute hour day month "
-                         f"weekday, e.g. '0 8 * * *')") from None
+        raise ValueError(
+            f"bad cron '{expression}': {err} (use minute hour day month weekday, e.g. '0 8 * * *')"
+        ) from None
 
 
 def check_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown timezone '{value}' (e.g. UTC, Europe/Paris, "
-                         f"Asia/Damascus)") from None
+        raise ValueError(
+            f"unknown timezone '{value}' (e.g. UTC, Europe/Paris, Asia/Damascus)"
+        ) from None
     return value
 
 
@@ -89,8 +106,10 @@ def ip_block(value: Any) -> str:
     try:
         return str(ipaddress.ip_network(value.strip(), strict=False))
     except ValueError:
-        raise ValueError(f"'{value}' is not an IP address or CIDR block (e.g. 10.0.0.0/8, "
-                         "192.168.1.20, fd00::/8); host names are not allowed here") from None
+        raise ValueError(
+            f"'{value}' is not an IP address or CIDR block (e.g. 10.0.0.0/8, "
+            "192.168.1.20, fd00::/8); host names are not allowed here"
+        ) from None
 
 
 def is_loopback(host: str) -> bool:
@@ -114,11 +133,14 @@ def check_state_url(value: str) -> str:
     scheme, sep, rest = value.partition("://")
     if not sep or scheme.lower() not in STATE_SCHEMES:
         found = f" (found {scheme}://)" if sep else ""
-        raise ValueError("expected sqlite:///path/to/monitor.db or "
-                         f"postgresql://user@host/db{found}")
+        raise ValueError(
+            f"expected sqlite:///path/to/monitor.db or postgresql://user@host/db{found}"
+        )
     if scheme.lower() == "sqlite" and not rest.startswith("/"):
-        raise ValueError("a SQLite state needs three slashes: sqlite:///state/monitor.db "
-                         "(relative to this file) or sqlite:////var/lib/monitor.db (absolute)")
+        raise ValueError(
+            "a SQLite state needs three slashes: sqlite:///state/monitor.db "
+            "(relative to this file) or sqlite:////var/lib/monitor.db (absolute)"
+        )
     if scheme.lower() == "sqlite":
         # SQLAlchemy reads every sqlite:/// URL (tests/test_config.py holds it to that), and
         # importing it would cost `check` a third of a second: only other URLs are parsed.
@@ -129,8 +151,10 @@ def check_state_url(value: str) -> str:
     try:
         make_url(value)
     except (ArgumentError, ValueError):
-        raise ValueError(f"cannot read this {scheme}:// URL: check the host and port, and "
-                         "escape special characters in the password (%40 for @)") from None
+        raise ValueError(
+            f"cannot read this {scheme}:// URL: check the host and port, and "
+            "escape special characters in the password (%40 for @)"
+        ) from None
     return value
 
 
@@ -141,14 +165,39 @@ def _known_priority(value: Any, info: ValidationInfo) -> Any:
 
 
 PriorityName = Annotated[Priority, BeforeValidator(_known_priority)]
-Duration = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema({
-    "anyOf": [{"type": "number", "minimum": 0},
-              {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?\s*(ms|s|m|h|d|w)\s*)+$"}],
-    "description": "a duration: 30s, 5m, 2h, 1h30m, 7d, or seconds"})]
-Size = Annotated[int, BeforeValidator(parse_size), WithJsonSchema({
-    "anyOf": [{"type": "integer", "minimum": 1},
-              {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*([kKmMgG]i?[bB]|[bB])?\s*$"}],
-    "description": "a size: 512KB, 10MB, 1MiB, or bytes"})]
-IPBlock = Annotated[str, BeforeValidator(ip_block), WithJsonSchema({
-    "type": "string",
-    "description": "an IP address or CIDR block: 10.0.0.0/8, 192.168.1.20, fd00::/8"})]
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0},
+                {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?\s*(ms|s|m|h|d|w)\s*)+$"},
+            ],
+            "description": "a duration: 30s, 5m, 2h, 1h30m, 7d, or seconds",
+        }
+    ),
+]
+Size = Annotated[
+    int,
+    BeforeValidator(parse_size),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1},
+                {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*([kKmMgG]i?[bB]|[bB])?\s*$"},
+            ],
+            "description": "a size: 512KB, 10MB, 1MiB, or bytes",
+        }
+    ),
+]
+IPBlock = Annotated[
+    str,
+    BeforeValidator(ip_block),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "an IP address or CIDR block: 10.0.0.0/8, 192.168.1.20, fd00::/8",
+        }
+    ),
+]
