@@ -142,7 +142,9 @@ def once(config_path: Path, dry_run: bool, as_json: bool) -> None:
 @click.option("--since", default="1d", show_default=True, help="How far back, e.g. 6h, 7d.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
 def list_alerts(config_path: Path, since: str, as_json: bool) -> None:
-    """List recent alerts and their delivery state (pending, sent, failed)."""
+    """List recent alerts and their delivery state (pending, held for corroboration,
+    digest, sent, failed), each with how many outlets carry its story / how many of them
+    are independent."""
     from monitor.report import iso
     from monitor.service import utcnow
 
@@ -150,18 +152,24 @@ def list_alerts(config_path: Path, since: str, as_json: bool) -> None:
     config = _load(config_path)
     with _store(config) as store:
         rows = store.alert_rows(since=utcnow() - _seconds(age))
+        carried = store.story_carriers(r.story for r in rows)
     for r in rows:
+        outlets = carried.get(r.story, ())
+        independent = len({c.outlet for c in outlets})
         if as_json:
             click.echo(logs.printable_json({
                 "id": r.id, "watchlist": r.watchlist, "rule": r.rule, "rules": list(r.rules),
                 "channel": r.channel,
                 "state": r.state, "attempts": r.attempts, "created": iso(r.created_at),
                 "sent": iso(r.sent_at), "error": r.last_error, "title": r.title,
-                "url": r.url}))
+                "url": r.url, "sources": [c.source for c in outlets],
+                "outlets": len(outlets), "independent": independent,
+                "single_source": r.single_source}))
         else:
             more = f" +{len(r.rules) - 1}" if len(r.rules) > 1 else ""
             line = (f"{iso(r.created_at)}  {r.state:<7} {r.channel:<12} [{r.rule}{more}] "
-                    f"{r.title[:70]}" + (f"  ({r.last_error})" if r.last_error else ""))
+                    f"{r.title[:70]}  ({len(outlets)}/{independent})"
+                    + (f"  ({r.last_error})" if r.last_error else ""))
             click.echo(logs.printable(line))
     if not rows and not as_json:
         click.echo(f"no alerts in the last {since}")

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from monitor.alerts.route import route
 from monitor.config import Config, Source, format_duration
+from monitor.corroboration import needs_by_story
 from monitor.database import Availability
 from monitor.freshness import HeldBack, first_poll, hold_back
 from monitor.health import Health, Metrics
@@ -66,6 +67,7 @@ class Polling(HealthWatch):
     health: Health
     stories: Stories
     _mute_until: dict
+    _needs: dict  # (watchlist, rule) -> Corroboration, for the rules that ask for it
     _http: Http
     _inflight: dict[str, asyncio.Task]
     _paces: dict[str, tuple[datetime, Pace]]
@@ -296,7 +298,9 @@ class Polling(HealthWatch):
             def routed(match: Match) -> tuple[str, ...]:
                 return route(match, self.routes, self._mute_until, now)
 
-            records = [seen_record(f, story, routed)
+            needs = await asyncio.to_thread(needs_by_story, self.store, self._needs, found,
+                                            stories)
+            records = [seen_record(f, story, routed, needs(story))
                        for f, story in zip(found, stories, strict=True)]
             return await self._until_recorded(outcome.source, lambda: self.store.record_poll(
                 outcome, records, next_check_at, interval))

@@ -7,7 +7,7 @@ tested alone and the seams stay obvious.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
@@ -71,6 +71,27 @@ class Snippet:
 
 
 @dataclass(frozen=True, slots=True)
+class Corroboration:
+    """What a rule asks of a story before it alerts: `min_sources` independent outlets,
+    waited for at most `wait` seconds (then it goes, marked single source: never dropped),
+    and the priority it takes while one outlet carries it."""
+
+    min_sources: int = 1
+    wait: float = 7200.0
+    single_source_priority: Priority | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Carrier:
+    """One source that carried a story: when we first saw it there, and its outlet (the
+    registrable domain of its article, monitor/outlets.py)."""
+
+    source: str
+    first_seen: datetime
+    outlet: str
+
+
+@dataclass(frozen=True, slots=True)
 class Fired:
     """One rule that fired for a story, as a message names it."""
 
@@ -81,6 +102,7 @@ class Fired:
     score: float | None = None
     hits: tuple[Hit, ...] = ()
     url: str = ""  # the entry it fired on (the hits' offsets are into its title and text)
+    min_sources: int = 1  # independent outlets the rule waits for (Corroboration)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +134,33 @@ class Alert:
     # of `sources`; empty when not known
     carried_at: tuple[float, ...] = ()
     lead_url: str = ""  # the leading rule's entry, when not the one at `url`
+    # the outlet (registrable domain) of each source, in the order of `sources`; empty when
+    # not known (rows queued by older versions)
+    outlets: tuple[str, ...] = ()
+    single_source: bool = False  # its rules waited for corroboration and none came
+    min_sources: int = 1  # the leading rule's Fired.min_sources
+
+    def corroboration(self) -> tuple[int, int]:
+        """(outlets that carry the story, how many of them are independent)."""
+        names = self.all_sources()
+        if len(self.outlets) != len(names):
+            return len(names), len(names)
+        return len(names), len({o or n for o, n in zip(self.outlets, names, strict=True)})
 
     def all_sources(self) -> tuple[str, ...]:
         return self.sources or (self.source,)
 
+    def carried_by(self, carriers: Sequence[Carrier]) -> Alert:
+        """The alert naming these as the story's carriers (none known: unchanged)."""
+        if not carriers:
+            return self
+        return replace(self, sources=tuple(c.source for c in carriers),
+                       carried_at=tuple(c.first_seen.timestamp() for c in carriers),
+                       outlets=tuple(c.outlet for c in carriers))
+
     def lead(self) -> Fired:
         return Fired(self.watchlist, self.rule, self.priority, self.terms, self.score,
-                     self.hits, self.lead_url or self.url)
+                     self.hits, self.lead_url or self.url, self.min_sources)
 
     def rules(self) -> tuple[Fired, ...]:
         """Every rule of the message, the leading one first."""
@@ -135,7 +177,11 @@ class Alert:
         return replace(self, watchlist=lead.watchlist, rule=lead.rule, priority=lead.priority,
                        terms=lead.terms, score=lead.score, hits=lead.hits,
                        lead_url="" if lead.url == self.url else lead.url,
-                       also=tuple(ordered[1:]))
+                       min_sources=lead.min_sources, also=tuple(ordered[1:]))
+
+    def waits_for(self) -> int:
+        """The independent outlets this message waits for: its most demanding rule's."""
+        return max(f.min_sources for f in self.rules())
 
 
 def _rank(fired: Fired) -> tuple[int, float]:
@@ -196,6 +242,9 @@ class Seen:
     story: str  # story key: entries with the same key are one story
     text: str  # the text kept for backtests
     alerts: tuple[tuple[str, Alert], ...] = ()  # (channel name, alert)
+    # (watchlist, rule) -> seconds at most that the rule waits for corroboration, for the
+    # rules of `alerts` with min_sources > 1
+    waits: tuple[tuple[str, str, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

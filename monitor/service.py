@@ -115,6 +115,8 @@ class Monitor(Polling):
         self.sources = {s.name: s for s in config.sources}
         self.routes = {c.name: c for c in config.channels}
         self._mute_until = mutes
+        self._needs = {(r.watchlist, r.name): r.corroboration for r in config.rules
+                       if r.corroboration is not None}
 
     def _sync_sources(self, config: Config) -> None:
         self.store.sync_sources(((s.name, s.kind, s.location) for s in config.sources),

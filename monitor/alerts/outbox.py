@@ -61,6 +61,7 @@ async def deliver_due(store: Store, channels: Mapping[str, Channel],
     channel's route says. `flush` sends waiting bursts now (`news-monitor once` does not
     wait for group_wait)."""
     now = clock()
+    await asyncio.to_thread(store.release_held, now)
     due = await asyncio.to_thread(store.due_channels, now)
     if not due:
         return Delivered()
@@ -101,16 +102,12 @@ async def send_digest(store: Store, channel: Channel, settings: DeliverySettings
 
 async def _with_sources(store: Store, items: list[OutboxItem]) -> list[OutboxItem]:
     """A story names every source that carried it by the time it goes out, with when each
-    first did, and its story key (a webhook's receiver can tell two messages on one story
-    from two stories)."""
+    first did and its outlet, and its story key (a webhook's receiver can tell two messages
+    on one story from two stories)."""
     carried = await asyncio.to_thread(store.story_carriers, (i.story for i in items))
     out = []
     for item in items:
-        by = carried.get(item.story, ())
-        alert = item.alert
-        if by:
-            alert = replace(alert, sources=tuple(name for name, _ in by),
-                            carried_at=tuple(when.timestamp() for _, when in by))
+        alert = item.alert.carried_by(carried.get(item.story, ()))
         if item.story and not alert.story:
             alert = replace(alert, story=item.story)
         out.append(replace(item, alert=alert))

@@ -68,6 +68,18 @@ def sources_line(alert: Alert) -> tuple[str, str]:
     return label, ", ".join(names) or "unknown"
 
 
+def corroboration_line(alert: Alert) -> str:
+    """How many outlets carry the story and how many are independent: "1 source",
+    "5 outlets, 4 independent"; "single source" when its rules waited for more and none
+    came ("2 outlets, 2 independent; 3 asked" when some did, not enough)."""
+    outlets, independent = alert.corroboration()
+    if alert.single_source:
+        if independent <= 1:
+            return "single source" + (f" ({outlets} outlets)" if outlets > 1 else "")
+        return f"{outlets} outlets, {independent} independent; {alert.waits_for()} asked"
+    return "1 source" if outlets == 1 else f"{outlets} outlets, {independent} independent"
+
+
 def alert_title(alert: Alert) -> str:
     return one_line(alert.title) or "(no title)"
 
@@ -165,6 +177,7 @@ class AlertView:
     watchlist: str
     sources_label: str  # "Source" or "Sources"
     sources: str
+    corroboration: str  # "1 source", "5 outlets, 4 independent", "single source"
     time: str
     snippet: str  # matched words emphasised the style's way
     terms: str  # matched terms, comma-separated; "" when none
@@ -196,6 +209,7 @@ def alert_view(kind: Kind, alert: Alert) -> AlertView:
         watchlist=esc.line(alert.watchlist),
         sources_label=label,
         sources=esc.line(sources),
+        corroboration=esc.line(corroboration_line(alert)),
         time=format_time(alert.published),
         snippet=esc.snippet(alert.snippet),
         terms=esc.line(shorten(", ".join(alert.terms), _TEXT_MAX)),

@@ -104,6 +104,10 @@ class WebhookSource(_Model):
     first_seen: datetime | None = Field(
         description="when news-monitor first saw the story on this source (UTC); null when "
                     "not known (send-test, a configuration alert)")
+    outlet: str | None = Field(
+        None, description="the outlet the source's article belongs to: its registrable "
+                          "domain (reuters.com for feeds.reuters.com); sources with the same "
+                          "outlet are not independent; null when not known")
 
 
 class WebhookSnippet(_Model):
@@ -131,6 +135,12 @@ class WebhookAlert(_Model):
         min_length=1, description="every source that carried the story by the time it was "
                                   "sent, first the one that raised the alert, then in the "
                                   "order they carried it")
+    outlets: int = Field(ge=1, description="how many sources carried the story")
+    independent: int = Field(ge=1, description="how many distinct outlets (registrable "
+                                               "domains) those sources are")
+    single_source: bool = Field(
+        False, description="its rules asked for more independent outlets (min_sources) and "
+                           "their wait ran out before enough carried the story")
     published: datetime | None = Field(
         description="when the source says it was published (UTC), null when it did not say")
     snippet: WebhookSnippet
@@ -180,9 +190,11 @@ def _kind(kind: str | None) -> Literal["place", "group"] | None:
 def _sources(alert: Alert) -> list[WebhookSource]:
     names = alert.all_sources()
     times = dict(zip(names, alert.carried_at, strict=False))
+    outlets = dict(zip(names, alert.outlets, strict=False))
     ordered = [alert.source, *(n for n in names if n != alert.source)]
     return [WebhookSource(name=name, first_seen=datetime.fromtimestamp(times[name], UTC)
-                          if name in times else None) for name in ordered]
+                          if name in times else None, outlet=outlets.get(name) or None)
+            for name in ordered]
 
 
 def _alert(alert: Alert) -> WebhookAlert:
@@ -194,6 +206,8 @@ def _alert(alert: Alert) -> WebhookAlert:
         rules=[_rule(f) for f in fired],
         title=alert.title, url=alert.url,
         sources=_sources(alert),
+        outlets=alert.corroboration()[0], independent=alert.corroboration()[1],
+        single_source=alert.single_source,
         published=alert.published,
         snippet=WebhookSnippet(text=alert.snippet.text, marks=list(alert.snippet.marks)),
         terms=list(dict.fromkeys(t for f in fired for t in f.terms)),

@@ -320,6 +320,12 @@ class RuleConfig(FileModel):
     priority: PriorityName = "normal"
     min_score: float = Field(0.0, ge=0, description="the rule fires only at this score or more")
     mute_until: datetime | date | None = Field(None, description="no alerts before this date")
+    min_sources: int = Field(1, ge=1, le=50, description="hold the alert until this many "
+                             "independent outlets (registrable domains) carry the story")
+    wait: Duration = Field(7200.0, gt=0, description="with min_sources: how long to wait "
+                           "for them; then it is sent, marked single source")
+    single_source_priority: PriorityName | None = Field(
+        None, description="the rule's priority for a story only one outlet carries")
     notify: Names | None = None
 
     @model_validator(mode="after")

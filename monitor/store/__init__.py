@@ -7,7 +7,8 @@ an entry is recorded as seen in the same transaction that writes its alerts to t
 
 One class, `Store`, in parts by job: sources and their entries (sources.py), leases between
 replicas (leases.py), the outbox (outbox.py), history and retention (history.py), source
-health notices (health.py).
+health notices (health.py), who carries a story and the messages held for
+corroboration (corroboration.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from monitor.logs import mask_url
+from monitor.store.corroboration import Corroborations
 from monitor.store.health import HealthNotices, HealthRow
 from monitor.store.history import History, StoredEntry
 from monitor.store.leases import Leases, Replica, replica_name
@@ -45,7 +47,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Store(Sources, Leases, Outbox, History, HealthNotices):
+class Store(Sources, Leases, Outbox, Corroborations, History, HealthNotices):
     """All reads and writes of the state database. One instance per process.
 
     Several processes (replicas) may share one database. Work is handed out by leases: a

@@ -40,11 +40,21 @@ def alert_to_json(alert: Alert) -> str:
     }
     if alert.lead_url:
         data["lead_url"] = alert.lead_url
+    if alert.min_sources > 1:
+        data["min_sources"] = alert.min_sources
+    if alert.single_source:
+        data["single_source"] = True
     if alert.also:
-        data["also"] = [{"watchlist": f.watchlist, "rule": f.rule, "priority": f.priority,
-                         "terms": list(f.terms), "score": f.score, "hits": _hits(f.hits),
-                         "url": f.url} for f in alert.also]
+        data["also"] = [_fired(f) for f in alert.also]
     return json.dumps(data, ensure_ascii=False)
+
+
+def _fired(f: Fired) -> dict[str, Any]:
+    data = {"watchlist": f.watchlist, "rule": f.rule, "priority": f.priority,
+            "terms": list(f.terms), "score": f.score, "hits": _hits(f.hits), "url": f.url}
+    if f.min_sources > 1:
+        data["min_sources"] = f.min_sources
+    return data
 
 
 def alert_from_json(text: str) -> Alert:
@@ -66,7 +76,10 @@ def alert_from_json(text: str) -> Alert:
         score=data.get("score"),
         hits=_hits_from(data.get("hits", ())),
         lead_url=data.get("lead_url", ""),
+        min_sources=int(data.get("min_sources", 1)),
+        single_source=bool(data.get("single_source", False)),
         also=tuple(Fired(f["watchlist"], f["rule"], f["priority"], tuple(f.get("terms", ())),
-                         f.get("score"), _hits_from(f.get("hits", ())), f.get("url", ""))
+                         f.get("score"), _hits_from(f.get("hits", ())), f.get("url", ""),
+                         int(f.get("min_sources", 1)))
                    for f in data.get("also", ())),
     )

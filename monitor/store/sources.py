@@ -133,7 +133,8 @@ class Sources(Tables):
             added = add_poll_alerts(conn, self._insert,
                                     [(item.story, entry_id, item.alerts)
                                      for item, entry_id in recorded if item.alerts],
-                                    poll.checked_at)
+                                    poll.checked_at,
+                                    {(w, r): wait for item in seen for w, r, wait in item.waits})
             _update_source(conn, poll, next_check_at, len(recorded), interval, self.owner)
         return added
 
