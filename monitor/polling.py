@@ -68,6 +68,7 @@ class Polling(HealthWatch):
     stories: Stories
     _mute_until: dict
     _needs: dict  # (watchlist, rule) -> Corroboration, for the rules that ask for it
+    _updates: dict  # channel -> UpdatePolicy, for the channels that get follow-ups
     _http: Http
     _inflight: dict[str, asyncio.Task]
     _paces: dict[str, tuple[datetime, Pace]]
@@ -303,7 +304,7 @@ class Polling(HealthWatch):
             records = [seen_record(f, story, routed, needs(story))
                        for f, story in zip(found, stories, strict=True)]
             return await self._until_recorded(outcome.source, lambda: self.store.record_poll(
-                outcome, records, next_check_at, interval))
+                outcome, records, next_check_at, interval, self._updates))
         self._quiet.append((outcome, next_check_at, interval))
         if len(self._quiet) >= QUIET_BATCH:
             await self.flush()

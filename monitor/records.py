@@ -106,6 +106,28 @@ class Fired:
 
 
 @dataclass(frozen=True, slots=True)
+class UpdatePolicy:
+    """When a channel hears again of a story it was told of: at most `max_updates` times,
+    `interval` seconds apart at least, for `outlets` more independent outlets or a place or
+    group not named before."""
+
+    max_updates: int = 3
+    interval: float = 1800.0
+    outlets: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """An alert that follows up one sent before on the same channel: what changed."""
+
+    number: int  # 1 for the first update of the story on the channel
+    of_title: str  # the first message's headline (untrusted)
+    of_sent_at: float  # when it was sent, seconds since the epoch (UTC)
+    changes: tuple[str, ...]  # "3 more independent outlets", "now also: Manbij, SDF"
+    thread: str = ""  # the story's thread id on the channel (email References)
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
     """What a channel is asked to deliver: one story, and the rules it fired on the channel.
 
@@ -139,6 +161,15 @@ class Alert:
     outlets: tuple[str, ...] = ()
     single_source: bool = False  # its rules waited for corroboration and none came
     min_sources: int = 1  # the leading rule's Fired.min_sources
+    update: Update | None = None  # set when this follows up an alert sent before
+
+    def concepts(self) -> tuple[str, ...]:
+        """The places and groups its rules matched (what an alias stands for, else the
+        name as matched), in reading order."""
+        hits = sorted((h for f in self.rules() for h in f.hits),
+                      key=lambda h: (h.field != "title", h.start))
+        return tuple(dict.fromkeys(h.concept or h.term for h in hits
+                                   if h.kind in ("place", "group")))
 
     def corroboration(self) -> tuple[int, int]:
         """(outlets that carry the story, how many of them are independent)."""

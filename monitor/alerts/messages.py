@@ -32,8 +32,9 @@ def headline(alert: Alert) -> str:
     the body names): no CR/LF/control characters, mentions defused, at most 200 chars."""
     more = f" +{len(alert.also)}" if alert.also else ""
     single = " (single source)" if alert.single_source else ""
-    return shorten(defuse(f"[{one_line(alert.rule)}{more}] {alert_title(alert)}{single}"),
-                   SUBJECT_MAX)
+    again = "Update: " if alert.update else ""
+    return shorten(defuse(f"{again}[{one_line(alert.rule)}{more}] {alert_title(alert)}"
+                          f"{single}"), SUBJECT_MAX)
 
 
 def stories_heading(alerts: Sequence[Alert], prefix: str = "") -> str:

@@ -105,9 +105,16 @@ async def _with_sources(store: Store, items: list[OutboxItem]) -> list[OutboxIte
     first did and its outlet, and its story key (a webhook's receiver can tell two messages
     on one story from two stories)."""
     carried = await asyncio.to_thread(store.story_carriers, (i.story for i in items))
+    threads = await asyncio.to_thread(store.threads_of, ((i.story, i.channel) for i in items
+                                                         if i.alert.update is None))
     out = []
     for item in items:
         alert = item.alert.carried_by(carried.get(item.story, ()))
+        if alert.update is None and (item.story, item.channel) in threads:
+            # a rule that fired after the channel was told of the story
+            thread = threads[item.story, item.channel]
+            alert = replace(alert, update=replace(thread, changes=tuple(
+                f"{f.rule} ({f.priority}) fired" for f in alert.rules())))
         if item.story and not alert.story:
             alert = replace(alert, story=item.story)
         out.append(replace(item, alert=alert))
@@ -170,18 +177,20 @@ async def _send(store: Store, channel: Channel, name: str, items: list[OutboxIte
             await channel.send_batch(alerts, heading)
     except DeliveryError as err:
         return await _failed_attempt(store, name, items, err, settings, clock)
-    await _record_sent(store, [i.id for i in items], clock(), name, kind)
+    told = [(rows[0].id, alert) for rows, alert in zip(_story_rows(items), alerts,
+                                                        strict=True) if alert.story]
+    await _record_sent(store, [i.id for i in items], clock(), name, kind, told)
     return Delivered(sent=len(items))
 
 
 async def _record_sent(store: Store, ids: list[int], now: datetime, name: str,
-                       kind: str) -> None:
+                       kind: str, told: list[tuple[int, Alert]]) -> None:
     """The target has accepted: record it, waiting out a database outage (a restart of
     PostgreSQL, say) rather than leaving rows that would be sent again once it is back."""
     wait, waited = 0.25, 0.0
     while True:
         try:
-            await asyncio.to_thread(store.mark_sent, ids, now, name, kind)
+            await asyncio.to_thread(store.mark_sent, ids, now, name, kind, told)
             return
         except DBAPIError as err:
             if waited >= RECORD_SENT_PATIENCE:

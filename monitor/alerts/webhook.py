@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from monitor import __version__
 from monitor.alerts.channels import DeliveryError
-from monitor.records import Alert, Fired
+from monitor.records import Alert, Fired, Update
 
 __all__ = [
     "SIGNATURE_HEADER",
@@ -118,6 +118,17 @@ class WebhookSnippet(_Model):
         description="[start, end] offsets into `text` of the matched words")
 
 
+class WebhookUpdate(_Model):
+    """What an update follows up: the story's first message on this channel."""
+
+    number: int = Field(ge=1, description="1 for the story's first update on this channel")
+    title: str = Field(description="the first message's headline (untrusted)")
+    sent_at: datetime = Field(description="when the first message was sent (UTC)")
+    changes: list[str] = Field(description="what changed since the channel last heard of the "
+                                           "story (\"3 more independent outlets (4 in all)\", "
+                                           "\"now also: Manbij\", \"Rule (high) fired\")")
+
+
 class WebhookAlert(_Model):
     """One story, and every rule it fired for this channel (one message names them all)."""
 
@@ -150,6 +161,9 @@ class WebhookAlert(_Model):
         description="the places its rules matched (the place an alias stands for, else the "
                     "name as matched), in reading order")
     groups: list[str] = Field(description="the groups its rules matched, likewise")
+    update_of: WebhookUpdate | None = Field(
+        None, description="set when this alert follows up one sent before on the story "
+                          "(same `story`): it escalated; null for a first alert")
 
 
 class WebhookDocument(_Model):
@@ -213,7 +227,16 @@ def _alert(alert: Alert) -> WebhookAlert:
         terms=list(dict.fromkeys(t for f in fired for t in f.terms)),
         places=list(dict.fromkeys(h.concept or h.term for h in hits if h.kind == "place")),
         groups=list(dict.fromkeys(h.concept or h.term for h in hits if h.kind == "group")),
+        update_of=_update(alert.update),
     )
+
+
+def _update(update: Update | None) -> WebhookUpdate | None:
+    if update is None:
+        return None
+    return WebhookUpdate(number=update.number, title=update.of_title,
+                         sent_at=datetime.fromtimestamp(update.of_sent_at, UTC),
+                         changes=list(update.changes))
 
 
 def webhook_document(channel: str, alerts: Sequence[Alert], heading: str,

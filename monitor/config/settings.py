@@ -190,6 +190,12 @@ class ChannelConfig(FileModel):
     quiet_hours: QuietHours | None = None
     min_priority: PriorityName = Field("low", description="lower priorities are not sent here")
     template: str | None = Field(None, description="a Jinja2 file replacing the default")
+    max_updates: int = Field(3, ge=0, le=100, description="follow-ups per story when it "
+                             "escalates (more outlets, a new place or group); 0 = none")
+    update_interval: Duration = Field(1800.0, ge=0, description="at least this long between "
+                                      "a story's messages here")
+    update_outlets: int = Field(3, ge=1, description="new independent outlets that make "
+                                "an update")
 
     @field_validator("digest")
     @classmethod

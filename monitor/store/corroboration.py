@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from monitor.outlets import independent, outlet
 from monitor.records import Carrier
@@ -26,25 +26,28 @@ from monitor.store.sql import Tables, chunks, retried, unleased
 HELD_PER_PASS = 500  # held messages looked at in one pass; the rest wait for the next
 
 
+def carriers_in(conn: Connection, stories: Iterable[str]) -> dict[str, list[Carrier]]:
+    """story_carriers, inside a transaction."""
+    found: dict[str, dict[str, Carrier]] = {}
+    for part in chunks(list(set(stories))):
+        rows = conn.execute(select(entries.c.story, entries.c.source, entries.c.seen_at,
+                                   entries.c.url)
+                            .where(entries.c.story.in_(part)).order_by(entries.c.id))
+        for story, source, seen_at, url in rows:
+            by_source = found.setdefault(story, {})
+            if source not in by_source:
+                by_source[source] = Carrier(source, seen_at, outlet(url, source))
+    return {story: list(carried.values()) for story, carried in found.items()}
+
+
 class Corroborations(Tables):
     """Carriers of stories, and the release of messages held for corroboration."""
 
     def story_carriers(self, stories: Iterable[str]) -> dict[str, list[Carrier]]:
         """Every source that carried each story, with when it first did (seen by us) and
         its outlet, in that order."""
-        wanted = list(set(stories))
-        found: dict[str, dict[str, Carrier]] = {}
         with self.engine.connect() as conn:
-            for part in chunks(wanted):
-                rows = conn.execute(select(entries.c.story, entries.c.source, entries.c.seen_at,
-                                           entries.c.url)
-                                    .where(entries.c.story.in_(part))
-                                    .order_by(entries.c.id))
-                for story, source, seen_at, url in rows:
-                    by_source = found.setdefault(story, {})
-                    if source not in by_source:
-                        by_source[source] = Carrier(source, seen_at, outlet(url, source))
-        return {story: list(carried.values()) for story, carried in found.items()}
+            return carriers_in(conn, stories)
 
     def story_sources(self, stories: Iterable[str]) -> dict[str, list[str]]:
         """Every source that carried each story, in the order they did."""

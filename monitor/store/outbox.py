@@ -14,6 +14,7 @@ from monitor.records import Alert, OutboxItem
 from monitor.store.codec import alert_from_json
 from monitor.store.schema import alert_rules, alerts, deliveries, entries
 from monitor.store.sql import Tables, chunks, ids_of, retried, unleased
+from monitor.store.threads import note_sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,15 +98,18 @@ class Outbox(Tables):
 
     @retried
     def mark_sent(self, ids: int | Sequence[int], now: datetime, channel: str | None = None,
-                  kind: str = "alert") -> None:
-        """Mark alerts sent; with `channel`, also log the message for rate limits — in the
-        same transaction."""
+                  kind: str = "alert", stories: Sequence[tuple[int, Alert]] = ()) -> None:
+        """Mark alerts sent; with `channel`, also log the message for rate limits, and note
+        each of `stories` (its first row, the alert as sent) as told to the channel, which
+        its follow-ups build on (threads.py) — in the same transaction."""
         with self._write() as conn:
             self._set(conn, ids, state="sent", sent_at=now, attempts=alerts.c.attempts + 1,
                       last_error=None)
             if channel is not None:
                 conn.execute(deliveries.insert().values(
                     channel=channel, sent_at=now, alerts=len(ids_of(ids)), kind=kind))
+                if stories:
+                    note_sent(conn, self._insert, channel, stories, now)
 
     @retried
     def mark_retry(self, ids: int | Sequence[int], error: str,

@@ -126,6 +126,23 @@ alert_rules = Table(
     Index("ix_alert_rules_watchlist", "watchlist", "alert_id"),
 )
 
+story_threads = Table(
+    "story_threads", metadata,  # a story that alerted on a channel: what its updates build on
+    Column("story", String(64), primary_key=True),
+    Column("channel", String(200), primary_key=True),
+    Column("first_alert_id", Integer, ForeignKey("alerts.id"), nullable=False),
+    Column("title", Text, nullable=False),  # the first message's headline
+    Column("first_sent_at", UTCDateTime, nullable=False),
+    Column("updates", Integer, nullable=False, default=0),  # updates queued so far
+    Column("last_at", UTCDateTime, nullable=False),  # the first message's or last update's
+    # what the channel was last told: independent outlets, the places and groups named
+    # (a JSON list), the highest priority
+    Column("outlets", Integer, nullable=False),
+    Column("concepts", Text, nullable=False),
+    Column("priority", String(16), nullable=False),
+    Column("pending_update", Integer),  # the outbox row of an update not sent yet
+)
+
 deliveries = Table(
     "deliveries", metadata,  # one row per message sent: what rate limits count
     Column("id", Integer, primary_key=True, autoincrement=True),
