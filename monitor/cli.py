@@ -175,6 +175,34 @@ def list_alerts(config_path: Path, since: str, as_json: bool) -> None:
         click.echo(f"no alerts in the last {since}")
 
 
+@main.command(name="surges")
+@config_option
+@click.option("--since", default="7d", show_default=True, help="How far back, e.g. 1d, 14d.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
+def list_surges(config_path: Path, since: str, as_json: bool) -> None:
+    """List the surges of watched topics (`surge:` on a watchlist or rule): when each
+    started and ended, its count against the baseline."""
+    from monitor.report import iso
+    from monitor.service import utcnow
+
+    age = _duration_option(since, "--since")
+    config = _load(config_path)
+    with _store(config) as store:
+        rows = store.surge_rows(since=utcnow() - _seconds(age))
+    for r in rows:
+        if as_json:
+            click.echo(logs.printable_json({
+                "id": r.id, "topic": r.topic, "started": iso(r.started_at),
+                "ended": iso(r.ended_at), "count": r.count, "expected": round(r.expected, 2),
+                "peak": r.peak, "line": r.line}))
+        else:
+            ended = iso(r.ended_at) if r.ended_at else "on now"
+            click.echo(logs.printable(f"{iso(r.started_at)}  {ended:<20}  {r.line}"
+                                      f" (peak {r.peak})"))
+    if not rows and not as_json:
+        click.echo(f"no surges in the last {since}")
+
+
 @main.command()
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write monitor.schema.json, watchlist.schema.json and "

@@ -31,6 +31,7 @@ from monitor.sources import Http, Pace, dated, fetch_articles, interval_for, nex
 from monitor.sources.schedule import WEEK
 from monitor.store import Store, transient
 from monitor.stories import WINDOW, Stories
+from monitor.topics import with_topics
 
 log = logging.getLogger("monitor")
 
@@ -69,6 +70,7 @@ class Polling(HealthWatch):
     _mute_until: dict
     _needs: dict  # (watchlist, rule) -> Corroboration, for the rules that ask for it
     _updates: dict  # channel -> UpdatePolicy, for the channels that get follow-ups
+    _surges: dict  # (watchlist, rule) -> its SurgeWatch settings, for the rules with surge:
     _http: Http
     _inflight: dict[str, asyncio.Task]
     _paces: dict[str, tuple[datetime, Pace]]
@@ -301,7 +303,8 @@ class Polling(HealthWatch):
 
             needs = await asyncio.to_thread(needs_by_story, self.store, self._needs, found,
                                             stories)
-            records = [seen_record(f, story, routed, needs(story))
+            records = [with_topics(seen_record(f, story, routed, needs(story)), f,
+                                   self._surges)
                        for f, story in zip(found, stories, strict=True)]
             return await self._until_recorded(outcome.source, lambda: self.store.record_poll(
                 outcome, records, next_check_at, interval, self._updates))

@@ -266,6 +266,28 @@ class Poll:
 
 
 @dataclass(frozen=True, slots=True)
+class SurgeWatch:
+    """A rule's `surge:` (or its watchlist's): what it counts stories by, over what window."""
+
+    by: Literal["watchlist", "rule", "place", "group"] = "rule"
+    window: float = 3600.0  # seconds
+    min_stories: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A watchlist, rule, place or group whose surges are watched (`surge:`), as one entry
+    matched it."""
+
+    key: str  # "watchlist:syria", "rule:syria/Fighting in Aleppo", "place:Aleppo"
+    label: str  # what a surge alert names: "Aleppo"
+    watchlist: str
+    channels: tuple[str, ...]  # where its surge alerts go
+    window: float = 3600.0  # seconds
+    min_stories: int = 5
+
+
+@dataclass(frozen=True, slots=True)
 class Seen:
     """A new entry to record, with the alerts it raised: written in one transaction."""
 
@@ -276,6 +298,7 @@ class Seen:
     # (watchlist, rule) -> seconds at most that the rule waits for corroboration, for the
     # rules of `alerts` with min_sources > 1
     waits: tuple[tuple[str, str, float], ...] = ()
+    topics: tuple[Topic, ...] = ()  # the surge topics the entry matched
 
 
 @dataclass(frozen=True, slots=True)

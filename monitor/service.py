@@ -117,6 +117,7 @@ class Monitor(Polling):
         self._mute_until = mutes
         self._needs = {(r.watchlist, r.name): r.corroboration for r in config.rules
                        if r.corroboration is not None}
+        self._surges = {(r.watchlist, r.name): r.surges for r in config.rules if r.surges}
         self._updates = {c.name: UpdatePolicy(c.max_updates, c.update_interval,
                                               c.update_outlets)
                          for c in config.channels if c.max_updates > 0}

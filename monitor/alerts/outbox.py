@@ -62,6 +62,7 @@ async def deliver_due(store: Store, channels: Mapping[str, Channel],
     wait for group_wait)."""
     now = clock()
     await asyncio.to_thread(store.release_held, now)
+    await asyncio.to_thread(store.tick_surges, now)
     due = await asyncio.to_thread(store.due_channels, now)
     if not due:
         return Delivered()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -313,6 +313,25 @@ Terms = Annotated[tuple[TermEntry, ...], BeforeValidator(_terms), WithJsonSchema
     {"anyOf": [{"type": "string", "minLength": 1}, _WEIGHTED_TERM_SCHEMA]}))]
 
 
+def _surge_flag(value: Any) -> Any:
+    return {} if value is True else value
+
+
+class SurgeConfig(FileModel):
+    """`surge:` on a rule or a watchlist: alert when its stories suddenly outnumber its own
+    baseline (the same hours over the past 14 days)."""
+
+    by: Literal["watchlist", "rule", "place", "group"] | None = Field(
+        None, description="what to count stories by: the whole watchlist, the rule, or each "
+                          "place or group the rule matched (default: where it is written)")
+    window: Duration = Field(3600.0, gt=0, description="stories are counted over this window")
+    min_stories: int = Field(5, ge=2, description="fewer stories than this in the window is "
+                                                  "never a surge")
+
+
+Surge = Annotated[SurgeConfig | None, BeforeValidator(_surge_flag)]
+
+
 class RuleConfig(FileModel):
     name: str = Field(min_length=1)
     places: Terms = Field((), description="place names, expanded from the gazetteer")
@@ -332,6 +351,8 @@ class RuleConfig(FileModel):
                            "for them; then it is sent, marked single source")
     single_source_priority: PriorityName | None = Field(
         None, description="the rule's priority for a story only one outlet carries")
+    surge: Surge = Field(None, description="true, or {by, window, min_stories}: alert when "
+                                           "its stories surge")
     notify: Names | None = None
 
     @model_validator(mode="after")
@@ -347,6 +368,8 @@ class WatchlistFile(FileModel):
     name: str = Field(min_length=1)
     notify: Names | None = None
     aliases: dict[str, Terms] = Field({}, description="named term lists for @name in queries")
+    surge: Surge = Field(None, description="true, or {by, window, min_stories}: alert when "
+                                           "the watchlist's stories surge")
     rules: list[RuleConfig] = Field(min_length=1)
 
 

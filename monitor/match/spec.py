@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from monitor.records import Corroboration, Priority
+from monitor.records import Corroboration, Priority, SurgeWatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +63,4 @@ class RuleSpec:
     channels: tuple[str, ...] = ()
     mute_until: datetime | None = None  # routing, not matching: no alerts before then
     corroboration: Corroboration | None = None  # routing too: min_sources, wait, …
+    surges: tuple[SurgeWatch, ...] = ()  # the rule's and its watchlist's `surge:`

@@ -13,6 +13,7 @@ from monitor.records import Poll, Seen, SourceState, UpdatePolicy
 from monitor.store.messages import add_poll_alerts
 from monitor.store.schema import UTCDateTime, entries, sources
 from monitor.store.sql import Tables, chunks, key_hash, retried, unleased
+from monitor.store.surgestore import count_topics
 from monitor.store.threads import escalate
 
 
@@ -138,6 +139,10 @@ class Sources(Tables):
                                      for item, entry_id in recorded if item.alerts],
                                     poll.checked_at,
                                     {(w, r): wait for item in seen for w, r, wait in item.waits})
+            topics = [(item.story, entry_id, item.topics) for item, entry_id in recorded
+                      if item.topics]
+            if topics:
+                count_topics(conn, self._insert, topics, poll.checked_at)
             if updates and recorded:
                 escalate(conn, self._insert,
                          {item.story: entry_id for item, entry_id in recorded},
