@@ -309,7 +309,9 @@ def backtest_cmd(config_path: Path, since: str, as_json: bool) -> None:
     age = _duration_option(since, "--since")
     config = _load(config_path)
     with _store(config) as store:
-        report = backtest(store, config.matcher, utcnow() - _seconds(age), *limits(config))
+        report = backtest(store, config.matcher, utcnow() - _seconds(age), *limits(config),
+                          surges={(r.watchlist, r.name): r.surges for r in config.rules
+                                  if r.surges})
     if as_json:
         def rows(changes):
             return [{"watchlist": c.watchlist, "rule": c.rule, "title": c.title, "url": c.url,
@@ -320,7 +322,11 @@ def backtest_cmd(config_path: Path, since: str, as_json: bool) -> None:
                                         "added": rows(report.added),
                                         "dropped": rows(report.dropped),
                                         "held_back": {name: held.as_dict() for name, held
-                                                      in sorted(report.held.items())}},
+                                                      in sorted(report.held.items())},
+                                        "surges": [{"topic": s.topic,
+                                                    "started": iso(s.started_at),
+                                                    "ended": iso(s.ended_at), "line": s.line}
+                                                   for s in report.surges]},
                                        indent=2))
         return
     print_held(report.held, as_json=False)
@@ -329,6 +335,9 @@ def backtest_cmd(config_path: Path, since: str, as_json: bool) -> None:
             line = (f"{sign} {iso(c.seen_at)}  [{c.watchlist} / {c.rule}] {c.title[:80]}"
                     f"  ({c.url or c.source})")
             click.echo(logs.printable(line))
+    for surge in report.surges:
+        ended = iso(surge.ended_at) if surge.ended_at else "still on"
+        click.echo(logs.printable(f"surge {iso(surge.started_at)} → {ended}  {surge.line}"))
     click.echo(f"{report.entries} entries ({report.stories} stories) since {since}: "
                f"{len(report.added)} alerts would be added, {len(report.dropped)} dropped, "
                f"{report.unchanged} unchanged"
