@@ -27,6 +27,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -34,9 +35,11 @@ from lxml import etree
 from pydantic import SecretStr
 
 from monitor import __version__
+from monitor.alerts.views import corroboration_line
 from monitor.config import Config
 from monitor.config.values import is_loopback
 from monitor.health import TEXT, Reply, Request
+from monitor.records import Carrier
 from monitor.store import FeedAlert, Store
 
 __all__ = ["AlertFeeds", "FEED_LIMIT", "FEED_TIMEOUT", "render_feed", "xml_text"]
@@ -106,10 +109,11 @@ def _add(parent: etree._Element, tag: str, text: str | None = None,
     return child
 
 
-def render_feed(found: Sequence[FeedAlert], sources: Mapping[str, Sequence[str]],
+def render_feed(found: Sequence[FeedAlert], carriers: Mapping[str, Sequence[Carrier]],
                 watchlist: str, self_url: str) -> bytes:
-    """The Atom document of these alerts (newest first); `sources` names every source that
-    carried each story; `watchlist` is ALL for the feed of every watchlist."""
+    """The Atom document of these alerts (newest first); `carriers` names every source that
+    carried each story, with its outlet; `watchlist` is ALL for the feed of every
+    watchlist."""
     feed = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})
     _add(feed, "id", _urn("feed", watchlist))
     name = xml_text(watchlist, _NAME_MAX, one_line=True)
@@ -120,12 +124,13 @@ def render_feed(found: Sequence[FeedAlert], sources: Mapping[str, Sequence[str]]
     _add(_add(feed, "author"), "name", "news-monitor")
     _add(feed, "generator", "news-monitor", version=__version__)
     for one in found:
-        _entry(feed, one, sources.get(one.story) or one.alert.all_sources())
+        _entry(feed, replace(one, alert=one.alert.carried_by(carriers.get(one.story, ()))))
     return etree.tostring(feed, encoding="utf-8", xml_declaration=True, pretty_print=True)
 
 
-def _entry(feed: etree._Element, found: FeedAlert, sources: Sequence[str]) -> None:
+def _entry(feed: etree._Element, found: FeedAlert) -> None:
     alert = found.alert
+    sources = alert.all_sources()
     fired = alert.rules()[:20]
     rule = xml_text(alert.rule, _NAME_MAX, one_line=True)
     names = [n for n in (xml_text(s, _NAME_MAX, one_line=True) for s in sources[:20]) if n]
@@ -158,7 +163,7 @@ def _entry(feed: etree._Element, found: FeedAlert, sources: Sequence[str]) -> No
         if terms:
             details.append(f"Matched: {terms}")
     details.append(f"{'Sources' if len(names) > 1 else 'Source'}: "
-                   f"{', '.join(names) or 'unknown'}")
+                   f"{', '.join(names) or 'unknown'} ({corroboration_line(alert)})")
     _add(entry, "content", "\n".join(details) + (f"\n\n{snippet}" if snippet else ""),
          type="text")
 
@@ -258,8 +263,8 @@ def _watchlists(config: Config) -> Collection[str]:
 
 def _build(store: Store, watchlist: str, self_url: str) -> bytes:
     found = store.feed_alerts(watchlist or None, FEED_LIMIT)
-    sources = store.story_sources(f.story for f in found)
-    return render_feed(found, sources, watchlist, self_url)
+    return render_feed(found, store.story_carriers(f.story for f in found), watchlist,
+                       self_url)
 
 
 def open_feeds_note(listen: str, feeds: bool | None, token: SecretStr | None) -> str | None:

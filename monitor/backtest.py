@@ -4,7 +4,8 @@ An analyst edits a watchlist and asks: on last week's news, which alerts would t
 which would it no longer send? Stories, not entries, are compared: a story alerts once per
 rule, whichever of its sources carried the words.
 
-The freshness rules are replayed too (freshness.py, with each source's alert_window and
+Surges are replayed too, for the rules with `surge:` now (replay.py). The freshness rules
+are replayed as well (freshness.py, with each source's alert_window and
 max_age as configured now): an entry that would be held back counts as no alert, and is
 reported by source and reason. A source's first poll is the earliest time the store saw
 one of its entries; an entry recorded without a date was held back on a first poll.
@@ -19,8 +20,11 @@ from datetime import datetime
 from monitor.config import Config
 from monitor.freshness import UNDATED, HeldBack, hold_reason
 from monitor.match import Matcher
-from monitor.records import Document
+from monitor.pipeline import Found
+from monitor.records import Document, Entry, Topic
+from monitor.replay import ReplayedSurge, replay_surges
 from monitor.store import Store, StoredEntry
+from monitor.topics import Surges, topics_of
 
 Key = tuple[str, str, str]  # (story, watchlist, rule)
 
@@ -44,6 +48,7 @@ class Backtest:
     added: list[Change] = field(default_factory=list)
     dropped: list[Change] = field(default_factory=list)
     held: dict[str, HeldBack] = field(default_factory=dict)  # by source: would not alert
+    surges: list[ReplayedSurge] = field(default_factory=list)  # with `surge:` rules now
 
 
 Limits = tuple[float, float]  # (alert_window, max_age) in seconds
@@ -59,10 +64,12 @@ def limits(config: Config) -> tuple[dict[str, Limits], Limits]:
 
 def backtest(store: Store, matcher: Matcher, since: datetime,
              limits: Mapping[str, Limits] | None = None,
-             default: Limits = DEFAULT_LIMITS) -> Backtest:
+             default: Limits = DEFAULT_LIMITS, surges: Surges | None = None) -> Backtest:
     """Replay entries first seen since `since`; `limits` holds each source's (alert_window,
-    max_age), `default` those of sources not listed (no longer configured)."""
+    max_age), `default` those of sources not listed (no longer configured); `surges`, the
+    rules' surge settings, to replay surges too (replay.py)."""
     report = Backtest()
+    events: list[tuple[datetime, str, tuple[Topic, ...]]] = []
     would: dict[Key, StoredEntry] = {}
     first_of_story: dict[str, StoredEntry] = {}
     first_seen = store.first_seen()
@@ -76,14 +83,25 @@ def backtest(store: Store, matcher: Matcher, since: datetime,
         if reason is not None:
             report.held.setdefault(entry.source, HeldBack()).add(reason)
             continue
-        for match in matcher.match(Document(entry.title, entry.text or "")):
+        document = Document(entry.title, entry.text or "")
+        matches = tuple(matcher.match(document))
+        for match in matches:
             would.setdefault((entry.story, match.watchlist, match.rule), entry)
+        if surges and matches:
+            topics = topics_of(Found(_as_entry(entry), document, matches), surges)
+            events.append((entry.seen_at, entry.story, topics))
     report.stories = len(first_of_story)
+    report.surges = replay_surges(events) if events else []
     actual = store.alerted(first_of_story)
     report.added = _changes((k, would[k]) for k in would.keys() - actual)
     report.dropped = _changes((k, first_of_story[k[0]]) for k in actual - would.keys())
     report.unchanged = len(actual & would.keys())
     return report
+
+
+def _as_entry(stored: StoredEntry) -> Entry:
+    return Entry(source=stored.source, key=stored.url, url=stored.url, title=stored.title,
+                 summary="", published=stored.published)
 
 
 def _changes(pairs: Iterable[tuple[Key, StoredEntry]]) -> list[Change]:

@@ -142,7 +142,9 @@ def once(config_path: Path, dry_run: bool, as_json: bool) -> None:
 @click.option("--since", default="1d", show_default=True, help="How far back, e.g. 6h, 7d.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
 def list_alerts(config_path: Path, since: str, as_json: bool) -> None:
-    """List recent alerts and their delivery state (pending, sent, failed)."""
+    """List recent alerts and their delivery state (pending, held for corroboration,
+    digest, sent, failed), each with how many outlets carry its story / how many of them
+    are independent."""
     from monitor.report import iso
     from monitor.service import utcnow
 
@@ -150,21 +152,55 @@ def list_alerts(config_path: Path, since: str, as_json: bool) -> None:
     config = _load(config_path)
     with _store(config) as store:
         rows = store.alert_rows(since=utcnow() - _seconds(age))
+        carried = store.story_carriers(r.story for r in rows)
     for r in rows:
+        outlets = carried.get(r.story, ())
+        independent = len({c.outlet for c in outlets})
         if as_json:
             click.echo(logs.printable_json({
                 "id": r.id, "watchlist": r.watchlist, "rule": r.rule, "rules": list(r.rules),
                 "channel": r.channel,
                 "state": r.state, "attempts": r.attempts, "created": iso(r.created_at),
                 "sent": iso(r.sent_at), "error": r.last_error, "title": r.title,
-                "url": r.url}))
+                "url": r.url, "sources": [c.source for c in outlets],
+                "outlets": len(outlets), "independent": independent,
+                "single_source": r.single_source}))
         else:
             more = f" +{len(r.rules) - 1}" if len(r.rules) > 1 else ""
             line = (f"{iso(r.created_at)}  {r.state:<7} {r.channel:<12} [{r.rule}{more}] "
-                    f"{r.title[:70]}" + (f"  ({r.last_error})" if r.last_error else ""))
+                    f"{r.title[:70]}  ({len(outlets)}/{independent})"
+                    + (f"  ({r.last_error})" if r.last_error else ""))
             click.echo(logs.printable(line))
     if not rows and not as_json:
         click.echo(f"no alerts in the last {since}")
+
+
+@main.command(name="surges")
+@config_option
+@click.option("--since", default="7d", show_default=True, help="How far back, e.g. 1d, 14d.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
+def list_surges(config_path: Path, since: str, as_json: bool) -> None:
+    """List the surges of watched topics (`surge:` on a watchlist or rule): when each
+    started and ended, its count against the baseline."""
+    from monitor.report import iso
+    from monitor.service import utcnow
+
+    age = _duration_option(since, "--since")
+    config = _load(config_path)
+    with _store(config) as store:
+        rows = store.surge_rows(since=utcnow() - _seconds(age))
+    for r in rows:
+        if as_json:
+            click.echo(logs.printable_json({
+                "id": r.id, "topic": r.topic, "started": iso(r.started_at),
+                "ended": iso(r.ended_at), "count": r.count, "expected": round(r.expected, 2),
+                "peak": r.peak, "line": r.line}))
+        else:
+            ended = iso(r.ended_at) if r.ended_at else "on now"
+            click.echo(logs.printable(f"{iso(r.started_at)}  {ended:<20}  {r.line}"
+                                      f" (peak {r.peak})"))
+    if not rows and not as_json:
+        click.echo(f"no surges in the last {since}")
 
 
 @main.command()
@@ -273,7 +309,9 @@ def backtest_cmd(config_path: Path, since: str, as_json: bool) -> None:
     age = _duration_option(since, "--since")
     config = _load(config_path)
     with _store(config) as store:
-        report = backtest(store, config.matcher, utcnow() - _seconds(age), *limits(config))
+        report = backtest(store, config.matcher, utcnow() - _seconds(age), *limits(config),
+                          surges={(r.watchlist, r.name): r.surges for r in config.rules
+                                  if r.surges})
     if as_json:
         def rows(changes):
             return [{"watchlist": c.watchlist, "rule": c.rule, "title": c.title, "url": c.url,
@@ -284,7 +322,11 @@ def backtest_cmd(config_path: Path, since: str, as_json: bool) -> None:
                                         "added": rows(report.added),
                                         "dropped": rows(report.dropped),
                                         "held_back": {name: held.as_dict() for name, held
-                                                      in sorted(report.held.items())}},
+                                                      in sorted(report.held.items())},
+                                        "surges": [{"topic": s.topic,
+                                                    "started": iso(s.started_at),
+                                                    "ended": iso(s.ended_at), "line": s.line}
+                                                   for s in report.surges]},
                                        indent=2))
         return
     print_held(report.held, as_json=False)
@@ -293,6 +335,9 @@ def backtest_cmd(config_path: Path, since: str, as_json: bool) -> None:
             line = (f"{sign} {iso(c.seen_at)}  [{c.watchlist} / {c.rule}] {c.title[:80]}"
                     f"  ({c.url or c.source})")
             click.echo(logs.printable(line))
+    for surge in report.surges:
+        ended = iso(surge.ended_at) if surge.ended_at else "still on"
+        click.echo(logs.printable(f"surge {iso(surge.started_at)} → {ended}  {surge.line}"))
     click.echo(f"{report.entries} entries ({report.stories} stories) since {since}: "
                f"{len(report.added)} alerts would be added, {len(report.dropped)} dropped, "
                f"{report.unchanged} unchanged"

@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def status(config_path: Path, as_json: bool) -> None:
-    """Show every source's health, the outbox's state, the health notices and the replicas
-    at work."""
+    """Show every source's health, the outbox's state (held: waiting for corroboration),
+    the health notices, the replicas at work and the surges on now."""
     from monitor.cli import _load, _store
     from monitor.service import utcnow
 
@@ -36,13 +36,17 @@ def status(config_path: Path, as_json: bool) -> None:
         notices = store.health_notices()
         replicas = [{"replica": r.owner, "polling": r.sources, "channels": list(r.channels)}
                     for r in store.replicas(utcnow())]
+        surging = [{"topic": r.topic, "since": r.started_at.isoformat(), "line": r.line,
+                    "peak": r.peak} for r in store.surge_rows(limit=200) if r.ended_at is None]
     rows = source_rows(states, config)
     shown = [notice_row(n) for n in notices]
     if as_json:
         click.echo(json.dumps({"sources": rows, "alerts": counts, "health_notices": shown,
-                               "replicas": replicas}, indent=2))
+                               "replicas": replicas, "surges": surging}, indent=2))
         return
     print_status(rows, counts, replicas, shown)
+    for surge in surging:
+        click.echo(logs.printable(f"surging since {surge['since']}: {surge['line']}"))
 
 
 def health_of(state: SourceState, failing_after: int) -> tuple[str, str | None]:

@@ -6,12 +6,22 @@ channels. The service feeds it and writes the result in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from monitor.alerts import make_snippet
 from monitor.match import Matcher
-from monitor.records import Alert, Document, Entry, Fired, Hit, Match, Seen, Snippet
+from monitor.records import (
+    Alert,
+    Corroboration,
+    Document,
+    Entry,
+    Fired,
+    Hit,
+    Match,
+    Seen,
+    Snippet,
+)
 from monitor.stories import story_key
 
 SNIPPET_WIDTH = 240
@@ -36,38 +46,68 @@ def examine(entry: Entry, matcher: Matcher) -> Found:
     return Found(entry, document, tuple(matcher.match(document)))
 
 
+Needs = Callable[[Match], Corroboration | None]
+
+
 def seen_record(found: Found, story: str | None = None,
-                route: Callable[[Match], tuple[str, ...]] | None = None) -> Seen:
+                route: Callable[[Match], tuple[str, ...]] | None = None,
+                needs: Needs | None = None) -> Seen:
     """The entry, its story (by default: the one it would start) and one outbox row per
     channel that `route` keeps (by default: every channel of the rule), naming every rule
-    that goes there: a story firing four rules is one message, not four."""
+    that goes there: a story firing four rules is one message, not four.
+
+    `needs` gives a rule's corroboration settings, as the caller has applied them to this
+    story: a `single_source_priority` only while one outlet carries it (the rule then fires
+    at that priority, before routing, so a channel's min_priority sees it), `min_sources`
+    for the store to hold the rule's messages until enough outlets carry the story."""
     story = story or story_key(found.entry)
+    asked = {(m.watchlist, m.rule): needs(m) for m in found.matches} if needs else {}
+    asked = {rule: need for rule, need in asked.items() if need is not None}
+    found = _at_single_source_priority(found, asked)
     by_channel: dict[str, list[int]] = {}
     for number, match in enumerate(found.matches):
         for channel in (route(match) if route else match.channels):
             by_channel.setdefault(channel, []).append(number)
+    least = {rule: need.min_sources for rule, need in asked.items() if need.min_sources > 1}
     made: dict[tuple[int, ...], Alert] = {}  # channels with the same rules share an alert
     pairs = []
     for channel, numbers in by_channel.items():
         key = tuple(numbers)
         if key not in made:
-            made[key] = make_alert(found, [found.matches[n] for n in numbers])
+            made[key] = make_alert(found, [found.matches[n] for n in numbers], least)
         pairs.append((channel, made[key]))
-    return Seen(found.entry, story, found.document.text, tuple(pairs))
+    waits = tuple((*rule, asked[rule].wait) for rule in least)
+    return Seen(found.entry, story, found.document.text, tuple(pairs), waits)
 
 
-def make_alert(found: Found, matches: Match | Sequence[Match]) -> Alert:
+def _at_single_source_priority(found: Found, asked: dict[tuple[str, str], Corroboration]
+                               ) -> Found:
+    if not any(need.single_source_priority for need in asked.values()):
+        return found
+    matches = []
+    for match in found.matches:
+        need = asked.get((match.watchlist, match.rule))
+        lower = need.single_source_priority if need else None
+        matches.append(replace(match, priority=lower) if lower else match)
+    return replace(found, matches=tuple(matches))
+
+
+def make_alert(found: Found, matches: Match | Sequence[Match],
+               min_sources: Mapping[tuple[str, str], int] | None = None) -> Alert:
     """One alert for the rules that fired: the highest priority leads, the snippet shows
-    the stretch of text with the most of their terms."""
+    the stretch of text with the most of their terms. `min_sources`: the independent
+    outlets a rule waits for, when more than one."""
     matches = [matches] if isinstance(matches, Match) else list(matches)
     entry, text = found.entry, found.document.text
-    fired = [fired_rule(entry, m) for m in matches]
+    least = min_sources or {}
+    fired = [replace(f, min_sources=least.get((f.watchlist, f.rule), 1))
+             for f in (fired_rule(entry, m) for m in matches)]
     first = fired[0]
     alert = Alert(
         watchlist=first.watchlist, rule=first.rule, priority=first.priority,
         title=entry.title or "(untitled)", url=entry.url, source=entry.source,
         published=entry.published, snippet=Snippet(""), terms=first.terms,
-        score=first.score, hits=first.hits,
+        score=first.score, hits=first.hits, min_sources=first.min_sources,
     )
     if len(fired) > 1:
         alert = alert.with_rules(fired[1:])

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from monitor.alerts.route import route
 from monitor.config import Config, Source, format_duration
+from monitor.corroboration import needs_by_story
 from monitor.database import Availability
 from monitor.freshness import HeldBack, first_poll, hold_back
 from monitor.health import Health, Metrics
@@ -30,6 +31,7 @@ from monitor.sources import Http, Pace, dated, fetch_articles, interval_for, nex
 from monitor.sources.schedule import WEEK
 from monitor.store import Store, transient
 from monitor.stories import WINDOW, Stories
+from monitor.topics import with_topics
 from monitor.writes import Writes
 
 log = logging.getLogger("monitor")
@@ -67,6 +69,9 @@ class Polling(HealthWatch, Writes):
     health: Health
     stories: Stories
     _mute_until: dict
+    _needs: dict  # (watchlist, rule) -> Corroboration, for the rules that ask for it
+    _updates: dict  # channel -> UpdatePolicy, for the channels that get follow-ups
+    _surges: dict  # (watchlist, rule) -> its SurgeWatch settings, for the rules with surge:
     _http: Http
     _inflight: dict[str, asyncio.Task]
     _paces: dict[str, tuple[datetime, Pace]]
@@ -297,10 +302,13 @@ class Polling(HealthWatch, Writes):
             def routed(match: Match) -> tuple[str, ...]:
                 return route(match, self.routes, self._mute_until, now)
 
-            records = [seen_record(f, story, routed)
+            needs = await asyncio.to_thread(needs_by_story, self.store, self._needs, found,
+                                            stories)
+            records = [with_topics(seen_record(f, story, routed, needs(story)), f,
+                                   self._surges)
                        for f, story in zip(found, stories, strict=True)]
             return await self._until_recorded(outcome.source, lambda: self.store.record_poll(
-                outcome, records, next_check_at, interval))
+                outcome, records, next_check_at, interval, self._updates))
         self._quiet.append((outcome, next_check_at, interval))
         if len(self._quiet) >= QUIET_BATCH:
             await self.flush()

@@ -7,7 +7,7 @@ tested alone and the seams stay obvious.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
@@ -71,6 +71,27 @@ class Snippet:
 
 
 @dataclass(frozen=True, slots=True)
+class Corroboration:
+    """What a rule asks of a story before it alerts: `min_sources` independent outlets,
+    waited for at most `wait` seconds (then it goes, marked single source: never dropped),
+    and the priority it takes while one outlet carries it."""
+
+    min_sources: int = 1
+    wait: float = 7200.0
+    single_source_priority: Priority | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Carrier:
+    """One source that carried a story: when we first saw it there, and its outlet (the
+    registrable domain of its article, monitor/outlets.py)."""
+
+    source: str
+    first_seen: datetime
+    outlet: str
+
+
+@dataclass(frozen=True, slots=True)
 class Fired:
     """One rule that fired for a story, as a message names it."""
 
@@ -81,6 +102,29 @@ class Fired:
     score: float | None = None
     hits: tuple[Hit, ...] = ()
     url: str = ""  # the entry it fired on (the hits' offsets are into its title and text)
+    min_sources: int = 1  # independent outlets the rule waits for (Corroboration)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdatePolicy:
+    """When a channel hears again of a story it was told of: at most `max_updates` times,
+    `interval` seconds apart at least, for `outlets` more independent outlets or a place or
+    group not named before."""
+
+    max_updates: int = 3
+    interval: float = 1800.0
+    outlets: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """An alert that follows up one sent before on the same channel: what changed."""
+
+    number: int  # 1 for the first update of the story on the channel
+    of_title: str  # the first message's headline (untrusted)
+    of_sent_at: float  # when it was sent, seconds since the epoch (UTC)
+    changes: tuple[str, ...]  # "3 more independent outlets", "now also: Manbij, SDF"
+    thread: str = ""  # the story's thread id on the channel (email References)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +156,42 @@ class Alert:
     # of `sources`; empty when not known
     carried_at: tuple[float, ...] = ()
     lead_url: str = ""  # the leading rule's entry, when not the one at `url`
+    # the outlet (registrable domain) of each source, in the order of `sources`; empty when
+    # not known (rows queued by older versions)
+    outlets: tuple[str, ...] = ()
+    single_source: bool = False  # its rules waited for corroboration and none came
+    min_sources: int = 1  # the leading rule's Fired.min_sources
+    update: Update | None = None  # set when this follows up an alert sent before
+
+    def concepts(self) -> tuple[str, ...]:
+        """The places and groups its rules matched (what an alias stands for, else the
+        name as matched), in reading order."""
+        hits = sorted((h for f in self.rules() for h in f.hits),
+                      key=lambda h: (h.field != "title", h.start))
+        return tuple(dict.fromkeys(h.concept or h.term for h in hits
+                                   if h.kind in ("place", "group")))
+
+    def corroboration(self) -> tuple[int, int]:
+        """(outlets that carry the story, how many of them are independent)."""
+        names = self.all_sources()
+        if len(self.outlets) != len(names):
+            return len(names), len(names)
+        return len(names), len({o or n for o, n in zip(self.outlets, names, strict=True)})
 
     def all_sources(self) -> tuple[str, ...]:
         return self.sources or (self.source,)
 
+    def carried_by(self, carriers: Sequence[Carrier]) -> Alert:
+        """The alert naming these as the story's carriers (none known: unchanged)."""
+        if not carriers:
+            return self
+        return replace(self, sources=tuple(c.source for c in carriers),
+                       carried_at=tuple(c.first_seen.timestamp() for c in carriers),
+                       outlets=tuple(c.outlet for c in carriers))
+
     def lead(self) -> Fired:
         return Fired(self.watchlist, self.rule, self.priority, self.terms, self.score,
-                     self.hits, self.lead_url or self.url)
+                     self.hits, self.lead_url or self.url, self.min_sources)
 
     def rules(self) -> tuple[Fired, ...]:
         """Every rule of the message, the leading one first."""
@@ -135,7 +208,11 @@ class Alert:
         return replace(self, watchlist=lead.watchlist, rule=lead.rule, priority=lead.priority,
                        terms=lead.terms, score=lead.score, hits=lead.hits,
                        lead_url="" if lead.url == self.url else lead.url,
-                       also=tuple(ordered[1:]))
+                       min_sources=lead.min_sources, also=tuple(ordered[1:]))
+
+    def waits_for(self) -> int:
+        """The independent outlets this message waits for: its most demanding rule's."""
+        return max(f.min_sources for f in self.rules())
 
 
 def _rank(fired: Fired) -> tuple[int, float]:
@@ -189,6 +266,28 @@ class Poll:
 
 
 @dataclass(frozen=True, slots=True)
+class SurgeWatch:
+    """A rule's `surge:` (or its watchlist's): what it counts stories by, over what window."""
+
+    by: Literal["watchlist", "rule", "place", "group"] = "rule"
+    window: float = 3600.0  # seconds
+    min_stories: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A watchlist, rule, place or group whose surges are watched (`surge:`), as one entry
+    matched it."""
+
+    key: str  # "watchlist:syria", "rule:syria/Fighting in Aleppo", "place:Aleppo"
+    label: str  # what a surge alert names: "Aleppo"
+    watchlist: str
+    channels: tuple[str, ...]  # where its surge alerts go
+    window: float = 3600.0  # seconds
+    min_stories: int = 5
+
+
+@dataclass(frozen=True, slots=True)
 class Seen:
     """A new entry to record, with the alerts it raised: written in one transaction."""
 
@@ -196,6 +295,10 @@ class Seen:
     story: str  # story key: entries with the same key are one story
     text: str  # the text kept for backtests
     alerts: tuple[tuple[str, Alert], ...] = ()  # (channel name, alert)
+    # (watchlist, rule) -> seconds at most that the rule waits for corroboration, for the
+    # rules of `alerts` with min_sources > 1
+    waits: tuple[tuple[str, str, float], ...] = ()
+    topics: tuple[Topic, ...] = ()  # the surge topics the entry matched
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from monitor.config import Config, Source, format_duration
 from monitor.health import Health, Metrics
 from monitor.match import Matcher
 from monitor.polling import Cycle, Polling
-from monitor.records import Alert, Snippet
+from monitor.records import Alert, Snippet, UpdatePolicy
 from monitor.sources import Http
 from monitor.store import Store
 from monitor.stories import WINDOW, Stories
@@ -116,6 +116,12 @@ class Monitor(Polling):
         self.sources = {s.name: s for s in config.sources}
         self.routes = {c.name: c for c in config.channels}
         self._mute_until = mutes
+        self._needs = {(r.watchlist, r.name): r.corroboration for r in config.rules
+                       if r.corroboration is not None}
+        self._surges = {(r.watchlist, r.name): r.surges for r in config.rules if r.surges}
+        self._updates = {c.name: UpdatePolicy(c.max_updates, c.update_interval,
+                                              c.update_outlets)
+                         for c in config.channels if c.max_updates > 0}
 
     def _sync_sources(self, config: Config) -> None:
         self.store.sync_sources(((s.name, s.kind, s.location) for s in config.sources),

@@ -48,6 +48,13 @@ def story_key(entry: Entry) -> str:
     return hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()[:40]
 
 
+def thread_id(story: str, channel: str) -> str:
+    """A story's thread on a channel, as mail clients know it: every message of the story
+    there carries it in References, and its updates in In-Reply-To too."""
+    digest = hashlib.sha256(f"{story}\0{channel}".encode("utf-8", "surrogatepass")).hexdigest()
+    return f"<story-{digest[:24]}@news-monitor>"
+
+
 def words(title: str) -> frozenset[str]:
     """A headline's words, folded (case, accents), without the ones every headline has."""
     text = title.casefold()

@@ -18,7 +18,7 @@ import yaml
 from lxml import etree
 
 from monitor.alertfeed import FEED_LIMIT, render_feed, xml_text
-from monitor.records import Alert, Entry, Poll, Seen, Snippet
+from monitor.records import Alert, Carrier, Entry, Poll, Seen, Snippet
 from monitor.store import FeedAlert, Store
 from tests.conftest import (
     EVENT_CEILING,
@@ -342,8 +342,8 @@ def test_hostile_text_comes_out_escaped_in_a_well_formed_feed():
     bad = Alert(watchlist=f"w{HOSTILE}", rule=f"r{HOSTILE}", priority="urgent",
                 title=HOSTILE, url="javascript:alert(1)", source=HOSTILE, published=None,
                 snippet=Snippet(HOSTILE * 3), terms=(HOSTILE,))
-    body = render_feed([FeedAlert(1, "s", NOW, bad)], {"s": [HOSTILE]}, f"w{HOSTILE}",
-                       "http://127.0.0.1:9464/feeds/w.atom")
+    body = render_feed([FeedAlert(1, "s", NOW, bad)], {"s": [Carrier(HOSTILE, NOW, "")]},
+                       f"w{HOSTILE}", "http://127.0.0.1:9464/feeds/w.atom")
     root = etree.fromstring(body)  # strict parser: raises on anything malformed
     shown = xml_text(HOSTILE, one_line=True)
     assert root.find(f"{ATOM}entry/{ATOM}title").text == f"[r{shown}] {shown}"

@@ -142,7 +142,7 @@ def test_slack_text_layout() -> None:
         "Syrian army repel armed opposition's advance in Aleppo>*"
     )
     assert lines[1] == "Rule: *Fighting in Aleppo* · watchlist: syria-conflict · priority: high"
-    assert lines[2] == "Source: Local sample · 2016-08-22 14:05 UTC"
+    assert lines[2] == "Source: Local sample (1 source) · 2016-08-22 14:05 UTC"
     assert lines[3].startswith("> ")
     assert "*offensive*" in lines[3] and "*Aleppo*" in lines[3]
 
@@ -155,7 +155,7 @@ def test_slack_without_linkable_url_shows_bold_title_and_no_link() -> None:
 
 def test_slack_names_every_source_and_unknown_time() -> None:
     text = slack_text(make_alert(sources=("Local sample", "BBC"), published=None))
-    assert "Sources: Local sample, BBC · time unknown" in text
+    assert "Sources: Local sample, BBC (2 outlets, 2 independent) · time unknown" in text
 
 
 def test_slack_text_neutralises_hostile_title() -> None:
@@ -263,7 +263,7 @@ def test_email_text_marks_words_with_double_asterisks() -> None:
     text = email_text(make_alert())
     assert "**offensive**" in text and "**Aleppo**" in text
     assert TITLE in text and "https://example.org/world/aleppo?id=1&lang=en" in text
-    assert "Source: Local sample · 2016-08-22 14:05 UTC" in text
+    assert "Source: Local sample (1 source) · 2016-08-22 14:05 UTC" in text
 
 
 def test_time_is_shown_in_utc() -> None:
@@ -282,7 +282,7 @@ def test_plain_text_layout() -> None:
         "[high] Fighting in Aleppo (syria-conflict)",
         f"  {TITLE}",
         "  https://example.org/world/aleppo?id=1&lang=en",
-        "  source: Local sample · 2016-08-22 14:05 UTC",
+        "  source: Local sample (1 source) · 2016-08-22 14:05 UTC",
         f"  {TEXT.replace('offensive', '[offensive]').replace('Aleppo', '[Aleppo]')}",
     ]
 

@@ -42,6 +42,7 @@ from monitor.alerts.render import (
 )
 from monitor.logs import mask_query, mask_url
 from monitor.records import Alert
+from monitor.stories import thread_id
 
 __all__ = [
     "AppriseChannel",
@@ -290,6 +291,7 @@ class AppriseChannel:
                 " (unknown scheme or missing/invalid parts)"
             )
         self._lock = asyncio.Lock()
+        self._mail_headers: dict[str, str] | None = None
 
     @property
     def service(self) -> NotifyBase:
@@ -307,7 +309,29 @@ class AppriseChannel:
 
     def _deliver(self, alerts: Sequence[Alert], heading: str) -> tuple[bool, str]:
         """Render, then send. Runs in a worker thread; a failed render raises DeliveryError."""
-        return self._notify(_message(self.style, self._template, self.name, alerts, heading))
+        message = _message(self.style, self._template, self.name, alerts, heading)
+        if self.style == "email":
+            self._thread(alerts)
+        return self._notify(message)
+
+    def _thread(self, alerts: Sequence[Alert]) -> None:
+        """Mail headers that thread a story's messages: each names the story's thread in
+        References, and an update replies to it (In-Reply-To). Apprise gives each mail a
+        Message-ID of its own, so the thread id is the common parent mail clients group
+        the first message and its updates under. Sends on a channel are serialised, so
+        setting the plugin's headers for this one send is safe."""
+        service = self.service
+        if not hasattr(service, "headers"):
+            return
+        if self._mail_headers is None:
+            self._mail_headers = dict(service.headers)  # the URL's own +Header=value
+        headers = dict(self._mail_headers)
+        threads = list(dict.fromkeys(thread_id(a.story, self.name) for a in alerts if a.story))
+        if threads:
+            headers["References"] = " ".join(threads[:20])
+        if len(alerts) == 1 and alerts[0].update is not None and threads:
+            headers["In-Reply-To"] = threads[0]
+        service.headers = headers
 
     def _notify(self, message: _Message) -> tuple[bool, str]:
         """Blocking send; returns (accepted, short reason). Runs in a worker thread."""

@@ -31,7 +31,10 @@ def headline(alert: Alert) -> str:
     """The "[rule] title" line ("[rule +2] title" when the story fired two more rules, which
     the body names): no CR/LF/control characters, mentions defused, at most 200 chars."""
     more = f" +{len(alert.also)}" if alert.also else ""
-    return shorten(defuse(f"[{one_line(alert.rule)}{more}] {alert_title(alert)}"), SUBJECT_MAX)
+    single = " (single source)" if alert.single_source else ""
+    again = "Update: " if alert.update else ""
+    return shorten(defuse(f"{again}[{one_line(alert.rule)}{more}] {alert_title(alert)}"
+                          f"{single}"), SUBJECT_MAX)
 
 
 def stories_heading(alerts: Sequence[Alert], prefix: str = "") -> str:

@@ -61,6 +61,8 @@ async def deliver_due(store: Store, channels: Mapping[str, Channel],
     channel's route says. `flush` sends waiting bursts now (`news-monitor once` does not
     wait for group_wait)."""
     now = clock()
+    await asyncio.to_thread(store.release_held, now)
+    await asyncio.to_thread(store.tick_surges, now)
     due = await asyncio.to_thread(store.due_channels, now)
     if not due:
         return Delivered()
@@ -101,16 +103,19 @@ async def send_digest(store: Store, channel: Channel, settings: DeliverySettings
 
 async def _with_sources(store: Store, items: list[OutboxItem]) -> list[OutboxItem]:
     """A story names every source that carried it by the time it goes out, with when each
-    first did, and its story key (a webhook's receiver can tell two messages on one story
-    from two stories)."""
+    first did and its outlet, and its story key (a webhook's receiver can tell two messages
+    on one story from two stories)."""
     carried = await asyncio.to_thread(store.story_carriers, (i.story for i in items))
+    threads = await asyncio.to_thread(store.threads_of, ((i.story, i.channel) for i in items
+                                                         if i.alert.update is None))
     out = []
     for item in items:
-        by = carried.get(item.story, ())
-        alert = item.alert
-        if by:
-            alert = replace(alert, sources=tuple(name for name, _ in by),
-                            carried_at=tuple(when.timestamp() for _, when in by))
+        alert = item.alert.carried_by(carried.get(item.story, ()))
+        if alert.update is None and (item.story, item.channel) in threads:
+            # a rule that fired after the channel was told of the story
+            thread = threads[item.story, item.channel]
+            alert = replace(alert, update=replace(thread, changes=tuple(
+                f"{f.rule} ({f.priority}) fired" for f in alert.rules())))
         if item.story and not alert.story:
             alert = replace(alert, story=item.story)
         out.append(replace(item, alert=alert))
@@ -173,18 +178,20 @@ async def _send(store: Store, channel: Channel, name: str, items: list[OutboxIte
             await channel.send_batch(alerts, heading)
     except DeliveryError as err:
         return await _failed_attempt(store, name, items, err, settings, clock)
-    await _record_sent(store, [i.id for i in items], clock(), name, kind)
+    told = [(rows[0].id, alert) for rows, alert in zip(_story_rows(items), alerts,
+                                                        strict=True) if alert.story]
+    await _record_sent(store, [i.id for i in items], clock(), name, kind, told)
     return Delivered(sent=len(items))
 
 
 async def _record_sent(store: Store, ids: list[int], now: datetime, name: str,
-                       kind: str) -> None:
+                       kind: str, told: list[tuple[int, Alert]]) -> None:
     """The target has accepted: record it, waiting out a database outage (a restart of
     PostgreSQL, say) rather than leaving rows that would be sent again once it is back."""
     wait, waited = 0.25, 0.0
     while True:
         try:
-            await asyncio.to_thread(store.mark_sent, ids, now, name, kind)
+            await asyncio.to_thread(store.mark_sent, ids, now, name, kind, told)
             return
         except DBAPIError as err:
             if waited >= RECORD_SENT_PATIENCE:

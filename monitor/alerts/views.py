@@ -68,6 +68,29 @@ def sources_line(alert: Alert) -> tuple[str, str]:
     return label, ", ".join(names) or "unknown"
 
 
+def corroboration_line(alert: Alert) -> str:
+    """How many outlets carry the story and how many are independent: "1 source",
+    "5 outlets, 4 independent"; "single source" when its rules waited for more and none
+    came ("2 outlets, 2 independent; 3 asked" when some did, not enough)."""
+    outlets, independent = alert.corroboration()
+    if alert.single_source:
+        if independent <= 1:
+            return "single source" + (f" ({outlets} outlets)" if outlets > 1 else "")
+        return f"{outlets} outlets, {independent} independent; {alert.waits_for()} asked"
+    return "1 source" if outlets == 1 else f"{outlets} outlets, {independent} independent"
+
+
+def update_line(alert: Alert) -> str:
+    """What a follow-up says first: "Update 1 of “Airstrike hits Aleppo market” (sent
+    2026-12-01 06:02 UTC): 3 more independent outlets (4 in all)"; "" for a first alert."""
+    u = alert.update
+    if u is None:
+        return ""
+    sent = format_time(datetime.fromtimestamp(u.of_sent_at, UTC))
+    changes = "; ".join(u.changes) or "more on the story"
+    return f"Update {u.number} of “{shorten(one_line(u.of_title), 120)}” (sent {sent}): {changes}"
+
+
 def alert_title(alert: Alert) -> str:
     return one_line(alert.title) or "(no title)"
 
@@ -165,6 +188,9 @@ class AlertView:
     watchlist: str
     sources_label: str  # "Source" or "Sources"
     sources: str
+    corroboration: str  # "1 source", "5 outlets, 4 independent", "single source"
+    update: str  # update_line(): "" unless the alert follows up one sent before
+    update_of: str  # the first message's headline, "" for a first alert
     time: str
     snippet: str  # matched words emphasised the style's way
     terms: str  # matched terms, comma-separated; "" when none
@@ -196,6 +222,9 @@ def alert_view(kind: Kind, alert: Alert) -> AlertView:
         watchlist=esc.line(alert.watchlist),
         sources_label=label,
         sources=esc.line(sources),
+        corroboration=esc.line(corroboration_line(alert)),
+        update=esc.line(shorten(update_line(alert), _TEXT_MAX)),
+        update_of=esc.line(shorten(alert.update.of_title, _TITLE_MAX)) if alert.update else "",
         time=format_time(alert.published),
         snippet=esc.snippet(alert.snippet),
         terms=esc.line(shorten(", ".join(alert.terms), _TEXT_MAX)),

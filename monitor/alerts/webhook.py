@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from monitor import __version__
 from monitor.alerts.channels import DeliveryError
-from monitor.records import Alert, Fired
+from monitor.records import Alert, Fired, Update
 
 __all__ = [
     "SIGNATURE_HEADER",
@@ -104,6 +104,10 @@ class WebhookSource(_Model):
     first_seen: datetime | None = Field(
         description="when news-monitor first saw the story on this source (UTC); null when "
                     "not known (send-test, a configuration alert)")
+    outlet: str | None = Field(
+        None, description="the outlet the source's article belongs to: its registrable "
+                          "domain (reuters.com for feeds.reuters.com); sources with the same "
+                          "outlet are not independent; null when not known")
 
 
 class WebhookSnippet(_Model):
@@ -112,6 +116,17 @@ class WebhookSnippet(_Model):
     text: str
     marks: list[tuple[int, int]] = Field(
         description="[start, end] offsets into `text` of the matched words")
+
+
+class WebhookUpdate(_Model):
+    """What an update follows up: the story's first message on this channel."""
+
+    number: int = Field(ge=1, description="1 for the story's first update on this channel")
+    title: str = Field(description="the first message's headline (untrusted)")
+    sent_at: datetime = Field(description="when the first message was sent (UTC)")
+    changes: list[str] = Field(description="what changed since the channel last heard of the "
+                                           "story (\"3 more independent outlets (4 in all)\", "
+                                           "\"now also: Manbij\", \"Rule (high) fired\")")
 
 
 class WebhookAlert(_Model):
@@ -131,6 +146,12 @@ class WebhookAlert(_Model):
         min_length=1, description="every source that carried the story by the time it was "
                                   "sent, first the one that raised the alert, then in the "
                                   "order they carried it")
+    outlets: int = Field(ge=1, description="how many sources carried the story")
+    independent: int = Field(ge=1, description="how many distinct outlets (registrable "
+                                               "domains) those sources are")
+    single_source: bool = Field(
+        False, description="its rules asked for more independent outlets (min_sources) and "
+                           "their wait ran out before enough carried the story")
     published: datetime | None = Field(
         description="when the source says it was published (UTC), null when it did not say")
     snippet: WebhookSnippet
@@ -140,6 +161,9 @@ class WebhookAlert(_Model):
         description="the places its rules matched (the place an alias stands for, else the "
                     "name as matched), in reading order")
     groups: list[str] = Field(description="the groups its rules matched, likewise")
+    update_of: WebhookUpdate | None = Field(
+        None, description="set when this alert follows up one sent before on the story "
+                          "(same `story`): it escalated; null for a first alert")
 
 
 class WebhookDocument(_Model):
@@ -180,9 +204,11 @@ def _kind(kind: str | None) -> Literal["place", "group"] | None:
 def _sources(alert: Alert) -> list[WebhookSource]:
     names = alert.all_sources()
     times = dict(zip(names, alert.carried_at, strict=False))
+    outlets = dict(zip(names, alert.outlets, strict=False))
     ordered = [alert.source, *(n for n in names if n != alert.source)]
     return [WebhookSource(name=name, first_seen=datetime.fromtimestamp(times[name], UTC)
-                          if name in times else None) for name in ordered]
+                          if name in times else None, outlet=outlets.get(name) or None)
+            for name in ordered]
 
 
 def _alert(alert: Alert) -> WebhookAlert:
@@ -194,12 +220,23 @@ def _alert(alert: Alert) -> WebhookAlert:
         rules=[_rule(f) for f in fired],
         title=alert.title, url=alert.url,
         sources=_sources(alert),
+        outlets=alert.corroboration()[0], independent=alert.corroboration()[1],
+        single_source=alert.single_source,
         published=alert.published,
         snippet=WebhookSnippet(text=alert.snippet.text, marks=list(alert.snippet.marks)),
         terms=list(dict.fromkeys(t for f in fired for t in f.terms)),
         places=list(dict.fromkeys(h.concept or h.term for h in hits if h.kind == "place")),
         groups=list(dict.fromkeys(h.concept or h.term for h in hits if h.kind == "group")),
+        update_of=_update(alert.update),
     )
+
+
+def _update(update: Update | None) -> WebhookUpdate | None:
+    if update is None:
+        return None
+    return WebhookUpdate(number=update.number, title=update.of_title,
+                         sent_at=datetime.fromtimestamp(update.of_sent_at, UTC),
+                         changes=list(update.changes))
 
 
 def webhook_document(channel: str, alerts: Sequence[Alert], heading: str,

@@ -127,7 +127,9 @@ def _channel(name: str, c: ChannelConfig, base: Path, located: Located, checks: 
     return Channel(name, c.url, group_wait=c.group_wait, digest=c.digest, timezone=c.timezone,
                    max_per_hour=c.max_per_hour,
                    quiet_hours=c.quiet_hours.minutes() if c.quiet_hours else None,
-                   min_priority=c.min_priority, template=template)
+                   min_priority=c.min_priority, template=template,
+                   max_updates=c.max_updates, update_interval=c.update_interval,
+                   update_outlets=c.update_outlets)
 
 
 def _sources(settings: MonitorFile, base: Path, located: Located, checks: Checks,

@@ -49,6 +49,9 @@ class Channel:
     quiet_hours: tuple[int, int] | None = None  # (start, end) minutes of the day
     min_priority: Priority = "low"
     template: Path | None = None
+    max_updates: int = 3  # follow-ups per story when it escalates
+    update_interval: float = 1800.0  # seconds at least between a story's messages
+    update_outlets: int = 3  # new independent outlets that make an update
 
     @property
     def digest_cron(self) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -190,6 +190,12 @@ class ChannelConfig(FileModel):
     quiet_hours: QuietHours | None = None
     min_priority: PriorityName = Field("low", description="lower priorities are not sent here")
     template: str | None = Field(None, description="a Jinja2 file replacing the default")
+    max_updates: int = Field(3, ge=0, le=100, description="follow-ups per story when it "
+                             "escalates (more outlets, a new place or group); 0 = none")
+    update_interval: Duration = Field(1800.0, ge=0, description="at least this long between "
+                                      "a story's messages here")
+    update_outlets: int = Field(3, ge=1, description="new independent outlets that make "
+                                "an update")
 
     @field_validator("digest")
     @classmethod
@@ -307,6 +313,25 @@ Terms = Annotated[tuple[TermEntry, ...], BeforeValidator(_terms), WithJsonSchema
     {"anyOf": [{"type": "string", "minLength": 1}, _WEIGHTED_TERM_SCHEMA]}))]
 
 
+def _surge_flag(value: Any) -> Any:
+    return {} if value is True else value
+
+
+class SurgeConfig(FileModel):
+    """`surge:` on a rule or a watchlist: alert when its stories suddenly outnumber its own
+    baseline (the same hours over the past 14 days)."""
+
+    by: Literal["watchlist", "rule", "place", "group"] | None = Field(
+        None, description="what to count stories by: the whole watchlist, the rule, or each "
+                          "place or group the rule matched (default: where it is written)")
+    window: Duration = Field(3600.0, gt=0, description="stories are counted over this window")
+    min_stories: int = Field(5, ge=2, description="fewer stories than this in the window is "
+                                                  "never a surge")
+
+
+Surge = Annotated[SurgeConfig | None, BeforeValidator(_surge_flag)]
+
+
 class RuleConfig(FileModel):
     name: str = Field(min_length=1)
     places: Terms = Field((), description="place names, expanded from the gazetteer")
@@ -320,6 +345,14 @@ class RuleConfig(FileModel):
     priority: PriorityName = "normal"
     min_score: float = Field(0.0, ge=0, description="the rule fires only at this score or more")
     mute_until: datetime | date | None = Field(None, description="no alerts before this date")
+    min_sources: int = Field(1, ge=1, le=50, description="hold the alert until this many "
+                             "independent outlets (registrable domains) carry the story")
+    wait: Duration = Field(7200.0, gt=0, description="with min_sources: how long to wait "
+                           "for them; then it is sent, marked single source")
+    single_source_priority: PriorityName | None = Field(
+        None, description="the rule's priority for a story only one outlet carries")
+    surge: Surge = Field(None, description="true, or {by, window, min_stories}: alert when "
+                                           "its stories surge")
     notify: Names | None = None
 
     @model_validator(mode="after")
@@ -335,6 +368,8 @@ class WatchlistFile(FileModel):
     name: str = Field(min_length=1)
     notify: Names | None = None
     aliases: dict[str, Terms] = Field({}, description="named term lists for @name in queries")
+    surge: Surge = Field(None, description="true, or {by, window, min_stories}: alert when "
+                                           "the watchlist's stories surge")
     rules: list[RuleConfig] = Field(min_length=1)
 
 

@@ -18,9 +18,10 @@ from typing import Any
 from monitor.catalog import Catalog
 from monitor.config.problems import inside_scalar, validate
 from monitor.config.resolved import Channel
-from monitor.config.settings import RuleConfig, WatchlistFile
+from monitor.config.settings import RuleConfig, SurgeConfig, WatchlistFile
 from monitor.match import Matcher, QueryError, TermError, check_term, parse_query
 from monitor.match.spec import RuleSpec, Term
+from monitor.records import Corroboration, SurgeWatch
 from monitor.yamlpos import Located, Path_, Problem, load_yaml
 
 
@@ -80,9 +81,22 @@ def load_watchlist(file: Path, ctx: Loading) -> list[RuleSpec]:
             groups=expand("groups", rule.groups), keywords=expand("keywords", rule.keywords),
             exclude=expand("exclude", rule.exclude), query=rule.query, aliases=aliases,
             priority=rule.priority, min_score=rule.min_score,
-            mute_until=_utc(rule.mute_until),
+            mute_until=_utc(rule.mute_until), corroboration=_corroboration(rule),
+            surges=_surges(rule.surge, "rule") + _surges(wl.surge, "watchlist"),
             channels=tuple(rule.notify if rule.notify is not None else default)))
     return specs
+
+
+def _surges(surge: SurgeConfig | None, where: str) -> tuple[SurgeWatch, ...]:
+    if surge is None:
+        return ()
+    return (SurgeWatch(surge.by or where, surge.window, surge.min_stories),)  # type: ignore[arg-type]
+
+
+def _corroboration(rule: RuleConfig) -> Corroboration | None:
+    if rule.min_sources <= 1 and rule.single_source_priority is None:
+        return None
+    return Corroboration(rule.min_sources, rule.wait, rule.single_source_priority)
 
 
 def _terms_of(entries: tuple, kind: str, path: tuple, located: Located, ctx: Loading,

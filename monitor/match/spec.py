@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from monitor.records import Priority
+from monitor.records import Corroboration, Priority, SurgeWatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,3 +62,5 @@ class RuleSpec:
     min_score: float = 0.0
     channels: tuple[str, ...] = ()
     mute_until: datetime | None = None  # routing, not matching: no alerts before then
+    corroboration: Corroboration | None = None  # routing too: min_sources, wait, …
+    surges: tuple[SurgeWatch, ...] = ()  # the rule's and its watchlist's `surge:`

@@ -7,7 +7,9 @@ an entry is recorded as seen in the same transaction that writes its alerts to t
 
 One class, `Store`, in parts by job: sources and their entries (sources.py), leases between
 replicas (leases.py), the outbox (outbox.py), history and retention (history.py), source
-health notices (health.py).
+health notices (health.py), who carries a story and the messages held for
+corroboration (corroboration.py), the threads follow-ups build on (threads.py),
+surges (surgestore.py).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from monitor.logs import mask_url
+from monitor.store.corroboration import Corroborations
 from monitor.store.health import HealthNotices, HealthRow
 from monitor.store.history import History, StoredEntry
 from monitor.store.leases import Leases, Replica, replica_name
@@ -31,11 +34,13 @@ from monitor.store.outbox import AlertRow, FeedAlert, Outbox
 from monitor.store.repair import MIGRATIONS, alembic_config, repair
 from monitor.store.sources import Sources
 from monitor.store.sql import StoreError, key_hash, outage, retried, transient
+from monitor.store.surgestore import SurgeRow, Surges
+from monitor.store.threads import Threads
 
-__all__ = ["Store", "AlertRow", "HealthRow", "FeedAlert", "Replica", "StoredEntry",
+__all__ = ["Store", "AlertRow", "SurgeRow", "HealthRow", "FeedAlert", "Replica", "StoredEntry",
            "StoreError", "replica_name", "key_hash", "outage", "transient", "HEAD", "MIGRATIONS"]
 
-HEAD = "0006"  # the newest migration; a test keeps it in step with migrations/versions
+HEAD = "0007"  # the newest migration; a test keeps it in step with migrations/versions
 BUSY_TIMEOUT_MS = 10_000  # how long SQLite waits for another process's write lock
 
 log = logging.getLogger("monitor")
@@ -45,7 +50,8 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Store(Sources, Leases, Outbox, History, HealthNotices):
+class Store(Sources, Leases, Outbox, Corroborations, Threads, Surges, History,
+            HealthNotices):
     """All reads and writes of the state database. One instance per process.
 
     Several processes (replicas) may share one database. Work is handed out by leases: a

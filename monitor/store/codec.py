@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from monitor.records import Alert, Fired, Hit, Snippet
+from monitor.records import Alert, Fired, Hit, Snippet, Update
 
 
 def _hits(hits: Iterable[Hit]) -> list[list[Any]]:
@@ -40,11 +40,33 @@ def alert_to_json(alert: Alert) -> str:
     }
     if alert.lead_url:
         data["lead_url"] = alert.lead_url
+    if alert.min_sources > 1:
+        data["min_sources"] = alert.min_sources
+    if alert.single_source:
+        data["single_source"] = True
     if alert.also:
-        data["also"] = [{"watchlist": f.watchlist, "rule": f.rule, "priority": f.priority,
-                         "terms": list(f.terms), "score": f.score, "hits": _hits(f.hits),
-                         "url": f.url} for f in alert.also]
+        data["also"] = [_fired(f) for f in alert.also]
+    if alert.update is not None:
+        u = alert.update
+        data["update"] = {"number": u.number, "of_title": u.of_title,
+                          "of_sent_at": u.of_sent_at, "changes": list(u.changes),
+                          "thread": u.thread}
     return json.dumps(data, ensure_ascii=False)
+
+
+def _fired(f: Fired) -> dict[str, Any]:
+    data = {"watchlist": f.watchlist, "rule": f.rule, "priority": f.priority,
+            "terms": list(f.terms), "score": f.score, "hits": _hits(f.hits), "url": f.url}
+    if f.min_sources > 1:
+        data["min_sources"] = f.min_sources
+    return data
+
+
+def _update_from(data: dict[str, Any] | None) -> Update | None:
+    if not data:
+        return None
+    return Update(int(data["number"]), data["of_title"], float(data["of_sent_at"]),
+                  tuple(data.get("changes", ())), data.get("thread", ""))
 
 
 def alert_from_json(text: str) -> Alert:
@@ -66,7 +88,11 @@ def alert_from_json(text: str) -> Alert:
         score=data.get("score"),
         hits=_hits_from(data.get("hits", ())),
         lead_url=data.get("lead_url", ""),
+        min_sources=int(data.get("min_sources", 1)),
+        single_source=bool(data.get("single_source", False)),
+        update=_update_from(data.get("update")),
         also=tuple(Fired(f["watchlist"], f["rule"], f["priority"], tuple(f.get("terms", ())),
-                         f.get("score"), _hits_from(f.get("hits", ())), f.get("url", ""))
+                         f.get("score"), _hits_from(f.get("hits", ())), f.get("url", ""),
+                         int(f.get("min_sources", 1)))
                    for f in data.get("also", ())),
     )

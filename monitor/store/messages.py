@@ -19,9 +19,9 @@ of recording a busy poll.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Table, select, update
@@ -45,18 +45,24 @@ class _Message:
     changed: bool = False
     rule_rows: list[int] | None = None
     payload: str = ""
+    wait: float = 0.0  # held for corroboration: seconds at most (from the rules' `wait`)
 
 
 def add_poll_alerts(conn: Connection, insert: Insert,
-                    recorded: Sequence[tuple[str, int, Pairs]], now: datetime) -> int:
+                    recorded: Sequence[tuple[str, int, Pairs]], now: datetime,
+                    waits: Mapping[tuple[str, str], float] | None = None) -> int:
     """Queue the alerts of a poll's new entries, (story, entry id, pairs) in the order they
     were recorded; returns how many rules were new (the number of rule × channel alerts,
-    as `status` has always counted them)."""
+    as `status` has always counted them).
+
+    Rules that wait for corroboration (Fired.min_sources > 1) go in a message of their own
+    per story and channel, held (state "held") until `release_held` finds enough outlets
+    or their `waits` (seconds, per watchlist and rule) run out."""
     claimed = _claim_rules(conn, insert, recorded, now)
     if not claimed:
         return 0
     stories = sorted({story for story, _, _ in recorded})
-    messages: dict[tuple[str, str], _Message] = {
+    messages: dict[tuple[str, str, bool], _Message] = {
         where: _Message(None, 0, alert_id, payload=payload)
         for where, (alert_id, payload) in _open_messages(conn, stories).items()}
     added = 0
@@ -68,17 +74,31 @@ def add_poll_alerts(conn: Connection, insert: Insert,
             if not rows:
                 continue
             fired = [f for f in alert.rules() if (f.watchlist, f.rule) in rows]
-            message = messages.get((story, channel))
-            if message is None:
-                message = messages[story, channel] = _Message(naming(alert, fired), entry_id)
-            else:
-                held = message.alert or alert_from_json(message.payload)
-                message.alert = held.with_rules(fired)
-                message.changed = True
-            message.rule_rows = (message.rule_rows or []) + list(rows.values())
+            for held in (False, True):
+                part = [f for f in fired if (f.min_sources > 1) == held]
+                if part:
+                    _join(messages, (story, channel, held), alert, part, entry_id,
+                          [rows[f.watchlist, f.rule] for f in part])
+                    if held:
+                        message = messages[story, channel, held]
+                        message.wait = max([message.wait, *((waits or {}).get(
+                            (f.watchlist, f.rule), 0.0) for f in part)])
             added += len(rows)
     _write_messages(conn, insert, messages, now)
     return added
+
+
+def _join(messages: dict[tuple[str, str, bool], _Message], where: tuple[str, str, bool],
+          alert: Alert, fired: Sequence[Fired], entry_id: int, rule_rows: list[int]) -> None:
+    """Add these rules to the story's waiting message there, or start one."""
+    message = messages.get(where)
+    if message is None:
+        message = messages[where] = _Message(naming(alert, fired), entry_id)
+    else:
+        held = message.alert or alert_from_json(message.payload)
+        message.alert = held.with_rules(fired)
+        message.changed = True
+    message.rule_rows = (message.rule_rows or []) + rule_rows
 
 
 def naming(alert: Alert, fired: Sequence[Fired]) -> Alert:
@@ -91,7 +111,8 @@ def naming(alert: Alert, fired: Sequence[Fired]) -> Alert:
                  title=alert.title, url=alert.url, source=alert.source,
                  published=alert.published, snippet=alert.snippet, terms=first.terms,
                  sources=alert.sources, score=first.score, hits=first.hits,
-                 story=alert.story, lead_url="" if first.url == alert.url else first.url)
+                 story=alert.story, lead_url="" if first.url == alert.url else first.url,
+                 min_sources=first.min_sources)
     return base.with_rules(fired[1:])
 
 
@@ -116,43 +137,47 @@ def _claim_rules(conn: Connection, insert: Insert,
 
 
 def _open_messages(conn: Connection, stories: Sequence[str]
-                   ) -> dict[tuple[str, str], tuple[int, str]]:
-    """Each story's newest message per channel that still waits and no delivery holds,
-    locked (on PostgreSQL) until this transaction ends, so a claim cannot read it
-    half-changed. A claim that took it first has set its owner: then there is none."""
-    found: dict[tuple[str, str], tuple[int, str]] = {}
+                   ) -> dict[tuple[str, str, bool], tuple[int, str]]:
+    """Each story's newest message per channel that still waits (pending, or held for
+    corroboration: the flag) and no delivery holds, locked (on PostgreSQL) until this
+    transaction ends, so a claim or a release cannot read it half-changed. A claim that
+    took it first has set its owner: then there is none."""
+    found: dict[tuple[str, str, bool], tuple[int, str]] = {}
     postgres = conn.dialect.name == "postgresql"
-    # SQLite's planner takes the (state, next_attempt_at) index for `state = 'pending'`,
+    # SQLite's planner takes the (state, next_attempt_at) index for a test on `state`,
     # and so read every waiting message of the outbox for each poll (quadratic: a
     # 20,000-row outbox cost 16 ms a poll); `state || ''` leaves it the story index.
     state = alerts.c.state if postgres else alerts.c.state.concat("")
     for part in chunks(stories):
-        query = (select(alerts.c.id, alerts.c.story, alerts.c.channel, alerts.c.payload)
-                 .where(alerts.c.story.in_(list(part)), state == "pending",
+        query = (select(alerts.c.id, alerts.c.story, alerts.c.channel, alerts.c.payload,
+                        alerts.c.state)
+                 .where(alerts.c.story.in_(list(part)), state.in_(("pending", "held")),
                         alerts.c.lease_owner.is_(None))
                  .order_by(alerts.c.id))
         if postgres:
             query = query.with_for_update()
-        for row in conn.execute(query):
-            found[row.story, row.channel] = (row.id, row.payload)  # the newest stays
+        for row in conn.execute(query):  # the newest stays
+            found[row.story, row.channel, row.state == "held"] = (row.id, row.payload)
     return found
 
 
 def _write_messages(conn: Connection, insert: Insert,
-                    messages: dict[tuple[str, str], _Message], now: datetime) -> None:
+                    messages: dict[tuple[str, str, bool], _Message], now: datetime) -> None:
     """Insert the new messages (one multi-row statement), update the joined ones, and note
     on each claimed rule's row the message that carries it."""
     new = [(where, m.alert, m) for where, m in messages.items()
            if m.alert_id is None and m.alert is not None]
     if new:
-        stmt = insert(alerts).returning(alerts.c.id, alerts.c.story, alerts.c.channel)
+        stmt = insert(alerts).returning(alerts.c.id, alerts.c.story, alerts.c.channel,
+                                        alerts.c.state)
         made = conn.execute(stmt, [{
             "story": story, "watchlist": alert.watchlist, "rule": alert.rule,
             "channel": channel, "entry_id": m.entry_id, "priority": alert.priority,
-            "payload": alert_to_json(alert), "state": "pending", "attempts": 0,
-            "next_attempt_at": now, "created_at": now} for (story, channel), alert, m in new])
+            "payload": alert_to_json(alert), "state": "held" if held else "pending",
+            "attempts": 0, "next_attempt_at": now + timedelta(seconds=m.wait),
+            "created_at": now} for (story, channel, held), alert, m in new])
         for row in made:
-            messages[row.story, row.channel].alert_id = row.id
+            messages[row.story, row.channel, row.state == "held"].alert_id = row.id
     for m in messages.values():
         if m.changed and m.alert is not None:
             conn.execute(update(alerts).where(alerts.c.id == m.alert_id).values(

@@ -14,6 +14,7 @@ from monitor.records import Alert, OutboxItem
 from monitor.store.codec import alert_from_json
 from monitor.store.schema import alert_rules, alerts, deliveries, entries
 from monitor.store.sql import Tables, chunks, ids_of, retried, unleased
+from monitor.store.threads import note_sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,8 @@ class AlertRow:
     title: str
     url: str
     rules: tuple[str, ...] = ()  # every rule the message names, the leading one first
+    story: str = ""
+    single_source: bool = False  # held for corroboration, sent when none came
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,13 @@ class FeedAlert:
     story: str
     created_at: datetime
     alert: Alert
+
+
+def _alert_row(r: Any) -> AlertRow:
+    alert = alert_from_json(r.payload)
+    return AlertRow(r.id, r.watchlist, r.rule, r.channel, r.state, r.attempts, r.created_at,
+                    r.sent_at, r.last_error, r.title, r.url,
+                    tuple(f.rule for f in alert.rules()), r.story, alert.single_source)
 
 
 class Outbox(Tables):
@@ -86,36 +96,20 @@ class Outbox(Tables):
         with self._write() as conn:
             self._set(conn, ids, owner=self.owner)
 
-    def story_sources(self, stories: Iterable[str]) -> dict[str, list[str]]:
-        """Every source that carried each story, in the order they did."""
-        return {story: [name for name, _ in carried]
-                for story, carried in self.story_carriers(stories).items()}
-
-    def story_carriers(self, stories: Iterable[str]) -> dict[str, list[tuple[str, datetime]]]:
-        """Every source that carried each story, with when it first did (seen by us), in
-        that order."""
-        wanted = list(set(stories))
-        found: dict[str, dict[str, datetime]] = {}
-        with self.engine.connect() as conn:
-            for part in chunks(wanted):
-                rows = conn.execute(select(entries.c.story, entries.c.source, entries.c.seen_at)
-                                    .where(entries.c.story.in_(part))
-                                    .order_by(entries.c.id))
-                for story, source, seen_at in rows:
-                    found.setdefault(story, {}).setdefault(source, seen_at)
-        return {story: list(carried.items()) for story, carried in found.items()}
-
     @retried
     def mark_sent(self, ids: int | Sequence[int], now: datetime, channel: str | None = None,
-                  kind: str = "alert") -> None:
-        """Mark alerts sent; with `channel`, also log the message for rate limits — in the
-        same transaction."""
+                  kind: str = "alert", stories: Sequence[tuple[int, Alert]] = ()) -> None:
+        """Mark alerts sent; with `channel`, also log the message for rate limits, and note
+        each of `stories` (its first row, the alert as sent) as told to the channel, which
+        its follow-ups build on (threads.py) — in the same transaction."""
         with self._write() as conn:
             self._set(conn, ids, state="sent", sent_at=now, attempts=alerts.c.attempts + 1,
                       last_error=None)
             if channel is not None:
                 conn.execute(deliveries.insert().values(
                     channel=channel, sent_at=now, alerts=len(ids_of(ids)), kind=kind))
+                if stories:
+                    note_sent(conn, self._insert, channel, stories, now)
 
     @retried
     def mark_retry(self, ids: int | Sequence[int], error: str,
@@ -180,10 +174,7 @@ class Outbox(Tables):
             query = query.where(alerts.c.created_at >= since)
         with self.engine.connect() as conn:
             rows = conn.execute(query).fetchall()
-        return [AlertRow(r.id, r.watchlist, r.rule, r.channel, r.state, r.attempts,
-                         r.created_at, r.sent_at, r.last_error, r.title, r.url,
-                         tuple(f.rule for f in alert_from_json(r.payload).rules()))
-                for r in rows]
+        return [_alert_row(r) for r in rows]
 
     def feed_alerts(self, watchlist: str | None = None, limit: int = 100) -> list[FeedAlert]:
         """The newest `limit` messages (naming a rule of one watchlist), newest first, each

@@ -126,6 +126,59 @@ alert_rules = Table(
     Index("ix_alert_rules_watchlist", "watchlist", "alert_id"),
 )
 
+story_threads = Table(
+    "story_threads", metadata,  # a story that alerted on a channel: what its updates build on
+    Column("story", String(64), primary_key=True),
+    Column("channel", String(200), primary_key=True),
+    Column("first_alert_id", Integer, ForeignKey("alerts.id"), nullable=False),
+    Column("title", Text, nullable=False),  # the first message's headline
+    Column("first_sent_at", UTCDateTime, nullable=False),
+    Column("updates", Integer, nullable=False, default=0),  # updates queued so far
+    Column("last_at", UTCDateTime, nullable=False),  # the first message's or last update's
+    # what the channel was last told: independent outlets, the places and groups named
+    # (a JSON list), the highest priority
+    Column("outlets", Integer, nullable=False),
+    Column("concepts", Text, nullable=False),
+    Column("priority", String(16), nullable=False),
+    Column("pending_update", Integer),  # the outbox row of an update not sent yet
+)
+
+topic_stories = Table(
+    "topic_stories", metadata,  # each story that matched a surge topic, once: what surges count
+    Column("topic", String(300), primary_key=True),  # "place:Aleppo", "rule:syria/Fighting"
+    Column("story", String(64), primary_key=True),
+    Column("seen_at", UTCDateTime, nullable=False),
+    Index("ix_topic_stories_seen", "topic", "seen_at"),
+)
+
+surge_topics = Table(
+    "surge_topics", metadata,  # a topic's surge state (surges.SurgeState), shared by replicas
+    Column("topic", String(300), primary_key=True),
+    Column("since", UTCDateTime, nullable=False),  # when counting began
+    Column("window", Float, nullable=False),  # seconds; and the rest of its settings, as
+    Column("min_stories", Integer, nullable=False),  # configured when it last matched
+    Column("channels", Text, nullable=False),  # JSON list: where its surge alerts go
+    Column("label", Text, nullable=False),
+    Column("watchlist", String(200), nullable=False),
+    Column("active_since", UTCDateTime),
+    Column("calm_since", UTCDateTime),
+    Column("peak", Integer, nullable=False, default=0),
+    Column("surge_id", Integer),  # the surges row of the surge on now
+)
+
+surges = Table(
+    "surges", metadata,  # every surge: what `news-monitor surges` lists
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("topic", String(300), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),
+    Column("count", Integer, nullable=False),  # stories in the window when it started
+    Column("expected", Float, nullable=False),  # what the baseline expected
+    Column("peak", Integer, nullable=False),
+    Column("line", Text, nullable=False),  # "Aleppo: 14 stories in the last hour; usually 1.2"
+    Index("ix_surges_started", "started_at"),
+)
+
 deliveries = Table(
     "deliveries", metadata,  # one row per message sent: what rate limits count
     Column("id", Integer, primary_key=True, autoincrement=True),

@@ -3,16 +3,18 @@ that records an entry as seen together with its alerts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, case, func, literal, or_, select, text, update
 
-from monitor.records import Poll, Seen, SourceState
+from monitor.records import Poll, Seen, SourceState, UpdatePolicy
 from monitor.store.messages import add_poll_alerts
 from monitor.store.schema import UTCDateTime, entries, sources
 from monitor.store.sql import Tables, chunks, key_hash, retried, unleased
+from monitor.store.surgestore import count_topics
+from monitor.store.threads import escalate
 
 
 class Sources(Tables):
@@ -120,20 +122,32 @@ class Sources(Tables):
 
     @retried
     def record_poll(self, poll: Poll, seen: Sequence[Seen], next_check_at: datetime,
-                    interval: float | None = None) -> int:
+                    interval: float | None = None,
+                    updates: Mapping[str, UpdatePolicy] | None = None) -> int:
         """Record a poll's outcome, its new entries and their alerts in ONE transaction.
 
         Returns the number of rule × channel alerts added to the outbox (messages.py: one
         row per story and channel holds them). An entry another process recorded first is
         skipped with its alerts; a rule that already fired for the story on a channel is not
-        added again.
+        added again. With `updates` (each channel's policy), a story that alerted before
+        and escalates gets its follow-up queued in the same transaction (threads.py).
         """
         with self._write() as conn:
             recorded = self._insert_entries(conn, seen, poll.checked_at)
             added = add_poll_alerts(conn, self._insert,
                                     [(item.story, entry_id, item.alerts)
                                      for item, entry_id in recorded if item.alerts],
-                                    poll.checked_at)
+                                    poll.checked_at,
+                                    {(w, r): wait for item in seen for w, r, wait in item.waits})
+            topics = [(item.story, entry_id, item.topics) for item, entry_id in recorded
+                      if item.topics]
+            if topics:
+                count_topics(conn, self._insert, topics, poll.checked_at)
+            if updates and recorded:
+                escalate(conn, self._insert,
+                         {item.story: entry_id for item, entry_id in recorded},
+                         {(item.story, channel): alert for item, _ in recorded
+                          for channel, alert in item.alerts}, updates, poll.checked_at)
             _update_source(conn, poll, next_check_at, len(recorded), interval, self.owner)
         return added
 
