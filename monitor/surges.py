@@ -61,7 +61,8 @@ class SurgeSettings:
       had more than one; worst band 0.12), where the plain Poisson test (dispersion None) at
       the same alpha gives 1.35 (4.3 at 20/h: it cannot explain a busy day), and alpha 1e-4
       (min_stories 4, 4 weeks) gave 0.5-0.75 per week on topics of 1/h or less; with days
-      varying ~50% (--day-shape 4) the default still gives 0.18 (2% of topic-weeks had two);
+      varying ~50% (--day-shape 4) the default still gives 0.15 (2% of topic-weeks had
+      two; up to 0.75 in a new topic's first week);
     - min_stories 5: 4 stories in an hour on a topic seen a few times a day are still
       noise, often one event told by several stories (with 4, 0.1/h topics had 0.38 false
       surges per week, 8 weeks; with 5, 0.12); a quiet topic's 0 -> 2 never is one;
