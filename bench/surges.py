@@ -23,8 +23,9 @@ Detectors, each with the same inputs (the count in the last hour, hourly history
 
 Printed: false surges per topic-week (no burst injected) per rate band, overall, and the
 share of topic-weeks with more than one (the issue's target: at most one per week per rule);
-then, for injected bursts of N stories spread uniformly over one hour on top of the traffic
-(the issue's 15 over ~1/h, and 5x and 10x a band's hourly rate), the share detected within
+the false surges of a topic in its first week, its history growing from nothing; then, for
+injected bursts of N stories spread uniformly over one hour on top of the traffic (the
+issue's 15 over ~1/h, and 5x and 10x a band's hourly rate), the share detected within
 the window, the median and worst delay in minutes from the burst's start, and the mean
 number of starts per burst (one burst should give one alert) and the share ended within 4 h.
 
@@ -200,6 +201,23 @@ def false_rates(args, detectors) -> None:
     print(f"{'all':>7} " + " ".join(f"{c:>18}" for c in cells))
 
 
+def young(args, detectors) -> None:
+    """A topic new to the store: its first week, history growing from nothing."""
+    runs = max(1, args.weeks // 4)
+    print()
+    print(f"false surges in a new topic's first week ({runs} runs per band)")
+    print(f"{'rate/h':>7} " + " ".join(f"{name:>18}" for name in detectors))
+    for rate in RATES:
+        per = {name: [] for name in detectors}
+        for run in range(runs):
+            rng = random.Random(f"{args.seed}-young-{rate}-{run}")
+            times = simulate(rng, rate, 8, args.day_shape)
+            for name, make in detectors.items():
+                per[name].append(len(evaluate(times, 0.0, 7 * 86400.0, make).starts))
+        cells = [f"{statistics.fmean(per[name]):7.2f}" for name in detectors]
+        print(f"{rate:7.1f} " + " ".join(f"{c:>18}" for c in cells))
+
+
 def bursts(args, detectors) -> None:
     scenarios = [(1.0, 15)]
     for rate in RATES:
@@ -274,6 +292,7 @@ def main() -> None:
     }
     cpu = time.process_time()
     false_rates(args, detectors)
+    young(args, detectors)
     bursts(args, detectors)
     print(f"\nCPU {time.process_time() - cpu:.1f} s")
 

@@ -109,6 +109,14 @@ def test_young_history_never_surges() -> None:
     assert d.action is Action.START
 
 
+def test_short_history_is_judged_more_cautiously() -> None:
+    """The same rate seen for 3 days rather than 14: the same count is less surprising."""
+    long = step(SurgeState(), 9, flat_history(1))
+    short = step(SurgeState(), 9, flat_history(1, days=3), since=NOW - timedelta(days=3))
+    assert short.expected == pytest.approx(long.expected)
+    assert short.p_value > long.p_value
+
+
 def test_no_second_alert_until_the_surge_has_ended() -> None:
     history = flat_history(1)
     s = SurgeSettings()
