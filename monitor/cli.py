@@ -1,5 +1,6 @@
-"""The `news-monitor` command: run, once, check, alerts (and `places`, in
-monitor.cli_places; `status`, in monitor.cli_status)."""
+"""The `news-monitor` command: run, once, check, backtest (and `places`, in
+monitor.cli_places; `status`, in monitor.cli_status; `alerts` and `surges`, in
+monitor.cli_alerts)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from monitor import __version__, logs
+from monitor.cli_alerts import list_alerts, list_surges
 from monitor.cli_extract import extract_command
 from monitor.cli_options import config_option
 from monitor.cli_places import places
@@ -52,6 +54,8 @@ def main(verbose: int, quiet: bool, log_format: str) -> None:
 
 main.add_command(places)
 main.add_command(status)
+main.add_command(list_alerts)
+main.add_command(list_surges)
 main.add_command(extract_command)
 
 
@@ -135,72 +139,6 @@ def once(config_path: Path, dry_run: bool, as_json: bool) -> None:
     from monitor.daemon import exit_now
 
     exit_now(code)  # a parse abandoned at its deadline may still hold a worker thread
-
-
-@main.command(name="alerts")
-@config_option
-@click.option("--since", default="1d", show_default=True, help="How far back, e.g. 6h, 7d.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
-def list_alerts(config_path: Path, since: str, as_json: bool) -> None:
-    """List recent alerts and their delivery state (pending, held for corroboration,
-    digest, sent, failed), each with how many outlets carry its story / how many of them
-    are independent."""
-    from monitor.report import iso
-    from monitor.service import utcnow
-
-    age = _duration_option(since, "--since")
-    config = _load(config_path)
-    with _store(config) as store:
-        rows = store.alert_rows(since=utcnow() - _seconds(age))
-        carried = store.story_carriers(r.story for r in rows)
-    for r in rows:
-        outlets = carried.get(r.story, ())
-        independent = len({c.outlet for c in outlets})
-        if as_json:
-            click.echo(logs.printable_json({
-                "id": r.id, "watchlist": r.watchlist, "rule": r.rule, "rules": list(r.rules),
-                "channel": r.channel,
-                "state": r.state, "attempts": r.attempts, "created": iso(r.created_at),
-                "sent": iso(r.sent_at), "error": r.last_error, "title": r.title,
-                "url": r.url, "sources": [c.source for c in outlets],
-                "outlets": len(outlets), "independent": independent,
-                "single_source": r.single_source}))
-        else:
-            more = f" +{len(r.rules) - 1}" if len(r.rules) > 1 else ""
-            line = (f"{iso(r.created_at)}  {r.state:<7} {r.channel:<12} [{r.rule}{more}] "
-                    f"{r.title[:70]}  ({len(outlets)}/{independent})"
-                    + (f"  ({r.last_error})" if r.last_error else ""))
-            click.echo(logs.printable(line))
-    if not rows and not as_json:
-        click.echo(f"no alerts in the last {since}")
-
-
-@main.command(name="surges")
-@config_option
-@click.option("--since", default="7d", show_default=True, help="How far back, e.g. 1d, 14d.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
-def list_surges(config_path: Path, since: str, as_json: bool) -> None:
-    """List the surges of watched topics (`surge:` on a watchlist or rule): when each
-    started and ended, its count against the baseline."""
-    from monitor.report import iso
-    from monitor.service import utcnow
-
-    age = _duration_option(since, "--since")
-    config = _load(config_path)
-    with _store(config) as store:
-        rows = store.surge_rows(since=utcnow() - _seconds(age))
-    for r in rows:
-        if as_json:
-            click.echo(logs.printable_json({
-                "id": r.id, "topic": r.topic, "started": iso(r.started_at),
-                "ended": iso(r.ended_at), "count": r.count, "expected": round(r.expected, 2),
-                "peak": r.peak, "line": r.line}))
-        else:
-            ended = iso(r.ended_at) if r.ended_at else "on now"
-            click.echo(logs.printable(f"{iso(r.started_at)}  {ended:<20}  {r.line}"
-                                      f" (peak {r.peak})"))
-    if not rows and not as_json:
-        click.echo(f"no surges in the last {since}")
 
 
 @main.command()
