@@ -20,6 +20,7 @@ def list_alerts(config_path: Path, since: str, as_json: bool) -> None:
     digest, sent, failed), each with how many outlets carry its story / how many of them
     are independent."""
     from monitor.cli import _duration_option, _load, _seconds, _store
+    from monitor.outlets import independent as count_independent
     from monitor.report import iso
     from monitor.service import utcnow
 
@@ -30,7 +31,7 @@ def list_alerts(config_path: Path, since: str, as_json: bool) -> None:
         carried = store.story_carriers(r.story for r in rows)
     for r in rows:
         outlets = carried.get(r.story, ())
-        independent = len({c.outlet for c in outlets})
+        independent = count_independent(c.outlet for c in outlets)
         if as_json:
             click.echo(logs.printable_json({
                 "id": r.id, "watchlist": r.watchlist, "rule": r.rule, "rules": list(r.rules),

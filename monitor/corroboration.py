@@ -23,13 +23,18 @@ class CarrierReader(Protocol):
     def story_carriers(self, stories: Iterable[str]) -> Mapping[str, Sequence[Carrier]]: ...
 
 
+def no_needs(story: str) -> Needs | None:
+    """No rule asks anything of any story."""
+    return None
+
+
 def needs_by_story(store: CarrierReader, needs: Mapping[tuple[str, str], Corroboration],
                    found: Sequence[Found], stories: Sequence[str]
                    ) -> Callable[[str], Needs | None]:
     """For each story of the poll, the `needs` callback seen_record takes (None: no rule
     asks for anything). Reads the store only when a rule with single_source_priority fired."""
     if not needs:
-        return lambda story: None
+        return no_needs
     lowered = {rule for rule, need in needs.items() if need.single_source_priority}
     carried: dict[str, set[str]] = {}
     if lowered and any((m.watchlist, m.rule) in lowered for f in found for m in f.matches):

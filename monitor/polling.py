@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from monitor.alerts.route import route
 from monitor.config import Config, Source, format_duration
-from monitor.corroboration import needs_by_story
+from monitor.corroboration import needs_by_story, no_needs
 from monitor.database import Availability
 from monitor.freshness import HeldBack, first_poll, hold_back
 from monitor.health import Health, Metrics
@@ -302,8 +302,8 @@ class Polling(HealthWatch, Writes):
             def routed(match: Match) -> tuple[str, ...]:
                 return route(match, self.routes, self._mute_until, now)
 
-            needs = await asyncio.to_thread(needs_by_story, self.store, self._needs, found,
-                                            stories)
+            needs = (await asyncio.to_thread(needs_by_story, self.store, self._needs, found,
+                                             stories)) if self._needs else no_needs
             records = [with_topics(seen_record(f, story, routed, needs(story)), f,
                                    self._surges)
                        for f, story in zip(found, stories, strict=True)]

@@ -215,12 +215,13 @@ def _alert(alert: Alert) -> WebhookAlert:
     fired = alert.rules()
     hits = sorted((h for f in fired for h in f.hits), key=lambda h: (h.field != "title",
                                                                      h.start))
+    carried, independent = alert.corroboration()
     return WebhookAlert(
         story=alert.story or None,
         rules=[_rule(f) for f in fired],
         title=alert.title, url=alert.url,
         sources=_sources(alert),
-        outlets=alert.corroboration()[0], independent=alert.corroboration()[1],
+        outlets=carried, independent=independent,
         single_source=alert.single_source,
         published=alert.published,
         snippet=WebhookSnippet(text=alert.snippet.text, marks=list(alert.snippet.marks)),
