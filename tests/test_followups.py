@@ -87,8 +87,10 @@ def test_a_story_gaining_outlets_gives_one_alert_then_one_update_threaded_under_
         assert update["update_of"]["changes"] == ["3 more independent outlets (4 in all)"]
         threaded = mailbox.messages[1]
         root = thread_id(first["story"], "mail")
-        assert mail["References"] == root
-        assert threaded["In-Reply-To"] == root and root in threaded["References"]
+        # the update replies to the first mail's own Message-ID: clients thread it there
+        assert mail["Message-ID"] == root and mail["References"] is None
+        assert threaded["In-Reply-To"] == root and threaded["References"] == root
+        assert threaded["Message-ID"] not in (None, root)
         assert threaded["Subject"].startswith("Update: [Fighting in Aleppo]")
         assert "5 outlets, 4 independent" in threaded.get_body(("plain",)).get_content()
         # a fifth and sixth independent outlet soon after add nothing

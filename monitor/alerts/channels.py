@@ -30,6 +30,7 @@ import apprise
 from apprise import AppriseAsset, NotifyFormat
 from apprise.plugins.base import NotifyBase
 
+from monitor.alerts.mail import MailThread, mail_thread, own_sender
 from monitor.alerts.plugins import service_for
 from monitor.alerts.render import (
     MessageTemplate,
@@ -42,7 +43,6 @@ from monitor.alerts.render import (
 )
 from monitor.logs import mask_query, mask_url
 from monitor.records import Alert
-from monitor.stories import thread_id
 
 __all__ = [
     "AppriseChannel",
@@ -292,6 +292,7 @@ class AppriseChannel:
             )
         self._lock = asyncio.Lock()
         self._mail_headers: dict[str, str] | None = None
+        self._mailer = own_sender(self.service) if self.style == "email" else None
 
     @property
     def service(self) -> NotifyBase:
@@ -310,28 +311,28 @@ class AppriseChannel:
     def _deliver(self, alerts: Sequence[Alert], heading: str) -> tuple[bool, str]:
         """Render, then send. Runs in a worker thread; a failed render raises DeliveryError."""
         message = _message(self.style, self._template, self.name, alerts, heading)
-        if self.style == "email":
-            self._thread(alerts)
+        if self.style != "email":
+            return self._notify(message)
+        thread = mail_thread(alerts, self.name)
+        if self._mailer is not None:  # sets the Message-ID a reply names (mail.py)
+            ok, reason = self._mailer.send(message.title, message.body, message.body_format,
+                                           thread, self._timeout)
+            return ok, self._redactor.scrub(reason)
+        self._thread_headers(thread)
         return self._notify(message)
 
-    def _thread(self, alerts: Sequence[Alert]) -> None:
-        """Mail headers that thread a story's messages: each names the story's thread in
-        References, and an update replies to it (In-Reply-To). Apprise gives each mail a
-        Message-ID of its own, so the thread id is the common parent mail clients group
-        the first message and its updates under. Sends on a channel are serialised, so
-        setting the plugin's headers for this one send is safe."""
+    def _thread_headers(self, thread: MailThread) -> None:
+        """Without our own sender, Apprise sends: the thread ids go in its plugin's extra
+        headers (the first mail names its thread in References). Sends on a channel are
+        serialised, so setting them for this one send is safe."""
         service = self.service
         if not hasattr(service, "headers"):
             return
         if self._mail_headers is None:
             self._mail_headers = dict(service.headers)  # the URL's own +Header=value
-        headers = dict(self._mail_headers)
-        threads = list(dict.fromkeys(thread_id(a.story, self.name) for a in alerts if a.story))
-        if threads:
-            headers["References"] = " ".join(threads[:20])
-        if len(alerts) == 1 and alerts[0].update is not None and threads:
-            headers["In-Reply-To"] = threads[0]
-        service.headers = headers
+        ids = thread.references or ((thread.message_id,) if thread.message_id else ())
+        service.headers = {**self._mail_headers,
+                           **MailThread(None, thread.in_reply_to, ids).headers()}
 
     def _notify(self, message: _Message) -> tuple[bool, str]:
         """Blocking send; returns (accepted, short reason). Runs in a worker thread."""
