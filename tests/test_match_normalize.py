@@ -108,3 +108,15 @@ def test_ascii_text_folds_in_place() -> None:
     doc = Folded("Air-Strike, (UN) said_it")
     assert doc.folded == "air strike   un  said it"
     assert doc.original(4) == 4
+
+
+def test_the_shipped_fold_ranges_are_what_the_fold_rules_give() -> None:
+    """foldranges.py is generated; a change to the fold rules must regenerate it
+    (python scripts/fold_ranges.py), or texts would be folded by stale ranges."""
+    from monitor.match import foldranges
+    from monitor.match.normalize import identity_ranges
+
+    if unicodedata.unidata_version != foldranges.UNIDATA:
+        pytest.skip(f"ranges ship for Unicode {foldranges.UNIDATA}; this Python has "
+                    f"{unicodedata.unidata_version} and computes its own")
+    assert identity_ranges() == foldranges.RANGES

@@ -125,19 +125,17 @@ class _Table:
     @property
     def changes(self) -> re.Pattern[str]:
         """A regex for the non-ASCII characters that may need replacing: every one except
-        those known to fold to themselves (letters of the common scripts, already folded)."""
+        those known to fold to themselves (letters of the common scripts, already folded).
+        Finding those takes a tenth of a second, so the ranges ship precomputed for the
+        Unicode version they were computed with (foldranges.py) and are computed here only
+        on a Python with another."""
         if self._changes is None:
-            ranges: list[tuple[int, int]] = []
-            for low, high in _IDENTITY_SCAN:
-                for code in range(low, high + 1):
-                    char = chr(code)
-                    if self._compute(char) != char:
-                        continue
-                    if ranges and ranges[-1][1] == code - 1:
-                        ranges[-1] = (ranges[-1][0], code)
-                    else:
-                        ranges.append((code, code))
-            body = "".join(f"\\u{lo:04x}-\\u{hi:04x}" for lo, hi in ranges)
+            from monitor.match import foldranges
+
+            if unicodedata.unidata_version == foldranges.UNIDATA:
+                body = foldranges.RANGES
+            else:
+                body = identity_ranges()
             self._changes = re.compile(f"[^\\x00-\\x7f{body}]")
         return self._changes
 
@@ -160,6 +158,22 @@ _IDENTITY_SCAN = (
     (0x4E00, 0x9FFF),
 )
 _TABLE = _Table()
+
+
+def identity_ranges() -> str:
+    """The characters of _IDENTITY_SCAN that fold to themselves, as regex class ranges."""
+    ranges: list[tuple[int, int]] = []
+    scratch = _Table()  # its placeholders are thrown away with it
+    for low, high in _IDENTITY_SCAN:
+        for code in range(low, high + 1):
+            char = chr(code)
+            if scratch._compute(char) != char:
+                continue
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return "".join(f"\\u{lo:04x}-\\u{hi:04x}" for lo, hi in ranges)
 
 
 def fold_positional(text: str) -> tuple[str, tuple[str, ...]]:
