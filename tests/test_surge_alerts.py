@@ -153,3 +153,26 @@ def record_plain(store: Store, when: datetime, n: int) -> None:
     store.record_poll(Poll("Wire", when, entries=(entry,)),
                       [Seen(entry, f"story-{n}", "Shelling in Aleppo.")],
                       when + timedelta(minutes=5))
+
+
+def test_remembered_baselines_give_the_surges_a_fresh_reading_gives(tmp_path):
+    """A topic's baseline is computed once an hour and remembered; reading the 15 days of
+    history again for every story must decide exactly the same surges."""
+    times = ordinary_days(14, seed=5)
+    burst = START + timedelta(days=14, hours=15)
+    times += [burst + timedelta(minutes=3 * i) for i in range(15)]
+    found = []
+    for forget in (False, True):
+        store = opened(f"sqlite:///{tmp_path}/{forget}.db")
+        try:
+            for n, when in enumerate(times):
+                if forget:
+                    store._baselines.clear()
+                record(store, when, n)
+                store.tick_surges(when + timedelta(minutes=1))
+            found.append([(r.started_at, r.ended_at, r.count, r.expected, r.line)
+                          for r in store.surge_rows()])
+        finally:
+            store.close()
+    assert found[0] == found[1]
+    assert any(start >= burst for start, *_ in found[0])

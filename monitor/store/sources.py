@@ -13,12 +13,14 @@ from monitor.records import Poll, Seen, SourceState, UpdatePolicy
 from monitor.store.messages import add_poll_alerts
 from monitor.store.schema import UTCDateTime, entries, sources
 from monitor.store.sql import Tables, chunks, key_hash, retried, unleased
-from monitor.store.surgestore import count_topics
+from monitor.store.surgestore import Baselines, count_topics
 from monitor.store.threads import escalate
 
 
 class Sources(Tables):
     """The sources table and the entries each source recorded."""
+
+    _baselines: Baselines  # Surges keeps it
 
     @retried
     def sync_sources(self, configured: Iterable[tuple[str, str, str]], now: datetime) -> None:
@@ -142,7 +144,7 @@ class Sources(Tables):
             topics = [(item.story, entry_id, item.topics) for item, entry_id in recorded
                       if item.topics]
             if topics:
-                count_topics(conn, self._insert, topics, poll.checked_at)
+                count_topics(conn, self._insert, self._baselines, topics, poll.checked_at)
             if updates and recorded:
                 escalate(conn, self._insert,
                          {item.story: entry_id for item, entry_id in recorded},

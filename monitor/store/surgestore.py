@@ -10,8 +10,10 @@ the topic's row, so two replicas or a restart start a surge once.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,10 +25,41 @@ from monitor.records import Alert, Snippet, Topic
 from monitor.store.codec import alert_to_json
 from monitor.store.schema import alerts, entries, surge_topics, surges, topic_stories
 from monitor.store.sql import Tables, chunks, retried
-from monitor.surges import Action, SurgeSettings, SurgeState, baseline, decide
+from monitor.surges import Action, Baseline, SurgeSettings, SurgeState, baseline, decide
 
 Insert = Callable[[Table], Any]
 TOP_STORIES = 5  # named in a surge alert
+
+
+class Baselines:
+    """The baselines computed in this process, by topic and the hours they rest on.
+
+    A baseline reads only whole hours before the window (surges.baseline), which no new story
+    changes, so each topic's is computed once an hour from its 15 days of story times; every
+    other story of the hour reads the window's times alone. Bounded; oldest dropped first."""
+
+    def __init__(self, most: int = 4096) -> None:
+        self._most = most
+        self._memo: OrderedDict[tuple, Baseline] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> Baseline | None:
+        with self._lock:
+            return self._memo.get(key)
+
+    def put(self, key: tuple, value: Baseline) -> None:
+        with self._lock:
+            self._memo[key] = value
+            while len(self._memo) > self._most:
+                self._memo.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._memo.clear()
+
+
+def _hour(t: datetime) -> datetime:
+    return t.replace(minute=0, second=0, microsecond=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +76,7 @@ class SurgeRow:
     line: str
 
 
-def count_topics(conn: Connection, insert: Insert,
+def count_topics(conn: Connection, insert: Insert, memo: Baselines,
                  recorded: Sequence[tuple[str, int, Sequence[Topic]]], now: datetime) -> int:
     """Count the poll's stories for their topics — (story, entry id, topics) — and decide on
     each topic that gained one. Returns the surges started."""
@@ -61,7 +94,7 @@ def count_topics(conn: Connection, insert: Insert,
     started = 0
     for topic, entry_id in gained.values():
         _keep_topic(conn, insert, topic, now)
-        started += _judge(conn, insert, topic.key, now, entry_id)
+        started += _judge(conn, insert, memo, topic.key, now, entry_id)
     return started
 
 
@@ -77,7 +110,7 @@ def _keep_topic(conn: Connection, insert: Insert, topic: Topic, now: datetime) -
                      .values(**values))
 
 
-def _judge(conn: Connection, insert: Insert, key: str, now: datetime,
+def _judge(conn: Connection, insert: Insert, memo: Baselines, key: str, now: datetime,
            entry_id: int | None) -> int:
     """Ask the detector about one topic now; write what it decides. 1 if a surge started."""
     query = select(surge_topics).where(surge_topics.c.topic == key)
@@ -85,15 +118,19 @@ def _judge(conn: Connection, insert: Insert, key: str, now: datetime,
         query = query.with_for_update()
     row = conn.execute(query).one()
     settings = SurgeSettings(window=timedelta(seconds=row.window), min_stories=row.min_stories)
+    memo_key = (key, row.since, settings.window, _hour(now - settings.window),
+                _hour(now - timedelta(microseconds=1)))
+    expected = memo.get(memo_key)
+    back = settings.window if expected is not None else timedelta(days=settings.baseline_days + 1)
     times = conn.execute(select(topic_stories.c.seen_at).where(
-        topic_stories.c.topic == key,
-        topic_stories.c.seen_at > now - timedelta(days=settings.baseline_days + 1))).scalars()
+        topic_stories.c.topic == key, topic_stories.c.seen_at > now - back)).scalars()
     seen = [t for t in times if t <= now]
     count = sum(1 for t in seen if t > now - settings.window)
-    hours = Counter(t.replace(minute=0, second=0, microsecond=0) for t in seen)
+    if expected is None:
+        expected = baseline(Counter(_hour(t) for t in seen).items(), row.since, now, settings)
+        memo.put(memo_key, expected)
     state = SurgeState(row.active_since, row.calm_since, row.peak)
-    decision = decide(row.label, state, count, baseline(hours.items(), row.since, now,
-                                                        settings), now, settings)
+    decision = decide(row.label, state, count, expected, now, settings)
     if decision.action in (Action.NOTHING,) and decision.state == state:
         return 0
     surge_id = row.surge_id
@@ -149,6 +186,11 @@ def _queue_alert(conn: Connection, insert: Insert, row: Any, surge_id: int, line
 class Surges(Tables):
     """The surges part of the Store."""
 
+    @functools.cached_property
+    def _baselines(self) -> Baselines:
+        """This store's baselines (another database has other histories)."""
+        return Baselines()
+
     @retried
     def tick_surges(self, now: datetime) -> int:
         """Ask the detector about every topic surging now (so a surge ends while no story
@@ -160,7 +202,7 @@ class Surges(Tables):
             return 0
         with self._write() as conn:
             for key in active:
-                _judge(conn, self._insert, key, now, None)
+                _judge(conn, self._insert, self._baselines, key, now, None)
             ended = conn.execute(select(func.count()).select_from(surge_topics).where(
                 surge_topics.c.topic.in_(active),
                 surge_topics.c.active_since.is_(None))).scalar()
