@@ -25,10 +25,10 @@ from monitor.freshness import HeldBack, first_poll, hold_back
 from monitor.health import Health, Metrics
 from monitor.healthwatch import HealthWatch
 from monitor.match import Matcher
+from monitor.pacing import Paces
 from monitor.pipeline import Found, document_for, examine, seen_record
 from monitor.records import Entry, Match, Poll, SourceState
-from monitor.sources import Http, Pace, dated, fetch_articles, interval_for, next_check, poll
-from monitor.sources.schedule import WEEK
+from monitor.sources import Http, dated, fetch_articles, interval_for, next_check, poll
 from monitor.store import Store, transient
 from monitor.stories import WINDOW, Stories
 from monitor.topics import with_topics
@@ -74,7 +74,7 @@ class Polling(HealthWatch, Writes):
     _surges: dict  # (watchlist, rule) -> its SurgeWatch settings, for the rules with surge:
     _http: Http
     _inflight: dict[str, asyncio.Task]
-    _paces: dict[str, tuple[datetime, Pace]]
+    _paces: Paces
     _quiet: list[tuple[Poll, datetime, float | None]]
     _claiming: asyncio.Lock
     _slot_free: asyncio.Event
@@ -256,16 +256,17 @@ class Polling(HealthWatch, Writes):
             await asyncio.to_thread(self._catch_up_stories, outcome.checked_at)
         stories = [self.stories.assign(f.entry, outcome.checked_at) for f in found]
         errors_before = state.error_count if state else 0
-        pace = self._known_pace(source, state, bool(found), outcome.checked_at)
+        pace = self._paces.cached(source, state, outcome.checked_at)
         if pace is False:
-            pace = await asyncio.to_thread(self._pace, source, state, outcome.checked_at)
+            pace = await asyncio.to_thread(self._paces.count, self.store.published_since,
+                                           source, state, outcome.checked_at)
         wait = next_check(source, outcome, errors_before, settings, pace)
         if outcome.error is None and wait <= interval_for(source, pace):
             wait *= 1 - JITTER * random.random()  # else sources added together stay together
         added = await self._record(outcome, found, stories,
                                    outcome.checked_at + timedelta(seconds=wait),
                                    interval_for(source, pace))
-        self._count_pace(source, found, outcome.checked_at)
+        self._paces.add(source, (f.entry for f in found), outcome.checked_at)
         cycle.new_entries += len(found)
         cycle.alerts += added
         self._log_poll(source, outcome, errors_before, wait, len(found), added, counts)
@@ -338,41 +339,6 @@ class Polling(HealthWatch, Writes):
         fresh = self.store.unseen(outcome.source, (e.key for e in outcome.entries))
         return list({e.key: e for e in outcome.entries if e.key in fresh}.values())
 
-    def _known_pace(self, source: Source, state: SourceState | None, news: bool,
-                    now: datetime) -> Pace | None | bool:
-        """The pace without a query when it can be had so, else False.
-
-        How much the source published over the last week (or since we know it) is counted
-        by a query at most once an hour per source; in between, each poll's new entries are
-        added to the count as they are recorded (`_count_pace`), so a busy source costs no
-        query per poll either. The hourly count corrects what the increments miss: entries
-        sliding out of the week, and those another replica recorded.
-        """
-        if source.fixed or state is None or state.created_at is None:
-            return None
-        known = self._paces.get(source.name)
-        if known and (now - known[0]).total_seconds() < 3600:
-            return Pace(known[1].published, _pace_window(state, now))
-        return False
-
-    def _pace(self, source: Source, state: SourceState, now: datetime) -> Pace:
-        window = _pace_window(state, now)
-        since = now - timedelta(seconds=window)
-        pace = Pace(self.store.published_since(source.name, since, now), window)
-        self._paces[source.name] = (now, pace)
-        return pace
-
-    def _count_pace(self, source: Source, found: list[Found], now: datetime) -> None:
-        """Add a poll's recorded entries to its source's known pace (those published within
-        the window, as the query counts them)."""
-        known = self._paces.get(source.name)
-        if known is None or not found:
-            return
-        since = now - timedelta(seconds=known[1].window)
-        more = sum(1 for f in found
-                   if f.entry.published is not None and since <= f.entry.published <= now)
-        self._paces[source.name] = (known[0], Pace(known[1].published + more, known[1].window))
-
     def _log_poll(self, source: Source, outcome: Poll, errors_before: int, wait: float,
                   new: int, added: int, held: HeldBack) -> None:
         if outcome.error:
@@ -389,12 +355,6 @@ class Polling(HealthWatch, Writes):
             log.info("source %r: %d entries, %d new, %d alerts queued%s", source.name,
                      len(outcome.entries), new, added,
                      f" ({held.describe()})" if held.total else "")
-
-
-def _pace_window(state: SourceState, now: datetime) -> float:
-    """The span a pace counts over: the last week, or since the source was added."""
-    assert state.created_at is not None
-    return min(WEEK, (now - state.created_at).total_seconds())
 
 
 def _recorded_only(held: list[Entry], now: datetime) -> list[Found]:

@@ -24,6 +24,7 @@ from monitor.checks import load_checked
 from monitor.config import Config, Source, format_duration
 from monitor.health import Health, Metrics
 from monitor.match import Matcher
+from monitor.pacing import Paces
 from monitor.polling import Cycle, Polling
 from monitor.records import Alert, Snippet, UpdatePolicy
 from monitor.sources import Http
@@ -91,7 +92,7 @@ class Monitor(Polling):
         self._http = Http.open(config.settings.poll)
         self._open_writer()
         self._inflight: dict[str, asyncio.Task] = {}
-        self._paces = {}  # derived, cached: see Polling._pace
+        self._paces = Paces()  # derived, cached: see pacing.py
         self._gaps = {}  # derived, cached: see HealthWatch._usual_gap
         self._quiet = []  # see Polling._record
         self._unsynced = False  # a reload could not write its sources yet

@@ -50,4 +50,4 @@ def test_a_busy_sources_pace_is_counted_once_and_kept_up_by_each_poll(site, tmp_
     asyncio.run(go())
     assert len(queries) <= 2  # the first poll (no history yet) and the first with news
     since = clock.now - timedelta(days=7)
-    assert monitor._paces["S"][1].published == real("S", since, clock.now) == len(items)
+    assert monitor._paces.known["S"][1].published == real("S", since, clock.now) == len(items)
