@@ -112,10 +112,10 @@ def merge_events(layers: Iterable[tuple[EventEntry, ...]]) -> list[EventType]:
                     types.append(new)
                 continue
             old = types[at]
-            removed = {fold_key(r) for r in entry.remove}
+            removed = {_key(r) for r in entry.remove}
 
             def kept(phrases: Iterable[str], removed: set[str] = removed) -> tuple[str, ...]:
-                return tuple(p for p in phrases if fold_key(p) not in removed)
+                return tuple(p for p in phrases if not removed & _forms(p))
 
             languages: dict[str, tuple[str, ...]] = dict(old.phrases)
             for language, listed in entry.phrases:
@@ -212,7 +212,7 @@ _LOCK = threading.Lock()
 
 def _terms(known: EventType) -> tuple[Term, ...]:
     """One Term per phrase that finds something no earlier phrase finds ("warplanes" is
-    "warplane"'s plural, "airraid" is "air raid"). Each phrase's `longer` holds the type's
+    "warplane"'s plural). Each phrase's `longer` holds the type's
     excepts and its other phrases that contain it, so a hit inside "air raid siren" does
     not count and one inside "warplanes struck" is reported as that longer phrase."""
     phrases = []
@@ -221,10 +221,11 @@ def _terms(known: EventType) -> tuple[Term, ...]:
         prefix = phrase.endswith("*")
         body = _squash(phrase.rstrip("*"))
         exact = cased(phrase) and letters(phrase) <= EXACT_CASE_MAX_LETTERS
-        key = body + ("*" if prefix else "")
+        words = fold_key(phrase.rstrip("*"))  # words, not squashed: "US-led" does not
+        key = words + ("*" if prefix else "")  # find "U.S.-led", which splits u|s
         if key in covered:
             continue
-        covered.update([key] if prefix or exact else plural_forms(body))
+        covered.update([key] if prefix or exact else plural_forms(words))
         phrases.append((phrase, body, exact))
     wordings = [(e, _squash(e)) for e in known.excepts]
     wordings += [(p, body) for p, body, _ in phrases if not p.endswith("*")]
@@ -237,6 +238,18 @@ def _terms(known: EventType) -> tuple[Term, ...]:
 
 def _squash(text: str) -> str:
     return fold_key(text).replace(" ", "")
+
+
+def _key(phrase: str) -> str:
+    """What a phrase looks for, as removal compares it: "air raid" and "airraid" are one."""
+    return _squash(phrase.rstrip("*")) + ("*" if phrase.endswith("*") else "")
+
+
+def _forms(phrase: str) -> set[str]:
+    """The keys that `remove:` drops a phrase for: its own, and for a whole word its
+    plurals (removing "warplanes" removes "warplane", which finds it)."""
+    key = _key(phrase)
+    return {key} if key.endswith("*") else set(plural_forms(key))
 
 
 _shipped_entries: tuple[EventEntry, ...] | None = None
