@@ -199,8 +199,8 @@ siege:
     assert "siege" in catalog.names()
     assert set(events_in("Jets hit the town at dawn.", catalog)) == {"airstrike"}
     assert set(events_in("Neue Luftangriffe auf Idlib.", catalog)) == {"airstrike"}
-    assert "airstrike" not in events_in("Warplanes flew over Idlib.", catalog)
-    assert "airstrike" in events_in("Warplanes flew over Idlib.")  # the shipped one
+    assert "airstrike" not in events_in("Warplanes were heard over Idlib.", catalog)
+    assert "airstrike" in events_in("Warplanes were heard over Idlib.")  # the shipped one
     assert set(events_in("The besieged town of Madaya", catalog)) == {"siege"}
     assert "air raid" in catalog.get("airstrike").aliases  # the shipped entry kept
 
