@@ -242,3 +242,8 @@ def test_short_phrases_match_only_as_written():
     lower-case hit an IED."""
     assert "remote explosive" in events_in("An IED hit a patrol near Deraa.")
     assert "remote explosive" not in events_in("the ied was written in lower case")
+
+
+def test_turkish_phrases_match_headlines_in_capitals_and_text_without_turkish_letters():
+    for text in ("SON DAKİKA: İDLİB'E HAVA SALDIRISI", "Idlib'e hava saldirisi duzenlendi"):
+        assert "airstrike" in events_in(text), text

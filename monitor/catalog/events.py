@@ -27,6 +27,10 @@ is a known type or alias changes that type: its phrases and excepts are added, `
 drops phrases or excepts, `aliases:` adds names, `acled:` replaces the coding, and `replace:
 true` starts the entry over. Any other name defines a new type.
 
+A Turkish phrase with a dotless ı is also looked for with i: folding lower-cases a capital
+I to i, so "HAVA SALDIRISI" in a headline (or text typed without Turkish letters) has i where
+the phrase has ı.
+
 Phrases of at most three letters in a cased script ("IED", "EYP") match only as written, as
 short group aliases do. A rule may name a type by its canonical name, an alias, or its ACLED
 sub-event type; an unknown name is an error with a "did you mean" (a misspelt event type
@@ -59,6 +63,12 @@ SHIPPED = _DATA / "events.yaml"
 REQUIRED_LANGUAGES = ("en", "ar", "fr", "tr")
 
 
+# Folding lower-cases "I" to "i", never to Turkish "ı": a headline in capitals ("HAVA
+# SALDIRISI") or text typed without Turkish letters ("hava saldirisi") has "i" where the
+# catalog writes "ı", so each such Turkish phrase is also looked for with "i".
+_TURKISH_I = str.maketrans({"ı": "i"})
+
+
 @dataclass(frozen=True, slots=True)
 class EventType:
     """One event type with everything that signals it."""
@@ -71,15 +81,20 @@ class EventType:
     excepts: tuple[str, ...] = ()
 
     def all_phrases(self) -> tuple[str, ...]:
-        """Every phrase, one per folded form, in catalog order."""
+        """Every phrase, one per folded form, in catalog order; a Turkish phrase with a
+        dotless ı also as written with i (see _TURKISH_I)."""
         seen: set[str] = set()
         out = []
-        for _, listed in self.phrases:
-            for phrase in listed:
-                key = fold_key(phrase) + ("*" if phrase.endswith("*") else "")
-                if key not in seen:
-                    seen.add(key)
-                    out.append(phrase)
+        for language, listed in self.phrases:
+            for written in listed:
+                forms = [written]
+                if language == "tr" and "ı" in written:
+                    forms.append(written.translate(_TURKISH_I))
+                for phrase in forms:
+                    key = fold_key(phrase) + ("*" if phrase.endswith("*") else "")
+                    if key not in seen:
+                        seen.add(key)
+                        out.append(phrase)
         return tuple(out)
 
     def languages(self) -> tuple[str, ...]:
