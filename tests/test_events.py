@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
 
-from monitor.catalog.eventfiles import MAX_FILE_BYTES
+from monitor.catalog.eventfiles import MAX_FILE_BYTES, events_schema
 from monitor.catalog.events import (
     REQUIRED_LANGUAGES,
     CatalogError,
@@ -16,6 +18,7 @@ from monitor.catalog.events import (
     events_in,
     shipped_events,
 )
+from monitor.catalog.events import SHIPPED as SHIPPED_FILE
 from monitor.match import Matcher
 from monitor.match.spec import RuleSpec, Term
 from monitor.records import Document
@@ -247,3 +250,10 @@ def test_short_phrases_match_only_as_written():
 def test_turkish_phrases_match_headlines_in_capitals_and_text_without_turkish_letters():
     for text in ("SON DAKİKA: İDLİB'E HAVA SALDIRISI", "Idlib'e hava saldirisi duzenlendi"):
         assert "airstrike" in events_in(text), text
+
+
+def test_the_shipped_catalog_passes_the_events_file_schema():
+    data = yaml.safe_load(SHIPPED_FILE.read_text(encoding="utf-8"))
+    jsonschema.validate(data, events_schema())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"airstrike": {"phrase": {"en": ["x"]}}}, events_schema())
