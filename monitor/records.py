@@ -276,7 +276,7 @@ class Poll:
 class SurgeWatch:
     """A rule's `surge:` (or its watchlist's): what it counts stories by, over what window."""
 
-    by: Literal["watchlist", "rule", "place", "group"] = "rule"
+    by: Literal["watchlist", "rule", "place", "group", "event"] = "rule"
     window: float = 3600.0  # seconds
     min_stories: int = 5
 

@@ -12,7 +12,10 @@ import jsonschema
 import yaml
 
 from monitor.alerts.render import email_html, plain_text, slack_markdown
-from monitor.records import Hit
+from monitor.config import load_config
+from monitor.pipeline import examine
+from monitor.records import Entry, Hit
+from monitor.topics import topics_of
 from tests.conftest import ROOT, Site, rss_feed, run_cli, write_config
 from tests.test_channels import make_alert
 
@@ -141,3 +144,27 @@ def test_the_shipped_watchlist_uses_events_and_passes_check():
     assert any(rule.get("events") for rule in shipped["rules"])
     result = run_cli("check", "-c", str(ROOT / "config" / "monitor.yaml"))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_surges_can_be_counted_by_event_type(tmp_path: Path):
+    config = config_with(tmp_path, [{"name": "Violence", "places": ["Syria"], "within": True,
+                                     "events": ["airstrike", "shelling", "abduction"],
+                                     "surge": {"by": "event"}}])
+    loaded = load_config(config)
+    entry = Entry(source="W", key="1", url="https://w.example/1",
+                  title="Air raids and shelling on Idlib",
+                  summary="Warplanes struck Idlib as artillery fire hit Ariha, Syria.")
+    surges = {(r.watchlist, r.name): r.surges for r in loaded.rules if r.surges}
+    topics = topics_of(examine(entry, loaded.matcher), surges)
+    assert {(t.key, t.label) for t in topics} == {("event:airstrike", "airstrike"),
+                                                  ("event:shelling", "shelling")}
+
+
+def test_the_seed_article_fires_a_suicide_bombing_rule_and_not_a_chemical_one(tmp_path: Path):
+    config = config_with(tmp_path, [{"name": "Bombings", "events": ["suicide bombing"]},
+                                    {"name": "Gas", "events": ["chemical weapon"]}])
+    result = run_cli("test", "-c", str(config), str(ROOT / "tests/data/aleppo-article.txt"))
+    assert result.returncode == 0, result.stderr
+    assert "Bombings (test-watch)" in result.stdout and "Gas (test-watch)" not in result.stdout
+    assert "hit: suicide bomb* (event: suicide bombing) — text ×1: “suicide bombing”" in \
+        result.stdout

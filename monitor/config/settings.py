@@ -323,9 +323,10 @@ class SurgeConfig(FileModel):
     """`surge:` on a rule or a watchlist: alert when its stories suddenly outnumber its own
     baseline (the same hours over the past 14 days)."""
 
-    by: Literal["watchlist", "rule", "place", "group"] | None = Field(
+    by: Literal["watchlist", "rule", "place", "group", "event"] | None = Field(
         None, description="what to count stories by: the whole watchlist, the rule, or each "
-                          "place or group the rule matched (default: where it is written)")
+                          "place, group or event type the rule matched (default: where it "
+                          "is written)")
     window: Duration = Field(3600.0, gt=0, description="stories are counted over this window")
     min_stories: int = Field(5, ge=2, description="fewer stories than this in the window is "
                                                   "never a surge")
