@@ -82,7 +82,7 @@ def test_test_names_the_event_type_of_each_hit(tmp_path: Path):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "hit: warplanes struck (event: airstrike) — text ×1: “warplanes struck”" in out
-    assert "hit: suicide bomber (event: suicide bombing)" in out
+    assert "hit: suicide bomb* (event: suicide bombing) — text ×1: “suicide bomber”" in out
     assert "events: airstrike, suicide bombing" in out
     report = json.loads(run_cli("test", "--json", "-c", str(config), str(article)).stdout)
     kinds = {(h["concept"], h["kind"]) for h in report["matches"][0]["hits"]}
