@@ -126,6 +126,7 @@ def test_the_scored_types_fire_on_real_style_sentences_in_each_language(event: s
     ("shelling", "The bricks and mortar of the old souk were restored."),
     ("abduction", "L'enlèvement des ordures a repris à Alep."),
     ("abduction", "خطف المنتخب السوري الفوز في الدقيقة الأخيرة."),
+    ("abduction", "Milli takımın yıldızı son dakikada penaltı kaçırdı."),
     ("agreement", "Both sides accused each other of ceasefire violations."),
     ("grenade", "Police fired stun grenades and tear gas at the crowd."),
     ("riot", "Riot police were deployed outside the parliament."),

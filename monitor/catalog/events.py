@@ -52,6 +52,7 @@ from typing import Any
 from monitor.catalog.eventfiles import EventEntry, parse_events
 from monitor.catalog.files import CatalogError
 from monitor.catalog.names import _DATA, EXACT_CASE_MAX_LETTERS, cased, fold_key, letters
+from monitor.match import Matcher
 from monitor.match.spec import RuleSpec, Term
 from monitor.match.terms import plural_forms
 from monitor.records import Document
@@ -210,12 +211,10 @@ class EventCatalog:
             return f" (known event types: {listed}; add your own in events.yaml)"
         return f"; did you mean '{self.types[self._index[close[0]][0]].name}'?"
 
-    def matcher(self) -> Any:
+    def matcher(self) -> Matcher:
         """One rule per event type, compiled once (for events_in)."""
         with _LOCK:
             if "matcher" not in self._state:
-                from monitor.match import Matcher
-
                 self._state["matcher"] = Matcher.compile([
                     RuleSpec(watchlist="events", name=t.name, events=self.terms(t.name))
                     for t in self.types if t.all_phrases()])
