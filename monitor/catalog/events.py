@@ -17,9 +17,13 @@ same one-pass scan, so `events_in()`, a rule with `events:` and a rule that list
 phrases as keywords agree on every text. What a language inflects beyond that (French and
 Turkish plurals and cases, Arabic accusative endings) the catalog lists, or covers with a
 prefix. `except:` lists longer wordings that contain a phrase but mean something else ("air
-raid siren", "shelling out", "clash of", "hunger strike" needs none: "strike" alone is no
-phrase); they become the phrase's Term.longer, which the matcher already uses to give a hit
-inside a longer known name to that name: such a hit does not count.
+raid siren", "shelling out", "clash of"; a workers' strike needs none, as no airstrike phrase
+is "strike" alone); they become the phrase's Term.longer, which the matcher already uses to
+give a hit inside a longer known name to that name: such a hit does not count. A phrase's
+other, longer phrases of the same type are its Term.longer too, so "warplanes" inside
+"warplanes struck" is reported once, as the longer phrase. Term.longer of a keyword (not a
+name) is the pattern's own (match/rules.py): the same words written as a plain keyword in
+another rule keep every hit.
 
 Layers, each applied over the one before (as groups.yaml extends the groups catalog): the
 shipped monitor/data/events.yaml, then the user's config/events.yaml. A user entry whose name
