@@ -31,7 +31,10 @@ def print_explained(alert: Alert, match: Match, document: Document,
 
     rendered = plain_text(alert).splitlines()
     click.echo(logs.printable(f"{rendered[0]}  score {match.score:g}"))
+    from monitor.geo import point_label
+
     seen: dict[tuple[str, str | None], tuple[dict[str, int], dict[str, None]]] = {}
+    points = {(h.term, h.concept): h.point for h in match.hits if h.point is not None}
     for h in match.hits:
         fields, surfaces = seen.setdefault((h.term, h.concept), ({}, {}))
         fields[h.field] = fields.get(h.field, 0) + 1
@@ -40,6 +43,9 @@ def print_explained(alert: Alert, match: Match, document: Document,
         label = f"{term} ({concept})" if concept and concept != term else term
         if places and concept in places:
             label = f"{term} → {places[concept]}"
+        point = points.get((term, concept))
+        if point is not None:
+            label += f" [{point_label(point)}]"
         where = ", ".join(f"{field} ×{n}" for field, n in sorted(fields.items(), reverse=True))
         words = ", ".join(f"“{w}”" for w in list(surfaces)[:5])
         click.echo(logs.printable(f"  hit: {label} — {where}: {words}"))

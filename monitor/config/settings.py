@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from monitor import __version__
+from monitor.config.near import Near
 from monitor.config.values import (
     Duration,
     IPBlock,
@@ -336,6 +337,8 @@ class RuleConfig(FileModel):
     name: str = Field(min_length=1)
     places: Terms = Field((), description="place names, expanded from the gazetteer")
     within: bool = Field(False, description="places also cover their regions and larger towns")
+    near: Near = Field((), description="{place, km} (or a list): also every place of the "
+                                       "gazetteer within km of the place")
     groups: Terms = Field((), description="group names, expanded from the groups catalog")
     keywords: Terms = Field((), description="words and phrases, matched as written; a final "
                                             "* makes a prefix (bomb*); no regular expressions")
@@ -357,8 +360,9 @@ class RuleConfig(FileModel):
 
     @model_validator(mode="after")
     def _something_to_match(self) -> RuleConfig:
-        if not (self.places or self.groups or self.keywords or self.query):
-            raise ValueError("a rule needs at least one of places, groups, keywords or query")
+        if not (self.places or self.near or self.groups or self.keywords or self.query):
+            raise ValueError("a rule needs at least one of places, near, groups, keywords or "
+                             "query")
         return self
 
 
