@@ -3,6 +3,8 @@ real matcher)."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -155,3 +157,23 @@ def test_hit_points_survive_the_outbox_and_old_rows_still_load() -> None:
     old = alert_to_json(make_alert(hits=(Hit("Halab", "text", 20, 25, "Aleppo", "place"),)))
     assert '"place"]' in old  # rows of earlier versions end at the kind
     assert alert_from_json(old).hits[0].point is None
+
+
+def test_webhook_documents_carry_each_place_hits_coordinates() -> None:
+    import jsonschema
+
+    from monitor.alerts.webhook import webhook_document, webhook_schema
+
+    near = Point(36.07696, 37.37251, 23.5, "Aleppo", 30.0)
+    hits = (Hit("Al-Safira", "text", 0, 9, "As Safīrah", "place", near),
+            Hit("Halab", "text", 20, 25, "Aleppo", "place", Point(*ALEPPO)),
+            Hit("shelling", "text", 30, 38))
+    document = json.loads(webhook_document("hook", [make_alert(hits=hits)], "heading",
+                                           datetime.now(UTC)).model_dump_json())
+    jsonschema.validate(document, webhook_schema())
+    got = [{k: h[k] for k in ("term", "lat", "lon", "km", "near")}
+           for h in document["alerts"][0]["rules"][0]["hits"]]
+    assert got == [
+        {"term": "Al-Safira", "lat": 36.07696, "lon": 37.37251, "km": 23.5, "near": "Aleppo"},
+        {"term": "Halab", "lat": ALEPPO[0], "lon": ALEPPO[1], "km": None, "near": None},
+        {"term": "shelling", "lat": None, "lon": None, "km": None, "near": None}]

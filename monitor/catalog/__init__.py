@@ -61,9 +61,12 @@ within=True adds what lies inside: for a country, its first-level subdivisions a
 of COUNTRY_TOWN_MIN (50,000) people or more; for a subdivision, or a city that comes with
 one, the subdivision's towns in the gazetteer (15,000+ people; the subdivision must share a
 name with a city for its towns to be known); user-defined places whose `in:` names it. Names
-brought in this way pass the same filter, main names included. Places imported from GeoNames
-extracts (`news-monitor places import`, see gazetteer.py and extracts.py) come in whatever
-their population: all of a country's, or those with the subdivision's admin1 code.
+brought in this way pass the same filter, main names included. `near_terms` (nearby.py) is the
+same for a radius: the place and the gazetteer's towns within so many km. Every place Term
+carries its place's Point (coordinates: nearby.py says which for a country or a region), and
+so every hit on it. Places imported from GeoNames extracts (`news-monitor places import`, see
+gazetteer.py and extracts.py) come in whatever their population: all of a country's, or
+those with the subdivision's admin1 code.
 
 Groups
 ------

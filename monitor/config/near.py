@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from monitor.geo import MAX_KM
 from monitor.match.spec import Term
@@ -39,8 +39,16 @@ def _as_list(value: Any) -> Any:
     return [value] if isinstance(value, dict) else value
 
 
-Near = Annotated[tuple[NearConfig, ...], BeforeValidator(_as_list),
-                 Field(max_length=MAX_NEAR)]
+_ENTRY_SCHEMA = {
+    "type": "object", "additionalProperties": False, "required": ["place", "km"],
+    "properties": {
+        "place": {"type": "string", "minLength": 1, "maxLength": 200,
+                  "description": "a place of the gazetteer"},
+        "km": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_KM,
+               "description": f"the radius in km (at most {MAX_KM:g})"}}}
+Near = Annotated[tuple[NearConfig, ...], BeforeValidator(_as_list), Field(max_length=MAX_NEAR),
+                 WithJsonSchema({"anyOf": [_ENTRY_SCHEMA, {"type": "array", "items": _ENTRY_SCHEMA,
+                                                          "maxItems": MAX_NEAR}]})]
 
 
 def near_terms(entries: tuple[NearConfig, ...], rule: int, located: Located,
