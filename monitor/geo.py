@@ -46,3 +46,14 @@ def point_label(point: Point) -> str:
     if point.near and point.km:
         where += f"; {point.km:g} km from {point.near}"
     return where
+
+
+def point_fields(point: Point | None) -> dict[str, float | str | None]:
+    """A hit's point as the JSON of `test --json` and `once --json` gives it: lat and lon,
+    with km and near for a `near:` place; nothing for a hit without coordinates."""
+    if point is None:
+        return {}
+    fields: dict[str, float | str | None] = {"lat": point.lat, "lon": point.lon}
+    if point.near:
+        fields.update(km=point.km, near=point.near)
+    return fields

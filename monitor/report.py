@@ -55,6 +55,8 @@ def print_explained(alert: Alert, match: Match, document: Document,
 
 
 def print_found(found: Found, as_json: bool, dry_run: bool) -> None:
+    from monitor.geo import point_fields
+
     for match in found.matches:
         if as_json:
             click.echo(logs.printable_json({
@@ -63,8 +65,8 @@ def print_found(found: Found, as_json: bool, dry_run: bool) -> None:
                 "title": found.entry.title, "url": found.entry.url,
                 "source": found.entry.source, "channels": list(match.channels),
                 "published": iso(found.entry.published),
-                "hits": [{"term": h.term, "field": h.field, "start": h.start, "end": h.end}
-                         for h in match.hits],
+                "hits": [{"term": h.term, "field": h.field, "start": h.start, "end": h.end,
+                          **point_fields(h.point)} for h in match.hits],
             }))
         elif dry_run:
             terms = ", ".join(dict.fromkeys(h.term for h in match.hits))

@@ -177,3 +177,36 @@ def test_webhook_documents_carry_each_place_hits_coordinates() -> None:
         {"term": "Al-Safira", "lat": 36.07696, "lon": 37.37251, "km": 23.5, "near": "Aleppo"},
         {"term": "Halab", "lat": ALEPPO[0], "lon": ALEPPO[1], "km": None, "near": None},
         {"term": "shelling", "lat": None, "lon": None, "km": None, "near": None}]
+
+
+def test_the_test_command_shows_where_a_near_hit_lies(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    path = config(tmp_path, "  - name: Around Aleppo\n    near: {place: Aleppo, km: 30}\n")
+    article = "Shelling in Nubl\nRegime forces shelled the town overnight.\n"
+    shown = run_cli("test", "-c", str(path), "-", input_text=article)
+    assert shown.returncode == 0, shown.stderr
+    assert "hit: Nubl [36.3787, 36.9929; 24.8 km from Aleppo]" in shown.stdout
+    as_json = run_cli("test", "--json", "-c", str(path), "-", input_text=article)
+    [hit] = json.loads(as_json.stdout)["matches"][0]["hits"]
+    assert (hit["concept"], hit["km"], hit["near"]) == ("Nubl", 24.8, "Aleppo")
+    assert (hit["lat"], hit["lon"]) == (36.37867, 36.99294)
+
+
+def test_near_takes_in_the_villages_of_an_imported_extract_at_their_own_points(
+        tmp_path: Path) -> None:
+    """An imported village keeps its GeoNames coordinates: one 15 km east of Aleppo is
+    near it, Khirbat al-Jawz (about 75 km south-west) is not."""
+    from monitor.catalog.extracts import import_extract
+    from tests.test_places_import import VILLAGE, row, write_extract
+
+    path = config(tmp_path, "  - name: Around Aleppo\n    near: {place: Aleppo, km: 30}\n")
+    close = row(9200001, "Qaryat al-Ikhtibar", "قرية الاختبار", lat="36.20124",
+                lon="37.32850")
+    extract = write_extract(tmp_path / "SY.txt", [close, VILLAGE])
+    import_extract(extract, tmp_path / "gazetteer")
+    cfg = load_config(path, env={})
+    [hit] = place_hits(cfg, "Shelling hit Qaryat al-Ikhtibar at dawn.")
+    assert hit.point is not None and (hit.point.lat, hit.point.lon) == (36.20124, 37.3285)
+    assert hit.point.km is not None and 14 <= hit.point.km <= 16
+    assert not place_hits(cfg, "Residents of Khirbat al-Jawz fled overnight.")
