@@ -210,3 +210,22 @@ def test_near_takes_in_the_villages_of_an_imported_extract_at_their_own_points(
     assert hit.point is not None and (hit.point.lat, hit.point.lon) == (36.20124, 37.3285)
     assert hit.point.km is not None and 14 <= hit.point.km <= 16
     assert not place_hits(cfg, "Residents of Khirbat al-Jawz fled overnight.")
+
+
+def test_an_ambiguous_near_place_gets_the_same_note_as_a_place(tmp_path: Path) -> None:
+    cfg = loaded(tmp_path, "  - name: R\n    near: {place: Tripoli, km: 20}\n")
+    [note] = [str(n) for n in cfg.notes]
+    assert "watchlists/w.yaml:4:19: note: 'Tripoli' is taken as Tripoli" in note
+    assert "(LB)" in note  # how to write the Lebanese one
+
+
+def test_feed_paths_name_a_watchlist_and_a_format() -> None:
+    from monitor.alertfeed import ALL, feed_name, feed_route
+
+    assert feed_route("/feeds/alerts.geojson") == (ALL, "geojson")
+    assert feed_route("/feeds/syria%20war.cap") == ("syria war", "cap")
+    assert feed_route("/feeds/syria.atom") == ("syria", "atom")
+    assert feed_route("/feeds/syria.rss") is None and feed_route("/feeds/.geojson") is None
+    assert feed_route("/feeds/a/b.geojson") is None
+    assert feed_name("/feeds/syria.geojson") is None  # feed_name is the Atom feeds' alone
+    assert feed_name("/feeds/alerts.atom") == ALL

@@ -16,6 +16,13 @@ left out). Countries and subdivisions are not brought in: their points are their
 not an area. At most MAX_PLACES places are taken, the nearest first; beyond that the rule
 keeps the nearest and `check` notes how far they reach (an import of a whole country's
 villages can put thousands within 100 km, and each is a few terms of the matcher).
+
+Cost: the cities are kept in order of latitude in the gazetteer's cache (towns.Cities.
+by_latitude, 4 bytes a city), so a search reads only the band of latitudes it can reach.
+Measured on the shared 2-core development machine (34,006 cities, medians of 5): 8 ms to
+find the towns within 500 km of Aleppo; expanding `near:` 13 ms for Aleppo 30 km (3
+places), 32 ms for 100 km (33 places), 0.43 s for Frankfurt am Main 500 km (2,184 places,
+2,000 kept, 8,173 terms), once per config load.
 """
 
 from __future__ import annotations

@@ -70,6 +70,9 @@ def near_terms(entries: tuple[NearConfig, ...], rule: int, located: Located,
             continue
         found.extend(nearby.terms)
         ctx.places.setdefault(nearby.centre, str(catalog.place(entry.place)))
+        reading = catalog.reading_note(entry.place)  # "Tripoli" has two centres
+        if reading is not None:
+            ctx.notes.append(located.problem((*path, "place"), f"note: {reading}"))
         if nearby.kept < nearby.places:
             ctx.notes.append(located.problem(
                 (*path, "km"),
