@@ -31,9 +31,7 @@ from __future__ import annotations
 
 import socket
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from lxml import etree
 
@@ -165,7 +163,3 @@ def cap_line(alert: Alert, story: str, recorded: datetime, sender: str) -> str:
     body = etree.tostring(cap_alert(alert, story, recorded, sender), encoding="unicode")
     return body.replace("\r", "&#13;").replace("\n", "&#10;")
 
-
-def cap_entries(found: Sequence[Any], sender: str) -> list[etree._Element]:
-    """The `<alert>` elements of these FeedAlerts (carriers already applied)."""
-    return [cap_alert(f.alert, f.story, f.created_at, sender) for f in found]

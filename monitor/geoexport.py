@@ -23,9 +23,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.records import Alert, Carrier, Point
+
+if TYPE_CHECKING:
+    from monitor.store import FeedAlert
 
 MAX_PLACES = 50  # places one alert lists (and maps)
 _TEXT_MAX, _NAME_MAX, _URL_MAX, _RULES_MAX, _SOURCES_MAX = 500, 200, 2000, 20, 20
@@ -117,7 +120,7 @@ def feature(alert: Alert, feature_id: str, recorded: datetime) -> dict[str, Any]
     }
 
 
-def feature_collection(found: Sequence[Any], carriers: Mapping[str, Sequence[Carrier]]
+def feature_collection(found: Sequence[FeedAlert], carriers: Mapping[str, Sequence[Carrier]]
                        ) -> dict[str, Any]:
     """The FeatureCollection of these FeedAlerts (store.feed_alerts: newest first), each
     naming every source that carried its story."""
@@ -130,7 +133,8 @@ def feature_collection(found: Sequence[Any], carriers: Mapping[str, Sequence[Car
     return {"type": "FeatureCollection", "features": features}
 
 
-def render_geojson(found: Sequence[Any], carriers: Mapping[str, Sequence[Carrier]]) -> bytes:
+def render_geojson(found: Sequence[FeedAlert], carriers: Mapping[str, Sequence[Carrier]]
+                   ) -> bytes:
     """The FeatureCollection as UTF-8 JSON (no NaN: every number is a real coordinate)."""
     return json.dumps(feature_collection(found, carriers), ensure_ascii=False,
                       allow_nan=False).encode("utf-8")
