@@ -1,5 +1,9 @@
 """Atom 1.0 feeds of the recorded alerts, on the health listener: /feeds/alerts.atom (every
-watchlist) and /feeds/WATCHLIST.atom (one).
+watchlist) and /feeds/WATCHLIST.atom (one); beside them the same alerts as GeoJSON
+(/feeds/alerts.geojson, WATCHLIST.geojson: monitor/geoexport.py) and as CAP 1.2
+(/feeds/alerts.cap, WATCHLIST.cap: an Atom feed whose every entry holds the alert's CAP
+`<alert>` as its content, type application/cap+xml, the usual way CAP messages are
+published for polling; monitor/geocap.py).
 
 A feed reader is the simplest way for a desk to follow alerts without a channel of its own,
 and the store already holds every alert. But alerts are desk data, not health data, so:
@@ -42,7 +46,8 @@ from monitor.health import TEXT, Reply, Request
 from monitor.records import Carrier
 from monitor.store import FeedAlert, Store
 
-__all__ = ["AlertFeeds", "FEED_LIMIT", "FEED_TIMEOUT", "render_feed", "xml_text"]
+__all__ = ["AlertFeeds", "FEED_LIMIT", "FEED_TIMEOUT", "render_cap_feed", "render_feed",
+           "xml_text"]
 
 log = logging.getLogger("monitor")
 
@@ -168,14 +173,56 @@ def _entry(feed: etree._Element, found: FeedAlert) -> None:
          type="text")
 
 
-def feed_name(path: str) -> str | None:
-    """The watchlist a /feeds/ path asks for (ALL for alerts.atom), or None for a path that
-    is no feed."""
+FORMATS = ("atom", "geojson", "cap")  # what a feed's name ends in
+
+
+def feed_route(path: str) -> tuple[str, str] | None:
+    """(watchlist, format) that a /feeds/ path asks for (ALL for alerts.atom,
+    alerts.geojson, alerts.cap), or None for a path that is no feed."""
     name = path.removeprefix("/feeds/")
-    if not name.endswith(".atom") or "/" in name:
+    stem, dot, kind = name.rpartition(".")
+    if not dot or kind not in FORMATS or "/" in name:
         return None
-    name = unquote(name.removesuffix(".atom"), errors="replace")
-    return ALL if name == "alerts" else name or None
+    stem = unquote(stem, errors="replace")
+    if not stem:
+        return None
+    return (ALL if stem == "alerts" else stem), kind
+
+
+def feed_name(path: str) -> str | None:
+    """The watchlist an Atom feed's path asks for (ALL for alerts.atom), or None."""
+    route = feed_route(path)
+    return route[0] if route is not None and route[1] == "atom" else None
+
+
+def render_cap_feed(found: Sequence[FeedAlert], carriers: Mapping[str, Sequence[Carrier]],
+                    watchlist: str, self_url: str, sender: str) -> bytes:
+    """The Atom document of these alerts' CAP messages: one entry per alert, its content
+    the CAP `<alert>` (see the module docstring)."""
+    from monitor.geocap import CAP_TYPE, cap_alert
+
+    feed = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})
+    _add(feed, "id", _urn("cap-feed", watchlist))
+    name = xml_text(watchlist, _NAME_MAX, one_line=True)
+    _add(feed, "title", f"news-monitor CAP alerts: {name}" if watchlist
+         else "news-monitor CAP alerts")
+    newest = max((f.created_at for f in found), default=datetime.fromtimestamp(0, UTC))
+    _add(feed, "updated", _time(newest))
+    _add(feed, "link", rel="self", type="application/atom+xml", href=self_url)
+    _add(_add(feed, "author"), "name", "news-monitor")
+    for one in found:
+        alert = one.alert.carried_by(carriers.get(one.story, ()))
+        entry = _add(feed, "entry")
+        _add(entry, "id", entry_id(one))
+        _add(entry, "title", xml_text(alert.title, _TITLE_MAX, one_line=True) or "(no title)",
+             type="text")
+        link = _link(alert.url)
+        if link:
+            _add(entry, "link", rel="alternate", type="text/html", href=link)
+        _add(entry, "updated", _time(one.created_at))
+        _add(entry, "content", type=CAP_TYPE).append(
+            cap_alert(alert, one.story, one.created_at, sender))
+    return etree.tostring(feed, encoding="utf-8", xml_declaration=True, pretty_print=True)
 
 
 def _token_of(request: Request) -> str | None:
@@ -202,12 +249,12 @@ def refusal(request: Request, token: SecretStr | None) -> Reply | None:
     return None
 
 
-def _self_url(request: Request, watchlist: str) -> str:
+def _self_url(request: Request, watchlist: str, kind: str = "atom") -> str:
     """The feed's own URL as the client reached it (the token left out), from its Host
     header when that is a plain host[:port], else the listener's address."""
     host = request.headers.get("host", "")
     host = host if _HOST.match(host) else request.local
-    return f"http://{host}/feeds/{quote(watchlist or 'alerts', safe='')}.atom"
+    return f"http://{host}/feeds/{quote(watchlist or 'alerts', safe='')}.{kind}"
 
 
 def _etag_matches(header: str, etag: str) -> bool:
@@ -236,15 +283,17 @@ class AlertFeeds:
         refused = refusal(request, settings.feed_token)
         if refused is not None:
             return refused
-        watchlist = feed_name(request.path)
-        if watchlist is None or (watchlist and watchlist not in _watchlists(config)):
+        route = feed_route(request.path)
+        if route is None or (route[0] and route[0] not in _watchlists(config)):
             return Reply("404 Not Found", TEXT, b"no such feed or watchlist\n")
+        watchlist, kind = route
         if store is None:
             return Reply("503 Service Unavailable", TEXT,
                          b"not ready: waiting for the state database\n")
         try:
             body = await asyncio.wait_for(asyncio.to_thread(
-                _build, store, watchlist, _self_url(request, watchlist)), FEED_TIMEOUT)
+                _build, store, watchlist, _self_url(request, watchlist, kind), kind),
+                FEED_TIMEOUT)
         except TimeoutError:
             return Reply("503 Service Unavailable", TEXT, b"feed timed out\n")
         except Exception as err:  # the database is down or busy: the reader tries again
@@ -252,19 +301,32 @@ class AlertFeeds:
             return Reply("503 Service Unavailable", TEXT, b"state database unavailable\n")
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         headers = (("ETag", etag), ("Cache-Control", "private, no-cache"))
+        media = _MEDIA[kind]
         if _etag_matches(request.headers.get("if-none-match", ""), etag):
-            return Reply("304 Not Modified", ATOM_TYPE, b"", headers)
-        return Reply("200 OK", ATOM_TYPE, body, headers)
+            return Reply("304 Not Modified", media, b"", headers)
+        return Reply("200 OK", media, body, headers)
 
 
 def _watchlists(config: Config) -> Collection[str]:
     return {rule.watchlist for rule in config.rules}
 
 
-def _build(store: Store, watchlist: str, self_url: str) -> bytes:
+# the CAP feed is Atom; its entries' content is application/cap+xml
+_MEDIA = {"atom": ATOM_TYPE, "geojson": "application/geo+json", "cap": ATOM_TYPE}
+
+
+def _build(store: Store, watchlist: str, self_url: str, kind: str = "atom") -> bytes:
     found = store.feed_alerts(watchlist or None, FEED_LIMIT)
-    return render_feed(found, store.story_carriers(f.story for f in found), watchlist,
-                       self_url)
+    carriers = store.story_carriers(f.story for f in found)
+    if kind == "geojson":
+        from monitor.geoexport import render_geojson
+
+        return render_geojson(found, carriers)
+    if kind == "cap":
+        from monitor.geocap import default_sender
+
+        return render_cap_feed(found, carriers, watchlist, self_url, default_sender())
+    return render_feed(found, carriers, watchlist, self_url)
 
 
 def open_feeds_note(listen: str, feeds: bool | None, token: SecretStr | None) -> str | None:

@@ -206,6 +206,7 @@ def test_article(config_path: Path, as_json: bool, source: str) -> None:
     SOURCE is an article URL, an HTML or text file (first line = title), or - for stdin.
     Exits 0 when some rule fires, 1 when none does (like grep), 2 on errors.
     """
+    from monitor.geo import point_fields
     from monitor.pipeline import Found, make_alert
     from monitor.report import print_explained
 
@@ -218,7 +219,8 @@ def test_article(config_path: Path, as_json: bool, source: str) -> None:
             "score": m.score, "hits": [
                 {"term": h.term, "field": h.field, "start": h.start, "end": h.end,
                  **({"concept": h.concept} if h.concept else {}),
-                 **({"kind": h.kind} if h.kind else {})} for h in m.hits],
+                 **({"kind": h.kind} if h.kind else {}), **point_fields(h.point)}
+                for h in m.hits],
         } for m in matches]}, indent=2))
     else:
         from monitor.records import Entry

@@ -1,6 +1,6 @@
 """Health and metrics: /healthz, /readyz and Prometheus /metrics on one small HTTP listener,
-which also serves the Atom alert feeds under /feeds/ (alertfeed.py) when the daemon gives it
-a handler for them.
+which also serves the alert feeds under /feeds/ (Atom, GeoJSON and CAP 1.2: alertfeed.py)
+when the daemon gives it a handler for them.
 
 The listener is a few lines of asyncio rather than a web framework: a handful of fixed GET
 routes, bound to 127.0.0.1 unless the operator says otherwise.

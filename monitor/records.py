@@ -39,6 +39,22 @@ class Document:
 
 
 @dataclass(frozen=True, slots=True)
+class Point:
+    """Where a place hit lies: the gazetteer's coordinates of the place (WGS 84 degrees; a
+    country's or a subdivision's are its capital's, see monitor/catalog/towns.Place), and,
+    for a place a rule's `near:` brought in, how far it is from that rule's centre.
+
+    One Point is made per place term when the rules are loaded and shared by every hit on
+    that term, so coordinates cost a hit one reference."""
+
+    lat: float
+    lon: float
+    km: float | None = None  # great-circle distance from the `near:` centre
+    near: str = ""  # that centre's name ("Aleppo"); "" for a place named in `places:`
+    radius: float | None = None  # the `near:` radius in km
+
+
+@dataclass(frozen=True, slots=True)
 class Hit:
     """One occurrence of one rule term, located in the original (unnormalised) text."""
 
@@ -48,6 +64,7 @@ class Hit:
     end: int
     concept: str | None = None  # what an alias stands for: "Aleppo" for a hit on "Halab"
     kind: str | None = None  # "place", "group" or "event" when the rule lists the term there
+    point: Point | None = None  # a place hit's coordinates, when the gazetteer has them
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,8 +31,11 @@ def print_explained(alert: Alert, match: Match, document: Document,
 
     rendered = plain_text(alert).splitlines()
     click.echo(logs.printable(f"{rendered[0]}  score {match.score:g}"))
+    from monitor.geo import point_label
+
     seen: dict[tuple[str, str | None, str | None],
                tuple[dict[str, int], dict[str, None]]] = {}
+    points = {(h.term, h.concept): h.point for h in match.hits if h.point is not None}
     for h in match.hits:
         fields, surfaces = seen.setdefault((h.term, h.concept, h.kind), ({}, {}))
         fields[h.field] = fields.get(h.field, 0) + 1
@@ -43,6 +46,9 @@ def print_explained(alert: Alert, match: Match, document: Document,
             label = f"{term} (event: {concept})"
         elif places and concept in places:
             label = f"{term} → {places[concept]}"
+        point = points.get((term, concept))
+        if point is not None:
+            label += f" [{point_label(point)}]"
         where = ", ".join(f"{field} ×{n}" for field, n in sorted(fields.items(), reverse=True))
         words = ", ".join(f"“{w}”" for w in list(surfaces)[:5])
         click.echo(logs.printable(f"  hit: {label} — {where}: {words}"))
@@ -52,6 +58,8 @@ def print_explained(alert: Alert, match: Match, document: Document,
 
 
 def print_found(found: Found, as_json: bool, dry_run: bool) -> None:
+    from monitor.geo import point_fields
+
     for match in found.matches:
         if as_json:
             click.echo(logs.printable_json({
@@ -60,8 +68,8 @@ def print_found(found: Found, as_json: bool, dry_run: bool) -> None:
                 "title": found.entry.title, "url": found.entry.url,
                 "source": found.entry.source, "channels": list(match.channels),
                 "published": iso(found.entry.published),
-                "hits": [{"term": h.term, "field": h.field, "start": h.start, "end": h.end}
-                         for h in match.hits],
+                "hits": [{"term": h.term, "field": h.field, "start": h.start, "end": h.end,
+                          **point_fields(h.point)} for h in match.hits],
             }))
         elif dry_run:
             terms = ", ".join(dict.fromkeys(h.term for h in match.hits))

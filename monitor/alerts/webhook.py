@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from monitor import __version__
 from monitor.alerts.channels import DeliveryError
-from monitor.records import Alert, Fired, Update
+from monitor.records import Alert, Fired, Hit, Update
 
 __all__ = [
     "SIGNATURE_HEADER",
@@ -80,6 +80,13 @@ class WebhookHit(_Model):
         description="\"place\", \"group\" or \"event\" when the rule lists the term among "
                     "its places or groups, or it is a phrase of an event type the rule lists "
                     "under events; null for keywords and query words")
+    lat: float | None = Field(None, description="a place hit's latitude (WGS 84 degrees) in "
+                                                "the gazetteer; a country's or region's is "
+                                                "its capital's; null when not known")
+    lon: float | None = Field(None, description="its longitude")
+    km: float | None = Field(None, description="for a place a `near:` rule brought in: its "
+                                               "distance in km from the `near` place")
+    near: str | None = Field(None, description="that `near:` place, else null")
 
 
 class WebhookRule(_Model):
@@ -200,7 +207,16 @@ def _rule(fired: Fired) -> WebhookRule:
         watchlist=fired.watchlist, name=fired.rule, priority=fired.priority,
         score=fired.score, terms=list(fired.terms), url=fired.url,
         hits=[WebhookHit(term=h.term, field=h.field, start=h.start, end=h.end,
-                         concept=h.concept, kind=_kind(h.kind)) for h in fired.hits])
+                         concept=h.concept, kind=_kind(h.kind), **_where(h))
+              for h in fired.hits])
+
+
+def _where(hit: Hit) -> dict[str, Any]:
+    point = hit.point
+    if point is None:
+        return {}
+    return {"lat": point.lat, "lon": point.lon, "km": point.km if point.near else None,
+            "near": point.near or None}
 
 
 _KINDS: dict[str | None, Literal["place", "group", "event"]] = {

@@ -61,9 +61,12 @@ within=True adds what lies inside: for a country, its first-level subdivisions a
 of COUNTRY_TOWN_MIN (50,000) people or more; for a subdivision, or a city that comes with
 one, the subdivision's towns in the gazetteer (15,000+ people; the subdivision must share a
 name with a city for its towns to be known); user-defined places whose `in:` names it. Names
-brought in this way pass the same filter, main names included. Places imported from GeoNames
-extracts (`news-monitor places import`, see gazetteer.py and extracts.py) come in whatever
-their population: all of a country's, or those with the subdivision's admin1 code.
+brought in this way pass the same filter, main names included. `near_terms` (nearby.py) is the
+same for a radius: the place and the gazetteer's towns within so many km. Every place Term
+carries its place's Point (coordinates: nearby.py says which for a country or a region), and
+so every hit on it. Places imported from GeoNames extracts (`news-monitor places import`, see
+gazetteer.py and extracts.py) come in whatever their population: all of a country's, or
+those with the subdivision's admin1 code.
 
 Groups
 ------
@@ -101,13 +104,14 @@ from monitor.catalog.names import (
     REGION_TOWN_MIN,
     fold_key,
 )
+from monitor.catalog.nearby import Nearby, located, near_terms, place_point
 from monitor.catalog.resolve import Overlay, Unit, build_overlay, lookup, resolve
 from monitor.catalog.snapshot import get_gazetteer
 from monitor.catalog.terms import TermList
 from monitor.catalog.towns import Place, Ref
 from monitor.match.spec import Term
 
-__all__ = ["Catalog", "CatalogError", "Place", "fold_key"]
+__all__ = ["Catalog", "CatalogError", "Nearby", "Place", "fold_key"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -277,16 +281,31 @@ class Catalog:
         out.add(bare, concept)
         for ref in (unit.main, *unit.companions):
             out.extend(self._names(ref, gaz, overlay, requested=True), concept)
+        points = [(len(out.terms), place_point(gaz, unit.main))]  # (terms up to, their point)
         if within:
             for ref in self._inside(unit, gaz, overlay):
                 out.extend(
                     self._names(ref, gaz, overlay, requested=False),
                     self._concept(ref, gaz, overlay),
                 )
+                points.append((len(out.terms), place_point(gaz, ref)))
         own = out.keys()
         for ref in (unit.main, *unit.companions):
             own.update(map(fold_key, gaz.all_names(ref)))
-        return out.with_longer(gaz, own, self._defined(overlay))
+        terms = out.with_longer(gaz, own, self._defined(overlay))
+        start, placed = 0, []
+        for end, point in points:
+            placed.extend(located(terms[start:end], point))
+            start = end
+        return tuple(placed)
+
+    def near_terms(self, name: str, km: float) -> Nearby:
+        """The Terms of `near: {place: name, km: km}` (see nearby.py): LookupError for an
+        unknown place or one without coordinates, ValueError for a km out of range."""
+        cache = self._state.setdefault("near", {})
+        if (name, km) not in cache:
+            cache[(name, km)] = near_terms(self, name, km)
+        return cache[(name, km)]
 
     def _defined(self, overlay: Overlay) -> dict[str, list[str]]:
         """The multi-word names of the places files' places, by each of their words."""

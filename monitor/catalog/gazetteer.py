@@ -198,6 +198,8 @@ class Gazetteer:
         order = sorted(range(len(hashes)), key=hashes.__getitem__)
         cities.hashes = array("q", [hashes[i] for i in order])
         cities.entries = array("I", [entries[i] for i in order])
+        lat = cities.latitude
+        cities.by_latitude = array("I", sorted(range(len(lat)), key=lat.__getitem__))
         return cities
 
     def _load_regions(self, pycountry: Any) -> None:

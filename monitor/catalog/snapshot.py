@@ -27,7 +27,8 @@ from monitor.catalog.towns import Cities, Country, Region
 log = logging.getLogger(__name__)
 
 KIND = "gazetteer"
-_ARRAYS = ("starts", "population", "latitude", "longitude", "geonameid", "hashes", "entries")
+_ARRAYS = ("starts", "population", "latitude", "longitude", "geonameid", "hashes", "entries",
+           "by_latitude")
 _CODES = ("countries", "admin1", "featurecode")  # interned short strings, one per city
 _GAZETTEERS_KEPT = 2  # the plain one and the one with the current extracts
 
@@ -120,10 +121,11 @@ def decode(sections: dict[str, bytes]) -> dict[str, Any]:
         or cities.starts[-1] != len(cities.text)
         or any(
             len(getattr(cities, c)) != n
-            for c in (*_CODES, "tier", "latitude", "longitude", "geonameid")
+            for c in (*_CODES, "tier", "latitude", "longitude", "geonameid", "by_latitude")
         )
         or len(cities.hashes) != len(cities.entries)
         or (cities.entries and max(cities.entries) >> 1 >= n)
+        or (cities.by_latitude and max(cities.by_latitude) >= n)
     ):
         raise ValueError("city columns of different lengths")
     countries = {

@@ -72,7 +72,9 @@ class Cities:
     name) to entries city * 2 + is_main, sorted by hash, for binary search. featurecode is
     "" for a town of the base table and the GeoNames code (PPL, ADM2, RGN...) for an
     imported place; tier is 1 for a town of the base table (or its imported replacement),
-    0 for a place only an extract has.
+    0 for a place only an extract has. latitude and longitude are float32 degrees (a metre
+    or so of precision; 0, 0 when the data has none); by_latitude lists the cities in order
+    of latitude, for the searches of `near:` (nearby.py).
     """
 
     def __init__(self) -> None:
@@ -89,6 +91,7 @@ class Cities:
         self.phrases: list[str] = []  # folded names of two words or more (phrases.py)
         self.hashes = array("q")
         self.entries = array("I")
+        self.by_latitude = array("I")
 
     def __len__(self) -> int:
         return len(self.population)

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from monitor import __version__
+from monitor.config.near import Near
 from monitor.config.values import (
     Duration,
     IPBlock,
@@ -339,6 +340,8 @@ class RuleConfig(FileModel):
     name: str = Field(min_length=1)
     places: Terms = Field((), description="place names, expanded from the gazetteer")
     within: bool = Field(False, description="places also cover their regions and larger towns")
+    near: Near = Field((), description="{place, km} (or a list): also every place of the "
+                                       "gazetteer within km of the place")
     groups: Terms = Field((), description="group names, expanded from the groups catalog")
     events: Names = Field((), description="event types (airstrike, shelling, armed clash, "
                                           "suicide bombing, abduction ...), expanded from "
@@ -363,9 +366,10 @@ class RuleConfig(FileModel):
 
     @model_validator(mode="after")
     def _something_to_match(self) -> RuleConfig:
-        if not (self.places or self.groups or self.events or self.keywords or self.query):
-            raise ValueError("a rule needs at least one of places, groups, events, keywords "
-                             "or query")
+        if not (self.places or self.near or self.groups or self.events or self.keywords
+                or self.query):
+            raise ValueError("a rule needs at least one of places, near, groups, events, "
+                             "keywords or query")
         return self
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from monitor.catalog import Catalog
 from monitor.catalog.events import EventCatalog
+from monitor.config.near import near_terms
 from monitor.config.problems import inside_scalar, validate
 from monitor.config.resolved import Channel
 from monitor.config.settings import RuleConfig, SurgeConfig, WatchlistFile
@@ -88,7 +89,8 @@ def load_watchlist(file: Path, ctx: Loading) -> list[RuleSpec]:
         def expand(kind: str, entries: tuple, i: int = i, rule: RuleConfig = rule) -> tuple:
             return _terms_of(entries, kind, ("rules", i, kind), located, ctx, rule.within)
         specs.append(RuleSpec(
-            watchlist=wl.name, name=rule.name, places=expand("places", rule.places),
+            watchlist=wl.name, name=rule.name,
+            places=expand("places", rule.places) + near_terms(rule.near, i, located, ctx),
             groups=expand("groups", rule.groups), keywords=expand("keywords", rule.keywords),
             events=_events_of(rule.events, ("rules", i, "events"), located, ctx),
             exclude=expand("exclude", rule.exclude), query=rule.query, aliases=aliases,

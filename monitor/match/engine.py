@@ -90,6 +90,7 @@ class _Evidence(dict[int, Evidence]):
     def __missing__(self, report: int) -> Evidence:
         reported = self._reports[report]
         term, concept, only, kind = (reported.term, reported.concept, reported.field, reported.kind)
+        point = reported.point
         rank = self._ranks[report]
         keyed = []
         points = 0
@@ -99,7 +100,7 @@ class _Evidence(dict[int, Evidence]):
             doc = self._fields[field]
             if doc.shifted:
                 start, end = doc.original(start), doc.original(end)
-            hit = make_hit(term, FIELDS[field], start, end, concept, kind)
+            hit = make_hit(term, FIELDS[field], start, end, concept, kind, point)
             keyed.append(((((field << _OFFSET | start) << _OFFSET) | end) << _RANK | rank, hit))
             points += TITLE_WEIGHT if field == TITLE else 1
         if len(keyed) > 1:

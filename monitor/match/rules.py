@@ -24,7 +24,7 @@ from monitor.match.query import (
 )
 from monitor.match.spec import RuleSpec, Term
 from monitor.match.terms import FIELDS, Found, TermError, TermPattern, clean_term, compile_term
-from monitor.records import Hit, Match
+from monitor.records import Hit, Match, Point
 
 TITLE_WEIGHT = 2
 make_match = positional(Match)
@@ -45,6 +45,7 @@ class Reported:
     concept: str | None
     field: int | None  # only hits in this field count (a scoped query term)
     kind: str | None = None  # "place", "group" or "event" when the rule lists it there
+    point: Point | None = None  # a place term's coordinates, copied onto its hits
 
 
 # One term's hits in one document: with their reading-order keys (engine._Evidence), alone,
@@ -190,6 +191,7 @@ class _Positive:
     field: int | None
     everywhere: bool  # named at least once without a field scope
     kind: str | None = None  # "place" or "group": the first category that names it
+    point: Point | None = None  # the first coordinates a naming of it carries
 
 
 @dataclass(slots=True)
@@ -226,7 +228,8 @@ class _Draft:
         reported = []
         for pattern, positive in self.reported.items():
             field = None if positive.everywhere else positive.field
-            entry = Reported(pattern, positive.term, positive.concept, field, positive.kind)
+            entry = Reported(pattern, positive.term, positive.concept, field, positive.kind,
+                             positive.point)
             number = reports.setdefault(entry, len(reports))
             triple = (pattern, number, positive.weight)
             reported.append(interned.setdefault(triple, triple))
@@ -257,13 +260,15 @@ def draft(spec: RuleSpec, patterns: Patterns) -> _Draft:
         if old is None:
             display = patterns.compiled[number].term
             reported[number] = _Positive(display, term.weight, term.concept, field,
-                                         field is None, kind)
+                                         field is None, kind, term.point)
             return
         old.weight = max(old.weight, term.weight)
         if old.concept is None:
             old.concept = term.concept
         if old.kind is None:
             old.kind = kind
+        if old.point is None:
+            old.point = term.point
         if field is None:
             old.everywhere = True
         elif old.field != field:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from monitor.records import Corroboration, Priority, SurgeWatch
+from monitor.records import Corroboration, Point, Priority, SurgeWatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +24,8 @@ class Term:
     without the plural a keyword gets and without splits the name itself does not have, so
     "Hama" never finds "Hamas" nor "Andover" "and over". `longer` lists longer names that
     contain this one and name something else ("New York" for "York"): a hit inside one of
-    them is that name's, not this term's.
+    them is that name's, not this term's. `point` is a place's coordinates (and its distance
+    from a `near:` centre), copied onto every hit of the term.
     """
 
     text: str
@@ -33,6 +34,7 @@ class Term:
     concept: str | None = None
     name: bool = False
     longer: tuple[str, ...] = ()
+    point: Point | None = None
 
 
 def terms(*texts: str) -> tuple[Term, ...]:

@@ -1,7 +1,9 @@
 """Alerts to and from JSON, so the outbox keeps what is needed to render them later.
 
 Rows written by older versions lack the newer keys (hits, the other rules, the kind of a
-hit) and come back with their defaults.
+hit, its point) and come back with their defaults. A hit's point is kept as a short list
+([lat, lon], or [lat, lon, km, near, radius] for a `near:` place) after its kind, and only
+when it has one.
 """
 
 from __future__ import annotations
@@ -11,16 +13,38 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from monitor.records import Alert, Fired, Hit, Snippet, Update
+from monitor.records import Alert, Fired, Hit, Point, Snippet, Update
 
 
 def _hits(hits: Iterable[Hit]) -> list[list[Any]]:
-    return [[h.term, h.field, h.start, h.end, h.concept, h.kind] for h in hits]
+    return [[h.term, h.field, h.start, h.end, h.concept, h.kind,
+             *([_point(h.point)] if h.point is not None else [])] for h in hits]
+
+
+def _point(p: Point) -> list[Any]:
+    if p.km is None and not p.near and p.radius is None:
+        return [p.lat, p.lon]
+    return [p.lat, p.lon, p.km, p.near, p.radius]
+
+
+def _point_from(row: list[Any]) -> Point | None:
+    """The stored point, or None for a row of an older version (or one that is not a
+    point: a bad row costs the hit its coordinates, not the alert)."""
+    if len(row) < 7 or not isinstance(row[6], list) or len(row[6]) not in (2, 5):
+        return None
+    lat, lon, *more = row[6]
+    if not all(isinstance(v, (int, float)) for v in (lat, lon)):
+        return None
+    if not more:
+        return Point(float(lat), float(lon))
+    km, near, radius = more
+    return Point(float(lat), float(lon), None if km is None else float(km), str(near or ""),
+                 None if radius is None else float(radius))
 
 
 def _hits_from(rows: Iterable[list[Any]]) -> tuple[Hit, ...]:
     return tuple(Hit(row[0], row[1], int(row[2]), int(row[3]), row[4],
-                     row[5] if len(row) > 5 else None) for row in rows)
+                     row[5] if len(row) > 5 else None, _point_from(row)) for row in rows)
 
 
 def alert_to_json(alert: Alert) -> str:
