@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from monitor import __version__
 from monitor.alerts.channels import DeliveryError
+from monitor.alerts.webhookfacts import WebhookCasualties, webhook_casualties
 from monitor.records import Alert, Fired, Update
 
 __all__ = [
@@ -164,6 +165,10 @@ class WebhookAlert(_Model):
     update_of: WebhookUpdate | None = Field(
         None, description="set when this alert follows up one sent before on the story "
                           "(same `story`): it escalated; null for a first alert")
+    casualties: WebhookCasualties = Field(
+        default_factory=WebhookCasualties,
+        description="the casualty figures the article gives for its own event: killed, "
+                    "injured, kidnapped, displaced, each {count, qualifier, text} or null")
 
 
 class WebhookDocument(_Model):
@@ -229,6 +234,7 @@ def _alert(alert: Alert) -> WebhookAlert:
         places=list(dict.fromkeys(h.concept or h.term for h in hits if h.kind == "place")),
         groups=list(dict.fromkeys(h.concept or h.term for h in hits if h.kind == "group")),
         update_of=_update(alert.update),
+        casualties=webhook_casualties(alert.casualties),
     )
 
 

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from monitor import __version__
+from monitor.config.minimums import CasualtyMinimums
 from monitor.config.values import (
     Duration,
     IPBlock,
@@ -332,7 +333,7 @@ class SurgeConfig(FileModel):
 Surge = Annotated[SurgeConfig | None, BeforeValidator(_surge_flag)]
 
 
-class RuleConfig(FileModel):
+class RuleConfig(FileModel, CasualtyMinimums):
     name: str = Field(min_length=1)
     places: Terms = Field((), description="place names, expanded from the gazetteer")
     within: bool = Field(False, description="places also cover their regions and larger towns")
@@ -362,7 +363,7 @@ class RuleConfig(FileModel):
         return self
 
 
-class WatchlistFile(FileModel):
+class WatchlistFile(FileModel, CasualtyMinimums):
     """The shape of one file under watchlists/."""
 
     name: str = Field(min_length=1)

@@ -23,57 +23,16 @@ How a figure is read (vocabulary in cues.py, numbers in numbers.py):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from monitor.facts import cues
+from monitor.facts.figures import KINDS, MAX_FIGURE_TEXT, QUALIFIERS, Casualties, Figure
 from monitor.facts.numbers import Number, read_number
 from monitor.facts.tokens import Token, is_clause_end, sentences, tokens
 
 MAX_TITLE = 1_000  # characters of the title read
 MAX_TEXT = 40_000  # characters of the text read: the toll is in the first paragraphs
-MAX_FIGURE_TEXT = 200  # characters of the words a figure quotes
-KINDS = ("killed", "injured", "kidnapped", "displaced")
-QUALIFIERS = ("", "at least", "more than", "up to", "about")
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One count of one kind, with how sure the article is of it."""
-
-    kind: str  # "killed" | "injured" | "kidnapped" | "displaced"
-    count: int
-    qualifier: str  # "" (exact) | "at least" | "more than" | "up to" | "about"
-    text: str  # the words it was read from, as written
-
-    def __str__(self) -> str:
-        return f"{self.qualifier} {self.count:,} {self.kind}".strip()
-
-    def minimum(self) -> int:
-        """The count the words prove, for a rule's `min_killed`: "more than 10" proves 11,
-        "about 30" is taken as 30 (reporters round), "up to 40" proves nothing (0)."""
-        if self.qualifier == "up to":
-            return 0
-        return self.count + 1 if self.qualifier == "more than" else self.count
-
-
-@dataclass(frozen=True)
-class Casualties:
-    """The figures an article gives for its own event; None where it gives none."""
-
-    killed: Figure | None = None
-    injured: Figure | None = None
-    kidnapped: Figure | None = None
-    displaced: Figure | None = None
-
-    def figures(self) -> tuple[Figure, ...]:
-        """The figures present, in the order killed, injured, kidnapped, displaced."""
-        return tuple(f for f in (getattr(self, k.name) for k in fields(self)) if f is not None)
-
-    def get(self, kind: str) -> Figure | None:
-        return getattr(self, kind, None) if kind in KINDS else None
-
-    def __str__(self) -> str:
-        return ", ".join(str(f) for f in self.figures())
+__all__ = ["KINDS", "QUALIFIERS", "Casualties", "Figure", "FiguresOf", "casualties"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,3 +294,20 @@ def _join(sentence: list[Token], reads: list[_Read]) -> None:
         left.last = max(right.last, left.last)
         left.qualifier = left.qualifier or right.qualifier
         right.kind, right.how = "", "joined"
+
+
+class FiguresOf:
+    """An article's figures, read on first use and then kept: the matcher asks for them only
+    when a rule with a minimum fires, the alert carries them, and either way they are read
+    once per article however many rules ask."""
+
+    __slots__ = ("_title", "_text", "_read")
+
+    def __init__(self, title: str, text: str) -> None:
+        self._title, self._text = title, text
+        self._read: Casualties | None = None
+
+    def __call__(self) -> Casualties:
+        if self._read is None:
+            self._read = casualties(self._title, self._text)
+        return self._read
