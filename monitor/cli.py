@@ -206,13 +206,15 @@ def test_article(config_path: Path, as_json: bool, source: str) -> None:
     SOURCE is an article URL, an HTML or text file (first line = title), or - for stdin.
     Exits 0 when some rule fires, 1 when none does (like grep), 2 on errors.
     """
+    from monitor.facts import FiguresOf
     from monitor.geo import point_fields
     from monitor.pipeline import Found, make_alert
-    from monitor.report import print_explained
+    from monitor.report import print_explained, print_figures, short_of
 
     config = _load(config_path)
     document, origin = _read_article(source, config)
-    matches = config.matcher.match(document)
+    figures, short = FiguresOf(document.title, document.text), []
+    matches = config.matcher.match(document, figures, short)
     if as_json:
         click.echo(logs.printable_json({"title": document.title, "matches": [{
             "watchlist": m.watchlist, "rule": m.rule, "priority": m.priority,
@@ -221,14 +223,16 @@ def test_article(config_path: Path, as_json: bool, source: str) -> None:
                  **({"concept": h.concept} if h.concept else {}),
                  **({"kind": h.kind} if h.kind else {}), **point_fields(h.point)}
                 for h in m.hits],
-        } for m in matches]}, indent=2))
+        } for m in matches], "casualties": figures().as_json(),
+            "short_of_minimums": short_of(short, config.rules)}, indent=2))
     else:
         from monitor.records import Entry
         entry = Entry(source=origin, key=origin, url=source if "://" in source else "",
                       title=document.title, summary=document.text)
-        found = Found(entry, document, tuple(matches))
+        found = Found(entry, document, tuple(matches), figures)
         for m in matches:
             print_explained(make_alert(found, m), m, document, config.places)
+        print_figures(figures(), short, config.rules)
         if not matches:
             title = logs.printable(document.title or origin)
             click.echo(f"no rule fires on “{title}” "

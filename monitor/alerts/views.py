@@ -91,6 +91,12 @@ def update_line(alert: Alert) -> str:
     return f"Update {u.number} of “{shorten(one_line(u.of_title), 120)}” (sent {sent}): {changes}"
 
 
+def casualties_line(alert: Alert) -> str:
+    """The story's casualty figures as the article gives them: "at least 32 killed, 50
+    injured"; "" when it gives none."""
+    return str(alert.casualties)
+
+
 def alert_title(alert: Alert) -> str:
     return one_line(alert.title) or "(no title)"
 
@@ -199,6 +205,7 @@ class AlertView:
     more_rules: int  # rules past the first _RULES_MAX, counted but not listed
     raw_alert: Alert
     events: str = ""  # the event types its rules matched, comma-separated; "" when none
+    casualties: str = ""  # casualties_line(): "at least 32 killed, 50 injured"; "" if none
 
 
 def alert_view(kind: Kind, alert: Alert) -> AlertView:
@@ -235,6 +242,7 @@ def alert_view(kind: Kind, alert: Alert) -> AlertView:
                                                for f in fired), _TEXT_MAX)),
         raw_alert=alert,
         events=esc.line(shorten(", ".join(alert.events()[:_NAMES_MAX]), _TEXT_MAX)),
+        casualties=esc.line(casualties_line(alert)),
     )
 
 

@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from monitor import __version__
 from monitor.alerts.channels import DeliveryError
+from monitor.alerts.webhookfacts import WebhookCasualties, webhook_casualties
 from monitor.records import Alert, Fired, Hit, Update
 
 __all__ = [
@@ -177,6 +178,10 @@ class WebhookAlert(_Model):
     events: list[str] = Field(
         [], description="the event types its rules matched (canonical names of the event "
                         "catalog: airstrike, shelling, armed clash ...), in reading order")
+    casualties: WebhookCasualties = Field(
+        default_factory=WebhookCasualties,
+        description="the casualty figures the article gives for its own event: killed, "
+                    "injured, kidnapped, displaced, each {count, qualifier, text} or null")
 
 
 class WebhookDocument(_Model):
@@ -256,6 +261,7 @@ def _alert(alert: Alert) -> WebhookAlert:
         groups=list(dict.fromkeys(h.concept or h.term for h in hits if h.kind == "group")),
         update_of=_update(alert.update),
         events=list(alert.events()),
+        casualties=webhook_casualties(alert.casualties),
     )
 
 

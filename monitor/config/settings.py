@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from monitor import __version__
+from monitor.config.minimums import CasualtyMinimums
 from monitor.config.near import Near
 from monitor.config.values import (
     Duration,
@@ -336,7 +337,7 @@ class SurgeConfig(FileModel):
 Surge = Annotated[SurgeConfig | None, BeforeValidator(_surge_flag)]
 
 
-class RuleConfig(FileModel):
+class RuleConfig(FileModel, CasualtyMinimums):
     name: str = Field(min_length=1)
     places: Terms = Field((), description="place names, expanded from the gazetteer")
     within: bool = Field(False, description="places also cover their regions and larger towns")
@@ -373,7 +374,7 @@ class RuleConfig(FileModel):
         return self
 
 
-class WatchlistFile(FileModel):
+class WatchlistFile(FileModel, CasualtyMinimums):
     """The shape of one file under watchlists/."""
 
     name: str = Field(min_length=1)

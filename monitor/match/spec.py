@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from monitor.facts.minimums import Minimums
 from monitor.records import Corroboration, Point, Priority, SurgeWatch
 
 
@@ -69,3 +70,5 @@ class RuleSpec:
     # event types (monitor/catalog/events.py), expanded into their phrases: a category like
     # places and groups, whose hits are reported with kind "event"
     events: tuple[Term | str, ...] = ()
+    # `min_killed` …: fires only on an article whose casualty figures prove as many
+    minimums: Minimums = Minimums()

@@ -1,9 +1,9 @@
 """Alerts to and from JSON, so the outbox keeps what is needed to render them later.
 
 Rows written by older versions lack the newer keys (hits, the other rules, the kind of a
-hit, its point) and come back with their defaults. A hit's point is kept as a short list
-([lat, lon], or [lat, lon, km, near, radius] for a `near:` place) after its kind, and only
-when it has one.
+hit, its point, the casualty figures) and come back with their defaults. A hit's point is
+kept as a short list ([lat, lon], or [lat, lon, km, near, radius] for a `near:` place) after
+its kind, and only when it has one.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from monitor.facts.figures import Casualties
 from monitor.records import Alert, Fired, Hit, Point, Snippet, Update
 
 
@@ -70,6 +71,8 @@ def alert_to_json(alert: Alert) -> str:
         data["single_source"] = True
     if alert.also:
         data["also"] = [_fired(f) for f in alert.also]
+    if alert.casualties.figures():
+        data["casualties"] = alert.casualties.as_json()
     if alert.update is not None:
         u = alert.update
         data["update"] = {"number": u.number, "of_title": u.of_title,
@@ -115,6 +118,7 @@ def alert_from_json(text: str) -> Alert:
         min_sources=int(data.get("min_sources", 1)),
         single_source=bool(data.get("single_source", False)),
         update=_update_from(data.get("update")),
+        casualties=Casualties.from_json(data.get("casualties")),
         also=tuple(Fired(f["watchlist"], f["rule"], f["priority"], tuple(f.get("terms", ())),
                          f.get("score"), _hits_from(f.get("hits", ())), f.get("url", ""),
                          int(f.get("min_sources", 1)))
