@@ -47,7 +47,7 @@ class Hit:
     start: int  # offset into Document.title or Document.text
     end: int
     concept: str | None = None  # what an alias stands for: "Aleppo" for a hit on "Halab"
-    kind: str | None = None  # "place" or "group" when the rule lists the term there
+    kind: str | None = None  # "place", "group" or "event" when the rule lists the term there
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,7 +44,7 @@ class Reported:
     term: str
     concept: str | None
     field: int | None  # only hits in this field count (a scoped query term)
-    kind: str | None = None  # "place" or "group" when the rule lists it there
+    kind: str | None = None  # "place", "group" or "event" when the rule lists it there
 
 
 # One term's hits in one document: with their reading-order keys (engine._Evidence), alone,
@@ -122,7 +122,8 @@ class CompiledRule:
         return Match(spec.watchlist, spec.name, spec.priority, score, hits, spec.channels)
 
 
-_KINDS = {"places": "place", "groups": "group"}  # what a category's hits are, for alerts
+# what a category's hits are, for alerts
+_KINDS = {"places": "place", "groups": "group", "events": "event"}
 
 first = itemgetter(0)
 second = itemgetter(1)
@@ -263,7 +264,7 @@ def draft(spec: RuleSpec, patterns: Patterns) -> _Draft:
             old.everywhere = True  # scoped to the title in one place, the text in another
 
     categories: list[frozenset[int]] = []
-    for name in ("places", "groups", "keywords"):
+    for name in ("places", "groups", "events", "keywords"):
         numbers = []
         for position, written in enumerate(getattr(spec, name)):
             term = _as_term(written)

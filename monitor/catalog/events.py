@@ -1,0 +1,254 @@
+"""The event catalog: what happened, as conflict analysts code it.
+
+A watch rule says `events: [airstrike, suicide bombing]`; the config layer asks the
+EventCatalog for the Terms those names stand for and compiles them like a category of
+keywords (places, groups, events, keywords: each listed category needs a hit). The hits are
+reported with kind "event" and concept the canonical event type, so alerts, webhooks and
+`news-monitor test` can say which event each matched word belongs to.
+
+Types follow ACLED's event and sub-event types (each entry names them under `acled:`), so a
+rule written against this catalog codes the news the way an ACLED analyst would: airstrike is
+Explosions/Remote violence: Air/drone strike, armed clash is Battles: Armed clash, and so on.
+A car bomb is a remote explosive, a suicide car bomb a suicide bombing, as ACLED has it.
+
+Why terms and not a new matcher: the phrases go through the same folding, word boundaries,
+plurals, prefixes (`kidnap*`) and Arabic clitics as everything else a rule matches, in the
+same one-pass scan, so `events_in()`, a rule with `events:` and a rule that lists the same
+phrases as keywords agree on every text. What a language inflects beyond that (French and
+Turkish plurals and cases, Arabic accusative endings) the catalog lists, or covers with a
+prefix. `except:` lists longer wordings that contain a phrase but mean something else ("air
+raid siren", "shelling out", "clash of", "hunger strike" needs none: "strike" alone is no
+phrase); they become the phrase's Term.longer, which the matcher already uses to give a hit
+inside a longer known name to that name: such a hit does not count.
+
+Layers, each applied over the one before (as groups.yaml extends the groups catalog): the
+shipped monitor/data/events.yaml, then the user's config/events.yaml. A user entry whose name
+is a known type or alias changes that type: its phrases and excepts are added, `remove:`
+drops phrases or excepts, `aliases:` adds names, `acled:` replaces the coding, and `replace:
+true` starts the entry over. Any other name defines a new type.
+
+Phrases of at most three letters in a cased script ("IED", "EYP") match only as written, as
+short group aliases do. A rule may name a type by its canonical name, an alias, or its ACLED
+sub-event type; an unknown name is an error with a "did you mean" (a misspelt event type
+would otherwise silently match nothing).
+
+Cost: the catalog is small (hundreds of phrases); loading it takes milliseconds, so unlike
+the gazetteer it is not cached on disk. events_in() compiles one matcher per catalog, once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from monitor.catalog.eventfiles import EventEntry, parse_events
+from monitor.catalog.files import CatalogError
+from monitor.catalog.names import _DATA, EXACT_CASE_MAX_LETTERS, cased, fold_key, letters
+from monitor.match.spec import RuleSpec, Term
+from monitor.records import Document
+
+__all__ = ["EventCatalog", "EventType", "events_in", "shipped_events"]
+
+SHIPPED = _DATA / "events.yaml"
+# Languages every shipped type must have phrases in (tests hold the catalog to it).
+REQUIRED_LANGUAGES = ("en", "ar", "fr", "tr")
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    """One event type with everything that signals it."""
+
+    name: str  # canonical: what rules, alerts and webhooks call it
+    aliases: tuple[str, ...] = ()
+    event_type: str = ""  # ACLED event type
+    sub_event_type: str = ""  # ACLED sub-event type
+    phrases: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (language, phrases)
+    excepts: tuple[str, ...] = ()
+
+    def all_phrases(self) -> tuple[str, ...]:
+        """Every phrase, one per folded form, in catalog order."""
+        seen: set[str] = set()
+        out = []
+        for _, listed in self.phrases:
+            for phrase in listed:
+                key = fold_key(phrase) + ("*" if phrase.endswith("*") else "")
+                if key not in seen:
+                    seen.add(key)
+                    out.append(phrase)
+        return tuple(out)
+
+    def languages(self) -> tuple[str, ...]:
+        return tuple(language for language, listed in self.phrases if listed)
+
+
+def merge_events(layers: Iterable[tuple[EventEntry, ...]]) -> list[EventType]:
+    """The shipped types, then each user entry applied in turn (see the module docstring)."""
+    types: list[EventType] = []
+
+    def find(name: str) -> int:
+        key = fold_key(name)
+        for i, known in enumerate(types):
+            if fold_key(known.name) == key:
+                return i
+        for i, known in enumerate(types):
+            if key in {fold_key(a) for a in known.aliases}:
+                return i
+        return -1
+
+    for layer in layers:
+        for entry in layer:
+            at = find(entry.name)
+            new = EventType(entry.name, entry.aliases, entry.event_type, entry.sub_event_type,
+                            entry.phrases, entry.excepts)
+            if at < 0 or entry.replace:
+                if at >= 0:
+                    types[at] = new
+                else:
+                    types.append(new)
+                continue
+            old = types[at]
+            removed = {fold_key(r) for r in entry.remove}
+
+            def kept(phrases: Iterable[str], removed: set[str] = removed) -> tuple[str, ...]:
+                return tuple(p for p in phrases if fold_key(p) not in removed)
+
+            languages: dict[str, tuple[str, ...]] = dict(old.phrases)
+            for language, listed in entry.phrases:
+                languages[language] = (*languages.get(language, ()), *listed)
+            types[at] = EventType(
+                old.name,
+                (*old.aliases, *entry.aliases),
+                entry.event_type or old.event_type,
+                entry.sub_event_type or old.sub_event_type,
+                tuple((language, kept(listed)) for language, listed in languages.items()),
+                kept((*old.excepts, *entry.excepts)))
+    return types
+
+
+@dataclass(frozen=True, eq=False)
+class EventCatalog:
+    """The event types a rule can name. Build with `EventCatalog.load`."""
+
+    user_file: Path | None = None
+    types: tuple[EventType, ...] = ()
+    _index: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
+    _state: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def load(cls, user_file: Path | None = None) -> EventCatalog:
+        """The shipped catalog extended by the user's file (None or missing: none).
+
+        Raises CatalogError, naming file:line:col, when a file is not valid."""
+        user_file = Path(user_file) if user_file is not None else None
+        user = parse_events(user_file) if user_file is not None and user_file.is_file() else ()
+        return cls.from_types(merge_events([_shipped(), user]), user_file)
+
+    @classmethod
+    def from_types(cls, types: Iterable[EventType], user_file: Path | None = None
+                   ) -> EventCatalog:
+        types = tuple(types)
+        index: dict[str, list[int]] = {}
+        for i, known in enumerate(types):
+            for name in (known.name, *known.aliases, known.sub_event_type):
+                key = fold_key(name) if name else ""
+                if key:
+                    bucket = index.setdefault(key, [])
+                    if i not in bucket:
+                        bucket.append(i)
+        return cls(user_file, types, {k: tuple(v) for k, v in index.items()})
+
+    def names(self) -> list[str]:
+        """Canonical event type names, in catalog order."""
+        return [t.name for t in self.types]
+
+    def get(self, name: str) -> EventType:
+        """The type a rule's name stands for (canonical name first, then aliases and ACLED
+        sub-event types); LookupError with a suggestion for an unknown or ambiguous name."""
+        key = fold_key(name)
+        found = [i for i in self._index.get(key, ()) if fold_key(self.types[i].name) == key]
+        found = found or list(self._index.get(key, ()))
+        if not found:
+            raise LookupError(f"unknown event type '{name}'{self._suggest(key)}")
+        if len(found) > 1:
+            names = " or ".join(f"'{self.types[i].name}'" for i in found)
+            raise LookupError(f"'{name}' names several event types: write {names}")
+        return self.types[found[0]]
+
+    def terms(self, name: str) -> tuple[Term, ...]:
+        """The Terms of an event type: every phrase, concept the canonical name, each with
+        the type's excepts that contain it as its `longer`; LookupError if unknown."""
+        cache = self._state.setdefault("terms", {})
+        known = self.get(name)
+        if known.name not in cache:
+            cache[known.name] = _terms(known)
+        return cache[known.name]
+
+    def _suggest(self, key: str) -> str:
+        close = difflib.get_close_matches(key, list(self._index), n=1, cutoff=0.6)
+        if not close:
+            listed = ", ".join(self.names())
+            return f" (known event types: {listed}; add your own in events.yaml)"
+        return f"; did you mean '{self.types[self._index[close[0]][0]].name}'?"
+
+    def matcher(self) -> Any:
+        """One rule per event type, compiled once (for events_in)."""
+        with _LOCK:
+            if "matcher" not in self._state:
+                from monitor.match import Matcher
+
+                self._state["matcher"] = Matcher.compile([
+                    RuleSpec(watchlist="events", name=t.name, events=self.terms(t.name))
+                    for t in self.types if t.all_phrases()])
+            return self._state["matcher"]
+
+
+_LOCK = threading.Lock()
+
+
+def _terms(known: EventType) -> tuple[Term, ...]:
+    squashed = [(e, fold_key(e).replace(" ", "")) for e in known.excepts]
+    out = []
+    for phrase in known.all_phrases():
+        body = fold_key(phrase.rstrip("*")).replace(" ", "")
+        longer = tuple(e for e, folded in squashed if body in folded and len(folded) > len(body))
+        exact = cased(phrase) and letters(phrase) <= EXACT_CASE_MAX_LETTERS
+        out.append(Term(phrase, exact_case=exact, concept=known.name, longer=longer))
+    return tuple(out)
+
+
+_shipped_entries: tuple[EventEntry, ...] | None = None
+_shipped_catalog: EventCatalog | None = None
+
+
+def _shipped() -> tuple[EventEntry, ...]:
+    global _shipped_entries
+    if _shipped_entries is None:
+        _shipped_entries = parse_events(SHIPPED)
+    return _shipped_entries
+
+
+def shipped_events() -> EventCatalog:
+    """The shipped catalog alone, loaded once per process."""
+    global _shipped_catalog
+    if _shipped_catalog is None:
+        _shipped_catalog = EventCatalog.load()
+    return _shipped_catalog
+
+
+def events_in(text: str, catalog: EventCatalog | None = None) -> dict[str, tuple[str, ...]]:
+    """Event type canonical name → the catalog phrases of it found in `text` (distinct, in
+    reading order), for every type with a hit; the shipped catalog when `catalog` is None.
+
+    Matched exactly as a rule with `events: [that type]` matches the same text."""
+    chosen = catalog if catalog is not None else shipped_events()
+    found: dict[str, tuple[str, ...]] = {}
+    for match in chosen.matcher().match(Document("", text)):
+        found[match.rule] = tuple(dict.fromkeys(h.term for h in match.hits))
+    return found
+
+
+__all__ += ["CatalogError", "REQUIRED_LANGUAGES", "merge_events"]
