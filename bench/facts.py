@@ -40,6 +40,7 @@ Run: python bench/facts.py [--data DIR] [--limit N] [--errors N] [--json]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import sys
@@ -169,6 +170,11 @@ def monitor_method() -> Method:
 def run(method: Method, items: list[Item]) -> dict[str, Found]:
     """Every item through the method; an exception costs that item alone."""
     out: dict[str, Found] = {}
+    warm = Item("warm-up", "en", "", "", "Shelling killed 5 people.", frozenset(), {})
+    for fn in (method.events, method.figures):  # catalogs load once, outside the timing
+        if fn is not None:
+            with contextlib.suppress(Exception):  # the timed run counts any failure
+                fn(warm)
     start = time.perf_counter()
     for item in items:
         found = Found()
@@ -178,7 +184,7 @@ def run(method: Method, items: list[Item]) -> dict[str, Found]:
                 continue
             try:
                 setattr(found, half, fn(item))
-            except Exception as exc:  # noqa: BLE001 - one bad item must not end the run
+            except Exception as exc:  # one bad item must not end the run
                 method.failures[f"{half}: {type(exc).__name__}"] += 1
                 setattr(found, half, frozenset() if half == "events" else {})
         out[item.id] = found
@@ -272,7 +278,7 @@ def print_part(name: str, part: dict[str, Any], methods: list[Method]) -> None:
     mon, key = part["methods"][MONITOR], part["methods"][KEYWORDS]
     langs = ", ".join(f"{k} {v}" for k, v in sorted(part["languages"].items()))
     print(f"\n== {name}: {part['items']} items ({langs})")
-    print(f"{'event type':<18}{'gold':>5}  {MONITOR + ' P':>15}{'R':>7}  {'keywords P':>11}"
+    print(f"{'event type':<20}{'gold':>5}  {MONITOR + ' P':>15}{'R':>7}  {'keywords P':>11}"
           f"{'R':>7}   Done when P >= {PRECISION:.2f}, R >= {RECALL:.2f}")
     for etype in VOCABULARY:
         m = (mon["events"] or {}).get(etype, {})
@@ -286,7 +292,7 @@ def print_part(name: str, part: dict[str, Any], methods: list[Method]) -> None:
             verdict = "met" if all(met) else "not met"
         else:
             verdict = "(no threshold)"
-        print(f"{etype:<18}{k['gold']:>5}  {cell(m.get('precision'), 15)}{cell(m.get('recall'))}"
+        print(f"{etype:<20}{k['gold']:>5}  {cell(m.get('precision'), 15)}{cell(m.get('recall'))}"
               f"  {base}   {verdict}")
     print(f"{'figure':<11}{'gold':>5}  {'exact':>7}{'+qual':>7}{'kw exact':>10}  |"
           f"{'absent':>7}  {'wrongly':>8}{'kw wrongly':>12}")
@@ -353,7 +359,8 @@ def main() -> None:
                           "failures": {m.name: dict(m.failures) for m in methods},
                           "unlabelled_types": dict(unknown)}, indent=2, ensure_ascii=False))
         return
-    print(f"facts set: {len(items)} items from {args.data} "
+    shown = args.data.relative_to(ROOT) if args.data.is_relative_to(ROOT) else args.data
+    print(f"facts set: {len(items)} items from {shown} "
           f"({', '.join(f'{n} {len(s)}' for n, s in parts.items() if n != 'all')})")
     for half, why in methods[0].why_not.items():
         print(f"{MONITOR} {half}: NOT SCORED — {why}")
