@@ -216,7 +216,8 @@ def test_article(config_path: Path, as_json: bool, source: str) -> None:
             "watchlist": m.watchlist, "rule": m.rule, "priority": m.priority,
             "score": m.score, "hits": [
                 {"term": h.term, "field": h.field, "start": h.start, "end": h.end,
-                 **({"concept": h.concept} if h.concept else {})} for h in m.hits],
+                 **({"concept": h.concept} if h.concept else {}),
+                 **({"kind": h.kind} if h.kind else {})} for h in m.hits],
         } for m in matches]}, indent=2))
     else:
         from monitor.records import Entry

@@ -171,6 +171,13 @@ class Alert:
         return tuple(dict.fromkeys(h.concept or h.term for h in hits
                                    if h.kind in ("place", "group")))
 
+    def events(self) -> tuple[str, ...]:
+        """The event types its rules matched (canonical names, monitor/catalog/events.py),
+        in reading order."""
+        hits = sorted((h for f in self.rules() for h in f.hits),
+                      key=lambda h: (h.field != "title", h.start))
+        return tuple(dict.fromkeys(h.concept or h.term for h in hits if h.kind == "event"))
+
     def corroboration(self) -> tuple[int, int]:
         """(outlets that carry the story, how many of them are independent)."""
         names = self.all_sources()

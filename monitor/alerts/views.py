@@ -198,6 +198,7 @@ class AlertView:
     rule_names: str  # every rule's name, " · " between them
     more_rules: int  # rules past the first _RULES_MAX, counted but not listed
     raw_alert: Alert
+    events: str = ""  # the event types its rules matched, comma-separated; "" when none
 
 
 def alert_view(kind: Kind, alert: Alert) -> AlertView:
@@ -233,6 +234,7 @@ def alert_view(kind: Kind, alert: Alert) -> AlertView:
         rule_names=esc.line(shorten(" · ".join(one_line(f.rule) or "(unnamed)"
                                                for f in fired), _TEXT_MAX)),
         raw_alert=alert,
+        events=esc.line(shorten(", ".join(alert.events()[:_NAMES_MAX]), _TEXT_MAX)),
     )
 
 

@@ -49,6 +49,7 @@ from monitor.catalog.eventfiles import EventEntry, parse_events
 from monitor.catalog.files import CatalogError
 from monitor.catalog.names import _DATA, EXACT_CASE_MAX_LETTERS, cased, fold_key, letters
 from monitor.match.spec import RuleSpec, Term
+from monitor.match.terms import plural_forms
 from monitor.records import Document
 
 __all__ = ["EventCatalog", "EventType", "events_in", "shipped_events"]
@@ -111,10 +112,10 @@ def merge_events(layers: Iterable[tuple[EventEntry, ...]]) -> list[EventType]:
                     types.append(new)
                 continue
             old = types[at]
-            removed = {fold_key(r) for r in entry.remove}
+            removed = {_key(r) for r in entry.remove}
 
             def kept(phrases: Iterable[str], removed: set[str] = removed) -> tuple[str, ...]:
-                return tuple(p for p in phrases if fold_key(p) not in removed)
+                return tuple(p for p in phrases if not removed & _forms(p))
 
             languages: dict[str, tuple[str, ...]] = dict(old.phrases)
             for language, listed in entry.phrases:
@@ -210,14 +211,45 @@ _LOCK = threading.Lock()
 
 
 def _terms(known: EventType) -> tuple[Term, ...]:
-    squashed = [(e, fold_key(e).replace(" ", "")) for e in known.excepts]
-    out = []
+    """One Term per phrase that finds something no earlier phrase finds ("warplanes" is
+    "warplane"'s plural). Each phrase's `longer` holds the type's
+    excepts and its other phrases that contain it, so a hit inside "air raid siren" does
+    not count and one inside "warplanes struck" is reported as that longer phrase."""
+    phrases = []
+    covered: set[str] = set()
     for phrase in known.all_phrases():
-        body = fold_key(phrase.rstrip("*")).replace(" ", "")
-        longer = tuple(e for e, folded in squashed if body in folded and len(folded) > len(body))
+        prefix = phrase.endswith("*")
+        body = _squash(phrase.rstrip("*"))
         exact = cased(phrase) and letters(phrase) <= EXACT_CASE_MAX_LETTERS
-        out.append(Term(phrase, exact_case=exact, concept=known.name, longer=longer))
-    return tuple(out)
+        words = fold_key(phrase.rstrip("*"))  # words, not squashed: "US-led" does not
+        key = words + ("*" if prefix else "")  # find "U.S.-led", which splits u|s
+        if key in covered:
+            continue
+        covered.update([key] if prefix or exact else plural_forms(words))
+        phrases.append((phrase, body, exact))
+    wordings = [(e, _squash(e)) for e in known.excepts]
+    wordings += [(p, body) for p, body, _ in phrases if not p.endswith("*")]
+    return tuple(
+        Term(phrase, exact_case=exact, concept=known.name, longer=tuple(
+            dict.fromkeys(w for w, folded in wordings if body in folded
+                          and len(folded) > len(body))))
+        for phrase, body, exact in phrases)
+
+
+def _squash(text: str) -> str:
+    return fold_key(text).replace(" ", "")
+
+
+def _key(phrase: str) -> str:
+    """What a phrase looks for, as removal compares it: "air raid" and "airraid" are one."""
+    return _squash(phrase.rstrip("*")) + ("*" if phrase.endswith("*") else "")
+
+
+def _forms(phrase: str) -> set[str]:
+    """The keys that `remove:` drops a phrase for: its own, and for a whole word its
+    plurals (removing "warplanes" removes "warplane", which finds it)."""
+    key = _key(phrase)
+    return {key} if key.endswith("*") else set(plural_forms(key))
 
 
 _shipped_entries: tuple[EventEntry, ...] | None = None

@@ -273,6 +273,8 @@ class MonitorFile(FileModel):
     watchlists: list[str] = ["watchlists/*.yaml"]
     places: str = Field("places.yaml", description="your additions to the gazetteer, if any")
     groups: str = Field("groups.yaml", description="your additions to the groups catalog")
+    events: str = Field("events.yaml", description="your additions to the event catalog "
+                                                   "(event types and their phrases)")
     gazetteer: str = Field(
         "gazetteer", description="folder of GeoNames extracts imported with `news-monitor "
                                  "places import` (villages); missing means none")
@@ -337,6 +339,9 @@ class RuleConfig(FileModel):
     places: Terms = Field((), description="place names, expanded from the gazetteer")
     within: bool = Field(False, description="places also cover their regions and larger towns")
     groups: Terms = Field((), description="group names, expanded from the groups catalog")
+    events: Names = Field((), description="event types (airstrike, shelling, armed clash, "
+                                          "suicide bombing, abduction ...), expanded from "
+                                          "the event catalog into their phrases")
     keywords: Terms = Field((), description="words and phrases, matched as written; a final "
                                             "* makes a prefix (bomb*); no regular expressions")
     exclude: Terms = Field((), description="terms that stop the rule from firing")
@@ -357,8 +362,9 @@ class RuleConfig(FileModel):
 
     @model_validator(mode="after")
     def _something_to_match(self) -> RuleConfig:
-        if not (self.places or self.groups or self.keywords or self.query):
-            raise ValueError("a rule needs at least one of places, groups, keywords or query")
+        if not (self.places or self.groups or self.events or self.keywords or self.query):
+            raise ValueError("a rule needs at least one of places, groups, events, keywords "
+                             "or query")
         return self
 
 

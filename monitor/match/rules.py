@@ -138,7 +138,7 @@ class Patterns:
 
     def __init__(self) -> None:
         self.compiled: list[TermPattern] = []
-        self._numbers: dict[tuple[str, bool, bool], int] = {}
+        self._numbers: dict[tuple[object, ...], int] = {}
         self.shadows: dict[int, set[int]] = {}  # pattern -> patterns of longer names
         # Equal sets, tuples and tests of different rules made one object (Source.constant).
         self.interned: dict[object, object] = {}
@@ -146,9 +146,11 @@ class Patterns:
     def intern(self, value: frozenset[int]) -> frozenset[int]:
         return self.interned.setdefault(value, value)  # type: ignore[return-value]
 
-    def number(self, text: str, exact_case: bool, name: bool = False) -> int:
-        """The pattern number of a term, compiling it on first use; raises TermError."""
-        key = (clean_term(text), exact_case, name)
+    def number(self, text: str, exact_case: bool, name: bool = False,
+               own: tuple[str, ...] = ()) -> int:
+        """The pattern number of a term, compiling it on first use; raises TermError.
+        `own`: longer wordings that shadow this pattern alone (see term())."""
+        key: tuple[object, ...] = (clean_term(text), exact_case, name, *own)
         number = self._numbers.get(key)
         if number is None:
             self.compiled.append(compile_term(text, exact_case, name))
@@ -157,7 +159,11 @@ class Patterns:
 
     def term(self, term: Term) -> int:
         """number() for a Term, with its longer names registered as its shadows."""
-        number = self.number(term.text, term.exact_case, term.name)
+        # A name's longer names are the same for every rule that names it; a keyword's
+        # (the excepts of an event phrase: "air raid siren") are its own, so that the same
+        # words written as a plain keyword elsewhere keep every hit.
+        own = term.longer if term.longer and not term.name else ()
+        number = self.number(term.text, term.exact_case, term.name, own)
         if term.longer:
             shadows = self.shadows.setdefault(number, set())
             for longer in term.longer:

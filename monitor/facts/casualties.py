@@ -1,0 +1,337 @@
+"""Casualty figures of an article's own event: killed, injured, kidnapped, displaced.
+
+How a figure is read (vocabulary in cues.py, numbers in numbers.py):
+- A number is a count when words next to it say what it counts: a verb or action noun before
+  it ("killed at least 32 people", "killing 5 and wounding 20", "قتل 15 شخصا", "مقتل ١٥
+  مدنيا", "tuant 5"), a participle, adjective or noun after it within a few words ("32 people
+  were killed", "5 dead", "15 morts", "15 قتيلا"), or a toll phrase ("the death toll rose to
+  12", "ارتفعت حصيلة القتلى إلى 12"). "a woman was killed" is one; "مقتل شخصين" is two.
+  Numbers joined by "and" under one verb add up ("killed 12 civilians and 20 militants": 32).
+- Not counts: years, dates, ages, distances, durations ("3 days", "12-year-old"); vague plurals
+  ("dozens", "hundreds", "عشرات"). A negation gives NO figure ("no one was killed", "no
+  casualties"): the article reports no count, and a rule's minimum is not met by zero.
+- A range ("between 10 and 15", "10 to 15", "10-15") is its lower bound, "at least 10": the
+  most the words prove.
+- Whose event: a figure in a clause that speaks of history or of another event ("since 2011,
+  500,000 have died", "the war has killed more than 350,000", "last month's attack killed 40")
+  is dropped. A perpetrator's claim ("claimed responsibility ... saying the blast killed 50")
+  or a separate incident ("elsewhere", "in a separate attack") counts only when the article
+  gives nothing better.
+- Of what is left, per kind: the last "rose to" / "climbed to" / "revised to" figure in reading
+  order (title first) supersedes; without one, the highest by what it proves (Figure.minimum).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from monitor.facts import cues
+from monitor.facts.numbers import Number, read_number
+from monitor.facts.tokens import Token, is_clause_end, sentences, tokens
+
+MAX_TITLE = 1_000  # characters of the title read
+MAX_TEXT = 40_000  # characters of the text read: the toll is in the first paragraphs
+MAX_FIGURE_TEXT = 200  # characters of the words a figure quotes
+KINDS = ("killed", "injured", "kidnapped", "displaced")
+QUALIFIERS = ("", "at least", "more than", "up to", "about")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One count of one kind, with how sure the article is of it."""
+
+    kind: str  # "killed" | "injured" | "kidnapped" | "displaced"
+    count: int
+    qualifier: str  # "" (exact) | "at least" | "more than" | "up to" | "about"
+    text: str  # the words it was read from, as written
+
+    def __str__(self) -> str:
+        return f"{self.qualifier} {self.count:,} {self.kind}".strip()
+
+    def minimum(self) -> int:
+        """The count the words prove, for a rule's `min_killed`: "more than 10" proves 11,
+        "about 30" is taken as 30 (reporters round), "up to 40" proves nothing (0)."""
+        if self.qualifier == "up to":
+            return 0
+        return self.count + 1 if self.qualifier == "more than" else self.count
+
+
+@dataclass(frozen=True)
+class Casualties:
+    """The figures an article gives for its own event; None where it gives none."""
+
+    killed: Figure | None = None
+    injured: Figure | None = None
+    kidnapped: Figure | None = None
+    displaced: Figure | None = None
+
+    def figures(self) -> tuple[Figure, ...]:
+        """The figures present, in the order killed, injured, kidnapped, displaced."""
+        return tuple(f for f in (getattr(self, k.name) for k in fields(self)) if f is not None)
+
+    def get(self, kind: str) -> Figure | None:
+        return getattr(self, kind, None) if kind in KINDS else None
+
+    def __str__(self) -> str:
+        return ", ".join(str(f) for f in self.figures())
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    kind: str
+    count: int
+    qualifier: str
+    start: int  # offsets into the segment's text
+    end: int
+    order: int  # reading order: title first
+    tier: int  # 0 the article's own event, 1 a claim or a separate incident
+    update: bool  # "rose to": supersedes what came before
+    text: str = ""  # the words it was read from, as written
+
+
+@dataclass(slots=True)
+class _Read:
+    """A count found in a sentence, before its kind is known."""
+
+    number: Number
+    qualifier: str
+    first: int  # first token index of the figure's words (qualifier or verb)
+    last: int  # last token index (exclusive)
+    kind: str = ""
+    how: str = ""  # "before" | "after" | "toll"
+    update: bool = False
+
+
+def casualties(title: str, text: str) -> Casualties:
+    """The figures of the article's own event (see the module docstring for the rules)."""
+    found: list[_Candidate] = []
+    for segment in (title[:MAX_TITLE], text[:MAX_TEXT]):
+        for sentence in sentences(tokens(segment)):
+            found.extend(_read_sentence(segment, sentence, len(found)))
+    chosen = {kind: _choose([c for c in found if c.kind == kind]) for kind in KINDS}
+    return Casualties(**chosen)
+
+
+def _choose(candidates: list[_Candidate]) -> Figure | None:
+    if not candidates:
+        return None
+    best_tier = min(c.tier for c in candidates)
+    pool = [c for c in candidates if c.tier == best_tier]
+    updates = [c for c in pool if c.update]
+    if updates:
+        pick = max(updates, key=lambda c: c.order)
+    else:
+        pick = max(pool, key=lambda c: (_figure(c).minimum(), c.count, -c.order))
+    return _figure(pick)
+
+
+def _figure(candidate: _Candidate) -> Figure:
+    return Figure(candidate.kind, candidate.count, candidate.qualifier, candidate.text)
+
+
+def _read_sentence(segment: str, sentence: list[Token], order: int) -> list[_Candidate]:
+    reads = _numbers(segment, sentence)
+    starts = {r.number.start for r in reads}
+    for read in reads:
+        _kind_before(sentence, read) or _kind_after(sentence, read, starts)
+    _join(sentence, reads)
+    out: list[_Candidate] = []
+    previous_end = 0
+    for read in reads:
+        if not read.kind:
+            continue
+        window = sentence[previous_end:_clause_end(sentence, read.last)]
+        previous_end = read.last
+        said = " ".join(t.text for t in window)
+        if cues.HISTORY.search(said):
+            continue
+        start, end = sentence[read.first].start, sentence[read.last - 1].end
+        out.append(_Candidate(read.kind, read.number.value, read.qualifier, start, end,
+                              order + len(out), 1 if cues.WEAKER.search(said) else 0,
+                              read.update, segment[start:end][:MAX_FIGURE_TEXT]))
+    return out
+
+
+def _clause_end(sentence: list[Token], at: int) -> int:
+    for index in range(at, len(sentence)):
+        if is_clause_end(sentence[index]):
+            return index
+    return len(sentence)
+
+
+def _numbers(segment: str, sentence: list[Token]) -> list[_Read]:
+    """Every count-like number of the sentence, with its qualifier, in order."""
+    out: list[_Read] = []
+    index = 0
+    while index < len(sentence):
+        number = _number_at(sentence, index)
+        if number is None:
+            index += 1
+            continue
+        qualifier, first = _qualifier(sentence, number.start)
+        number, qualifier = _range(segment, sentence, number, qualifier, first)
+        if number.about and not qualifier:
+            qualifier = "about"
+        if not qualifier:
+            qualifier = _qualifier_after(sentence, number.end)
+        out.append(_Read(number, qualifier, first, number.end))
+        index = max(number.end, index + 1)
+    return out
+
+
+def _number_at(sentence: list[Token], index: int) -> Number | None:
+    token = sentence[index]
+    before = sentence[index - 1].text if index else ""
+    if token.kind == "w" and token.text in cues.ARTICLES_OF_ONE:
+        if before in cues.NEGATORS:
+            return None
+        for ahead in range(index + 1, min(len(sentence), index + 4)):
+            if sentence[ahead].kind == "p":
+                break
+            if sentence[ahead].text in cues.PERSONS:
+                return Number(1, index, ahead + 1)
+    if token.kind == "w" and token.text in cues.PERSON_DUALS:
+        return Number(2, index, index + 1)
+    if token.kind == "w" and token.text in cues.DUALS:
+        return Number(2, index, index)  # the noun is both count and kind: see _kind_after
+    if token.kind == "w" and token.text in cues.PERSONS and before in cues.BEFORE:
+        return Number(1, index, index + 1)  # "مقتل شخص": one
+    number = read_number(sentence, index)
+    if number is None or number.value == 0 or before in cues.NOT_COUNT_BEFORE:
+        return None
+    if number.value == 1 and before in cues.NEGATORS:
+        return None  # "no one"
+    after = sentence[number.end].text if number.end < len(sentence) else ""
+    if after.split("-")[0] in cues.UNITS:
+        return None
+    if token.kind == "n" and token.text.isdigit() and 1900 <= number.value <= 2100 and (
+            before in cues.YEAR_BEFORE or before in cues.UNITS or after in (",", "")):
+        return None
+    return number
+
+
+def _qualifier(sentence: list[Token], at: int) -> tuple[str, int]:
+    """The qualifier written just before tokens[at], and where it starts."""
+    for phrase, norm in cues.QUALIFIERS:
+        begin = at - len(phrase)
+        if begin >= 0 and tuple(t.text for t in sentence[begin:at]) == phrase:
+            return norm, begin
+    return "", at
+
+
+def _qualifier_after(sentence: list[Token], at: int) -> str:
+    for offset in range(3):
+        pair = tuple(t.text for t in sentence[at + offset:at + offset + 2])
+        if pair in cues.AFTER_QUALIFIERS:
+            return "at least"
+    return ""
+
+
+def _range(segment: str, sentence: list[Token], number: Number, qualifier: str, first: int
+           ) -> tuple[Number, str]:
+    """"between 10 and 15", "10 to 15", "10-15": the lower bound, "at least"."""
+    end = number.end
+    if end >= len(sentence) or (first and sentence[first - 1].text in cues.RANGE_NOT_AFTER):
+        return number, qualifier
+    gap = segment[sentence[end - 1].end:sentence[end].start].strip()
+    join = end
+    if sentence[end].text in cues.RANGE_JOIN and sentence[end].kind == "w":
+        join = end + 1
+    elif gap not in ("-", "–"):
+        return number, qualifier
+    if join >= len(sentence):
+        return number, qualifier
+    upper = read_number(sentence, join)
+    if upper is None or upper.value <= number.value:
+        return number, qualifier
+    said_between = first and sentence[first - 1].text in cues.RANGE_START
+    if sentence[end].text in ("and", "et", "و") and not said_between:
+        return number, qualifier
+    return Number(number.value, number.start, upper.end), qualifier or "at least"
+
+
+def _kind_before(sentence: list[Token], read: _Read) -> bool:
+    at = read.first - 1
+    if at < 0:
+        return False
+    word = sentence[at].text
+    if word in cues.BEFORE:
+        read.kind, read.how, read.first = cues.BEFORE[word], "before", at
+        _take_noun(sentence, read)
+        return True
+    for phrase, kind in cues.BEFORE_PHRASES:
+        begin = at + 1 - len(phrase)
+        if begin >= 0 and tuple(t.text for t in sentence[begin:at + 1]) == phrase:
+            if phrase == ("forced",):
+                return False  # "forced N to flee": read after the number
+            read.kind, read.how, read.first = kind, "before", begin
+            _take_noun(sentence, read)
+            return True
+    return _toll(sentence, read)
+
+
+def _take_noun(sentence: list[Token], read: _Read) -> None:
+    """Quote the counted noun too: "killed at least 32 people"."""
+    if read.last < len(sentence) and sentence[read.last].kind == "w" and (
+            sentence[read.last].text not in cues.AND):
+        read.last += 1
+
+
+def _toll(sentence: list[Token], read: _Read) -> bool:
+    """"the death toll rose to 12", "toll of 12", "ارتفعت حصيلة القتلى إلى 12"."""
+    at = read.first - 1
+    if sentence[at].text not in cues.TOLL_TO:
+        return False
+    for back in range(at - 1, max(-1, at - 8), -1):
+        token = sentence[back]
+        if token.kind == "p":
+            return False
+        if token.text in cues.TOLL:
+            words = [t.text for t in sentence[max(0, back - 1):at]]
+            kinds = [cues.TOLL_KINDS[w] for w in words if w in cues.TOLL_KINDS]
+            specific = [k for k in kinds if k != cues.KILLED]
+            read.kind = specific[0] if specific else cues.KILLED
+            read.how, read.first = "toll", max(0, back - 1)
+            read.update = any(t.text in cues.UPDATE for t in sentence[max(0, back - 2):at])
+            return True
+    return False
+
+
+def _kind_after(sentence: list[Token], read: _Read, starts: set[int]) -> bool:
+    if read.number.start == read.number.end:  # an Arabic dual noun: "قتيلان"
+        read.kind, read.how = cues.DUALS[sentence[read.number.start].text], "after"
+        read.last = read.number.start + 1
+        return True
+    for index in range(read.number.end, min(len(sentence), read.number.end + cues.FILLER + 1)):
+        token = sentence[index]
+        if token.kind != "w" or index in starts:
+            return False
+        if token.text in cues.AFTER:
+            read.kind, read.how, read.last = cues.AFTER[token.text], "after", index + 1
+            return True
+        if token.text in cues.BEFORE or token.text in cues.NEGATORS:
+            return False
+    return False
+
+
+def _join(sentence: list[Token], reads: list[_Read]) -> None:
+    """Numbers joined by "and" under one verb add up: "killed 12 civilians and 20
+    militants", "3 soldiers and 5 civilians were killed"."""
+    for left, right in zip(reads, reads[1:], strict=False):
+        if bool(left.kind) == bool(right.kind) or "joined" in (left.how, right.how):
+            continue
+        between = sentence[left.number.end:right.first]
+        if any(t.kind != "w" or t.text in cues.AFTER or t.text in cues.BEFORE
+               for t in between) or len(between) > 4:
+            continue
+        if sum(t.text in cues.AND for t in between) != 1:
+            continue
+        known, other = (left, right) if left.kind else (right, left)
+        if (known is left and known.how == "after") or (known is right and known.how != "after"):
+            continue
+        total = Number(left.number.value + right.number.value, left.number.start,
+                       right.number.end)
+        left.kind, left.how, left.number = known.kind, known.how, total
+        left.last = max(right.last, left.last)
+        left.qualifier = left.qualifier or right.qualifier
+        right.kind, right.how = "", "joined"

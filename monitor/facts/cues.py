@@ -1,0 +1,190 @@
+"""The words that tell what a number counts, how sure it is, and whose event it belongs to.
+
+Kept apart from the reading logic (casualties.py) so that a new language is a vocabulary
+change. Every word is stored folded (tokens.fold), as the reader compares them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from monitor.facts.tokens import fold
+
+KILLED, INJURED, KIDNAPPED, DISPLACED = "killed", "injured", "kidnapped", "displaced"
+
+
+def _folded(table: dict[str, str]) -> dict[str, str]:
+    return {fold(word): kind for word, kind in table.items()}
+
+
+# Words AFTER a number that say what it counts: "32 people were killed", "5 dead", "15 morts",
+# "15 قتيلا". Past participles, adjectives and nouns only: "5 and wounding 20" must not make
+# the 5 wounded ("wounding" reads forward, see BEFORE).
+AFTER = _folded({
+    "killed": KILLED, "dead": KILLED, "died": KILLED, "deaths": KILLED, "fatalities": KILLED,
+    "lives": KILLED, "perished": KILLED, "slain": KILLED, "executed": KILLED,
+    "wounded": INJURED, "injured": INJURED, "hurt": INJURED, "injuries": INJURED,
+    "kidnapped": KIDNAPPED, "abducted": KIDNAPPED, "hostage": KIDNAPPED, "hostages": KIDNAPPED,
+    "displaced": DISPLACED, "fled": DISPLACED, "uprooted": DISPLACED, "flee": DISPLACED,
+    "homeless": DISPLACED,
+    "morts": KILLED, "mort": KILLED, "tues": KILLED, "tuees": KILLED, "tue": KILLED,
+    "tuee": KILLED, "decedes": KILLED, "peri": KILLED, "victimes": KILLED,
+    "blesses": INJURED, "blessees": INJURED, "blesse": INJURED, "blessee": INJURED,
+    "enleves": KIDNAPPED, "enlevees": KIDNAPPED, "kidnappes": KIDNAPPED, "otages": KIDNAPPED,
+    "deplaces": DISPLACED, "deplacees": DISPLACED, "fui": DISPLACED,
+    "قتيلا": KILLED, "قتيل": KILLED, "قتلى": KILLED, "قتلوا": KILLED, "شهيدا": KILLED,
+    "شهداء": KILLED, "حتفهم": KILLED, "ضحية": KILLED,
+    "جريحا": INJURED, "جرحى": INJURED, "جريح": INJURED, "مصابا": INJURED, "أصيبوا": INJURED,
+    "جرحوا": INJURED,
+    "مخطوفا": KIDNAPPED, "مختطفا": KIDNAPPED, "رهينة": KIDNAPPED, "رهائن": KIDNAPPED,
+    "اختطفوا": KIDNAPPED, "خطفوا": KIDNAPPED,
+    "نازحا": DISPLACED, "نازح": DISPLACED, "نزحوا": DISPLACED, "مهجرا": DISPLACED,
+})
+# Arabic duals: the noun alone is the count ("قتيلان": two killed).
+DUALS = _folded({"قتيلان": KILLED, "قتيلين": KILLED, "جريحان": INJURED, "جريحين": INJURED})
+
+# Words BEFORE a number (its verb or action noun): "killed at least 32 people", "killing 5",
+# "قتل 15 شخصا", "مقتل ١٥ مدنيا", "tuant 5".
+BEFORE = _folded({
+    "killed": KILLED, "killing": KILLED, "kills": KILLED, "kill": KILLED,
+    "wounded": INJURED, "wounding": INJURED, "wounds": INJURED, "injured": INJURED,
+    "injuring": INJURED, "injures": INJURED, "injure": INJURED,
+    "kidnapped": KIDNAPPED, "kidnapping": KIDNAPPED, "kidnaps": KIDNAPPED,
+    "abducted": KIDNAPPED, "abducting": KIDNAPPED, "abducts": KIDNAPPED,
+    "displaced": DISPLACED, "displacing": DISPLACED, "displaces": DISPLACED,
+    "uprooted": DISPLACED, "uprooting": DISPLACED,
+    "tuant": KILLED, "tue": KILLED, "tues": KILLED, "tuee": KILLED, "tuees": KILLED,
+    "blessant": INJURED, "blesse": INJURED, "blesses": INJURED,
+    "enleve": KIDNAPPED, "enleves": KIDNAPPED, "enlevant": KIDNAPPED,
+    "deplace": DISPLACED, "deplacant": DISPLACED,
+    "قتل": KILLED, "مقتل": KILLED, "استشهاد": KILLED, "قتلت": KILLED, "ومقتل": KILLED,
+    "وقتل": KILLED, "لمقتل": KILLED, "بمقتل": KILLED,
+    "إصابة": INJURED, "وإصابة": INJURED, "بإصابة": INJURED, "أصيب": INJURED, "وأصيب": INJURED,
+    "جرح": INJURED, "وجرح": INJURED,
+    "اختطاف": KIDNAPPED, "خطف": KIDNAPPED, "اختطف": KIDNAPPED, "واختطاف": KIDNAPPED,
+    "نزوح": DISPLACED, "تهجير": DISPLACED, "نزح": DISPLACED, "تشريد": DISPLACED,
+})
+# Phrases BEFORE a number that end in a preposition: "claimed the lives of 12", "coûté la vie
+# à 12", "أودى بحياة 12".
+BEFORE_PHRASES: tuple[tuple[tuple[str, ...], str], ...] = tuple(
+    (tuple(fold(w) for w in phrase.split()), kind) for phrase, kind in (
+        ("claimed the lives of", KILLED), ("claiming the lives of", KILLED),
+        ("took the lives of", KILLED), ("cost the lives of", KILLED),
+        ("forced", DISPLACED),  # "forced 3,000 to flee": checked with "flee" after it
+        ("la vie a", KILLED), ("أودى بحياة", KILLED), ("اودت بحياة", KILLED),
+    ))
+
+# A death toll: "toll" (or its words) then "to"/"at"/"of" then the number.
+TOLL = {fold(w) for w in ("toll", "bilan", "حصيلة", "عدد")}
+TOLL_KINDS = _folded({
+    "death": KILLED, "toll": KILLED, "bilan": KILLED, "القتلى": KILLED, "الضحايا": KILLED,
+    "الشهداء": KILLED, "الجرحى": INJURED, "المصابين": INJURED, "injury": INJURED,
+    "النازحين": DISPLACED, "المخطوفين": KIDNAPPED,
+})
+TOLL_TO = {fold(w) for w in ("to", "at", "of", "reached", "hit", "a", "à", "de", "إلى", "الى")}
+UPDATE = {fold(w) for w in (
+    "rose", "risen", "rises", "rise", "climbed", "climbs", "jumped", "increased", "reached",
+    "revised", "now", "alourdi", "alourdit", "grimpe", "passe", "ارتفع", "ارتفعت", "ارتفاع",
+    "وارتفعت", "وارتفع", "وصل", "وصلت")}
+
+# Qualifiers, longest first; each maps to one of the normalised five.
+QUALIFIERS: tuple[tuple[tuple[str, ...], str], ...] = tuple(
+    (tuple(fold(w) for w in phrase.split()), norm) for phrase, norm in sorted((
+        ("at least", "at least"), ("no fewer than", "at least"), ("no less than", "at least"),
+        ("not less than", "at least"), ("a minimum of", "at least"),
+        ("more than", "more than"), ("over", "more than"), ("upwards of", "more than"),
+        ("in excess of", "more than"), ("exceeding", "more than"),
+        ("up to", "up to"), ("as many as", "up to"),
+        ("about", "about"), ("around", "about"), ("nearly", "about"), ("almost", "about"),
+        ("some", "about"), ("approximately", "about"), ("roughly", "about"),
+        ("an estimated", "about"), ("estimated", "about"), ("close to", "about"),
+        ("au moins", "at least"), ("plus de", "more than"), ("près de", "about"),
+        ("environ", "about"), ("quelque", "about"), ("jusqu'à", "up to"),
+        ("على الأقل", "at least"), ("ما لا يقل عن", "at least"), ("لا يقل عن", "at least"),
+        ("أكثر من", "more than"), ("ما يزيد عن", "more than"), ("ما يزيد على", "more than"),
+        ("أزيد من", "more than"), ("نحو", "about"), ("حوالي", "about"), ("حوالى", "about"),
+        ("قرابة", "about"), ("زهاء", "about"), ("ما يقارب", "about"), ("يقارب", "about"),
+        ("ما يصل إلى", "up to"),
+    ), key=lambda pair: -len(pair[0].split())))
+AFTER_QUALIFIERS = ((fold("على"), fold("الأقل")), ("at", "least"))  # "15 شخصا على الأقل"
+
+# Words between a number and what it counts: auxiliaries and the like. Any other word may
+# stand there too (the counted noun), up to FILLER words in all.
+FILLER = 4
+# After a number, these say it counts something else: "3 days", "12-year-old", "40 km".
+UNITS = {fold(w) for w in (
+    "year", "years", "month", "months", "week", "weeks", "day", "days", "hour", "hours",
+    "minute", "minutes", "km", "kilometres", "kilometers", "kilometre", "kilometer", "miles",
+    "mile", "metres", "meters", "m", "percent", "per", "%", "times", "tonnes", "tons", "kg",
+    "dollars", "euros", "pounds", "am", "pm", "gmt", "utc", "o'clock", "mm", "years-old",
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+    "sep", "sept", "oct", "nov", "dec", "ans", "an", "jours", "jour", "heures", "heure",
+    "mois", "semaines", "kilometres", "pour", "janvier", "fevrier", "mars", "avril", "mai",
+    "juin", "juillet", "aout", "septembre", "octobre", "novembre", "decembre",
+    "عاما", "أعوام", "سنوات", "سنة", "يوما", "أيام", "ساعة", "ساعات", "كيلومتر", "كيلومترات",
+    "كم", "بالمئة", "بالمائة", "في المئة", "شهرا", "أشهر", "دقيقة", "دقائق", "يناير",
+    "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر",
+    "نوفمبر", "ديسمبر",
+)}
+# Before a number, these say it is not a count: "aged 12", "No. 5", "Resolution 2254".
+NOT_COUNT_BEFORE = {fold(w) for w in (
+    "aged", "age", "no", "number", "resolution", "route", "highway", "page", "chapter",
+    "$", "us$", "€", "£", "rs", "km", "ages", "agee", "age", "numero", "عمر", "رقم", "القرار",
+)}
+# A year, not a count, after these: "in 2016", "since 2011".
+YEAR_BEFORE = {fold(w) for w in ("in", "since", "of", "until", "by", "from", "en", "depuis",
+                                 "منذ", "عام", "في", "year")}
+# "no one was killed": the negation is the whole story, no figure.
+NEGATORS = {fold(w) for w in ("no", "not", "none", "aucun", "aucune", "pas", "لا", "لم")}
+# A person counted by "a"/"un" + the noun: "a woman was killed" is one.
+PERSONS = {fold(w) for w in (
+    "person", "man", "woman", "child", "boy", "girl", "baby", "infant", "toddler", "teenager",
+    "civilian", "soldier", "fighter", "militant", "rebel", "policeman", "policewoman",
+    "officer", "journalist", "reporter", "photographer", "student", "farmer", "doctor",
+    "nurse", "paramedic", "worker", "resident", "shepherd", "member", "commander", "guard",
+    "pilot", "driver", "passenger", "volunteer", "teacher", "pupil", "activist", "jihadist",
+    "gunman", "bomber", "security", "police", "trooper", "mother", "father", "son", "daughter",
+    "homme", "femme", "enfant", "civil", "soldat", "combattant", "militaire", "policier",
+    "journaliste", "garcon", "fille", "bebe", "adolescent", "jihadiste", "passant",
+    "شخص", "مدني", "طفل", "طفلة", "امرأة", "رجل", "جندي", "عنصر", "مقاتل", "شاب", "فتى",
+    "فتاة", "سيدة", "مواطن", "صحفي", "مسعف", "عسكري", "ضابط", "شرطي",
+)}
+# Arabic duals of persons: "مقتل شخصين" is two.
+PERSON_DUALS = {fold(w) for w in ("شخصين", "شخصان", "طفلين", "طفلان", "امرأتين", "رجلين",
+                                  "جنديين", "جنديان", "عنصرين", "مقاتلين")}
+ARTICLES_OF_ONE = {"a", "an", "un", "une"}
+# Ranges "between 10 and 15", "10 to 15", "ما بين 10 و15".
+RANGE_START = {fold(w) for w in ("between", "entre", "بين")}
+RANGE_JOIN = {fold(w) for w in ("and", "to", "et", "à", "a", "و", "-", "–")}
+RANGE_NOT_AFTER = {fold(w) for w in ("from", "de", "من")}  # "rose from 10 to 15": 15
+AND = {fold(w) for w in ("and", "et", "و", "plus")}
+
+# Windows of text (folded tokens joined by spaces) that make a figure not the article's own
+# event's: a historical total or another, earlier, event.
+HISTORY = re.compile("|".join((
+    r"(?<!deadliest )(?<!worst )(?<!bloodiest )(?<!biggest )(?<!largest )(?<!first )\bsince\b",
+    r"\b(?:war|conflict|uprising|revolution|insurgency|civil war)(?:'s| has| have| had| which"
+    r"| that| so far| began| started| erupted| in which)\b",
+    r"\b(?:so far this year|this year alone|so far|in total|overall|altogether|cumulative"
+    r"|to date|in all|over the (?:past|last)|years of|decade)\b",
+    r"\blast (?:week|month|year|summer|winter|spring|autumn|fall|weekend)\b",
+    r"\b(?:week|month|year)'s\b", r"\bearlier this (?:week|month|year)\b", r"\bago\b",
+    r"\bprevious(?:ly)?\b", r"\bsimilar\b", r"\bin (?:19|20)\d\d\b",
+    r"\bin (?:january|february|march|april|may|june|july|august|september|october"
+    r"|november|december)\b",
+    r"\bdepuis\b", r"\b(?:la guerre|le conflit)(?: a| qui| ont)\b", r"\bau total\b",
+    r"\b(?:l'an|l'annee|le mois|la semaine) (?:dernier|derniere|passe|passee)\b",
+    r"\ben (?:19|20)\d\d\b", r"\bprecedent(?:e|s)?\b", r"\bil y a\b",
+    fold("منذ"), fold("الماضي"), fold("الماضية"), fold("السابق"), fold("السابقة"),
+    fold("عام") + r" (?:19|20)\d\d",
+    "(?:" + "|".join(fold(w) for w in ("الحرب", "النزاع", "الصراع", "الثورة")) + ") (?:"
+    + "|".join(fold(w) for w in ("التي", "قد", "منذ")) + ")",
+)))
+# A perpetrator's claim, or another event told alongside: used only when nothing better.
+WEAKER = re.compile("|".join((
+    r"\bclaim(?:ed|s|ing)? (?:responsibility|the attack|it)\b", r"\bresponsibility\b",
+    r"\bseparate(?:ly)?\b", r"\belsewhere\b", r"\bin another\b", r"\banother (?:attack"
+    r"|strike|bombing|incident)\b", r"\brevendique\b", r"\bpar ailleurs\b", r"\bailleurs\b",
+    fold("تبنى"), fold("تبني"), fold("مسؤوليته"), fold("منفصل"), fold("منفصلة"),
+)))
