@@ -34,7 +34,7 @@ ImportError; an exception on one item costs that item (counted as found nothing)
 `--errors N` lists up to N of news-monitor's mistakes on the dev part only: the held-out part's
 mistakes are not printed, so that nobody tunes on them.
 
-Run: python bench/facts.py [--data DIR] [--limit N] [--errors N] [--json]
+Run: python bench/facts.py [--data DIR] [--limit N] [--only ID-PREFIX] [--errors N] [--json]
 """
 
 from __future__ import annotations
@@ -342,11 +342,15 @@ def main() -> None:
                         help="folder with dev.yaml and heldout.yaml (default: tests/data/facts)")
     parser.add_argument("--limit", type=int, default=None, metavar="N",
                         help="score only the first N items of each part (a quick look)")
+    parser.add_argument("--only", action="append", default=[], metavar="PREFIX",
+                        help="score only the items whose id starts with PREFIX (repeatable)")
     parser.add_argument("--errors", type=int, default=0, metavar="N",
                         help="list up to N of news-monitor's mistakes on the dev part")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     items = load_items(args.data, args.limit)
+    if args.only:
+        items = [i for i in items if i.id.startswith(tuple(args.only))]
     methods = [monitor_method(), Method(KEYWORDS, keyword_events, keyword_figures)]
     found = {m.name: run(m, items) for m in methods}
     parts = {name: [i for i in items if i.part == name] for name, _ in PARTS}

@@ -164,3 +164,6 @@ def test_the_bench_scores_the_keyword_baseline_as_its_docstring_says(tmp_path: P
     assert held_kw["figures"]["kidnapped"]["exact"] == 1.0
     assert held_kw["events"]["abduction"]["recall"] == 1.0
     assert parts["all"]["items"] == 4
+    only = bench("--data", tmp_path, "--json", "--only", "a", "--only", "d")
+    assert only.returncode == 0, only.stderr
+    assert json.loads(only.stdout)["parts"]["all"]["items"] == 2
