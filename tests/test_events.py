@@ -267,3 +267,12 @@ def test_too_many_phrases_or_an_overlong_phrase_are_refused_at_their_entry(tmp_p
     long = "x" * (MAX_PHRASE_CHARS + 1)
     with pytest.raises(CatalogError, match=r"events\.yaml:2:\d+: en: a phrase of"):
         EventCatalog.load(write(tmp_path, f"siege:\n  phrases: {{en: [{long}]}}\n"))
+
+
+@pytest.mark.parametrize("text", [
+    "Teachers' strikes against austerity closed schools in Beirut.",
+    "Rebels shot down a government warplane over Hama and captured its pilot.",
+    "The Syrian army denied that its warplanes flew over the border.",
+])
+def test_an_airstrike_rule_does_not_fire_on_strikes_against_policies_or_downed_jets(text: str):
+    assert not fires(rule_for("airstrike"), text)
