@@ -276,3 +276,9 @@ def test_too_many_phrases_or_an_overlong_phrase_are_refused_at_their_entry(tmp_p
 ])
 def test_an_airstrike_rule_does_not_fire_on_strikes_against_policies_or_downed_jets(text: str):
     assert not fires(rule_for("airstrike"), text)
+
+
+def test_events_in_lists_types_in_catalog_order():
+    found = events_in("Kidnappers seized a doctor; clashes followed; warplanes struck.")
+    assert list(found) == [n for n in SHIPPED.names() if n in found]
+    assert list(found)[:2] == ["airstrike", "armed clash"]
