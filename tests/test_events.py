@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 import yaml
 
-from monitor.catalog.eventfiles import MAX_FILE_BYTES, events_schema
+from monitor.catalog.eventfiles import MAX_FILE_BYTES, MAX_PHRASE_CHARS, MAX_PHRASES, events_schema
 from monitor.catalog.events import (
     REQUIRED_LANGUAGES,
     CatalogError,
@@ -258,3 +258,27 @@ def test_the_shipped_catalog_passes_the_events_file_schema():
     jsonschema.validate(data, events_schema())
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"airstrike": {"phrase": {"en": ["x"]}}}, events_schema())
+
+
+def test_too_many_phrases_or_an_overlong_phrase_are_refused_at_their_entry(tmp_path: Path):
+    many = ", ".join(f"w{i}" for i in range(MAX_PHRASES + 1))
+    with pytest.raises(CatalogError, match=f"at most {MAX_PHRASES} per event type"):
+        EventCatalog.load(write(tmp_path, f"siege:\n  phrases: {{en: [{many}]}}\n"))
+    long = "x" * (MAX_PHRASE_CHARS + 1)
+    with pytest.raises(CatalogError, match=r"events\.yaml:2:\d+: en: a phrase of"):
+        EventCatalog.load(write(tmp_path, f"siege:\n  phrases: {{en: [{long}]}}\n"))
+
+
+@pytest.mark.parametrize("text", [
+    "Teachers' strikes against austerity closed schools in Beirut.",
+    "Rebels shot down a government warplane over Hama and captured its pilot.",
+    "The Syrian army denied that its warplanes flew over the border.",
+])
+def test_an_airstrike_rule_does_not_fire_on_strikes_against_policies_or_downed_jets(text: str):
+    assert not fires(rule_for("airstrike"), text)
+
+
+def test_events_in_lists_types_in_catalog_order():
+    found = events_in("Kidnappers seized a doctor; clashes followed; warplanes struck.")
+    assert list(found) == [n for n in SHIPPED.names() if n in found]
+    assert list(found)[:2] == ["airstrike", "armed clash"]

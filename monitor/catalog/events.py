@@ -291,14 +291,17 @@ def shipped_events() -> EventCatalog:
 
 def events_in(text: str, catalog: EventCatalog | None = None) -> dict[str, tuple[str, ...]]:
     """Event type canonical name → the catalog phrases of it found in `text` (distinct, in
-    reading order), for every type with a hit; the shipped catalog when `catalog` is None.
+    reading order), for every type with a hit, types in catalog order; the shipped catalog
+    when `catalog` is None. A phrase inside a longer phrase of its type is reported as the
+    longer one; one inside an except of its type is not reported.
 
     Matched exactly as a rule with `events: [that type]` matches the same text."""
     chosen = catalog if catalog is not None else shipped_events()
     found: dict[str, tuple[str, ...]] = {}
     for match in chosen.matcher().match(Document("", text)):
         found[match.rule] = tuple(dict.fromkeys(h.term for h in match.hits))
-    return found
+    order = {name: i for i, name in enumerate(chosen.names())}
+    return dict(sorted(found.items(), key=lambda item: order.get(item[0], len(order))))
 
 
 __all__ += ["CatalogError", "REQUIRED_LANGUAGES", "merge_events"]
