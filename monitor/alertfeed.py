@@ -316,7 +316,7 @@ _MEDIA = {"atom": ATOM_TYPE, "geojson": "application/geo+json", "cap": ATOM_TYPE
 
 
 def _build(store: Store, watchlist: str, self_url: str, kind: str = "atom") -> bytes:
-    found = store.feed_alerts(watchlist or None, FEED_LIMIT)
+    found = store.feed_alerts(watchlist or None, FEED_LIMIT, updates=kind == "cap")
     carriers = store.story_carriers(f.story for f in found)
     if kind == "geojson":
         from monitor.geoexport import render_geojson

@@ -35,7 +35,8 @@ def list_alerts(config_path: Path, since: str, as_json: bool, as_geojson: bool,
     digest, sent, failed), each with how many outlets carry its story / how many of them
     are independent, and the casualty figures its article gives ("at least 32 killed").
     --geojson and --cap list each alert once (not once per channel), as the /feeds/ of the
-    health listener do, newest first, at most 1000."""
+    health listener do, newest first, at most 1000; --cap lists each follow-up too, as a
+    CAP Update."""
     from monitor.cli import _duration_option, _load, _seconds, _store
     from monitor.outlets import independent as count_independent
     from monitor.report import iso
@@ -80,7 +81,7 @@ def _export(config: Config, since: datetime, kind: str) -> None:
     from monitor.cli import _store
 
     with _store(config) as store:
-        found = [f for f in store.feed_alerts(None, EXPORT_LIMIT)
+        found = [f for f in store.feed_alerts(None, EXPORT_LIMIT, updates=kind == "cap")
                  if _aware(f.created_at) >= since]
         carriers = store.story_carriers(f.story for f in found)
     if kind == "geojson":

@@ -9,7 +9,8 @@ One `<alert>` per alert, its elements in the order of the CAP 1.2 schema:
   "Z").
 - status Actual, scope Public; msgType Alert, or Update with `<references>` naming the
   first message of the story on its channel ("sender,identifier,sent", the time it was
-  delivered) when the alert follows one up (issue 17's updates).
+  delivered) when the alert follows one up (issue 17's updates: the CAP exports list each
+  follow-up as a message of its own, store.feed_alerts(updates=True)).
 - one `<info>`: category Security; event the leading rule's name; urgency, severity and
   certainty from the rule's priority (PRIORITY_CODES: the desk's priority for the story,
   not an assessment of the event: a news report is at best "Likely" until corroborated

@@ -11,7 +11,14 @@ import pytest
 from lxml import etree
 
 from monitor.alertfeed import render_cap_feed
-from monitor.geocap import DEFAULT_RADIUS_KM, PRIORITY_CODES, cap_line, identifier, render_cap
+from monitor.geocap import (
+    DEFAULT_RADIUS_KM,
+    PRIORITY_CODES,
+    cap_line,
+    cap_time,
+    identifier,
+    render_cap,
+)
 from monitor.records import Alert, Hit, Point, Snippet, Update
 from monitor.store import FeedAlert
 from tests.capcheck import CAP, check_cap
@@ -147,3 +154,34 @@ def test_the_checker_refuses_what_cap_does_not_allow() -> None:
     for edit in (swap, drop_event, zulu, circle):
         with pytest.raises(AssertionError):
             check_cap(broken(edit))
+
+
+
+def test_a_follow_up_the_monitor_queued_is_a_cap_update_referencing_the_first(
+        site, mailbox, tmp_path) -> None:
+    """The real Monitor (fake clock) alerts on a story, then queues its update when three
+    more independent outlets carry it (issue 17): the store lists the update for the CAP
+    exports (once, though it went to two channels), and its message is an Update whose
+    <references> name the first message; the Atom and GeoJSON listing keeps the story once."""
+    from tests.test_followups import carry, setup, step
+
+    run, clock = setup(site, mailbox, tmp_path)
+    try:
+        step(run, clock, 10)
+        for name in ("BBC", "Al Jazeera", "France 24", "Reuters UK"):
+            carry(site, name)
+        step(run, clock, 21)
+        step(run, clock, 1)
+        listed = run.store.feed_alerts(None, 100)
+        with_updates = run.store.feed_alerts(None, 100, updates=True)
+    finally:
+        run.close()
+    assert len(listed) == 1 and listed[0].alert.update is None
+    assert [f.alert.update is not None for f in with_updates] == [True, False]
+    root = parsed(render_cap_feed(with_updates, {}, "", "http://127.0.0.1:9/feeds/alerts.cap",
+                                  SENDER))
+    update, first = (check_cap(m) for m in root.iter(f"{{{CAP}}}alert"))
+    assert (update["msgType"], first["msgType"]) == ("Update", "Alert")
+    sent = cap_time(datetime.fromtimestamp(with_updates[0].alert.update.of_sent_at, UTC))
+    assert update["references"] == f"{SENDER},{first['identifier']},{sent}"
+    assert "3 more independent outlets" in str(update["info"][0]["description"])

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from monitor.catalog import Catalog, CatalogError, fold_key
 from monitor.match.spec import Term
+from monitor.records import Point
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config"
@@ -42,7 +43,8 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 def test_aleppo_has_its_real_names_and_not_the_noise(catalog: Catalog) -> None:
     terms = catalog.place_terms("Aleppo")
-    assert terms[0] == Term("Aleppo", concept="Aleppo", name=True)
+    aleppo = Point(36.20124, 37.16117)  # every term carries the city's coordinates
+    assert terms[0] == Term("Aleppo", concept="Aleppo", name=True, point=aleppo)
     assert {"Halab", "Alep", "Alepo", "Haleb", "Halep", "حلب"} <= texts(terms)
     found = keys(terms)
     for noise in ("ALP", "Veroia", "Beria", "Berea", "Beroea", "hlb", "a lei po", "halaba"):
@@ -51,7 +53,8 @@ def test_aleppo_has_its_real_names_and_not_the_noise(catalog: Catalog) -> None:
 
 
 def test_the_name_asked_for_is_always_a_term(catalog: Catalog) -> None:
-    assert catalog.place_terms("Halab")[0] == Term("Halab", concept="Aleppo", name=True)
+    assert catalog.place_terms("Halab")[0] == Term("Halab", concept="Aleppo", name=True,
+                                                   point=Point(36.20124, 37.16117))
     assert catalog.place_terms("Raqqa")[0].text == "Raqqa"
     assert catalog.place_terms("Tripoli, Lebanon")[0].text == "Tripoli"
 

@@ -9,17 +9,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from monitor.match.construct import positional
-from monitor.records import Hit, Match
+from monitor.records import Hit, Match, Point
 
 texts = st.text(max_size=8)
 maybe = st.none() | texts
 
 
 @given(texts, st.sampled_from(["title", "text"]), st.integers(0, 10**6), st.integers(0, 10**6),
-       maybe, st.sampled_from([None, "place", "group"]))
-def test_a_fast_hit_equals_the_hit_its_constructor_makes(term, field, start, end, concept, kind):
-    made = positional(Hit)(term, field, start, end, concept, kind)
-    expected = Hit(term, field, start, end, concept, kind)
+       maybe, st.sampled_from([None, "place", "group"]),
+       st.sampled_from([None, Point(36.2, 37.16), Point(36.08, 37.37, 23.5, "Aleppo", 30.0)]))
+def test_a_fast_hit_equals_the_hit_its_constructor_makes(term, field, start, end, concept, kind,
+                                                         point):
+    made = positional(Hit)(term, field, start, end, concept, kind, point)
+    expected = Hit(term, field, start, end, concept, kind, point)
     assert made == expected and hash(made) == hash(expected) and type(made) is Hit
 
 

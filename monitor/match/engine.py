@@ -38,7 +38,7 @@ any rule whose logic holds fires.
 
 Hits are in reading order: title first, then text, each by start offset (then end, term and
 concept). Each carries the term as written (whitespace tidied), its field, offsets into the
-original field text and the term's concept.
+original field text, the term's concept and, for a place, its point (coordinates).
 """
 
 from __future__ import annotations

@@ -39,6 +39,9 @@ class AlertRow:
     casualties: Casualties = Casualties()  # the figures the alert carries
 
 
+_UPDATE = '"update": {"number": '  # how codec.alert_to_json writes an alert's Update
+
+
 @dataclass(frozen=True, slots=True)
 class FeedAlert:
     """One alert as the Atom feeds list it: once, whatever the channels it went to."""
@@ -179,25 +182,39 @@ class Outbox(Tables):
             rows = conn.execute(query).fetchall()
         return [_alert_row(r) for r in rows]
 
-    def feed_alerts(self, watchlist: str | None = None, limit: int = 100) -> list[FeedAlert]:
+    def feed_alerts(self, watchlist: str | None = None, limit: int = 100, *,
+                    updates: bool = False) -> list[FeedAlert]:
         """The newest `limit` messages (naming a rule of one watchlist), newest first, each
         story and leading rule once: a story has an outbox row per channel, and a feed
         reader wants it once, under its first row. The newest rows are walked by id and each
         is kept when no earlier row of its story and leading rule exists (the story index
-        answers that), so the work grows with `limit`, not with the table."""
+        answers that), so the work grows with `limit`, not with the table. `updates` keeps
+        the follow-ups too (rows whose alert carries an Update: the CAP exports give each
+        its own message), each (story, rule, update number) once."""
         earlier = alerts.alias("earlier")
         first = ~exists().where(earlier.c.story == alerts.c.story,
                                 earlier.c.watchlist == alerts.c.watchlist,
                                 earlier.c.rule == alerts.c.rule, earlier.c.id < alerts.c.id)
+        kept = first | alerts.c.payload.contains(_UPDATE, autoescape=True) if updates else first
         query = (select(alerts.c.id, alerts.c.story, alerts.c.created_at, alerts.c.payload)
-                 .where(first).order_by(alerts.c.id.desc()).limit(limit))
+                 .where(kept).order_by(alerts.c.id.desc()).limit(limit))
         if watchlist is not None:
             query = query.where(exists().where(alert_rules.c.alert_id == alerts.c.id,
                                                alert_rules.c.watchlist == watchlist))
         with self.engine.connect() as conn:
             rows = conn.execute(query).fetchall()
-        return [FeedAlert(r.id, r.story, r.created_at, alert_from_json(r.payload))
-                for r in rows]
+        found = [FeedAlert(r.id, r.story, r.created_at, alert_from_json(r.payload))
+                 for r in rows]
+        if not updates:
+            return found
+        # the LIKE is a pre-filter (a title may hold the words): the alert decides, and a
+        # follow-up sent to several channels is listed once, under its first row
+        seen: dict[tuple[str, str, str, int], FeedAlert] = {}
+        for f in reversed(found):
+            a = f.alert
+            seen.setdefault((f.story, a.watchlist, a.rule, a.update.number if a.update else 0),
+                            f)
+        return sorted(seen.values(), key=lambda f: -f.id)
 
     def outbox_stats(self) -> tuple[int, datetime | None]:
         """How many alerts wait to be sent (pending or for a digest), and since when."""
