@@ -182,7 +182,9 @@ def _qualifier_after(sentence: list[Token], at: int) -> str:
     for offset in range(3):
         pair = tuple(t.text for t in sentence[at + offset:at + offset + 2])
         if pair in cues.AFTER_QUALIFIERS:
-            return "at least"
+            return cues.AFTER_QUALIFIERS[pair]
+    if at < len(sentence) and sentence[at].text == "fazla":  # "80 binden fazla"
+        return "more than"
     return ""
 
 
@@ -214,7 +216,16 @@ def _kind_before(sentence: list[Token], read: _Read) -> bool:
     if at < 0:
         return False
     word = sentence[at].text
+    if word not in cues.BEFORE and _arabic(word):
+        for gap in range(at - 1, max(-1, at - 3), -1):  # VSO: "اختطف مسلحون مجهولون ستة"
+            if sentence[gap].kind != "w":
+                break
+            if sentence[gap].text in cues.BEFORE:
+                at, word = gap, sentence[gap].text
+                break
     if word in cues.BEFORE:
+        if any(t.text in cues.NEGATORS for t in sentence[max(0, at - 2):at]):
+            return False  # "we have not killed a single civilian"
         read.kind, read.how, read.first = cues.BEFORE[word], "before", at
         _take_noun(sentence, read)
         return True
@@ -239,9 +250,14 @@ def _take_noun(sentence: list[Token], read: _Read) -> None:
 def _toll(sentence: list[Token], read: _Read) -> bool:
     """"the death toll rose to 12", "toll of 12", "ارتفعت حصيلة القتلى إلى 12"."""
     at = read.first - 1
+    if sentence[at].text in cues.TOLL and at > 0:  # Turkish: "ölü sayısı 19'a yükseldi"
+        after = sentence[read.number.end:read.number.end + 3]
+        read.kind, read.how, read.first = cues.KILLED, "toll", at - 1
+        read.update = any(t.text in cues.UPDATE for t in after)
+        return True
     if sentence[at].text not in cues.TOLL_TO:
         return False
-    for back in range(at - 1, max(-1, at - 8), -1):
+    for back in range(at - 1, max(-1, at - cues.TOLL_BEFORE), -1):
         token = sentence[back]
         if token.kind == "p":
             return False
@@ -261,16 +277,41 @@ def _kind_after(sentence: list[Token], read: _Read, starts: set[int]) -> bool:
         read.kind, read.how = cues.DUALS[sentence[read.number.start].text], "after"
         read.last = read.number.start + 1
         return True
-    for index in range(read.number.end, min(len(sentence), read.number.end + cues.FILLER + 1)):
+    index, words = read.number.end, 0
+    while index < len(sentence) and words <= cues.FILLER:
         token = sentence[index]
-        if token.kind != "w" or index in starts:
+        if token.kind == "p" and token.text in ",،":
+            index = _aside_end(sentence, index)
+            if index < 0:
+                return False
+            continue
+        if token.kind != "w" or index in starts or token.text in cues.NOT_PEOPLE:
             return False
         if token.text in cues.AFTER:
             read.kind, read.how, read.last = cues.AFTER[token.text], "after", index + 1
             return True
         if token.text in cues.BEFORE or token.text in cues.NEGATORS:
             return False
+        index, words = index + 1, words + 1
     return False
+
+
+def _aside_end(sentence: list[Token], comma: int) -> int:
+    """Past an aside between a count and its verb (", including four children,"); -1 when
+    the comma opens none."""
+    opener = sentence[comma + 1].text if comma + 1 < len(sentence) else ""
+    pair = " ".join(t.text for t in sentence[comma + 1:comma + 3])
+    if opener not in cues.ASIDES and pair not in cues.ASIDES:
+        return -1
+    for index in range(comma + 1, min(len(sentence), comma + 2 + cues.ASIDE_WORDS)):
+        token = sentence[index]
+        if token.kind == "p":
+            return index + 1 if token.text in ",،" else -1
+    return -1
+
+
+def _arabic(word: str) -> bool:
+    return any("\u0600" <= c <= "\u06ff" for c in word)
 
 
 def _join(sentence: list[Token], reads: list[_Read]) -> None:

@@ -41,6 +41,7 @@ class Token:
     end: int
     kind: str  # "w" word, "n" number (digits), "p" punctuation
     upper: bool = False  # written in capitals ("UN" is not the French "un")
+    suffix: bool = False  # a case ending after a number and an apostrophe: Turkish "15'ten"
 
 
 @lru_cache(maxsize=4096)
@@ -63,8 +64,10 @@ def tokens(text: str) -> list[Token]:
         if kind == "p":
             out.append(Token(raw, match.start(), match.end(), "p"))
         else:
+            after_number = (kind == "w" and out and out[-1].kind == "n"
+                            and text[out[-1].end:match.start()] in ("'", "’"))
             out.append(Token(fold(raw), match.start(), match.end(), kind,
-                             len(raw) > 1 and raw.isupper()))
+                             len(raw) > 1 and raw.isupper(), bool(after_number)))
     return out
 
 
