@@ -5,7 +5,9 @@ How a figure is read (vocabulary in cues.py, numbers in numbers.py):
   it ("killed at least 32 people", "killing 5 and wounding 20", "قتل 15 شخصا", "مقتل ١٥
   مدنيا", "tuant 5"), a participle, adjective or noun after it within a few words ("32 people
   were killed", "5 dead", "15 morts", "15 قتيلا"), or a toll phrase ("the death toll rose to
-  12", "ارتفعت حصيلة القتلى إلى 12"). "a woman was killed" is one; "مقتل شخصين" is two.
+  12", "ارتفعت حصيلة القتلى إلى 12"; Turkish "12 kişi yaralandı", "ölü sayısı 19'a
+  yükseldi"). "a woman was killed" is one; "مقتل شخصين" is two. An aside may stand between a
+  count and its verb ("At least 12 civilians, including four children, were killed").
   Numbers joined by "and" under one verb add up ("killed 12 civilians and 20 militants": 32).
 - Not counts: years, dates, ages, distances, durations ("3 days", "12-year-old"); vague plurals
   ("dozens", "hundreds", "عشرات"). A negation gives NO figure ("no one was killed", "no
@@ -14,7 +16,8 @@ How a figure is read (vocabulary in cues.py, numbers in numbers.py):
   most the words prove.
 - Whose event: a figure in a clause that speaks of history or of another event ("since 2011,
   500,000 have died", "the war has killed more than 350,000", "last month's attack killed 40")
-  is dropped. A perpetrator's claim ("claimed responsibility ... saying the blast killed 50")
+  is dropped; "since Tuesday", "since the offensive began" is the event's own running toll,
+  kept. A perpetrator's claim ("claimed responsibility ... saying the blast killed 50")
   or a separate incident ("elsewhere", "in a separate attack") counts only when the article
   gives nothing better.
 - Of what is left, per kind: the last "rose to" / "climbed to" / "revised to" figure in reading
