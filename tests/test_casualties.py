@@ -228,7 +228,7 @@ def test_huge_numbers_are_not_counts() -> None:
 
 
 def test_a_long_text_is_read_only_up_to_its_cap() -> None:
-    text = "Nothing happened. " * 5000 + "The bombing killed 40 people."
+    text = "Nothing happened. " * 2000 + "The bombing killed 40 people."
     assert killed(text) == ""
     assert killed("The bombing killed 40 people. " + "Nothing happened. " * 5000) == \
         "40 killed"

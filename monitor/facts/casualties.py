@@ -34,7 +34,11 @@ from monitor.facts.numbers import Number, read_number
 from monitor.facts.tokens import Token, is_clause_end, sentences, tokens
 
 MAX_TITLE = 1_000  # characters of the title read
-MAX_TEXT = 40_000  # characters of the text read: the toll is in the first paragraphs
+MAX_TEXT = 20_000  # characters of the text read (~3,000 words): the toll is near the top
+# What is read for the cues of whose event a figure is: tokens before it (in its sentence,
+# after the figure before it) and after it, to its clause's end
+WINDOW_BEFORE, WINDOW_AFTER = 40, 20
+MAX_CANDIDATES = 100  # figures read at most: a report gives a handful; a page of them, stop
 __all__ = ["KINDS", "QUALIFIERS", "Casualties", "Figure", "FiguresOf", "casualties"]
 
 
@@ -70,6 +74,8 @@ def casualties(title: str, text: str) -> Casualties:
     for segment in (title[:MAX_TITLE], text[:MAX_TEXT]):
         for sentence in sentences(tokens(segment)):
             found.extend(_read_sentence(segment, sentence, len(found)))
+            if len(found) >= MAX_CANDIDATES:
+                break
     chosen = {kind: _choose([c for c in found if c.kind == kind]) for kind in KINDS}
     return Casualties(**chosen)
 
@@ -102,7 +108,8 @@ def _read_sentence(segment: str, sentence: list[Token], order: int) -> list[_Can
     for read in reads:
         if not read.kind:
             continue
-        window = sentence[previous_end:_clause_end(sentence, read.last)]
+        begin = max(previous_end, read.first - WINDOW_BEFORE)
+        window = sentence[begin:_clause_end(sentence, read.last)]
         previous_end = read.last
         said = " ".join(t.text for t in window)
         if cues.HISTORY.search(said):
@@ -115,10 +122,11 @@ def _read_sentence(segment: str, sentence: list[Token], order: int) -> list[_Can
 
 
 def _clause_end(sentence: list[Token], at: int) -> int:
-    for index in range(at, len(sentence)):
+    """The end of the clause a figure ends in, looked for at most WINDOW_AFTER tokens on."""
+    for index in range(at, min(len(sentence), at + WINDOW_AFTER)):
         if is_clause_end(sentence[index]):
             return index
-    return len(sentence)
+    return min(len(sentence), at + WINDOW_AFTER)
 
 
 def _numbers(segment: str, sentence: list[Token]) -> list[_Read]:
@@ -174,6 +182,8 @@ def _number_at(sentence: list[Token], index: int) -> Number | None:
 
 def _qualifier(sentence: list[Token], at: int) -> tuple[str, int]:
     """The qualifier written just before tokens[at], and where it starts."""
+    if at == 0 or sentence[at - 1].text not in cues.QUALIFIER_ENDS:
+        return "", at
     for phrase, norm in cues.QUALIFIERS:
         begin = at - len(phrase)
         if begin >= 0 and tuple(t.text for t in sentence[begin:at]) == phrase:
@@ -232,6 +242,8 @@ def _kind_before(sentence: list[Token], read: _Read) -> bool:
         read.kind, read.how, read.first = cues.BEFORE[word], "before", at
         _take_noun(sentence, read)
         return True
+    if word not in cues.BEFORE_PHRASE_ENDS:
+        return _toll(sentence, read)
     for phrase, kind in cues.BEFORE_PHRASES:
         begin = at + 1 - len(phrase)
         if begin >= 0 and tuple(t.text for t in sentence[begin:at + 1]) == phrase:

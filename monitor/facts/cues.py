@@ -82,6 +82,8 @@ BEFORE_PHRASES: tuple[tuple[tuple[str, ...], str], ...] = tuple(
         ("la vie a", KILLED), ("أودى بحياة", KILLED), ("اودت بحياة", KILLED),
     ))
 
+BEFORE_PHRASE_ENDS = frozenset(phrase[-1] for phrase, _ in BEFORE_PHRASES)
+
 # A death toll: "toll" (or its words) then "to"/"at"/"of" then the number.
 TOLL = {fold(w) for w in ("toll", "bilan", "حصيلة", "عدد", "sayısı")}
 TOLL_BEFORE = 14  # words at most between the toll's word and its "to"
@@ -117,6 +119,7 @@ QUALIFIERS: tuple[tuple[tuple[str, ...], str], ...] = tuple(
         ("en fazla", "up to"),
     ), key=lambda pair: -len(pair[0].split())))
 # after the number: "15 شخصا على الأقل"; Turkish "20'den fazla" (more than 20)
+QUALIFIER_ENDS = frozenset(phrase[-1] for phrase, _ in QUALIFIERS)  # a fast "none here"
 AFTER_QUALIFIERS = {(fold("على"), fold("الأقل")): "at least", ("at", "least"): "at least",
                     **{(suffix, "fazla"): "more than" for suffix in (
                         "den", "dan", "ten", "tan", "binden", "bin")}}

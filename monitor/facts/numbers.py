@@ -115,6 +115,9 @@ def read_number(items: list[Token], at: int) -> Number | None:
         return Number(int(value), at, end)
     if token.kind != "w" or token.upper or token.suffix:
         return None
+    first = token.text.split("-", 1)[0]
+    if first not in _STARTS and not (first[:1] == _AR_AND and first[1:] in _STARTS):
+        return None  # most words: no number starts here, and nothing is built to say so
     return _english(items, at) or _french(items, at) or _arabic(items, at)
 
 
@@ -262,3 +265,9 @@ def _arabic(items: list[Token], at: int) -> Number | None:
         return None
     value = total + current
     return Number(value, at, end) if 0 < value <= MAX_COUNT else None
+
+
+# Every word a number written in words can start with (a fast "no" for all other words).
+_STARTS = frozenset((*_EN_UNITS, *_EN_TENS, *_FR_UNITS, *_FR_TENS, *_ARTICLES, "hundred",
+                     *_HUNDRED, "mille", *_AR, *_AR_HUNDRED, *_AR_THOUSAND, *_AR_THOUSANDS_2,
+                     *_AR_MILLION))
