@@ -265,9 +265,12 @@ def _take_noun(sentence: list[Token], read: _Read) -> None:
 def _toll(sentence: list[Token], read: _Read) -> bool:
     """"the death toll rose to 12", "toll of 12", "ارتفعت حصيلة القتلى إلى 12"."""
     at = read.first - 1
-    if sentence[at].text in cues.TOLL and at > 0:  # Turkish: "ölü sayısı 19'a yükseldi"
+    if sentence[at].text in cues.TOLL_COUNTS and at > 0:  # Turkish: "ölü sayısı 19'a yükseldi"
+        kind = cues.TOLL_KINDS.get(sentence[at - 1].text)
+        if kind is None:
+            return False
         after = sentence[read.number.end:read.number.end + 3]
-        read.kind, read.how, read.first = cues.KILLED, "toll", at - 1
+        read.kind, read.how, read.first = kind, "toll", at - 1
         read.update = any(t.text in cues.UPDATE for t in after)
         return True
     if sentence[at].text not in cues.TOLL_TO:
@@ -276,9 +279,12 @@ def _toll(sentence: list[Token], read: _Read) -> bool:
         token = sentence[back]
         if token.kind == "p":
             return False
-        if token.text in cues.TOLL:
+        if token.text in cues.TOLL or token.text in cues.TOLL_COUNTS:
             words = [t.text for t in sentence[max(0, back - 1):at]]
-            kinds = [cues.TOLL_KINDS[w] for w in words if w in cues.TOLL_KINDS]
+            kinds = [cues.TOLL_KINDS[w] for w in words if w in cues.TOLL_KINDS
+                     and w not in cues.TOLL]
+            if not kinds and token.text in cues.TOLL_COUNTS:
+                return False  # "the number of rockets rose to 40"
             specific = [k for k in kinds if k != cues.KILLED]
             read.kind = specific[0] if specific else cues.KILLED
             read.how, read.first = "toll", max(0, back - 1)

@@ -23,6 +23,7 @@ def _folded(table: dict[str, str]) -> dict[str, str]:
 AFTER = _folded({
     "killed": KILLED, "dead": KILLED, "died": KILLED, "deaths": KILLED, "fatalities": KILLED,
     "lives": KILLED, "perished": KILLED, "slain": KILLED, "executed": KILLED,
+    "bodies": KILLED,
     "wounded": INJURED, "injured": INJURED, "hurt": INJURED, "injuries": INJURED,
     "kidnapped": KIDNAPPED, "abducted": KIDNAPPED, "hostage": KIDNAPPED,
     "displaced": DISPLACED, "fled": DISPLACED, "uprooted": DISPLACED, "flee": DISPLACED,
@@ -33,7 +34,7 @@ AFTER = _folded({
     "enleves": KIDNAPPED, "enlevees": KIDNAPPED, "kidnappes": KIDNAPPED, "otage": KIDNAPPED,
     "deplaces": DISPLACED, "deplacees": DISPLACED, "fui": DISPLACED,
     "قتيلا": KILLED, "قتيل": KILLED, "قتلى": KILLED, "قتلوا": KILLED, "شهيدا": KILLED,
-    "شهداء": KILLED, "حتفهم": KILLED, "ضحية": KILLED,
+    "شهداء": KILLED, "حتفهم": KILLED, "ضحية": KILLED, "قضوا": KILLED,
     "جريحا": INJURED, "جرحى": INJURED, "جريح": INJURED, "مصابا": INJURED, "أصيبوا": INJURED,
     "جرحوا": INJURED,
     "مخطوفا": KIDNAPPED, "مختطفا": KIDNAPPED, "رهينة": KIDNAPPED,
@@ -63,6 +64,7 @@ BEFORE = _folded({
     "enleve": KIDNAPPED, "enleves": KIDNAPPED, "enlevant": KIDNAPPED,
     "deplace": DISPLACED, "deplacant": DISPLACED,
     "قتل": KILLED, "مقتل": KILLED, "استشهاد": KILLED, "قتلت": KILLED, "ومقتل": KILLED,
+    "استشهد": KILLED, "قضى": KILLED,
     "وقتل": KILLED, "لمقتل": KILLED, "بمقتل": KILLED,
     "إصابة": INJURED, "وإصابة": INJURED, "بإصابة": INJURED, "أصيب": INJURED, "وأصيب": INJURED,
     "جرح": INJURED, "وجرح": INJURED,
@@ -85,12 +87,20 @@ BEFORE_PHRASES: tuple[tuple[tuple[str, ...], str], ...] = tuple(
 BEFORE_PHRASE_ENDS = frozenset(phrase[-1] for phrase, _ in BEFORE_PHRASES)
 
 # A death toll: "toll" (or its words) then "to"/"at"/"of" then the number.
-TOLL = {fold(w) for w in ("toll", "bilan", "حصيلة", "عدد", "sayısı")}
+TOLL = {fold(w) for w in ("toll", "bilan", "حصيلة")}
+# "the number of people killed rose to 45", "ارتفع عدد القتلى إلى 12", "ölü sayısı 19'a
+# yükseldi": a count of what a word next to it names, and of nothing when none does (the
+# number of rockets is no toll)
+TOLL_COUNTS = {fold(w) for w in ("number", "عدد", "sayısı")}
 TOLL_BEFORE = 14  # words at most between the toll's word and its "to"
 TOLL_KINDS = _folded({
     "death": KILLED, "toll": KILLED, "bilan": KILLED, "القتلى": KILLED, "الضحايا": KILLED,
     "الشهداء": KILLED, "الجرحى": INJURED, "المصابين": INJURED, "injury": INJURED,
     "النازحين": DISPLACED, "المخطوفين": KIDNAPPED,
+    "dead": KILLED, "killed": KILLED, "deaths": KILLED, "fatalities": KILLED,
+    "injured": INJURED, "wounded": INJURED, "displaced": DISPLACED, "kidnapped": KIDNAPPED,
+    "ölü": KILLED, "ölenlerin": KILLED, "kaybedenlerin": KILLED, "yaralı": INJURED,
+    "yaralananların": INJURED,
 })
 TOLL_TO = {fold(w) for w in ("to", "at", "of", "reached", "hit", "a", "à", "de", "إلى", "الى")}
 UPDATE = {fold(w) for w in (
