@@ -288,3 +288,20 @@ def test_any_text_reads_without_error_and_within_bounds(text: str) -> None:
         assert 0 < figure.count <= MAX_COUNT
         assert figure.qualifier in ("", "at least", "more than", "up to", "about")
         assert len(figure.text) <= 200
+
+
+_ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+_PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=1, max_value=99999), st.sampled_from([
+    "قتل {} شخصا في غارة جوية", "مقتل {} مدنيا في قصف", "{} قتيلا في قصف على حلب",
+    "Au moins {} morts dans le bombardement.",
+]))
+def test_any_count_in_arabic_indic_or_persian_digits_reads_back(number: int,
+                                                                 sentence: str) -> None:
+    for written in (str(number), str(number).translate(_ARABIC_INDIC),
+                    str(number).translate(_PERSIAN)):
+        figure = casualties("", sentence.format(written)).killed
+        assert figure is not None and figure.count == number, sentence.format(written)
