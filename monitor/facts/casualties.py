@@ -155,16 +155,18 @@ def _number_at(sentence: list[Token], index: int) -> Number | None:
     if token.kind == "w" and token.text in cues.ARTICLES_OF_ONE:
         if before in cues.NEGATORS:
             return None
+        persons = cues.ARTICLES_OF_ONE[token.text]
         for ahead in range(index + 1, min(len(sentence), index + 4)):
             if sentence[ahead].kind == "p":
                 break
-            if sentence[ahead].text in cues.PERSONS:
+            if sentence[ahead].text in persons:
                 return Number(1, index, ahead + 1)
     if token.kind == "w" and token.text in cues.PERSON_DUALS:
         return Number(2, index, index + 1)
     if token.kind == "w" and token.text in cues.DUALS:
         return Number(2, index, index)  # the noun is both count and kind: see _kind_after
-    if token.kind == "w" and token.text in cues.PERSONS and before in cues.BEFORE:
+    if token.kind == "w" and token.text in cues.PERSONS and before in cues.BEFORE and (
+            _arabic(before)):
         return Number(1, index, index + 1)  # "مقتل شخص": one
     number = read_number(sentence, index)
     if number is None or number.value == 0 or before in cues.NOT_COUNT_BEFORE:
@@ -174,6 +176,8 @@ def _number_at(sentence: list[Token], index: int) -> Number | None:
     after = sentence[number.end].text if number.end < len(sentence) else ""
     if after.split("-")[0] in cues.UNITS:
         return None
+    if before in (",", "،") and after in (",", "،", "and", "who", "was", "is", "et"):
+        return None  # an age: "Matt Tonroe, 33, was killed"; "Two boys, 12 and 14, were"
     if token.kind == "n" and token.text.isdigit() and 1900 <= number.value <= 2100 and (
             before in cues.YEAR_BEFORE or before in cues.UNITS or after in (",", "")):
         return None
@@ -309,12 +313,23 @@ def _kind_after(sentence: list[Token], read: _Read, starts: set[int]) -> bool:
         if token.kind != "w" or index in starts or token.text in cues.NOT_PEOPLE:
             return False
         if token.text in cues.AFTER:
+            if token.text in cues.ATTRIBUTIVE and not _counts_people(sentence, index + 1):
+                return False  # "150 dead mullet"
             read.kind, read.how, read.last = cues.AFTER[token.text], "after", index + 1
             return True
         if token.text in cues.BEFORE or token.text in cues.NEGATORS:
             return False
         index, words = index + 1, words + 1
     return False
+
+
+def _counts_people(sentence: list[Token], at: int) -> bool:
+    """After "dead"/"wounded": the end, punctuation, a word of people, or a word that is
+    not a noun (a preposition, a verb's auxiliary) — anything but another noun."""
+    if at >= len(sentence) or sentence[at].kind != "w":
+        return True
+    word = sentence[at].text
+    return word in cues.PEOPLE or word in cues.FUNCTION_WORDS
 
 
 def _aside_end(sentence: list[Token], comma: int) -> int:

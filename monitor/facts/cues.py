@@ -24,7 +24,7 @@ AFTER = _folded({
     "killed": KILLED, "dead": KILLED, "died": KILLED, "deaths": KILLED, "fatalities": KILLED,
     "lives": KILLED, "perished": KILLED, "slain": KILLED, "executed": KILLED,
     "bodies": KILLED,
-    "wounded": INJURED, "injured": INJURED, "hurt": INJURED, "injuries": INJURED,
+    "wounded": INJURED, "injured": INJURED, "hurt": INJURED,
     "kidnapped": KIDNAPPED, "abducted": KIDNAPPED, "hostage": KIDNAPPED,
     "displaced": DISPLACED, "fled": DISPLACED, "uprooted": DISPLACED, "flee": DISPLACED,
     "homeless": DISPLACED,
@@ -42,7 +42,7 @@ AFTER = _folded({
     "نازحا": DISPLACED, "نازح": DISPLACED, "نزحوا": DISPLACED, "مهجرا": DISPLACED,
     # Turkish puts the verb last: "5 sivil hayatını kaybetti", "12 kişi yaralandı"
     "öldü": KILLED, "öldürüldü": KILLED, "hayatını": KILLED, "yaşamını": KILLED,
-    "şehit": KILLED, "ölü": KILLED, "can": KILLED, "yaralandı": INJURED, "yaralı": INJURED,
+    "şehit": KILLED, "ölü": KILLED, "yaralandı": INJURED, "yaralı": INJURED,
     "kaçırıldı": KIDNAPPED, "kaçırdı": KIDNAPPED, "rehin": KIDNAPPED, "göç": DISPLACED,
     "yerinden": DISPLACED, "kaçtı": DISPLACED,
 })
@@ -144,7 +144,7 @@ UNITS = {fold(w) for w in (
     "mile", "metres", "meters", "m", "percent", "per", "%", "times", "tonnes", "tons", "kg",
     "dollars", "euros", "pounds", "am", "pm", "gmt", "utc", "o'clock", "mm", "years-old",
     "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "p",
     "sep", "sept", "oct", "nov", "dec", "ans", "an", "jours", "jour", "heures", "heure",
     "mois", "semaines", "kilometres", "pour", "janvier", "fevrier", "mars", "avril", "mai",
     "juin", "juillet", "aout", "septembre", "octobre", "novembre", "decembre",
@@ -157,10 +157,29 @@ UNITS = {fold(w) for w in (
 NOT_COUNT_BEFORE = {fold(w) for w in (
     "aged", "age", "no", "number", "resolution", "route", "highway", "page", "chapter",
     "$", "us$", "€", "£", "rs", "km", "ages", "agee", "age", "numero", "عمر", "رقم", "القرار",
+    "per", "pour", "top", "under", "over-", "grade", "size", "channel", "version",
 )}
 # A year, not a count, after these: "in 2016", "since 2011".
 YEAR_BEFORE = {fold(w) for w in ("in", "since", "of", "until", "by", "from", "en", "depuis",
-                                 "منذ", "عام", "في", "year")}
+                                 "منذ", "عام", "في", "year", "late", "early", "mid", "end",
+                                 "summer", "spring", "autumn", "fall", "winter", "fin", "debut")}
+# After a number "dead" or "wounded" may describe a noun ("150 dead mullet"): a count of
+# people only when the noun is people's, or when a function word follows as in "5 dead in".
+ATTRIBUTIVE = {fold(w) for w in ("dead", "wounded", "injured")}
+PEOPLE = {fold(w) for w in (
+    "people", "persons", "civilians", "soldiers", "fighters", "militants", "rebels",
+    "children", "women", "men", "troops", "policemen", "police", "officers", "residents",
+    "combatants", "jihadists", "members", "students", "pupils", "workers", "passengers",
+    "protesters", "demonstrators", "worshippers", "refugees", "migrants", "villagers",
+)}
+FUNCTION_WORDS = {fold(w) for w in (
+    "in", "on", "at", "after", "and", "or", "as", "when", "from", "with", "by", "including",
+    "among", "were", "was", "are", "is", "have", "had", "has", "so", "since", "during", "near",
+    "across", "over", "following", "while", "but", "of", "to", "for", "the", "a", "an",
+    "overnight", "today", "yesterday", "monday", "tuesday", "wednesday", "thursday", "friday",
+    "saturday", "sunday", "said", "according", "officials", "police", "medics", "sources",
+    "dans", "et", "lors", "apres", "au", "a", "selon",
+)}
 # Counted nouns that are not people: "1,200 families have been displaced" gives no figure.
 NOT_PEOPLE = {fold(w) for w in (
     "families", "family", "households", "homes", "houses", "buildings", "villages", "towns",
@@ -176,7 +195,8 @@ ASIDE_WORDS = 8  # words an aside may hold
 # "no one was killed": the negation is the whole story, no figure.
 NEGATORS = {fold(w) for w in ("no", "not", "none", "never", "n't", "aucun", "aucune", "pas",
                                "لا", "لم", "didn't", "hasn't", "haven't")}
-# A person counted by "a"/"un" + the noun: "a woman was killed" is one.
+# A person counted by "a"/"un" + the noun: "a woman was killed" is one (PERSONS_FR after
+# "un"/"une" only: "a civil suit" is no person).
 PERSONS = {fold(w) for w in (
     "person", "man", "woman", "child", "boy", "girl", "baby", "infant", "toddler", "teenager",
     "civilian", "soldier", "fighter", "militant", "rebel", "policeman", "policewoman",
@@ -184,15 +204,17 @@ PERSONS = {fold(w) for w in (
     "nurse", "paramedic", "worker", "resident", "shepherd", "member", "commander", "guard",
     "pilot", "driver", "passenger", "volunteer", "teacher", "pupil", "activist", "jihadist",
     "gunman", "bomber", "security", "police", "trooper", "mother", "father", "son", "daughter",
-    "homme", "femme", "enfant", "civil", "soldat", "combattant", "militaire", "policier",
-    "journaliste", "garcon", "fille", "bebe", "adolescent", "jihadiste", "passant",
     "شخص", "مدني", "طفل", "طفلة", "امرأة", "رجل", "جندي", "عنصر", "مقاتل", "شاب", "فتى",
     "فتاة", "سيدة", "مواطن", "صحفي", "مسعف", "عسكري", "ضابط", "شرطي",
 )}
 # Arabic duals of persons: "مقتل شخصين" is two.
+PERSONS_FR = {fold(w) for w in (
+    "homme", "femme", "enfant", "civil", "soldat", "combattant", "militaire", "policier",
+    "journaliste", "garcon", "fille", "bebe", "adolescent", "jihadiste", "passant", "personne",
+)}
 PERSON_DUALS = {fold(w) for w in ("شخصين", "شخصان", "طفلين", "طفلان", "امرأتين", "رجلين",
                                   "جنديين", "جنديان", "عنصرين", "مقاتلين")}
-ARTICLES_OF_ONE = {"a", "an", "un", "une"}
+ARTICLES_OF_ONE = {"a": PERSONS, "an": PERSONS, "un": PERSONS_FR, "une": PERSONS_FR}
 # Ranges "between 10 and 15", "10 to 15", "ما بين 10 و15".
 RANGE_START = {fold(w) for w in ("between", "entre", "بين")}
 RANGE_JOIN = {fold(w) for w in ("and", "to", "et", "à", "a", "و", "-", "–")}
