@@ -201,7 +201,8 @@ def send_test(config_path: Path, channel: str) -> None:
               help='Print {"matches": [{watchlist, rule, score, hits}]} instead of text.')
 @click.argument("source")
 def test_article(config_path: Path, as_json: bool, source: str) -> None:
-    """Show which rules an article would fire, and why.
+    """Show which rules an article would fire, and why, with the casualty figures it
+    reports and the rules whose min_killed (…) those figures fall short of.
 
     SOURCE is an article URL, an HTML or text file (first line = title), or - for stdin.
     Exits 0 when some rule fires, 1 when none does (like grep), 2 on errors.

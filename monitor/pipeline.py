@@ -44,9 +44,15 @@ def document_for(entry: Entry) -> Document:
 
 
 def examine(entry: Entry, matcher: Matcher) -> Found:
+    """The entry matched. An entry that fires a rule has its casualty figures read here too
+    (once, whatever asked first): the daemon examines in a worker thread, and the alerts
+    made later on the event loop then only look them up."""
     document = document_for(entry)
     figures = FiguresOf(document.title, document.text)
-    return Found(entry, document, tuple(matcher.match(document, figures)), figures)
+    matches = tuple(matcher.match(document, figures))
+    if matches:
+        figures()
+    return Found(entry, document, matches, figures)
 
 
 Needs = Callable[[Match], Corroboration | None]

@@ -215,3 +215,19 @@ def test_the_test_command_shows_the_figures_and_the_rules_they_held_back(
     assert report["casualties"]["killed"]["count"] == 32
     assert report["short_of_minimums"] == [{"watchlist": "test-watch", "rule": "Massacre",
                                             "asks": "60 killed"}]
+
+
+def test_the_atom_feed_entry_names_the_figures() -> None:
+    from datetime import UTC, datetime
+
+    from monitor.alertfeed import render_feed
+    from monitor.store import FeedAlert
+
+    figures = Casualties(killed=Figure("killed", 32, "at least", "killed at least 32 people"))
+    alert = sample_alert().__class__(**{**_fields(sample_alert()), "casualties": figures})
+    body = render_feed([FeedAlert(1, "story", datetime.now(UTC), alert)], {}, "",
+                       "http://127.0.0.1/feeds/alerts.atom").decode()
+    assert "Casualties: at least 32 killed" in body
+    assert "Casualties:" not in render_feed([FeedAlert(1, "story", datetime.now(UTC),
+                                                       sample_alert())], {}, "",
+                                            "http://127.0.0.1/feeds/alerts.atom").decode()

@@ -137,7 +137,8 @@ class WebhookUpdate(_Model):
     sent_at: datetime = Field(description="when the first message was sent (UTC)")
     changes: list[str] = Field(description="what changed since the channel last heard of the "
                                            "story (\"3 more independent outlets (4 in all)\", "
-                                           "\"now also: Manbij\", \"Rule (high) fired\")")
+                                           "\"now also: Manbij\", \"Rule (high) fired\", "
+                                           "\"Toll rose: at least 32 → 45 killed\")")
 
 
 class WebhookAlert(_Model):
