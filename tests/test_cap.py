@@ -158,14 +158,26 @@ def test_the_checker_refuses_what_cap_does_not_allow() -> None:
 
 
 def test_a_follow_up_the_monitor_queued_is_a_cap_update_referencing_the_first(
-        site, mailbox, tmp_path) -> None:
+        site, mailbox, tmp_path, state_url: str) -> None:
     """The real Monitor (fake clock) alerts on a story, then queues its update when three
     more independent outlets carry it (issue 17): the store lists the update for the CAP
     exports (once, though it went to two channels), and its message is an Update whose
     <references> name the first message; the Atom and GeoJSON listing keeps the story once."""
-    from tests.test_followups import carry, setup, step
+    from tests.conftest import write_config
+    from tests.healthkit import Clock, Run
+    from tests.test_followups import OUTLETS, RULE, carry, path_of, rss_feed, step
 
-    run, clock = setup(site, mailbox, tmp_path)
+    for name in OUTLETS:
+        site.feeds[path_of(name)] = rss_feed()
+    carry(site, "Reuters")
+    config = write_config(
+        tmp_path, sources=[{"name": n, "feed": site.url(path_of(n))} for n in OUTLETS],
+        rules=[RULE], state=state_url, poll={"interval": "5m"},
+        channels={"hook": {"url": f"webhook://127.0.0.1:{site.port}/hook", "group_wait": 0},
+                  "mail": {"url": mailbox.url(), "group_wait": 0}})
+    clock = Clock()
+    clock.now = datetime.now(UTC)
+    run = Run(config, clock)
     try:
         step(run, clock, 10)
         for name in ("BBC", "Al Jazeera", "France 24", "Reuters UK"):
