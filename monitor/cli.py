@@ -143,20 +143,21 @@ def once(config_path: Path, dry_run: bool, as_json: bool) -> None:
 
 @main.command()
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write monitor.schema.json, watchlist.schema.json and "
-                   "webhook.schema.json into this folder "
+              help="Write monitor.schema.json, watchlist.schema.json, "
+                   "events.schema.json and webhook.schema.json into this folder "
                    "(default: print them as one JSON object).")
 def schema(out_dir: Path | None) -> None:
-    """The JSON Schema of monitor.yaml and of watchlist files, for editors and CI, and of
-    the documents webhook:// channels send, for their receivers.
+    """The JSON Schema of monitor.yaml, watchlist and events files, for editors and CI,
+    and of the documents webhook:// channels send, for their receivers.
 
     Point an editor at them with a first line such as
     `# yaml-language-server: $schema=schema/monitor.schema.json`.
     """
     from monitor.alerts.webhook import webhook_schema
+    from monitor.catalog.eventfiles import events_schema
     from monitor.config import json_schemas
 
-    schemas = {**json_schemas(), "webhook": webhook_schema()}
+    schemas = {**json_schemas(), "events": events_schema(), "webhook": webhook_schema()}
     if out_dir is None:
         click.echo(json.dumps(schemas, indent=2))
         return
@@ -219,7 +220,8 @@ def test_article(config_path: Path, as_json: bool, source: str) -> None:
             "watchlist": m.watchlist, "rule": m.rule, "priority": m.priority,
             "score": m.score, "hits": [
                 {"term": h.term, "field": h.field, "start": h.start, "end": h.end,
-                 **({"concept": h.concept} if h.concept else {})} for h in m.hits],
+                 **({"concept": h.concept} if h.concept else {}),
+                 **({"kind": h.kind} if h.kind else {})} for h in m.hits],
         } for m in matches], "casualties": figures().as_json(),
             "short_of_minimums": short_of(short, config.rules)}, indent=2))
     else:

@@ -49,7 +49,7 @@ class Hit:
     start: int  # offset into Document.title or Document.text
     end: int
     concept: str | None = None  # what an alias stands for: "Aleppo" for a hit on "Halab"
-    kind: str | None = None  # "place" or "group" when the rule lists the term there
+    kind: str | None = None  # "place", "group" or "event" when the rule lists the term there
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +175,13 @@ class Alert:
         return tuple(dict.fromkeys(h.concept or h.term for h in hits
                                    if h.kind in ("place", "group")))
 
+    def events(self) -> tuple[str, ...]:
+        """The event types its rules matched (canonical names, monitor/catalog/events.py),
+        in reading order."""
+        hits = sorted((h for f in self.rules() for h in f.hits),
+                      key=lambda h: (h.field != "title", h.start))
+        return tuple(dict.fromkeys(h.concept or h.term for h in hits if h.kind == "event"))
+
     def corroboration(self) -> tuple[int, int]:
         """(outlets that carry the story, how many of them are independent)."""
         names = self.all_sources()
@@ -273,7 +280,7 @@ class Poll:
 class SurgeWatch:
     """A rule's `surge:` (or its watchlist's): what it counts stories by, over what window."""
 
-    by: Literal["watchlist", "rule", "place", "group"] = "rule"
+    by: Literal["watchlist", "rule", "place", "group", "event"] = "rule"
     window: float = 3600.0  # seconds
     min_stories: int = 5
 

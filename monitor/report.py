@@ -26,21 +26,24 @@ def iso(value: datetime | None) -> str | None:
 
 def print_explained(alert: Alert, match: Match, document: Document,
                     places: Mapping[str, str] | None = None) -> None:
-    """A rule that fired: what it is, every term that hit (and for a place, which place it
-    was taken as), where and as which words, and the snippet with the matched words in
-    [brackets]."""
+    """A rule that fired: what it is, every term that hit (for a place, which place it was
+    taken as; for an event phrase, which event type it signals), where and as which words,
+    and the snippet with the matched words in [brackets]."""
     from monitor.alerts import plain_text
 
     rendered = plain_text(alert).splitlines()
     click.echo(logs.printable(f"{rendered[0]}  score {match.score:g}"))
-    seen: dict[tuple[str, str | None], tuple[dict[str, int], dict[str, None]]] = {}
+    seen: dict[tuple[str, str | None, str | None],
+               tuple[dict[str, int], dict[str, None]]] = {}
     for h in match.hits:
-        fields, surfaces = seen.setdefault((h.term, h.concept), ({}, {}))
+        fields, surfaces = seen.setdefault((h.term, h.concept, h.kind), ({}, {}))
         fields[h.field] = fields.get(h.field, 0) + 1
         surfaces[getattr(document, h.field)[h.start:h.end]] = None
-    for (term, concept), (fields, surfaces) in seen.items():
+    for (term, concept, kind), (fields, surfaces) in seen.items():
         label = f"{term} ({concept})" if concept and concept != term else term
-        if places and concept in places:
+        if kind == "event":
+            label = f"{term} (event: {concept})"
+        elif places and concept in places:
             label = f"{term} → {places[concept]}"
         where = ", ".join(f"{field} ×{n}" for field, n in sorted(fields.items(), reverse=True))
         words = ", ".join(f"“{w}”" for w in list(surfaces)[:5])

@@ -90,7 +90,8 @@ def test_check_prints_summary_and_exits_zero_on_good_config(tmp_path):
     ("name: w\nrules:\n  - {name: R, keywords: [a]}\n  - {name: R, keywords: [b]}\n",
      "w.yaml:4:12: two rules in this watchlist are named 'R'"),
     ("name: w\nrules:\n  - {name: R}\n",
-     "w.yaml:3:5: rules.0: a rule needs at least one of places, groups, keywords or query"),
+     "w.yaml:3:5: rules.0: a rule needs at least one of places, groups, events, keywords "
+     "or query"),
     ("name: w\nrules:\n  - {name: R, keywords: {a: 1}}\n",
      "w.yaml:3:25: rules.0.keywords"),
     ("rules:\n  - {name: R, keywords: [a]}\n", "w.yaml:1:1: missing required key 'name'"),

@@ -205,6 +205,7 @@ class AlertView:
     more_rules: int  # rules past the first _RULES_MAX, counted but not listed
     raw_alert: Alert
     casualties: str = ""  # casualties_line(): "at least 32 killed, 50 injured"; "" if none
+    events: str = ""  # the event types its rules matched, comma-separated; "" when none
 
 
 def alert_view(kind: Kind, alert: Alert) -> AlertView:
@@ -241,6 +242,7 @@ def alert_view(kind: Kind, alert: Alert) -> AlertView:
                                                for f in fired), _TEXT_MAX)),
         raw_alert=alert,
         casualties=esc.line(casualties_line(alert)),
+        events=esc.line(shorten(", ".join(alert.events()[:_NAMES_MAX]), _TEXT_MAX)),
     )
 
 

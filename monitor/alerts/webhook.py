@@ -74,10 +74,13 @@ class WebhookHit(_Model):
                                          "points, into the title or the text")
     end: int = Field(ge=0, description="offset just past the last character")
     concept: str | None = Field(description="the place or group an alias stands for "
-                                            "(\"Aleppo\" for a hit on \"Halab\"), else null")
-    kind: Literal["place", "group"] | None = Field(
-        description="\"place\" or \"group\" when the rule lists the term among its places "
-                    "or groups; null for keywords and query words")
+                                            "(\"Aleppo\" for a hit on \"Halab\"), the event "
+                                            "type a phrase signals (\"airstrike\" for \"air "
+                                            "raid\"), else null")
+    kind: Literal["place", "group", "event"] | None = Field(
+        description="\"place\", \"group\" or \"event\" when the rule lists the term among "
+                    "its places or groups, or it is a phrase of an event type the rule lists "
+                    "under events; null for keywords and query words")
 
 
 class WebhookRule(_Model):
@@ -170,6 +173,9 @@ class WebhookAlert(_Model):
         default_factory=WebhookCasualties,
         description="the casualty figures the article gives for its own event: killed, "
                     "injured, kidnapped, displaced, each {count, qualifier, text} or null")
+    events: list[str] = Field(
+        [], description="the event types its rules matched (canonical names of the event "
+                        "catalog: airstrike, shelling, armed clash ...), in reading order")
 
 
 class WebhookDocument(_Model):
@@ -203,8 +209,12 @@ def _rule(fired: Fired) -> WebhookRule:
                          concept=h.concept, kind=_kind(h.kind)) for h in fired.hits])
 
 
-def _kind(kind: str | None) -> Literal["place", "group"] | None:
-    return "place" if kind == "place" else "group" if kind == "group" else None
+_KINDS: dict[str | None, Literal["place", "group", "event"]] = {
+    "place": "place", "group": "group", "event": "event"}
+
+
+def _kind(kind: str | None) -> Literal["place", "group", "event"] | None:
+    return _KINDS.get(kind)
 
 
 def _sources(alert: Alert) -> list[WebhookSource]:
@@ -236,6 +246,7 @@ def _alert(alert: Alert) -> WebhookAlert:
         groups=list(dict.fromkeys(h.concept or h.term for h in hits if h.kind == "group")),
         update_of=_update(alert.update),
         casualties=webhook_casualties(alert.casualties),
+        events=list(alert.events()),
     )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from monitor.catalog import Catalog, CatalogError
+from monitor.catalog.events import EventCatalog
 from monitor.catalog.extracts import ExtractKey, extract_keys
 from monitor.config.hooks import Checks, problem_from
 from monitor.config.problems import already_located, validate
@@ -47,7 +48,9 @@ def load_config(path: str | Path, env: dict[str, str] | None = None, *,
     health = _health_channels(settings, channels, main, problems)
     files = _watchlist_files(settings, base, main, problems)
     ctx = Loading(path, channels, functools.partial(_catalog, settings, base, problems), env,
-                  problems)
+                  problems, load_events=functools.partial(_events, settings, base, problems))
+    if (base / settings.events).is_file():
+        ctx.events  # noqa: B018 - the user's own event catalog is checked even if unused
     if ((base / settings.places).is_file() or (base / settings.groups).is_file()
             or extract_keys(base / settings.gazetteer)):
         ctx.catalog  # noqa: B018 - the user's own catalog files are checked even if unused
@@ -102,6 +105,22 @@ def _load_catalog(key: tuple[tuple[Path, int | None], ...], extracts: Path,
     return Catalog.load(places_file=places if places_mtime is not None else None,
                         groups_file=groups if groups_mtime is not None else None,
                         extracts=extracts if extract_files else None)
+
+
+def _events(settings: MonitorFile, base: Path, problems: list[Problem]) -> EventCatalog | None:
+    """The event catalog, with the user's events.yaml next to the config if there is one."""
+    user = base / settings.events
+    try:
+        return _load_events(user, user.stat().st_mtime_ns if user.is_file() else None)
+    except CatalogError as err:
+        problems.extend(err.problems or [already_located(str(err), str(user))])
+        return None
+
+
+@functools.lru_cache(maxsize=8)
+def _load_events(user: Path, mtime: int | None) -> EventCatalog:
+    """Cached by file and modification time, as the catalog is."""
+    return EventCatalog.load(user if mtime is not None else None)
 
 
 def _channel(name: str, c: ChannelConfig, base: Path, located: Located, checks: Checks,

@@ -274,6 +274,8 @@ class MonitorFile(FileModel):
     watchlists: list[str] = ["watchlists/*.yaml"]
     places: str = Field("places.yaml", description="your additions to the gazetteer, if any")
     groups: str = Field("groups.yaml", description="your additions to the groups catalog")
+    events: str = Field("events.yaml", description="your additions to the event catalog "
+                                                   "(event types and their phrases)")
     gazetteer: str = Field(
         "gazetteer", description="folder of GeoNames extracts imported with `news-monitor "
                                  "places import` (villages); missing means none")
@@ -322,9 +324,10 @@ class SurgeConfig(FileModel):
     """`surge:` on a rule or a watchlist: alert when its stories suddenly outnumber its own
     baseline (the same hours over the past 14 days)."""
 
-    by: Literal["watchlist", "rule", "place", "group"] | None = Field(
+    by: Literal["watchlist", "rule", "place", "group", "event"] | None = Field(
         None, description="what to count stories by: the whole watchlist, the rule, or each "
-                          "place or group the rule matched (default: where it is written)")
+                          "place, group or event type the rule matched (default: where it "
+                          "is written)")
     window: Duration = Field(3600.0, gt=0, description="stories are counted over this window")
     min_stories: int = Field(5, ge=2, description="fewer stories than this in the window is "
                                                   "never a surge")
@@ -338,6 +341,9 @@ class RuleConfig(FileModel, CasualtyMinimums):
     places: Terms = Field((), description="place names, expanded from the gazetteer")
     within: bool = Field(False, description="places also cover their regions and larger towns")
     groups: Terms = Field((), description="group names, expanded from the groups catalog")
+    events: Names = Field((), description="event types (airstrike, shelling, armed clash, "
+                                          "suicide bombing, abduction ...), expanded from "
+                                          "the event catalog into their phrases")
     keywords: Terms = Field((), description="words and phrases, matched as written; a final "
                                             "* makes a prefix (bomb*); no regular expressions")
     exclude: Terms = Field((), description="terms that stop the rule from firing")
@@ -358,8 +364,9 @@ class RuleConfig(FileModel, CasualtyMinimums):
 
     @model_validator(mode="after")
     def _something_to_match(self) -> RuleConfig:
-        if not (self.places or self.groups or self.keywords or self.query):
-            raise ValueError("a rule needs at least one of places, groups, keywords or query")
+        if not (self.places or self.groups or self.events or self.keywords or self.query):
+            raise ValueError("a rule needs at least one of places, groups, events, keywords "
+                             "or query")
         return self
 
 

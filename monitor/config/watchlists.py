@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.catalog import Catalog
+from monitor.catalog.events import EventCatalog
 from monitor.config.minimums import minimums
 from monitor.config.problems import inside_scalar, validate
 from monitor.config.resolved import Channel
@@ -40,6 +41,9 @@ class Loading:
     seen: dict[str, str] = field(default_factory=dict)  # watchlist name -> file that defined it
     origin: dict[str, Path] = field(default_factory=dict)  # watchlist name -> its file
     _catalog: Catalog | None | bool = False  # False: not loaded yet
+    # the event catalog (shipped + the user's events.yaml); None when it did not load
+    load_events: Callable[[], EventCatalog | None] = EventCatalog.load
+    _events: EventCatalog | None | bool = False
 
     @property
     def catalog(self) -> Catalog | None:
@@ -48,6 +52,13 @@ class Loading:
         if self._catalog is False:
             self._catalog = self.load_catalog()
         return self._catalog  # type: ignore[return-value]
+
+    @property
+    def events(self) -> EventCatalog | None:
+        """Loaded on first use, like the catalog (a few milliseconds)."""
+        if self._events is False:
+            self._events = self.load_events()
+        return self._events  # type: ignore[return-value]
 
 
 def display(file: Path, config_path: Path) -> str:
@@ -80,6 +91,7 @@ def load_watchlist(file: Path, ctx: Loading) -> list[RuleSpec]:
         specs.append(RuleSpec(
             watchlist=wl.name, name=rule.name, places=expand("places", rule.places),
             groups=expand("groups", rule.groups), keywords=expand("keywords", rule.keywords),
+            events=_events_of(rule.events, ("rules", i, "events"), located, ctx),
             exclude=expand("exclude", rule.exclude), query=rule.query, aliases=aliases,
             priority=rule.priority, min_score=rule.min_score,
             mute_until=_utc(rule.mute_until), corroboration=_corroboration(rule),
@@ -125,6 +137,22 @@ def _terms_of(entries: tuple, kind: str, path: tuple, located: Located, ctx: Loa
         _check_written(text, (*path, j) if isinstance(entry, str) else (*path, j, "term"),
                        located, ctx.problems)
         found.append(Term(text, weight=weight, exact_case=exact))
+    return tuple(found)
+
+
+def _events_of(names: tuple[str, ...], path: tuple, located: Located, ctx: Loading
+               ) -> tuple[Term, ...]:
+    """The phrases of the event types a rule names. An unknown name is an error, not a
+    note: taken as written, "airstrikes" would match and "air strike" would not, and a
+    misspelt type ("shellings") would quietly match nothing the catalog knows."""
+    if not names or ctx.events is None:
+        return ()
+    found: list[Term] = []
+    for j, name in enumerate(names):
+        try:
+            found.extend(ctx.events.terms(name))
+        except LookupError as err:  # (*path, j) is the key's own place for `events: name`
+            ctx.problems.append(located.problem((*path, j), f"events: {_lookup_message(err)}"))
     return tuple(found)
 
 

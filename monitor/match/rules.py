@@ -44,7 +44,7 @@ class Reported:
     term: str
     concept: str | None
     field: int | None  # only hits in this field count (a scoped query term)
-    kind: str | None = None  # "place" or "group" when the rule lists it there
+    kind: str | None = None  # "place", "group" or "event" when the rule lists it there
 
 
 # One term's hits in one document: with their reading-order keys (engine._Evidence), alone,
@@ -122,7 +122,8 @@ class CompiledRule:
         return Match(spec.watchlist, spec.name, spec.priority, score, hits, spec.channels)
 
 
-_KINDS = {"places": "place", "groups": "group"}  # what a category's hits are, for alerts
+# what a category's hits are, for alerts
+_KINDS = {"places": "place", "groups": "group", "events": "event"}
 
 first = itemgetter(0)
 second = itemgetter(1)
@@ -137,7 +138,7 @@ class Patterns:
 
     def __init__(self) -> None:
         self.compiled: list[TermPattern] = []
-        self._numbers: dict[tuple[str, bool, bool], int] = {}
+        self._numbers: dict[tuple[object, ...], int] = {}
         self.shadows: dict[int, set[int]] = {}  # pattern -> patterns of longer names
         # Equal sets, tuples and tests of different rules made one object (Source.constant).
         self.interned: dict[object, object] = {}
@@ -145,9 +146,11 @@ class Patterns:
     def intern(self, value: frozenset[int]) -> frozenset[int]:
         return self.interned.setdefault(value, value)  # type: ignore[return-value]
 
-    def number(self, text: str, exact_case: bool, name: bool = False) -> int:
-        """The pattern number of a term, compiling it on first use; raises TermError."""
-        key = (clean_term(text), exact_case, name)
+    def number(self, text: str, exact_case: bool, name: bool = False,
+               own: tuple[str, ...] = ()) -> int:
+        """The pattern number of a term, compiling it on first use; raises TermError.
+        `own`: longer wordings that shadow this pattern alone (see term())."""
+        key: tuple[object, ...] = (clean_term(text), exact_case, name, *own)
         number = self._numbers.get(key)
         if number is None:
             self.compiled.append(compile_term(text, exact_case, name))
@@ -156,7 +159,11 @@ class Patterns:
 
     def term(self, term: Term) -> int:
         """number() for a Term, with its longer names registered as its shadows."""
-        number = self.number(term.text, term.exact_case, term.name)
+        # A name's longer names are the same for every rule that names it; a keyword's
+        # (the excepts of an event phrase: "air raid siren") are its own, so that the same
+        # words written as a plain keyword elsewhere keep every hit.
+        own = term.longer if term.longer and not term.name else ()
+        number = self.number(term.text, term.exact_case, term.name, own)
         if term.longer:
             shadows = self.shadows.setdefault(number, set())
             for longer in term.longer:
@@ -263,7 +270,7 @@ def draft(spec: RuleSpec, patterns: Patterns) -> _Draft:
             old.everywhere = True  # scoped to the title in one place, the text in another
 
     categories: list[frozenset[int]] = []
-    for name in ("places", "groups", "keywords"):
+    for name in ("places", "groups", "events", "keywords"):
         numbers = []
         for position, written in enumerate(getattr(spec, name)):
             term = _as_term(written)

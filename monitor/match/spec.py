@@ -43,9 +43,9 @@ def terms(*texts: str) -> tuple[Term, ...]:
 
 @dataclass(frozen=True, slots=True)
 class RuleSpec:
-    """One watch rule. It fires when every listed category (places, groups, keywords) has
-    at least one hit, its query (if any) holds, none of its exclude terms appears, and its
-    score reaches `min_score`.
+    """One watch rule. It fires when every listed category (places, groups, events,
+    keywords) has at least one hit, its query (if any) holds, none of its exclude terms
+    appears, and its score reaches `min_score`.
 
     `aliases` are the named term lists a query may reference as `@name` (from the
     watchlist's `aliases:`). Category fields accept plain strings too (converted on compile).
@@ -67,3 +67,6 @@ class RuleSpec:
     surges: tuple[SurgeWatch, ...] = ()  # the rule's and its watchlist's `surge:`
     # `min_killed` …: fires only on an article whose casualty figures prove as many
     minimums: Minimums = Minimums()
+    # event types (monitor/catalog/events.py), expanded into their phrases: a category like
+    # places and groups, whose hits are reported with kind "event"
+    events: tuple[Term | str, ...] = ()
