@@ -166,6 +166,14 @@ def test_french_wounded_are_injured() -> None:
     "Since the start of the war, more than 500,000 people have been killed.",
     "The war, which began in 2011, has killed 350,000 people.",
     "وثق المرصد مقتل أكثر من 500 ألف شخص منذ انطلاق الاحتجاجات في عام 2011",
+    # words of ordinary news that are not tolls (seen in GeoWebNews articles)
+    "Only two EU citizens can apply.",
+    "Heart disease accounts for 30 per cent of deaths.",
+    "The currency ban in late 2016 badly hurt the economy.",
+    "Police arrested Paul Floyd, 47 and said to be homeless.",
+    "More than 150 dead mullet washed up on the beach.",
+    "The team was left with seven players due to injuries.",
+    "He filed a civil suit, which can take years.",
 ], ids=lambda value: value[:40])
 def test_figures_of_history_other_events_and_negations_are_not_the_articles(text: str) -> None:
     assert casualties("", text) == Casualties()
