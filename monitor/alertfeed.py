@@ -35,7 +35,7 @@ from lxml import etree
 from pydantic import SecretStr
 
 from monitor import __version__
-from monitor.alerts.views import corroboration_line
+from monitor.alerts.views import casualties_line, corroboration_line
 from monitor.config import Config
 from monitor.config.values import is_loopback
 from monitor.health import TEXT, Reply, Request
@@ -164,6 +164,8 @@ def _entry(feed: etree._Element, found: FeedAlert) -> None:
             details.append(f"Matched: {terms}")
     details.append(f"{'Sources' if len(names) > 1 else 'Source'}: "
                    f"{', '.join(names) or 'unknown'} ({corroboration_line(alert)})")
+    if alert.casualties.figures():
+        details.append(f"Casualties: {xml_text(casualties_line(alert), _NAME_MAX, one_line=True)}")
     _add(entry, "content", "\n".join(details) + (f"\n\n{snippet}" if snippet else ""),
          type="text")
 

@@ -143,20 +143,21 @@ def once(config_path: Path, dry_run: bool, as_json: bool) -> None:
 
 @main.command()
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write monitor.schema.json, watchlist.schema.json and "
-                   "webhook.schema.json into this folder "
+              help="Write monitor.schema.json, watchlist.schema.json, "
+                   "events.schema.json and webhook.schema.json into this folder "
                    "(default: print them as one JSON object).")
 def schema(out_dir: Path | None) -> None:
-    """The JSON Schema of monitor.yaml and of watchlist files, for editors and CI, and of
-    the documents webhook:// channels send, for their receivers.
+    """The JSON Schema of monitor.yaml, watchlist and events files, for editors and CI,
+    and of the documents webhook:// channels send, for their receivers.
 
     Point an editor at them with a first line such as
     `# yaml-language-server: $schema=schema/monitor.schema.json`.
     """
     from monitor.alerts.webhook import webhook_schema
+    from monitor.catalog.eventfiles import events_schema
     from monitor.config import json_schemas
 
-    schemas = {**json_schemas(), "webhook": webhook_schema()}
+    schemas = {**json_schemas(), "events": events_schema(), "webhook": webhook_schema()}
     if out_dir is None:
         click.echo(json.dumps(schemas, indent=2))
         return
@@ -200,17 +201,20 @@ def send_test(config_path: Path, channel: str) -> None:
               help='Print {"matches": [{watchlist, rule, score, hits}]} instead of text.')
 @click.argument("source")
 def test_article(config_path: Path, as_json: bool, source: str) -> None:
-    """Show which rules an article would fire, and why.
+    """Show which rules an article would fire, and why, with the casualty figures it
+    reports and the rules whose min_killed (…) those figures fall short of.
 
     SOURCE is an article URL, an HTML or text file (first line = title), or - for stdin.
     Exits 0 when some rule fires, 1 when none does (like grep), 2 on errors.
     """
+    from monitor.facts import FiguresOf
     from monitor.pipeline import Found, make_alert
-    from monitor.report import print_explained
+    from monitor.report import print_explained, print_figures, short_of
 
     config = _load(config_path)
     document, origin = _read_article(source, config)
-    matches = config.matcher.match(document)
+    figures, short = FiguresOf(document.title, document.text), []
+    matches = config.matcher.match(document, figures, short)
     if as_json:
         click.echo(logs.printable_json({"title": document.title, "matches": [{
             "watchlist": m.watchlist, "rule": m.rule, "priority": m.priority,
@@ -218,14 +222,16 @@ def test_article(config_path: Path, as_json: bool, source: str) -> None:
                 {"term": h.term, "field": h.field, "start": h.start, "end": h.end,
                  **({"concept": h.concept} if h.concept else {}),
                  **({"kind": h.kind} if h.kind else {})} for h in m.hits],
-        } for m in matches]}, indent=2))
+        } for m in matches], "casualties": figures().as_json(),
+            "short_of_minimums": short_of(short, config.rules)}, indent=2))
     else:
         from monitor.records import Entry
         entry = Entry(source=origin, key=origin, url=source if "://" in source else "",
                       title=document.title, summary=document.text)
-        found = Found(entry, document, tuple(matches))
+        found = Found(entry, document, tuple(matches), figures)
         for m in matches:
             print_explained(make_alert(found, m), m, document, config.places)
+        print_figures(figures(), short, config.rules)
         if not matches:
             title = logs.printable(document.title or origin)
             click.echo(f"no rule fires on “{title}” "

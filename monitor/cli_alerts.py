@@ -18,7 +18,7 @@ from monitor.cli_options import config_option
 def list_alerts(config_path: Path, since: str, as_json: bool) -> None:
     """List recent alerts and their delivery state (pending, held for corroboration,
     digest, sent, failed), each with how many outlets carry its story / how many of them
-    are independent."""
+    are independent, and the casualty figures its article gives ("at least 32 killed")."""
     from monitor.cli import _duration_option, _load, _seconds, _store
     from monitor.outlets import independent as count_independent
     from monitor.report import iso
@@ -40,11 +40,13 @@ def list_alerts(config_path: Path, since: str, as_json: bool) -> None:
                 "sent": iso(r.sent_at), "error": r.last_error, "title": r.title,
                 "url": r.url, "sources": [c.source for c in outlets],
                 "outlets": len(outlets), "independent": independent,
-                "single_source": r.single_source}))
+                "single_source": r.single_source,
+                "casualties": r.casualties.as_json()}))
         else:
             more = f" +{len(r.rules) - 1}" if len(r.rules) > 1 else ""
+            figures = f"  {r.casualties}" if r.casualties.figures() else ""
             line = (f"{iso(r.created_at)}  {r.state:<7} {r.channel:<12} [{r.rule}{more}] "
-                    f"{r.title[:70]}  ({len(outlets)}/{independent})"
+                    f"{r.title[:70]}  ({len(outlets)}/{independent}){figures}"
                     + (f"  ({r.last_error})" if r.last_error else ""))
             click.echo(logs.printable(line))
     if not rows and not as_json:

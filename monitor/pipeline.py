@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from monitor.alerts import make_snippet
+from monitor.facts import FiguresOf
 from monitor.match import Matcher
 from monitor.records import (
     Alert,
@@ -34,6 +35,7 @@ class Found:
     entry: Entry
     document: Document
     matches: tuple[Match, ...]
+    figures: FiguresOf | None = None  # its casualty figures, read once (monitor/facts)
 
 
 def document_for(entry: Entry) -> Document:
@@ -42,8 +44,15 @@ def document_for(entry: Entry) -> Document:
 
 
 def examine(entry: Entry, matcher: Matcher) -> Found:
+    """The entry matched. An entry that fires a rule has its casualty figures read here too
+    (once, whatever asked first): the daemon examines in a worker thread, and the alerts
+    made later on the event loop then only look them up."""
     document = document_for(entry)
-    return Found(entry, document, tuple(matcher.match(document)))
+    figures = FiguresOf(document.title, document.text)
+    matches = tuple(matcher.match(document, figures))
+    if matches:
+        figures()
+    return Found(entry, document, matches, figures)
 
 
 Needs = Callable[[Match], Corroboration | None]
@@ -108,6 +117,7 @@ def make_alert(found: Found, matches: Match | Sequence[Match],
         title=entry.title or "(untitled)", url=entry.url, source=entry.source,
         published=entry.published, snippet=Snippet(""), terms=first.terms,
         score=first.score, hits=first.hits, min_sources=first.min_sources,
+        casualties=(found.figures or FiguresOf(entry.title, text))(),
     )
     if len(fired) > 1:
         alert = alert.with_rules(fired[1:])

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
+from monitor.facts.figures import Casualties
+
 Field = Literal["title", "text"]
 Priority = Literal["low", "normal", "high", "urgent"]
 PRIORITIES: tuple[Priority, ...] = ("low", "normal", "high", "urgent")
@@ -162,6 +164,8 @@ class Alert:
     single_source: bool = False  # its rules waited for corroboration and none came
     min_sources: int = 1  # the leading rule's Fired.min_sources
     update: Update | None = None  # set when this follows up an alert sent before
+    # the casualty figures of the story's article (monitor/facts); none known: empty
+    casualties: Casualties = Casualties()
 
     def concepts(self) -> tuple[str, ...]:
         """The places and groups its rules matched (what an alias stands for, else the
@@ -276,7 +280,7 @@ class Poll:
 class SurgeWatch:
     """A rule's `surge:` (or its watchlist's): what it counts stories by, over what window."""
 
-    by: Literal["watchlist", "rule", "place", "group"] = "rule"
+    by: Literal["watchlist", "rule", "place", "group", "event"] = "rule"
     window: float = 3600.0  # seconds
     min_stories: int = 5
 

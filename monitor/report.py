@@ -4,7 +4,7 @@ control characters escaped, never read as Rich markup."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -13,7 +13,9 @@ import click
 from monitor import logs
 
 if TYPE_CHECKING:
+    from monitor.facts import Casualties
     from monitor.freshness import HeldBack
+    from monitor.match.spec import RuleSpec
     from monitor.pipeline import Found
     from monitor.records import Alert, Document, Match
 
@@ -79,3 +81,24 @@ def print_held(held: Mapping[str, HeldBack], as_json: bool) -> None:
             click.echo(logs.printable_json({"source": name, "held_back": counts.as_dict()}))
         else:
             click.echo(logs.printable(f"{name}: {counts.describe()}"))
+
+
+def short_of(short: Sequence[Match], rules: Sequence[RuleSpec]) -> list[dict[str, str]]:
+    """The rules whose words matched but whose casualty minimums the article's figures do
+    not meet, each with what it asks ("60 killed")."""
+    asked = {(r.watchlist, r.name): r.minimums.describe() for r in rules}
+    return [{"watchlist": m.watchlist, "rule": m.rule, "asks": asked.get((m.watchlist, m.rule),
+                                                                         "")} for m in short]
+
+
+def print_figures(figures: Casualties, short: Sequence[Match], rules: Sequence[RuleSpec]
+                  ) -> None:
+    """What `test` shows of the article's casualty figures: each with the words it was read
+    from, and the rules they kept from firing."""
+    for figure in figures.figures():
+        click.echo(logs.printable(f"casualties: {figure} — “{figure.text}”"))
+    if not figures.figures():
+        click.echo("casualties: none reported for the article's own event")
+    for item in short_of(short, rules):
+        click.echo(logs.printable(f"not fired: [{item['watchlist']} / {item['rule']}] its words "
+                                  f"matched, but it asks for at least {item['asks']}"))

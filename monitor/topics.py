@@ -20,7 +20,7 @@ def with_topics(seen: Seen, found: Found, surges: Surges) -> Seen:
 
 def topics_of(found: Found, surges: Surges) -> tuple[Topic, ...]:
     """The topics the entry's matches count for, each once: the watchlist, the rule, or
-    each place or group the rule matched (what an alias stands for)."""
+    each place, group or event type the rule matched (what an alias or phrase stands for)."""
     made: dict[str, Topic] = {}
     for match in found.matches:
         for watch in surges.get((match.watchlist, match.rule), ()):

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
 
-from monitor.catalog.eventfiles import MAX_FILE_BYTES
+from monitor.catalog.eventfiles import MAX_FILE_BYTES, MAX_PHRASE_CHARS, MAX_PHRASES, events_schema
 from monitor.catalog.events import (
     REQUIRED_LANGUAGES,
     CatalogError,
@@ -16,6 +18,7 @@ from monitor.catalog.events import (
     events_in,
     shipped_events,
 )
+from monitor.catalog.events import SHIPPED as SHIPPED_FILE
 from monitor.match import Matcher
 from monitor.match.spec import RuleSpec, Term
 from monitor.records import Document
@@ -123,6 +126,7 @@ def test_the_scored_types_fire_on_real_style_sentences_in_each_language(event: s
     ("shelling", "The bricks and mortar of the old souk were restored."),
     ("abduction", "L'enlèvement des ordures a repris à Alep."),
     ("abduction", "خطف المنتخب السوري الفوز في الدقيقة الأخيرة."),
+    ("abduction", "Milli takımın yıldızı son dakikada penaltı kaçırdı."),
     ("agreement", "Both sides accused each other of ceasefire violations."),
     ("grenade", "Police fired stun grenades and tear gas at the crowd."),
     ("riot", "Riot police were deployed outside the parliament."),
@@ -242,3 +246,39 @@ def test_short_phrases_match_only_as_written():
     lower-case hit an IED."""
     assert "remote explosive" in events_in("An IED hit a patrol near Deraa.")
     assert "remote explosive" not in events_in("the ied was written in lower case")
+
+
+def test_turkish_phrases_match_headlines_in_capitals_and_text_without_turkish_letters():
+    for text in ("SON DAKİKA: İDLİB'E HAVA SALDIRISI", "Idlib'e hava saldirisi duzenlendi"):
+        assert "airstrike" in events_in(text), text
+
+
+def test_the_shipped_catalog_passes_the_events_file_schema():
+    data = yaml.safe_load(SHIPPED_FILE.read_text(encoding="utf-8"))
+    jsonschema.validate(data, events_schema())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"airstrike": {"phrase": {"en": ["x"]}}}, events_schema())
+
+
+def test_too_many_phrases_or_an_overlong_phrase_are_refused_at_their_entry(tmp_path: Path):
+    many = ", ".join(f"w{i}" for i in range(MAX_PHRASES + 1))
+    with pytest.raises(CatalogError, match=f"at most {MAX_PHRASES} per event type"):
+        EventCatalog.load(write(tmp_path, f"siege:\n  phrases: {{en: [{many}]}}\n"))
+    long = "x" * (MAX_PHRASE_CHARS + 1)
+    with pytest.raises(CatalogError, match=r"events\.yaml:2:\d+: en: a phrase of"):
+        EventCatalog.load(write(tmp_path, f"siege:\n  phrases: {{en: [{long}]}}\n"))
+
+
+@pytest.mark.parametrize("text", [
+    "Teachers' strikes against austerity closed schools in Beirut.",
+    "Rebels shot down a government warplane over Hama and captured its pilot.",
+    "The Syrian army denied that its warplanes flew over the border.",
+])
+def test_an_airstrike_rule_does_not_fire_on_strikes_against_policies_or_downed_jets(text: str):
+    assert not fires(rule_for("airstrike"), text)
+
+
+def test_events_in_lists_types_in_catalog_order():
+    found = events_in("Kidnappers seized a doctor; clashes followed; warplanes struck.")
+    assert list(found) == [n for n in SHIPPED.names() if n in found]
+    assert list(found)[:2] == ["airstrike", "armed clash"]

@@ -5,6 +5,7 @@ document carry the event types (a real receiver on 127.0.0.1)."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,8 +13,20 @@ import jsonschema
 import yaml
 
 from monitor.alerts.render import email_html, plain_text, slack_markdown
-from monitor.records import Hit
-from tests.conftest import ROOT, Site, rss_feed, run_cli, write_config
+from monitor.config import load_config
+from monitor.pipeline import examine
+from monitor.records import Entry, Hit
+from monitor.topics import topics_of
+from tests.conftest import (
+    EVENT_CEILING,
+    ROOT,
+    Daemon,
+    Site,
+    edit_until_logged,
+    rss_feed,
+    run_cli,
+    write_config,
+)
 from tests.test_channels import make_alert
 
 SCHEMA = json.loads((ROOT / "config" / "schema" / "webhook.schema.json").read_text())
@@ -79,7 +92,7 @@ def test_test_names_the_event_type_of_each_hit(tmp_path: Path):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "hit: warplanes struck (event: airstrike) — text ×1: “warplanes struck”" in out
-    assert "hit: suicide bomber (event: suicide bombing)" in out
+    assert "hit: suicide bomb* (event: suicide bombing) — text ×1: “suicide bomber”" in out
     assert "events: airstrike, suicide bombing" in out
     report = json.loads(run_cli("test", "--json", "-c", str(config), str(article)).stdout)
     kinds = {(h["concept"], h["kind"]) for h in report["matches"][0]["hits"]}
@@ -141,3 +154,70 @@ def test_the_shipped_watchlist_uses_events_and_passes_check():
     assert any(rule.get("events") for rule in shipped["rules"])
     result = run_cli("check", "-c", str(ROOT / "config" / "monitor.yaml"))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_surges_can_be_counted_by_event_type(tmp_path: Path):
+    config = config_with(tmp_path, [{"name": "Violence", "places": ["Syria"], "within": True,
+                                     "events": ["airstrike", "shelling", "abduction"],
+                                     "surge": {"by": "event"}}])
+    loaded = load_config(config)
+    entry = Entry(source="W", key="1", url="https://w.example/1",
+                  title="Air raids and shelling on Idlib",
+                  summary="Warplanes struck Idlib as artillery fire hit Ariha, Syria.")
+    surges = {(r.watchlist, r.name): r.surges for r in loaded.rules if r.surges}
+    topics = topics_of(examine(entry, loaded.matcher), surges)
+    assert {(t.key, t.label) for t in topics} == {("event:airstrike", "airstrike"),
+                                                  ("event:shelling", "shelling")}
+
+
+def test_the_seed_article_fires_a_suicide_bombing_rule_and_not_a_chemical_one(tmp_path: Path):
+    config = config_with(tmp_path, [{"name": "Bombings", "events": ["suicide bombing"]},
+                                    {"name": "Gas", "events": ["chemical weapon"]}])
+    result = run_cli("test", "-c", str(config), str(ROOT / "tests/data/aleppo-article.txt"))
+    assert result.returncode == 0, result.stderr
+    assert "Bombings (test-watch)" in result.stdout and "Gas (test-watch)" not in result.stdout
+    assert "hit: suicide bomb* (event: suicide bombing) — text ×1: “suicide bombing”" in \
+        result.stdout
+
+
+def test_a_running_daemon_applies_an_edit_of_events_yaml_and_refuses_a_bad_one(site: Site,
+                                                                            tmp_path: Path):
+    """The user's event catalog is a config file like the others: an edit is picked up and
+    the next poll matches by it; a wrong one is refused at its line, the old phrases kept."""
+    first = {"title": "Madaya besieged", "link": "https://n.example/1",
+             "description": "The town of Madaya is besieged."}
+    second = {"title": "Zabadani under siege", "link": "https://n.example/2",
+              "description": "Zabadani has been under siege for a year."}
+    third = {"title": "Daraya besieged again", "link": "https://n.example/3",
+             "description": "Daraya is besieged."}
+    site.feeds["/f.xml"] = rss_feed(first)
+    config = write_config(tmp_path, sources=[{"name": "F", "feed": site.url("/f.xml"),
+                                              "interval": "1s"}],
+                          rules=[{"name": "Sieges", "events": ["siege"]}])
+    events = tmp_path / "events.yaml"
+    head = "siege:\n  acled: {event_type: Strategic developments, sub_event_type: Other}\n"
+    events.write_text(head + "  phrases: {en: [besieged]}\n", encoding="utf-8")
+
+    def add_phrase() -> None:
+        events.write_text(head + "  phrases: {en: [besieged, under siege]}\n", encoding="utf-8")
+
+    def break_it() -> None:
+        events.write_text(head + "  phrases: {english: [under siege]}\n", encoding="utf-8")
+
+    daemon = Daemon(config)
+    try:
+        assert daemon.wait_for("news-monitor running", EVENT_CEILING), daemon.err.decode()
+        assert daemon.wait_for("Madaya besieged", EVENT_CEILING, "out"), daemon.out.decode()
+        assert edit_until_logged(daemon, add_phrase, "configuration reloaded"), \
+            daemon.err.decode()
+        site.feeds["/f.xml"] = rss_feed(second, first)
+        assert daemon.wait_for("Zabadani under siege", EVENT_CEILING, "out"), \
+            daemon.out.decode()
+        assert edit_until_logged(daemon, break_it, "config reload refused"), daemon.err.decode()
+        assert re.search(r"events\.yaml:3:\d+: 'english' is not a language code",
+                         daemon.err.decode()), daemon.err.decode()
+        site.feeds["/f.xml"] = rss_feed(third, second, first)
+        assert daemon.wait_for("Daraya besieged again", EVENT_CEILING, "out"), \
+            daemon.out.decode()
+    finally:
+        daemon.stop()

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from monitor.alerts.webhook import webhook_schema
+from monitor.catalog.eventfiles import events_schema
 from monitor.config import json_schemas
 from tests.conftest import ROOT, run_cli
 
@@ -17,11 +18,13 @@ SHIPPED = {
     "config/monitor.yaml": "monitor",
     "config/examples/production.yaml": "monitor",
     "config/watchlists/syria.yaml": "watchlist",
+    "config/events.yaml": "events",
 }
 
 
 def test_shipped_schema_files_match_the_code():
-    for name, schema in {**json_schemas(), "webhook": webhook_schema()}.items():
+    for name, schema in {**json_schemas(), "events": events_schema(),
+                         "webhook": webhook_schema()}.items():
         shipped = json.loads((ROOT / "config" / "schema" / f"{name}.schema.json").read_text())
         assert shipped == schema, f"run: news-monitor schema -o config/schema ({name})"
 
@@ -48,7 +51,8 @@ def test_schema_rejects_what_check_rejects():
 def test_schema_command_writes_the_config_and_webhook_files(tmp_path: Path):
     result = run_cli("schema", "-o", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["monitor.schema.json",
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.schema.json",
+                                                          "monitor.schema.json",
                                                           "watchlist.schema.json",
                                                           "webhook.schema.json"]
     written = json.loads((tmp_path / "webhook.schema.json").read_text())

@@ -91,6 +91,12 @@ def update_line(alert: Alert) -> str:
     return f"Update {u.number} of “{shorten(one_line(u.of_title), 120)}” (sent {sent}): {changes}"
 
 
+def casualties_line(alert: Alert) -> str:
+    """The story's casualty figures as the article gives them: "at least 32 killed, 50
+    injured"; "" when it gives none."""
+    return str(alert.casualties)
+
+
 def alert_title(alert: Alert) -> str:
     return one_line(alert.title) or "(no title)"
 
@@ -198,6 +204,7 @@ class AlertView:
     rule_names: str  # every rule's name, " · " between them
     more_rules: int  # rules past the first _RULES_MAX, counted but not listed
     raw_alert: Alert
+    casualties: str = ""  # casualties_line(): "at least 32 killed, 50 injured"; "" if none
     events: str = ""  # the event types its rules matched, comma-separated; "" when none
 
 
@@ -234,6 +241,7 @@ def alert_view(kind: Kind, alert: Alert) -> AlertView:
         rule_names=esc.line(shorten(" · ".join(one_line(f.rule) or "(unnamed)"
                                                for f in fired), _TEXT_MAX)),
         raw_alert=alert,
+        casualties=esc.line(casualties_line(alert)),
         events=esc.line(shorten(", ".join(alert.events()[:_NAMES_MAX]), _TEXT_MAX)),
     )
 

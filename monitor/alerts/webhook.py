@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from monitor import __version__
 from monitor.alerts.channels import DeliveryError
+from monitor.alerts.webhookfacts import WebhookCasualties, webhook_casualties
 from monitor.records import Alert, Fired, Update
 
 __all__ = [
@@ -129,7 +130,8 @@ class WebhookUpdate(_Model):
     sent_at: datetime = Field(description="when the first message was sent (UTC)")
     changes: list[str] = Field(description="what changed since the channel last heard of the "
                                            "story (\"3 more independent outlets (4 in all)\", "
-                                           "\"now also: Manbij\", \"Rule (high) fired\")")
+                                           "\"now also: Manbij\", \"Rule (high) fired\", "
+                                           "\"Toll rose: at least 32 → 45 killed\")")
 
 
 class WebhookAlert(_Model):
@@ -167,6 +169,10 @@ class WebhookAlert(_Model):
     update_of: WebhookUpdate | None = Field(
         None, description="set when this alert follows up one sent before on the story "
                           "(same `story`): it escalated; null for a first alert")
+    casualties: WebhookCasualties = Field(
+        default_factory=WebhookCasualties,
+        description="the casualty figures the article gives for its own event: killed, "
+                    "injured, kidnapped, displaced, each {count, qualifier, text} or null")
     events: list[str] = Field(
         [], description="the event types its rules matched (canonical names of the event "
                         "catalog: airstrike, shelling, armed clash ...), in reading order")
@@ -239,6 +245,7 @@ def _alert(alert: Alert) -> WebhookAlert:
         places=list(dict.fromkeys(h.concept or h.term for h in hits if h.kind == "place")),
         groups=list(dict.fromkeys(h.concept or h.term for h in hits if h.kind == "group")),
         update_of=_update(alert.update),
+        casualties=webhook_casualties(alert.casualties),
         events=list(alert.events()),
     )
 

@@ -60,6 +60,36 @@ class EventEntry:
     replace: bool = False
 
 
+def events_schema() -> dict[str, Any]:
+    """The JSON Schema of an events file (config/schema/events.schema.json), for editors:
+    the shape parse_events() checks; what only the matcher can say of a phrase (regular
+    expression syntax) is `check`'s."""
+    text = {"type": "string", "minLength": 1, "maxLength": MAX_PHRASE_CHARS}
+    texts = {"anyOf": [text, {"type": "array", "items": text}]}
+    entry = {
+        "type": "object", "additionalProperties": False,
+        "properties": {
+            "aliases": {**texts, "description": "other names a rule may use for the type"},
+            "acled": {"type": "object", "additionalProperties": False,
+                      "description": "ACLED's coding of the type",
+                      "properties": {"event_type": {"type": "string"},
+                                     "sub_event_type": {"type": "string"}}},
+            "phrases": {"type": "object", "description": "what signals the type in text, "
+                                                        "by language code (en, ar, fr, tr...)",
+                        "propertyNames": {"pattern": "^[a-z]{2,3}$"},
+                        "additionalProperties": texts},
+            "except": {**texts, "description": "longer wordings that contain a phrase but "
+                                               "mean something else"},
+            "remove": {**texts, "description": "phrases or excepts to drop"},
+            "replace": {"type": "boolean", "description": "start the entry over"},
+        },
+    }
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "news-monitor events file", "type": "object",
+            "maxProperties": MAX_TYPES,
+            "additionalProperties": {"anyOf": [{"type": "null"}, entry]}}
+
+
 def parse_events(path: Path) -> tuple[EventEntry, ...]:
     """The entries of one events file; CatalogError listing every problem found."""
     located = _load(path)

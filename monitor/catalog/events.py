@@ -17,15 +17,23 @@ same one-pass scan, so `events_in()`, a rule with `events:` and a rule that list
 phrases as keywords agree on every text. What a language inflects beyond that (French and
 Turkish plurals and cases, Arabic accusative endings) the catalog lists, or covers with a
 prefix. `except:` lists longer wordings that contain a phrase but mean something else ("air
-raid siren", "shelling out", "clash of", "hunger strike" needs none: "strike" alone is no
-phrase); they become the phrase's Term.longer, which the matcher already uses to give a hit
-inside a longer known name to that name: such a hit does not count.
+raid siren", "shelling out", "clash of"; a workers' strike needs none, as no airstrike phrase
+is "strike" alone); they become the phrase's Term.longer, which the matcher already uses to
+give a hit inside a longer known name to that name: such a hit does not count. A phrase's
+other, longer phrases of the same type are its Term.longer too, so "warplanes" inside
+"warplanes struck" is reported once, as the longer phrase. Term.longer of a keyword (not a
+name) is the pattern's own (match/rules.py): the same words written as a plain keyword in
+another rule keep every hit.
 
 Layers, each applied over the one before (as groups.yaml extends the groups catalog): the
 shipped monitor/data/events.yaml, then the user's config/events.yaml. A user entry whose name
 is a known type or alias changes that type: its phrases and excepts are added, `remove:`
 drops phrases or excepts, `aliases:` adds names, `acled:` replaces the coding, and `replace:
 true` starts the entry over. Any other name defines a new type.
+
+A Turkish phrase with a dotless ı is also looked for with i: folding lower-cases a capital
+I to i, so "HAVA SALDIRISI" in a headline (or text typed without Turkish letters) has i where
+the phrase has ı.
 
 Phrases of at most three letters in a cased script ("IED", "EYP") match only as written, as
 short group aliases do. A rule may name a type by its canonical name, an alias, or its ACLED
@@ -48,6 +56,7 @@ from typing import Any
 from monitor.catalog.eventfiles import EventEntry, parse_events
 from monitor.catalog.files import CatalogError
 from monitor.catalog.names import _DATA, EXACT_CASE_MAX_LETTERS, cased, fold_key, letters
+from monitor.match import Matcher
 from monitor.match.spec import RuleSpec, Term
 from monitor.match.terms import plural_forms
 from monitor.records import Document
@@ -57,6 +66,12 @@ __all__ = ["EventCatalog", "EventType", "events_in", "shipped_events"]
 SHIPPED = _DATA / "events.yaml"
 # Languages every shipped type must have phrases in (tests hold the catalog to it).
 REQUIRED_LANGUAGES = ("en", "ar", "fr", "tr")
+
+
+# Folding lower-cases "I" to "i", never to Turkish "ı": a headline in capitals ("HAVA
+# SALDIRISI") or text typed without Turkish letters ("hava saldirisi") has "i" where the
+# catalog writes "ı", so each such Turkish phrase is also looked for with "i".
+_TURKISH_I = str.maketrans({"ı": "i"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,15 +86,20 @@ class EventType:
     excepts: tuple[str, ...] = ()
 
     def all_phrases(self) -> tuple[str, ...]:
-        """Every phrase, one per folded form, in catalog order."""
+        """Every phrase, one per folded form, in catalog order; a Turkish phrase with a
+        dotless ı also as written with i (see _TURKISH_I)."""
         seen: set[str] = set()
         out = []
-        for _, listed in self.phrases:
-            for phrase in listed:
-                key = fold_key(phrase) + ("*" if phrase.endswith("*") else "")
-                if key not in seen:
-                    seen.add(key)
-                    out.append(phrase)
+        for language, listed in self.phrases:
+            for written in listed:
+                forms = [written]
+                if language == "tr" and "ı" in written:
+                    forms.append(written.translate(_TURKISH_I))
+                for phrase in forms:
+                    key = fold_key(phrase) + ("*" if phrase.endswith("*") else "")
+                    if key not in seen:
+                        seen.add(key)
+                        out.append(phrase)
         return tuple(out)
 
     def languages(self) -> tuple[str, ...]:
@@ -195,12 +215,10 @@ class EventCatalog:
             return f" (known event types: {listed}; add your own in events.yaml)"
         return f"; did you mean '{self.types[self._index[close[0]][0]].name}'?"
 
-    def matcher(self) -> Any:
+    def matcher(self) -> Matcher:
         """One rule per event type, compiled once (for events_in)."""
         with _LOCK:
             if "matcher" not in self._state:
-                from monitor.match import Matcher
-
                 self._state["matcher"] = Matcher.compile([
                     RuleSpec(watchlist="events", name=t.name, events=self.terms(t.name))
                     for t in self.types if t.all_phrases()])
@@ -273,14 +291,17 @@ def shipped_events() -> EventCatalog:
 
 def events_in(text: str, catalog: EventCatalog | None = None) -> dict[str, tuple[str, ...]]:
     """Event type canonical name → the catalog phrases of it found in `text` (distinct, in
-    reading order), for every type with a hit; the shipped catalog when `catalog` is None.
+    reading order), for every type with a hit, types in catalog order; the shipped catalog
+    when `catalog` is None. A phrase inside a longer phrase of its type is reported as the
+    longer one; one inside an except of its type is not reported.
 
     Matched exactly as a rule with `events: [that type]` matches the same text."""
     chosen = catalog if catalog is not None else shipped_events()
     found: dict[str, tuple[str, ...]] = {}
     for match in chosen.matcher().match(Document("", text)):
         found[match.rule] = tuple(dict.fromkeys(h.term for h in match.hits))
-    return found
+    order = {name: i for i, name in enumerate(chosen.names())}
+    return dict(sorted(found.items(), key=lambda item: order.get(item[0], len(order))))
 
 
 __all__ += ["CatalogError", "REQUIRED_LANGUAGES", "merge_events"]

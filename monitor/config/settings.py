@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from monitor import __version__
+from monitor.config.minimums import CasualtyMinimums
 from monitor.config.values import (
     Duration,
     IPBlock,
@@ -323,9 +324,10 @@ class SurgeConfig(FileModel):
     """`surge:` on a rule or a watchlist: alert when its stories suddenly outnumber its own
     baseline (the same hours over the past 14 days)."""
 
-    by: Literal["watchlist", "rule", "place", "group"] | None = Field(
+    by: Literal["watchlist", "rule", "place", "group", "event"] | None = Field(
         None, description="what to count stories by: the whole watchlist, the rule, or each "
-                          "place or group the rule matched (default: where it is written)")
+                          "place, group or event type the rule matched (default: where it "
+                          "is written)")
     window: Duration = Field(3600.0, gt=0, description="stories are counted over this window")
     min_stories: int = Field(5, ge=2, description="fewer stories than this in the window is "
                                                   "never a surge")
@@ -334,7 +336,7 @@ class SurgeConfig(FileModel):
 Surge = Annotated[SurgeConfig | None, BeforeValidator(_surge_flag)]
 
 
-class RuleConfig(FileModel):
+class RuleConfig(FileModel, CasualtyMinimums):
     name: str = Field(min_length=1)
     places: Terms = Field((), description="place names, expanded from the gazetteer")
     within: bool = Field(False, description="places also cover their regions and larger towns")
@@ -368,7 +370,7 @@ class RuleConfig(FileModel):
         return self
 
 
-class WatchlistFile(FileModel):
+class WatchlistFile(FileModel, CasualtyMinimums):
     """The shape of one file under watchlists/."""
 
     name: str = Field(min_length=1)

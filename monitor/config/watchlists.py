@@ -17,6 +17,7 @@ from typing import Any
 
 from monitor.catalog import Catalog
 from monitor.catalog.events import EventCatalog
+from monitor.config.minimums import minimums
 from monitor.config.problems import inside_scalar, validate
 from monitor.config.resolved import Channel
 from monitor.config.settings import RuleConfig, SurgeConfig, WatchlistFile
@@ -95,7 +96,8 @@ def load_watchlist(file: Path, ctx: Loading) -> list[RuleSpec]:
             priority=rule.priority, min_score=rule.min_score,
             mute_until=_utc(rule.mute_until), corroboration=_corroboration(rule),
             surges=_surges(rule.surge, "rule") + _surges(wl.surge, "watchlist"),
-            channels=tuple(rule.notify if rule.notify is not None else default)))
+            channels=tuple(rule.notify if rule.notify is not None else default),
+            minimums=minimums(rule, wl)))
     return specs
 
 

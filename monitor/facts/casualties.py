@@ -5,7 +5,9 @@ How a figure is read (vocabulary in cues.py, numbers in numbers.py):
   it ("killed at least 32 people", "killing 5 and wounding 20", "قتل 15 شخصا", "مقتل ١٥
   مدنيا", "tuant 5"), a participle, adjective or noun after it within a few words ("32 people
   were killed", "5 dead", "15 morts", "15 قتيلا"), or a toll phrase ("the death toll rose to
-  12", "ارتفعت حصيلة القتلى إلى 12"). "a woman was killed" is one; "مقتل شخصين" is two.
+  12", "ارتفعت حصيلة القتلى إلى 12"; Turkish "12 kişi yaralandı", "ölü sayısı 19'a
+  yükseldi"). "a woman was killed" is one; "مقتل شخصين" is two. An aside may stand between a
+  count and its verb ("At least 12 civilians, including four children, were killed").
   Numbers joined by "and" under one verb add up ("killed 12 civilians and 20 militants": 32).
 - Not counts: years, dates, ages, distances, durations ("3 days", "12-year-old"); vague plurals
   ("dozens", "hundreds", "عشرات"). A negation gives NO figure ("no one was killed", "no
@@ -14,7 +16,8 @@ How a figure is read (vocabulary in cues.py, numbers in numbers.py):
   most the words prove.
 - Whose event: a figure in a clause that speaks of history or of another event ("since 2011,
   500,000 have died", "the war has killed more than 350,000", "last month's attack killed 40")
-  is dropped. A perpetrator's claim ("claimed responsibility ... saying the blast killed 50")
+  is dropped; "since Tuesday", "since the offensive began" is the event's own running toll,
+  kept. A perpetrator's claim ("claimed responsibility ... saying the blast killed 50")
   or a separate incident ("elsewhere", "in a separate attack") counts only when the article
   gives nothing better.
 - Of what is left, per kind: the last "rose to" / "climbed to" / "revised to" figure in reading
@@ -23,57 +26,20 @@ How a figure is read (vocabulary in cues.py, numbers in numbers.py):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from monitor.facts import cues
+from monitor.facts.figures import KINDS, MAX_FIGURE_TEXT, QUALIFIERS, Casualties, Figure
 from monitor.facts.numbers import Number, read_number
 from monitor.facts.tokens import Token, is_clause_end, sentences, tokens
 
 MAX_TITLE = 1_000  # characters of the title read
-MAX_TEXT = 40_000  # characters of the text read: the toll is in the first paragraphs
-MAX_FIGURE_TEXT = 200  # characters of the words a figure quotes
-KINDS = ("killed", "injured", "kidnapped", "displaced")
-QUALIFIERS = ("", "at least", "more than", "up to", "about")
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One count of one kind, with how sure the article is of it."""
-
-    kind: str  # "killed" | "injured" | "kidnapped" | "displaced"
-    count: int
-    qualifier: str  # "" (exact) | "at least" | "more than" | "up to" | "about"
-    text: str  # the words it was read from, as written
-
-    def __str__(self) -> str:
-        return f"{self.qualifier} {self.count:,} {self.kind}".strip()
-
-    def minimum(self) -> int:
-        """The count the words prove, for a rule's `min_killed`: "more than 10" proves 11,
-        "about 30" is taken as 30 (reporters round), "up to 40" proves nothing (0)."""
-        if self.qualifier == "up to":
-            return 0
-        return self.count + 1 if self.qualifier == "more than" else self.count
-
-
-@dataclass(frozen=True)
-class Casualties:
-    """The figures an article gives for its own event; None where it gives none."""
-
-    killed: Figure | None = None
-    injured: Figure | None = None
-    kidnapped: Figure | None = None
-    displaced: Figure | None = None
-
-    def figures(self) -> tuple[Figure, ...]:
-        """The figures present, in the order killed, injured, kidnapped, displaced."""
-        return tuple(f for f in (getattr(self, k.name) for k in fields(self)) if f is not None)
-
-    def get(self, kind: str) -> Figure | None:
-        return getattr(self, kind, None) if kind in KINDS else None
-
-    def __str__(self) -> str:
-        return ", ".join(str(f) for f in self.figures())
+MAX_TEXT = 20_000  # characters of the text read (~3,000 words): the toll is near the top
+# What is read for the cues of whose event a figure is: tokens before it (in its sentence,
+# after the figure before it) and after it, to its clause's end
+WINDOW_BEFORE, WINDOW_AFTER = 40, 20
+MAX_CANDIDATES = 100  # figures read at most: a report gives a handful; a page of them, stop
+__all__ = ["KINDS", "QUALIFIERS", "Casualties", "Figure", "FiguresOf", "casualties"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +74,8 @@ def casualties(title: str, text: str) -> Casualties:
     for segment in (title[:MAX_TITLE], text[:MAX_TEXT]):
         for sentence in sentences(tokens(segment)):
             found.extend(_read_sentence(segment, sentence, len(found)))
+            if len(found) >= MAX_CANDIDATES:
+                break
     chosen = {kind: _choose([c for c in found if c.kind == kind]) for kind in KINDS}
     return Casualties(**chosen)
 
@@ -140,7 +108,8 @@ def _read_sentence(segment: str, sentence: list[Token], order: int) -> list[_Can
     for read in reads:
         if not read.kind:
             continue
-        window = sentence[previous_end:_clause_end(sentence, read.last)]
+        begin = max(previous_end, read.first - WINDOW_BEFORE)
+        window = sentence[begin:_clause_end(sentence, read.last)]
         previous_end = read.last
         said = " ".join(t.text for t in window)
         if cues.HISTORY.search(said):
@@ -153,10 +122,11 @@ def _read_sentence(segment: str, sentence: list[Token], order: int) -> list[_Can
 
 
 def _clause_end(sentence: list[Token], at: int) -> int:
-    for index in range(at, len(sentence)):
+    """The end of the clause a figure ends in, looked for at most WINDOW_AFTER tokens on."""
+    for index in range(at, min(len(sentence), at + WINDOW_AFTER)):
         if is_clause_end(sentence[index]):
             return index
-    return len(sentence)
+    return min(len(sentence), at + WINDOW_AFTER)
 
 
 def _numbers(segment: str, sentence: list[Token]) -> list[_Read]:
@@ -185,16 +155,18 @@ def _number_at(sentence: list[Token], index: int) -> Number | None:
     if token.kind == "w" and token.text in cues.ARTICLES_OF_ONE:
         if before in cues.NEGATORS:
             return None
+        persons = cues.ARTICLES_OF_ONE[token.text]
         for ahead in range(index + 1, min(len(sentence), index + 4)):
             if sentence[ahead].kind == "p":
                 break
-            if sentence[ahead].text in cues.PERSONS:
+            if sentence[ahead].text in persons:
                 return Number(1, index, ahead + 1)
     if token.kind == "w" and token.text in cues.PERSON_DUALS:
         return Number(2, index, index + 1)
     if token.kind == "w" and token.text in cues.DUALS:
         return Number(2, index, index)  # the noun is both count and kind: see _kind_after
-    if token.kind == "w" and token.text in cues.PERSONS and before in cues.BEFORE:
+    if token.kind == "w" and token.text in cues.PERSONS and before in cues.BEFORE and (
+            _arabic(before)):
         return Number(1, index, index + 1)  # "مقتل شخص": one
     number = read_number(sentence, index)
     if number is None or number.value == 0 or before in cues.NOT_COUNT_BEFORE:
@@ -204,6 +176,8 @@ def _number_at(sentence: list[Token], index: int) -> Number | None:
     after = sentence[number.end].text if number.end < len(sentence) else ""
     if after.split("-")[0] in cues.UNITS:
         return None
+    if before in (",", "،") and after in (",", "،", "and", "who", "was", "is", "et"):
+        return None  # an age: "Matt Tonroe, 33, was killed"; "Two boys, 12 and 14, were"
     if token.kind == "n" and token.text.isdigit() and 1900 <= number.value <= 2100 and (
             before in cues.YEAR_BEFORE or before in cues.UNITS or after in (",", "")):
         return None
@@ -212,6 +186,8 @@ def _number_at(sentence: list[Token], index: int) -> Number | None:
 
 def _qualifier(sentence: list[Token], at: int) -> tuple[str, int]:
     """The qualifier written just before tokens[at], and where it starts."""
+    if at == 0 or sentence[at - 1].text not in cues.QUALIFIER_ENDS:
+        return "", at
     for phrase, norm in cues.QUALIFIERS:
         begin = at - len(phrase)
         if begin >= 0 and tuple(t.text for t in sentence[begin:at]) == phrase:
@@ -223,7 +199,9 @@ def _qualifier_after(sentence: list[Token], at: int) -> str:
     for offset in range(3):
         pair = tuple(t.text for t in sentence[at + offset:at + offset + 2])
         if pair in cues.AFTER_QUALIFIERS:
-            return "at least"
+            return cues.AFTER_QUALIFIERS[pair]
+    if at < len(sentence) and sentence[at].text == "fazla":  # "80 binden fazla"
+        return "more than"
     return ""
 
 
@@ -255,10 +233,21 @@ def _kind_before(sentence: list[Token], read: _Read) -> bool:
     if at < 0:
         return False
     word = sentence[at].text
+    if word not in cues.BEFORE and _arabic(word):
+        for gap in range(at - 1, max(-1, at - 3), -1):  # VSO: "اختطف مسلحون مجهولون ستة"
+            if sentence[gap].kind != "w":
+                break
+            if sentence[gap].text in cues.BEFORE:
+                at, word = gap, sentence[gap].text
+                break
     if word in cues.BEFORE:
+        if any(t.text in cues.NEGATORS for t in sentence[max(0, at - 2):at]):
+            return False  # "we have not killed a single civilian"
         read.kind, read.how, read.first = cues.BEFORE[word], "before", at
         _take_noun(sentence, read)
         return True
+    if word not in cues.BEFORE_PHRASE_ENDS:
+        return _toll(sentence, read)
     for phrase, kind in cues.BEFORE_PHRASES:
         begin = at + 1 - len(phrase)
         if begin >= 0 and tuple(t.text for t in sentence[begin:at + 1]) == phrase:
@@ -280,15 +269,26 @@ def _take_noun(sentence: list[Token], read: _Read) -> None:
 def _toll(sentence: list[Token], read: _Read) -> bool:
     """"the death toll rose to 12", "toll of 12", "ارتفعت حصيلة القتلى إلى 12"."""
     at = read.first - 1
+    if sentence[at].text in cues.TOLL_COUNTS and at > 0:  # Turkish: "ölü sayısı 19'a yükseldi"
+        kind = cues.TOLL_KINDS.get(sentence[at - 1].text)
+        if kind is None:
+            return False
+        after = sentence[read.number.end:read.number.end + 3]
+        read.kind, read.how, read.first = kind, "toll", at - 1
+        read.update = any(t.text in cues.UPDATE for t in after)
+        return True
     if sentence[at].text not in cues.TOLL_TO:
         return False
-    for back in range(at - 1, max(-1, at - 8), -1):
+    for back in range(at - 1, max(-1, at - cues.TOLL_BEFORE), -1):
         token = sentence[back]
         if token.kind == "p":
             return False
-        if token.text in cues.TOLL:
+        if token.text in cues.TOLL or token.text in cues.TOLL_COUNTS:
             words = [t.text for t in sentence[max(0, back - 1):at]]
-            kinds = [cues.TOLL_KINDS[w] for w in words if w in cues.TOLL_KINDS]
+            kinds = [cues.TOLL_KINDS[w] for w in words if w in cues.TOLL_KINDS
+                     and w not in cues.TOLL]
+            if not kinds and token.text in cues.TOLL_COUNTS:
+                return False  # "the number of rockets rose to 40"
             specific = [k for k in kinds if k != cues.KILLED]
             read.kind = specific[0] if specific else cues.KILLED
             read.how, read.first = "toll", max(0, back - 1)
@@ -302,16 +302,52 @@ def _kind_after(sentence: list[Token], read: _Read, starts: set[int]) -> bool:
         read.kind, read.how = cues.DUALS[sentence[read.number.start].text], "after"
         read.last = read.number.start + 1
         return True
-    for index in range(read.number.end, min(len(sentence), read.number.end + cues.FILLER + 1)):
+    index, words = read.number.end, 0
+    while index < len(sentence) and words <= cues.FILLER:
         token = sentence[index]
-        if token.kind != "w" or index in starts:
+        if token.kind == "p" and token.text in ",،":
+            index = _aside_end(sentence, index)
+            if index < 0:
+                return False
+            continue
+        if token.kind != "w" or index in starts or token.text in cues.NOT_PEOPLE:
             return False
         if token.text in cues.AFTER:
+            if token.text in cues.ATTRIBUTIVE and not _counts_people(sentence, index + 1):
+                return False  # "150 dead mullet"
             read.kind, read.how, read.last = cues.AFTER[token.text], "after", index + 1
             return True
         if token.text in cues.BEFORE or token.text in cues.NEGATORS:
             return False
+        index, words = index + 1, words + 1
     return False
+
+
+def _counts_people(sentence: list[Token], at: int) -> bool:
+    """After "dead"/"wounded": the end, punctuation, a word of people, or a word that is
+    not a noun (a preposition, a verb's auxiliary) — anything but another noun."""
+    if at >= len(sentence) or sentence[at].kind != "w":
+        return True
+    word = sentence[at].text
+    return word in cues.PEOPLE or word in cues.FUNCTION_WORDS
+
+
+def _aside_end(sentence: list[Token], comma: int) -> int:
+    """Past an aside between a count and its verb (", including four children,"); -1 when
+    the comma opens none."""
+    opener = sentence[comma + 1].text if comma + 1 < len(sentence) else ""
+    pair = " ".join(t.text for t in sentence[comma + 1:comma + 3])
+    if opener not in cues.ASIDES and pair not in cues.ASIDES:
+        return -1
+    for index in range(comma + 1, min(len(sentence), comma + 2 + cues.ASIDE_WORDS)):
+        token = sentence[index]
+        if token.kind == "p":
+            return index + 1 if token.text in ",،" else -1
+    return -1
+
+
+def _arabic(word: str) -> bool:
+    return any("\u0600" <= c <= "\u06ff" for c in word)
 
 
 def _join(sentence: list[Token], reads: list[_Read]) -> None:
@@ -335,3 +371,20 @@ def _join(sentence: list[Token], reads: list[_Read]) -> None:
         left.last = max(right.last, left.last)
         left.qualifier = left.qualifier or right.qualifier
         right.kind, right.how = "", "joined"
+
+
+class FiguresOf:
+    """An article's figures, read on first use and then kept: the matcher asks for them only
+    when a rule with a minimum fires, the alert carries them, and either way they are read
+    once per article however many rules ask."""
+
+    __slots__ = ("_title", "_text", "_read")
+
+    def __init__(self, title: str, text: str) -> None:
+        self._title, self._text = title, text
+        self._read: Casualties | None = None
+
+    def __call__(self) -> Casualties:
+        if self._read is None:
+            self._read = casualties(self._title, self._text)
+        return self._read

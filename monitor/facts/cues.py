@@ -23,22 +23,28 @@ def _folded(table: dict[str, str]) -> dict[str, str]:
 AFTER = _folded({
     "killed": KILLED, "dead": KILLED, "died": KILLED, "deaths": KILLED, "fatalities": KILLED,
     "lives": KILLED, "perished": KILLED, "slain": KILLED, "executed": KILLED,
-    "wounded": INJURED, "injured": INJURED, "hurt": INJURED, "injuries": INJURED,
-    "kidnapped": KIDNAPPED, "abducted": KIDNAPPED, "hostage": KIDNAPPED, "hostages": KIDNAPPED,
+    "bodies": KILLED,
+    "wounded": INJURED, "injured": INJURED, "hurt": INJURED,
+    "kidnapped": KIDNAPPED, "abducted": KIDNAPPED, "hostage": KIDNAPPED,
     "displaced": DISPLACED, "fled": DISPLACED, "uprooted": DISPLACED, "flee": DISPLACED,
     "homeless": DISPLACED,
     "morts": KILLED, "mort": KILLED, "tues": KILLED, "tuees": KILLED, "tue": KILLED,
     "tuee": KILLED, "decedes": KILLED, "peri": KILLED, "victimes": KILLED,
     "blesses": INJURED, "blessees": INJURED, "blesse": INJURED, "blessee": INJURED,
-    "enleves": KIDNAPPED, "enlevees": KIDNAPPED, "kidnappes": KIDNAPPED, "otages": KIDNAPPED,
+    "enleves": KIDNAPPED, "enlevees": KIDNAPPED, "kidnappes": KIDNAPPED, "otage": KIDNAPPED,
     "deplaces": DISPLACED, "deplacees": DISPLACED, "fui": DISPLACED,
     "قتيلا": KILLED, "قتيل": KILLED, "قتلى": KILLED, "قتلوا": KILLED, "شهيدا": KILLED,
-    "شهداء": KILLED, "حتفهم": KILLED, "ضحية": KILLED,
+    "شهداء": KILLED, "حتفهم": KILLED, "ضحية": KILLED, "قضوا": KILLED,
     "جريحا": INJURED, "جرحى": INJURED, "جريح": INJURED, "مصابا": INJURED, "أصيبوا": INJURED,
     "جرحوا": INJURED,
-    "مخطوفا": KIDNAPPED, "مختطفا": KIDNAPPED, "رهينة": KIDNAPPED, "رهائن": KIDNAPPED,
+    "مخطوفا": KIDNAPPED, "مختطفا": KIDNAPPED, "رهينة": KIDNAPPED,
     "اختطفوا": KIDNAPPED, "خطفوا": KIDNAPPED,
     "نازحا": DISPLACED, "نازح": DISPLACED, "نزحوا": DISPLACED, "مهجرا": DISPLACED,
+    # Turkish puts the verb last: "5 sivil hayatını kaybetti", "12 kişi yaralandı"
+    "öldü": KILLED, "öldürüldü": KILLED, "hayatını": KILLED, "yaşamını": KILLED,
+    "şehit": KILLED, "ölü": KILLED, "yaralandı": INJURED, "yaralı": INJURED,
+    "kaçırıldı": KIDNAPPED, "kaçırdı": KIDNAPPED, "rehin": KIDNAPPED, "göç": DISPLACED,
+    "yerinden": DISPLACED, "kaçtı": DISPLACED,
 })
 # Arabic duals: the noun alone is the count ("قتيلان": two killed).
 DUALS = _folded({"قتيلان": KILLED, "قتيلين": KILLED, "جريحان": INJURED, "جريحين": INJURED})
@@ -58,34 +64,49 @@ BEFORE = _folded({
     "enleve": KIDNAPPED, "enleves": KIDNAPPED, "enlevant": KIDNAPPED,
     "deplace": DISPLACED, "deplacant": DISPLACED,
     "قتل": KILLED, "مقتل": KILLED, "استشهاد": KILLED, "قتلت": KILLED, "ومقتل": KILLED,
+    "استشهد": KILLED, "قضى": KILLED,
     "وقتل": KILLED, "لمقتل": KILLED, "بمقتل": KILLED,
     "إصابة": INJURED, "وإصابة": INJURED, "بإصابة": INJURED, "أصيب": INJURED, "وأصيب": INJURED,
     "جرح": INJURED, "وجرح": INJURED,
     "اختطاف": KIDNAPPED, "خطف": KIDNAPPED, "اختطف": KIDNAPPED, "واختطاف": KIDNAPPED,
     "نزوح": DISPLACED, "تهجير": DISPLACED, "نزح": DISPLACED, "تشريد": DISPLACED,
+    "وفاة": KILLED, "ووفاة": KILLED,
+    "kaçırılan": KIDNAPPED, "kaçan": DISPLACED, "öldürülen": KILLED, "yaralanan": INJURED,
 })
 # Phrases BEFORE a number that end in a preposition: "claimed the lives of 12", "coûté la vie
 # à 12", "أودى بحياة 12".
 BEFORE_PHRASES: tuple[tuple[tuple[str, ...], str], ...] = tuple(
     (tuple(fold(w) for w in phrase.split()), kind) for phrase, kind in (
         ("claimed the lives of", KILLED), ("claiming the lives of", KILLED),
+        ("shot dead", KILLED), ("shooting dead", KILLED), ("stabbed to death", KILLED),
         ("took the lives of", KILLED), ("cost the lives of", KILLED),
         ("forced", DISPLACED),  # "forced 3,000 to flee": checked with "flee" after it
         ("la vie a", KILLED), ("أودى بحياة", KILLED), ("اودت بحياة", KILLED),
     ))
 
+BEFORE_PHRASE_ENDS = frozenset(phrase[-1] for phrase, _ in BEFORE_PHRASES)
+
 # A death toll: "toll" (or its words) then "to"/"at"/"of" then the number.
-TOLL = {fold(w) for w in ("toll", "bilan", "حصيلة", "عدد")}
+TOLL = {fold(w) for w in ("toll", "bilan", "حصيلة")}
+# "the number of people killed rose to 45", "ارتفع عدد القتلى إلى 12", "ölü sayısı 19'a
+# yükseldi": a count of what a word next to it names, and of nothing when none does (the
+# number of rockets is no toll)
+TOLL_COUNTS = {fold(w) for w in ("number", "عدد", "sayısı")}
+TOLL_BEFORE = 14  # words at most between the toll's word and its "to"
 TOLL_KINDS = _folded({
     "death": KILLED, "toll": KILLED, "bilan": KILLED, "القتلى": KILLED, "الضحايا": KILLED,
     "الشهداء": KILLED, "الجرحى": INJURED, "المصابين": INJURED, "injury": INJURED,
     "النازحين": DISPLACED, "المخطوفين": KIDNAPPED,
+    "dead": KILLED, "killed": KILLED, "deaths": KILLED, "fatalities": KILLED,
+    "injured": INJURED, "wounded": INJURED, "displaced": DISPLACED, "kidnapped": KIDNAPPED,
+    "ölü": KILLED, "ölenlerin": KILLED, "kaybedenlerin": KILLED, "yaralı": INJURED,
+    "yaralananların": INJURED,
 })
 TOLL_TO = {fold(w) for w in ("to", "at", "of", "reached", "hit", "a", "à", "de", "إلى", "الى")}
 UPDATE = {fold(w) for w in (
     "rose", "risen", "rises", "rise", "climbed", "climbs", "jumped", "increased", "reached",
     "revised", "now", "alourdi", "alourdit", "grimpe", "passe", "ارتفع", "ارتفعت", "ارتفاع",
-    "وارتفعت", "وارتفع", "وصل", "وصلت")}
+    "وارتفعت", "وارتفع", "وصل", "وصلت", "yükseldi", "çıktı")}
 
 # Qualifiers, longest first; each maps to one of the normalised five.
 QUALIFIERS: tuple[tuple[tuple[str, ...], str], ...] = tuple(
@@ -104,9 +125,14 @@ QUALIFIERS: tuple[tuple[tuple[str, ...], str], ...] = tuple(
         ("أكثر من", "more than"), ("ما يزيد عن", "more than"), ("ما يزيد على", "more than"),
         ("أزيد من", "more than"), ("نحو", "about"), ("حوالي", "about"), ("حوالى", "about"),
         ("قرابة", "about"), ("زهاء", "about"), ("ما يقارب", "about"), ("يقارب", "about"),
-        ("ما يصل إلى", "up to"),
+        ("ما يصل إلى", "up to"), ("en az", "at least"), ("yaklaşık", "about"),
+        ("en fazla", "up to"),
     ), key=lambda pair: -len(pair[0].split())))
-AFTER_QUALIFIERS = ((fold("على"), fold("الأقل")), ("at", "least"))  # "15 شخصا على الأقل"
+# after the number: "15 شخصا على الأقل"; Turkish "20'den fazla" (more than 20)
+QUALIFIER_ENDS = frozenset(phrase[-1] for phrase, _ in QUALIFIERS)  # a fast "none here"
+AFTER_QUALIFIERS = {(fold("على"), fold("الأقل")): "at least", ("at", "least"): "at least",
+                    **{(suffix, "fazla"): "more than" for suffix in (
+                        "den", "dan", "ten", "tan", "binden", "bin")}}
 
 # Words between a number and what it counts: auxiliaries and the like. Any other word may
 # stand there too (the counted noun), up to FILLER words in all.
@@ -118,7 +144,7 @@ UNITS = {fold(w) for w in (
     "mile", "metres", "meters", "m", "percent", "per", "%", "times", "tonnes", "tons", "kg",
     "dollars", "euros", "pounds", "am", "pm", "gmt", "utc", "o'clock", "mm", "years-old",
     "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "p",
     "sep", "sept", "oct", "nov", "dec", "ans", "an", "jours", "jour", "heures", "heure",
     "mois", "semaines", "kilometres", "pour", "janvier", "fevrier", "mars", "avril", "mai",
     "juin", "juillet", "aout", "septembre", "octobre", "novembre", "decembre",
@@ -131,13 +157,46 @@ UNITS = {fold(w) for w in (
 NOT_COUNT_BEFORE = {fold(w) for w in (
     "aged", "age", "no", "number", "resolution", "route", "highway", "page", "chapter",
     "$", "us$", "€", "£", "rs", "km", "ages", "agee", "age", "numero", "عمر", "رقم", "القرار",
+    "per", "pour", "top", "under", "over-", "grade", "size", "channel", "version",
 )}
 # A year, not a count, after these: "in 2016", "since 2011".
 YEAR_BEFORE = {fold(w) for w in ("in", "since", "of", "until", "by", "from", "en", "depuis",
-                                 "منذ", "عام", "في", "year")}
+                                 "منذ", "عام", "في", "year", "late", "early", "mid", "end",
+                                 "summer", "spring", "autumn", "fall", "winter", "fin", "debut")}
+# After a number "dead" or "wounded" may describe a noun ("150 dead mullet"): a count of
+# people only when the noun is people's, or when a function word follows as in "5 dead in".
+ATTRIBUTIVE = {fold(w) for w in ("dead", "wounded", "injured")}
+PEOPLE = {fold(w) for w in (
+    "people", "persons", "civilians", "soldiers", "fighters", "militants", "rebels",
+    "children", "women", "men", "troops", "policemen", "police", "officers", "residents",
+    "combatants", "jihadists", "members", "students", "pupils", "workers", "passengers",
+    "protesters", "demonstrators", "worshippers", "refugees", "migrants", "villagers",
+)}
+FUNCTION_WORDS = {fold(w) for w in (
+    "in", "on", "at", "after", "and", "or", "as", "when", "from", "with", "by", "including",
+    "among", "were", "was", "are", "is", "have", "had", "has", "so", "since", "during", "near",
+    "across", "over", "following", "while", "but", "of", "to", "for", "the", "a", "an",
+    "overnight", "today", "yesterday", "monday", "tuesday", "wednesday", "thursday", "friday",
+    "saturday", "sunday", "said", "according", "officials", "police", "medics", "sources",
+    "dans", "et", "lors", "apres", "au", "a", "selon",
+)}
+# Counted nouns that are not people: "1,200 families have been displaced" gives no figure.
+NOT_PEOPLE = {fold(w) for w in (
+    "families", "family", "households", "homes", "houses", "buildings", "villages", "towns",
+    "vehicles", "cars", "rockets", "shells", "missiles", "raids", "strikes", "tanks", "times",
+    "familles", "maisons", "عائلة", "عائلات", "أسرة", "أسر", "منزل", "منازل", "aile", "ev",
+)}
+# A comma after a count may open an aside before its verb: "At least 12 civilians, including
+# four children, were killed"; "Onze personnes, dont six enfants, ont été tuées".
+ASIDES = {fold(w) for w in ("including", "among", "most", "many", "some", "mostly", "all",
+                            "among them", "dont", "parmi", "la plupart", "بينهم", "منهم",
+                            "بينهن")}
+ASIDE_WORDS = 8  # words an aside may hold
 # "no one was killed": the negation is the whole story, no figure.
-NEGATORS = {fold(w) for w in ("no", "not", "none", "aucun", "aucune", "pas", "لا", "لم")}
-# A person counted by "a"/"un" + the noun: "a woman was killed" is one.
+NEGATORS = {fold(w) for w in ("no", "not", "none", "never", "n't", "aucun", "aucune", "pas",
+                               "لا", "لم", "didn't", "hasn't", "haven't")}
+# A person counted by "a"/"un" + the noun: "a woman was killed" is one (PERSONS_FR after
+# "un"/"une" only: "a civil suit" is no person).
 PERSONS = {fold(w) for w in (
     "person", "man", "woman", "child", "boy", "girl", "baby", "infant", "toddler", "teenager",
     "civilian", "soldier", "fighter", "militant", "rebel", "policeman", "policewoman",
@@ -145,15 +204,17 @@ PERSONS = {fold(w) for w in (
     "nurse", "paramedic", "worker", "resident", "shepherd", "member", "commander", "guard",
     "pilot", "driver", "passenger", "volunteer", "teacher", "pupil", "activist", "jihadist",
     "gunman", "bomber", "security", "police", "trooper", "mother", "father", "son", "daughter",
-    "homme", "femme", "enfant", "civil", "soldat", "combattant", "militaire", "policier",
-    "journaliste", "garcon", "fille", "bebe", "adolescent", "jihadiste", "passant",
     "شخص", "مدني", "طفل", "طفلة", "امرأة", "رجل", "جندي", "عنصر", "مقاتل", "شاب", "فتى",
     "فتاة", "سيدة", "مواطن", "صحفي", "مسعف", "عسكري", "ضابط", "شرطي",
 )}
 # Arabic duals of persons: "مقتل شخصين" is two.
+PERSONS_FR = {fold(w) for w in (
+    "homme", "femme", "enfant", "civil", "soldat", "combattant", "militaire", "policier",
+    "journaliste", "garcon", "fille", "bebe", "adolescent", "jihadiste", "passant", "personne",
+)}
 PERSON_DUALS = {fold(w) for w in ("شخصين", "شخصان", "طفلين", "طفلان", "امرأتين", "رجلين",
                                   "جنديين", "جنديان", "عنصرين", "مقاتلين")}
-ARTICLES_OF_ONE = {"a", "an", "un", "une"}
+ARTICLES_OF_ONE = {"a": PERSONS, "an": PERSONS, "un": PERSONS_FR, "une": PERSONS_FR}
 # Ranges "between 10 and 15", "10 to 15", "ما بين 10 و15".
 RANGE_START = {fold(w) for w in ("between", "entre", "بين")}
 RANGE_JOIN = {fold(w) for w in ("and", "to", "et", "à", "a", "و", "-", "–")}
@@ -163,20 +224,31 @@ AND = {fold(w) for w in ("and", "et", "و", "plus")}
 # Windows of text (folded tokens joined by spaces) that make a figure not the article's own
 # event's: a historical total or another, earlier, event.
 HISTORY = re.compile("|".join((
-    r"(?<!deadliest )(?<!worst )(?<!bloodiest )(?<!biggest )(?<!largest )(?<!first )\bsince\b",
+    # "since Thursday", "since the offensive began" is the running toll of the event itself
+    r"\bsince (?:(?:\S+ ){0,4}(?:19|20)\d\d|the (?:start|beginning|outbreak|onset)"
+    r"|the (?:war|conflict|uprising|revolution|crisis)"
+    r"|(?:the )?(?:war|conflict|uprising|revolution|crisis) (?:began|started|erupted))\b",
     r"\b(?:war|conflict|uprising|revolution|insurgency|civil war)(?:'s| has| have| had| which"
     r"| that| so far| began| started| erupted| in which)\b",
-    r"\b(?:so far this year|this year alone|so far|in total|overall|altogether|cumulative"
-    r"|to date|in all|over the (?:past|last)|years of|decade)\b",
+    r"\b(?:so far this year|this year alone|cumulative|over the (?:past|last) (?:\w+ )?"
+    r"(?:years|months|decade)|years of|decade)\b",
     r"\blast (?:week|month|year|summer|winter|spring|autumn|fall|weekend)\b",
-    r"\b(?:week|month|year)'s\b", r"\bearlier this (?:week|month|year)\b", r"\bago\b",
-    r"\bprevious(?:ly)?\b", r"\bsimilar\b", r"\bin (?:19|20)\d\d\b",
+    r"\b(?:week|month|year)'s\b", r"\bearlier this (?:week|month|year)\b",
+    r"\b(?:years?|months?|decades?) ago\b",
+    r"\bprevious(?:ly)?\b(?! night| evening| day)", r"\bsimilar\b", r"\bin (?:19|20)\d\d\b",
     r"\bin (?:january|february|march|april|may|june|july|august|september|october"
     r"|november|december)\b",
-    r"\bdepuis\b", r"\b(?:la guerre|le conflit)(?: a| qui| ont)\b", r"\bau total\b",
+    r"\bdepuis (?:(?:\w+ )?(?:19|20)\d\d|le debut)\b",
+    r"\b(?:la guerre|le conflit)(?: a| qui| ont)\b",
     r"\b(?:l'an|l'annee|le mois|la semaine) (?:dernier|derniere|passe|passee)\b",
-    r"\ben (?:19|20)\d\d\b", r"\bprecedent(?:e|s)?\b", r"\bil y a\b",
-    fold("منذ"), fold("الماضي"), fold("الماضية"), fold("السابق"), fold("السابقة"),
+    r"\ben (?:19|20)\d\d\b", r"\bprecedent(?:e|s)?\b", r"\bil y a (?:\w+ )?(?:ans|mois)\b",
+    r"\b(?:19|20)\d\d (?:(?:yılında|yılından|den|dan|ten|tan) bu yana|yılında|de|da|te|ta)\b",
+    fold("geçen") + " (?:" + "|".join(fold(w) for w in ("yıl", "ay", "hafta")) + ")",
+    fold("iç savaş"), fold("savaşta"),
+    fold("منذ") + " (?:" + "|".join(fold(w) for w in ("عام", "سنة", "بدء", "بداية", "اندلاع",
+                                                    "انطلاق"))
+    + r"|(?:\S+ ){0,4}(?:19|20)\d\d)",
+    fold("الماضي"), fold("الماضية"), fold("السابق"), fold("السابقة"),
     fold("عام") + r" (?:19|20)\d\d",
     "(?:" + "|".join(fold(w) for w in ("الحرب", "النزاع", "الصراع", "الثورة")) + ") (?:"
     + "|".join(fold(w) for w in ("التي", "قد", "منذ")) + ")",

@@ -38,7 +38,8 @@ _FR_ABOUT = {"dizaine": 10, "douzaine": 12, "quinzaine": 15, "vingtaine": 20,
              "trentaine": 30, "quarantaine": 40, "cinquantaine": 50, "soixantaine": 60,
              "centaine": 100}
 _HUNDRED = {"hundred", "cent", "cents"}
-_SCALES = {"thousand": 1_000, "mille": 1_000, "million": 1_000_000, "millions": 1_000_000}
+_SCALES = {"thousand": 1_000, "mille": 1_000, "million": 1_000_000, "millions": 1_000_000,
+           "bin": 1_000, "binden": 1_000, "bini": 1_000, "milyon": 1_000_000}  # Turkish
 _ARTICLES = {"a", "an", "un", "une"}  # "a dozen", "a hundred", "un millier"
 
 _AR_WORDS = {
@@ -112,8 +113,11 @@ def read_number(items: list[Token], at: int) -> Number | None:
         if value != int(value) or not 0 <= value <= MAX_COUNT:
             return None
         return Number(int(value), at, end)
-    if token.kind != "w" or token.upper:
+    if token.kind != "w" or token.upper or token.suffix:
         return None
+    first = token.text.split("-", 1)[0]
+    if first not in _STARTS and not (first[:1] == _AR_AND and first[1:] in _STARTS):
+        return None  # most words: no number starts here, and nothing is built to say so
     return _english(items, at) or _french(items, at) or _arabic(items, at)
 
 
@@ -261,3 +265,9 @@ def _arabic(items: list[Token], at: int) -> Number | None:
         return None
     value = total + current
     return Number(value, at, end) if 0 < value <= MAX_COUNT else None
+
+
+# Every word a number written in words can start with (a fast "no" for all other words).
+_STARTS = frozenset((*_EN_UNITS, *_EN_TENS, *_FR_UNITS, *_FR_TENS, *_ARTICLES, "hundred",
+                     *_HUNDRED, "mille", *_AR, *_AR_HUNDRED, *_AR_THOUSAND, *_AR_THOUSANDS_2,
+                     *_AR_MILLION))

@@ -25,6 +25,7 @@ _TOKEN = re.compile(
     rf"(?P<n>{_NUMBER})|(?P<w>{_LETTER}(?:['’\-]{_LETTER})*)|(?P<p>[.!?;:,،؛؟()\[\]\"“”«»—–\n])"
 )
 SENTENCE_ENDS = frozenset(".!?؟\n")
+MAX_SENTENCE = 120  # tokens
 CLAUSE_ENDS = frozenset(".!?؟\n;:,،؛()[]—–\"“”«»")
 
 _ARABIC = str.maketrans({"\u0671": "\u0627", "\u0649": "\u064a", "\u0629": "\u0647",
@@ -41,6 +42,7 @@ class Token:
     end: int
     kind: str  # "w" word, "n" number (digits), "p" punctuation
     upper: bool = False  # written in capitals ("UN" is not the French "un")
+    suffix: bool = False  # a case ending after a number and an apostrophe: Turkish "15'ten"
 
 
 @lru_cache(maxsize=4096)
@@ -63,14 +65,18 @@ def tokens(text: str) -> list[Token]:
         if kind == "p":
             out.append(Token(raw, match.start(), match.end(), "p"))
         else:
+            after_number = (kind == "w" and out and out[-1].kind == "n"
+                            and text[out[-1].end:match.start()] in ("'", "’"))
             out.append(Token(fold(raw), match.start(), match.end(), kind,
-                             len(raw) > 1 and raw.isupper()))
+                             len(raw) > 1 and raw.isupper(), bool(after_number)))
     return out
 
 
 def sentences(items: list[Token]) -> list[list[Token]]:
     """The tokens cut into sentences at . ! ? ؟ and line breaks (the marks dropped); a full
-    stop inside a number (1.200) is part of the number, not an end."""
+    stop inside a number (1.200) is part of the number, not an end. A run longer than
+    MAX_SENTENCE tokens is cut there too: no reporter's sentence is that long, and the work
+    per sentence stays bounded whatever a page holds."""
     out: list[list[Token]] = []
     current: list[Token] = []
     for token in items:
@@ -80,6 +86,9 @@ def sentences(items: list[Token]) -> list[list[Token]]:
             current = []
         else:
             current.append(token)
+            if len(current) >= MAX_SENTENCE:
+                out.append(current)
+                current = []
     if current:
         out.append(current)
     return out

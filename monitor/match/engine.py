@@ -47,6 +47,7 @@ import gc
 from collections import defaultdict
 from collections.abc import Sequence
 
+from monitor.facts.casualties import FiguresOf
 from monitor.match.normalize import Folded
 from monitor.match.predicate import Fields
 from monitor.match.rules import (
@@ -180,8 +181,15 @@ class Matcher:
     def rule_count(self) -> int:
         return len(self._rules)
 
-    def match(self, doc: Document) -> list[Match]:
+    def match(self, doc: Document, figures: FiguresOf | None = None,
+              short: list[Match] | None = None) -> list[Match]:
         """Every rule that fires on the document, sorted by (watchlist, rule).
+
+        A rule with casualty minimums (`min_killed` …) fires only when the document's
+        figures meet them; `figures` reads them once however many rules ask (the caller
+        passes its own to reuse them for the alert; by default one for this document).
+        Rules whose words matched but whose minimums the figures fall short of are added
+        to `short`, when given (`test` says why they did not fire).
 
         The cyclic garbage collector is paused meanwhile, as in compile(): matching makes
         hundreds of short-lived records and dicts that form no cycles and die by reference
@@ -192,12 +200,13 @@ class Matcher:
         paused = gc.isenabled()
         gc.disable()
         try:
-            return self._match(doc)
+            return self._match(doc, figures or FiguresOf(doc.title, doc.text), short)
         finally:
             if paused:
                 gc.enable()
 
-    def _match(self, doc: Document) -> list[Match]:
+    def _match(self, doc: Document, figures: FiguresOf, short: list[Match] | None
+               ) -> list[Match]:
         fields, found, candidates = self._candidates(doc)
         if not candidates:
             return []
@@ -209,8 +218,12 @@ class Matcher:
             rule = rules[number]
             if rule.shape(rule.constants, found, keys, fields):
                 match = rule.fire(found, evidence)
-                if match is not None:
+                if match is None:
+                    continue
+                if not rule.spec.minimums or rule.spec.minimums.met_by(figures()):
                     matches.append(match)
+                elif short is not None:
+                    short.append(match)
         return matches  # rules are numbered in (watchlist, rule) order
 
     def stats(self, doc: Document) -> dict[str, int]:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from monitor.facts.minimums import Minimums
 from monitor.records import Corroboration, Priority, SurgeWatch
 
 
@@ -64,6 +65,8 @@ class RuleSpec:
     mute_until: datetime | None = None  # routing, not matching: no alerts before then
     corroboration: Corroboration | None = None  # routing too: min_sources, wait, …
     surges: tuple[SurgeWatch, ...] = ()  # the rule's and its watchlist's `surge:`
+    # `min_killed` …: fires only on an article whose casualty figures prove as many
+    minimums: Minimums = Minimums()
     # event types (monitor/catalog/events.py), expanded into their phrases: a category like
     # places and groups, whose hits are reported with kind "event"
     events: tuple[Term | str, ...] = ()

@@ -1,7 +1,7 @@
 """Alerts to and from JSON, so the outbox keeps what is needed to render them later.
 
 Rows written by older versions lack the newer keys (hits, the other rules, the kind of a
-hit) and come back with their defaults.
+hit, the casualty figures) and come back with their defaults.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from monitor.facts.figures import Casualties
 from monitor.records import Alert, Fired, Hit, Snippet, Update
 
 
@@ -46,6 +47,8 @@ def alert_to_json(alert: Alert) -> str:
         data["single_source"] = True
     if alert.also:
         data["also"] = [_fired(f) for f in alert.also]
+    if alert.casualties.figures():
+        data["casualties"] = alert.casualties.as_json()
     if alert.update is not None:
         u = alert.update
         data["update"] = {"number": u.number, "of_title": u.of_title,
@@ -91,6 +94,7 @@ def alert_from_json(text: str) -> Alert:
         min_sources=int(data.get("min_sources", 1)),
         single_source=bool(data.get("single_source", False)),
         update=_update_from(data.get("update")),
+        casualties=Casualties.from_json(data.get("casualties")),
         also=tuple(Fired(f["watchlist"], f["rule"], f["priority"], tuple(f.get("terms", ())),
                          f.get("score"), _hits_from(f.get("hits", ())), f.get("url", ""),
                          int(f.get("min_sources", 1)))

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, exists, func, select, update
 
+from monitor.facts.figures import Casualties
 from monitor.records import Alert, OutboxItem
 from monitor.store.codec import alert_from_json
 from monitor.store.schema import alert_rules, alerts, deliveries, entries
@@ -35,6 +36,7 @@ class AlertRow:
     rules: tuple[str, ...] = ()  # every rule the message names, the leading one first
     story: str = ""
     single_source: bool = False  # held for corroboration, sent when none came
+    casualties: Casualties = Casualties()  # the figures the alert carries
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +53,8 @@ def _alert_row(r: Any) -> AlertRow:
     alert = alert_from_json(r.payload)
     return AlertRow(r.id, r.watchlist, r.rule, r.channel, r.state, r.attempts, r.created_at,
                     r.sent_at, r.last_error, r.title, r.url,
-                    tuple(f.rule for f in alert.rules()), r.story, alert.single_source)
+                    tuple(f.rule for f in alert.rules()), r.story, alert.single_source,
+                    alert.casualties)
 
 
 class Outbox(Tables):

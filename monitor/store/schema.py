@@ -141,6 +141,9 @@ story_threads = Table(
     Column("concepts", Text, nullable=False),
     Column("priority", String(16), nullable=False),
     Column("pending_update", Integer),  # the outbox row of an update not sent yet
+    # the killed figure the channel was last told (count, qualifier); null: none told
+    Column("killed", Integer),
+    Column("killed_qualifier", String(16)),
 )
 
 topic_stories = Table(

@@ -2,12 +2,16 @@
 
 The first message of a story on a channel opens its thread (`story_threads`), which keeps
 what the channel was told: the independent outlets, the places and groups named, the
-highest priority. When a poll records entries of a story with a thread, `escalate` compares
-the story as it now stands with that: `outlets` more independent outlets, or a place or
-group of its rules not named before, queue one update (an outbox row like any alert) that
-says what changed and refers to the first message. At most `max_updates` per story and
-channel, and the next one not before `interval` after the last message (it is queued then,
-not dropped); while an update waits, a second one is not queued.
+highest priority, the killed figure. When a poll records entries of a story with a thread,
+`escalate` compares the story as it now stands with that: `outlets` more independent
+outlets, a place or group of its rules not named before, or a killed figure that proves
+more than the one told ("Toll rose: at least 32 → 45 killed"; Figure.minimum: "up to 50"
+proves nothing) queue one update (an outbox row like any alert) that says what changed
+and refers to the first message. A toll rises only from a toll told: a story first told
+without a figure follows up on outlets and places (its update then carries the figure). At
+most `max_updates` per story and channel, and the next one not before `interval` after the
+last message (it is queued then, not dropped); while an update waits, a second one is not
+queued.
 
 Everything happens in the transaction that records the entries (escalate) or marks the
 message sent (note_sent), and the thread's `updates` count changes by compare-and-set, so a
@@ -24,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, select, update
 
+from monitor.facts.figures import Figure
 from monitor.outlets import independent
 from monitor.records import PRIORITIES, Alert, Update, UpdatePolicy
 from monitor.store.codec import alert_from_json, alert_to_json
@@ -65,12 +70,13 @@ def note_sent(conn: Connection, insert: Insert, channel: str,
         if not alert.story:
             continue
         outlets = alert.corroboration()[1]
+        killed = alert.casualties.killed
         opened = conn.execute(insert(story_threads).on_conflict_do_nothing(
             index_elements=["story", "channel"]).values(
             story=alert.story, channel=channel, first_alert_id=row_id, title=alert.title,
             first_sent_at=now, updates=0, last_at=now, outlets=outlets,
             concepts=json.dumps(list(alert.concepts()), ensure_ascii=False),
-            priority=alert.priority))
+            priority=alert.priority, **_toll_columns(killed)))
         if opened.rowcount:
             continue
         where = (story_threads.c.story == alert.story) & (story_threads.c.channel == channel)
@@ -84,7 +90,8 @@ def note_sent(conn: Connection, insert: Insert, channel: str,
             outlets=max(thread.outlets, outlets), last_at=now,
             concepts=json.dumps(told + [c for c in alert.concepts() if c not in told],
                                 ensure_ascii=False),
-            priority=_higher(thread.priority, alert.priority)))
+            priority=_higher(thread.priority, alert.priority),
+            **_toll_columns(_newer(thread, killed))))
 
 
 def escalate(conn: Connection, insert: Insert, entry_ids: Mapping[str, int],
@@ -111,15 +118,21 @@ def escalate(conn: Connection, insert: Insert, entry_ids: Mapping[str, int],
             changes.append(f"{gained} more independent outlets ({now_outlets} in all)")
         if new:
             changes.append("now also: " + ", ".join(new))
+        figure = poll_alert.casualties.killed if poll_alert else None
+        toll = _rose(thread, figure)
+        if toll is not None:
+            changes.append(f"Toll rose: {_told_text(thread)} → {toll}")
         if not changes:
             continue
         due = max(now, thread.last_at + timedelta(seconds=policy.interval))
         base = poll_alert or _first_alert(conn, thread.first_alert_id)
+        known = _newer(thread, figure)
         alert = replace(base, story=thread.story, single_source=False, update=Update(
             thread.updates + 1, thread.title, thread.first_sent_at.timestamp(),
-            tuple(changes), thread_id(thread.story, thread.channel)))
+            tuple(changes), thread_id(thread.story, thread.channel)),
+            casualties=replace(base.casualties, killed=known or base.casualties.killed))
         if _queue(conn, insert, thread, alert, entry_ids[thread.story], due, now_outlets,
-                  told + new, now):
+                  told + new, now, known):
             queued += 1
     return queued
 
@@ -145,7 +158,8 @@ def _first_alert(conn: Connection, alert_id: int) -> Alert:
 
 
 def _queue(conn: Connection, insert: Insert, thread: Any, alert: Alert, entry_id: int,
-           due: datetime, outlets: int, concepts: list[str], now: datetime) -> bool:
+           due: datetime, outlets: int, concepts: list[str], now: datetime,
+           killed: Figure | None) -> bool:
     """Claim the thread's next update (compare-and-set on its count), then queue it."""
     where = ((story_threads.c.story == thread.story)
              & (story_threads.c.channel == thread.channel)
@@ -153,7 +167,7 @@ def _queue(conn: Connection, insert: Insert, thread: Any, alert: Alert, entry_id
              & story_threads.c.pending_update.is_(None))
     claimed = conn.execute(update(story_threads).where(where).values(
         updates=thread.updates + 1, last_at=due, outlets=outlets,
-        concepts=json.dumps(concepts, ensure_ascii=False)))
+        concepts=json.dumps(concepts, ensure_ascii=False), **_toll_columns(killed)))
     if not claimed.rowcount:
         return False
     row = conn.execute(insert(alerts).returning(alerts.c.id).values(
@@ -170,3 +184,37 @@ def _queue(conn: Connection, insert: Insert, thread: Any, alert: Alert, entry_id
 def _higher(one: str, other: str) -> str:
     rank = {p: n for n, p in enumerate(PRIORITIES)}
     return one if rank.get(one, 0) >= rank.get(other, 0) else other
+
+
+def _told(thread: Any) -> Figure | None:
+    """The killed figure the thread's channel was last told, if any."""
+    if thread.killed is None:
+        return None
+    return Figure("killed", thread.killed, thread.killed_qualifier or "", "")
+
+
+def _told_text(thread: Any) -> str:
+    told = _told(thread)
+    return f"{told.qualifier} {told.count:,}".strip() if told else ""
+
+
+def _rose(thread: Any, killed: Figure | None) -> Figure | None:
+    """`killed` when it proves more than the figure the channel was told; else None."""
+    told = _told(thread)
+    if killed is None or told is None or killed.minimum() <= told.minimum():
+        return None
+    return killed
+
+
+def _newer(thread: Any, killed: Figure | None) -> Figure | None:
+    """What the channel knows of the toll once told `killed`: the figure that proves more."""
+    told = _told(thread)
+    if killed is not None and killed.minimum() > (told.minimum() if told else 0):
+        return killed
+    return told
+
+
+def _toll_columns(killed: Figure | None) -> dict[str, Any]:
+    if killed is None:
+        return {}
+    return {"killed": killed.count, "killed_qualifier": killed.qualifier}
