@@ -7,13 +7,13 @@ and a real SMTP server, as tests/test_followups.py runs the other escalations.""
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from monitor.stories import thread_id
 from tests.conftest import Mailbox, Site, rss_feed, write_config
 from tests.healthkit import Clock, Run
+from tests.test_followups import hooks, step
 
 TITLE = "Car bomb tears through crowded market in Azaz"
 FIRST = "A car bomb exploded in a crowded market in Azaz on Friday, killing at least 32 people."
@@ -44,19 +44,6 @@ def setup(site: Site, mailbox: Mailbox, tmp_path: Path, **channel) -> tuple[Run,
     clock = Clock()
     clock.now = datetime.now(UTC)
     return Run(config, clock), clock
-
-
-def step(run: Run, clock: Clock, minutes: float) -> None:
-    """Poll every source, send what is due, then let `minutes` pass."""
-    async def go() -> None:
-        await run.monitor.poll_all()
-        await run.monitor.deliver(flush=True)
-    run.run(go())
-    clock.now += timedelta(minutes=minutes)
-
-
-def hooks(site: Site) -> list[dict]:
-    return [json.loads(body)["alerts"][0] for body in site.posts.get("/hook", [])]
 
 
 def test_a_rising_toll_sends_one_update_saying_so_threaded_under_the_first_message(

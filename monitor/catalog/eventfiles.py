@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from monitor.catalog.files import CatalogError, kind_of
+from monitor.catalog.files import CatalogError, kind_of, load_mapping
 from monitor.catalog.names import fold_key
 from monitor.match.terms import TermError, check_term
-from monitor.yamlpos import Located, Path_, Problem, load_yaml
+from monitor.yamlpos import Located, Path_, Problem
 
 # Bounds: a catalog file is written by people, but a mistake (a generated file, a paste)
 # must cost an error message, not the daemon's memory or its start-up time.
@@ -134,16 +134,7 @@ def _load(path: Path) -> Located:
     if size > MAX_FILE_BYTES:
         raise CatalogError([Problem(str(path), 1, 1, (
             f"file is {size:,} bytes; an events file may hold at most {MAX_FILE_BYTES:,}"))])
-    located = load_yaml(path, str(path), env={})
-    if located.problems:
-        raise CatalogError(located.problems)
-    if located.data is None:
-        located.data = {}
-    if not isinstance(located.data, dict):
-        raise CatalogError([located.problem((), (
-            "expected a mapping of event type names at the top of the file, found "
-            f"{kind_of(located.data)}"))])
-    return located
+    return load_mapping(path, "event type names")
 
 
 def _entry(located: Located, name: str, pos: tuple[int, int], value: dict[str, Any],

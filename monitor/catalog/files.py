@@ -56,14 +56,16 @@ class GroupEntry:
     marks: tuple[tuple[str, str, int, int], ...] = ()  # (field, alias, line, col) to check
 
 
-def _load(path: Path) -> Located:
+def load_mapping(path: Path, what: str = "names") -> Located:
+    """A catalog file read with its positions: a mapping of `what` at the top (empty when
+    the file is), else CatalogError naming the file and line."""
     located = load_yaml(path, str(path), env={})
     if located.problems:
         raise CatalogError(located.problems)
     if located.data is None:
         located.data = {}
     if not isinstance(located.data, dict):
-        raise CatalogError([located.problem((), "expected a mapping of names at the top of "
+        raise CatalogError([located.problem((), f"expected a mapping of {what} at the top of "
                                                 f"the file, found {kind_of(located.data)}")])
     return located
 
@@ -125,7 +127,7 @@ _GROUP_KEYS = ("aliases", "remove", "exact_case", "any_case", "replace")
 
 def parse_places(path: Path, *, correction: bool = False, new: bool = False
                  ) -> tuple[PlaceEdit, ...]:
-    located = _load(path)
+    located = load_mapping(path)
     problems: list[Problem] = []
     edits = []
     for name, (line, col), mapping, value in _top_entries(located, _PLACE_KEYS, problems):
@@ -160,7 +162,7 @@ def parse_places(path: Path, *, correction: bool = False, new: bool = False
 
 
 def parse_groups(path: Path) -> tuple[GroupEntry, ...]:
-    located = _load(path)
+    located = load_mapping(path)
     problems: list[Problem] = []
     entries = []
     for name, (line, col), mapping, value in _top_entries(located, _GROUP_KEYS, problems):
