@@ -7,23 +7,18 @@ and a real SMTP server, as tests/test_followups.py runs the other escalations.""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 from monitor.stories import thread_id
-from tests.conftest import Mailbox, Site, rss_feed, write_config
+from tests.conftest import Mailbox, Site, rss_feed
 from tests.healthkit import Clock, Run
-from tests.test_followups import hooks, step
+from tests.test_followups import hooks, path_of, start, step
 
 TITLE = "Car bomb tears through crowded market in Azaz"
 FIRST = "A car bomb exploded in a crowded market in Azaz on Friday, killing at least 32 people."
 OUTLETS = {"Reuters": "www.reuters.com", "BBC": "www.bbc.co.uk",
            "Al Jazeera": "www.aljazeera.com", "France 24": "www.france24.com"}
 RULE = {"name": "Deadly bombing", "keywords": ["car bomb"], "min_killed": 10}
-
-
-def path_of(name: str) -> str:
-    return "/" + name.lower().replace(" ", "-") + ".xml"
 
 
 def carry(site: Site, name: str, text: str) -> None:
@@ -36,14 +31,7 @@ def setup(site: Site, mailbox: Mailbox, tmp_path: Path, **channel) -> tuple[Run,
     for name in OUTLETS:
         site.feeds[path_of(name)] = rss_feed()
     carry(site, "Reuters", FIRST)
-    sources = [{"name": n, "feed": site.url(path_of(n))} for n in OUTLETS]
-    config = write_config(tmp_path, sources=sources, rules=[RULE], channels={
-        "hook": {"url": f"webhook://127.0.0.1:{site.port}/hook", "group_wait": 0, **channel},
-        "mail": {"url": mailbox.url(), "group_wait": 0, **channel}},
-        poll={"interval": "5m"})
-    clock = Clock()
-    clock.now = datetime.now(UTC)
-    return Run(config, clock), clock
+    return start(site, mailbox, tmp_path, OUTLETS, RULE, **channel)
 
 
 def test_a_rising_toll_sends_one_update_saying_so_threaded_under_the_first_message(

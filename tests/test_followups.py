@@ -9,6 +9,7 @@ real feed server, a real webhook receiver and a real SMTP server."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,19 +37,26 @@ def carry(site: Site, name: str, extra: str = "") -> None:
         "description": STORY["description"] + extra})
 
 
-def setup(site: Site, mailbox: Mailbox, tmp_path: Path, rule: dict | None = None,
+def start(site: Site, mailbox: Mailbox, tmp_path: Path, outlets: Iterable[str], rule: dict,
           **channel) -> tuple[Run, Clock]:
-    for name in OUTLETS:
-        site.feeds[path_of(name)] = rss_feed()
-    carry(site, "Reuters")
-    sources = [{"name": n, "feed": site.url(path_of(n))} for n in OUTLETS]
-    config = write_config(tmp_path, sources=sources, rules=[rule or RULE], channels={
+    """The Monitor on a fake clock: each outlet's feed a source, the webhook and the mail
+    channel told at once (`channel`: their settings)."""
+    sources = [{"name": n, "feed": site.url(path_of(n))} for n in outlets]
+    config = write_config(tmp_path, sources=sources, rules=[rule], channels={
         "hook": {"url": f"webhook://127.0.0.1:{site.port}/hook", "group_wait": 0, **channel},
         "mail": {"url": mailbox.url(), "group_wait": 0, **channel}},
         poll={"interval": "5m"})
     clock = Clock()
     clock.now = datetime.now(UTC)
     return Run(config, clock), clock
+
+
+def setup(site: Site, mailbox: Mailbox, tmp_path: Path, rule: dict | None = None,
+          **channel) -> tuple[Run, Clock]:
+    for name in OUTLETS:
+        site.feeds[path_of(name)] = rss_feed()
+    carry(site, "Reuters")
+    return start(site, mailbox, tmp_path, OUTLETS, rule or RULE, **channel)
 
 
 def step(run: Run, clock: Clock, minutes: float) -> None:

@@ -15,15 +15,8 @@ from monitor.geo import km_between
 from monitor.records import Document, Hit, Point
 from monitor.store.codec import alert_from_json, alert_to_json
 from tests.test_alerts_render import make_alert
+from tests.test_config import MONITOR
 
-MONITOR = """\
-state: sqlite:///state/monitor.db
-sources:
-  - {name: Local, feed: feed.xml}
-channels:
-  desk: {url: "console://"}
-watchlists: [watchlists/*.yaml]
-"""
 ALEPPO = (36.20124, 37.16117)
 
 
