@@ -221,7 +221,8 @@ class Matcher:
                 match = rule.fire(found, evidence)
                 if match is None:
                     continue
-                if not rule.spec.minimums or rule.spec.minimums.met_by(figures()):
+                minimums = rule.minimums
+                if minimums is None or minimums.met_by(figures()):
                     matches.append(match)
                 elif short is not None:
                     short.append(match)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from operator import itemgetter
 from typing import Protocol
 
+from monitor.facts.minimums import Minimums
 from monitor.match.construct import positional
 from monitor.match.predicate import NO_FIELDS, Fields, Shape, members
 from monitor.match.query import (
@@ -67,6 +68,9 @@ class CompiledRule:
     reported: tuple[tuple[int, int, float], ...]  # (pattern, report number, weight)
     key: frozenset[int]  # the rule is evaluated only when one of these is found
     repeats: bool  # one text named both exact-case and not: merge their hits
+    # the spec's casualty minimums when it asks any, else None: decided once here rather
+    # than asked of the spec for every rule that fires
+    minimums: Minimums | None = None
 
     def check(self, found: Found, keys: KeysView[int], fields: Fields) -> bool:
         """Whether the rule's logic holds (the engine calls shape directly)."""
@@ -242,6 +246,7 @@ class _Draft:
             reported=tuple(reported),
             key=interned.setdefault(key, key),  # type: ignore[arg-type]
             repeats=len(set(terms)) < len(terms),
+            minimums=self.spec.minimums if self.spec.minimums else None,
         )
 
 
