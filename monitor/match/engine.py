@@ -46,6 +46,7 @@ from __future__ import annotations
 import gc
 from collections import defaultdict
 from collections.abc import Sequence
+from itertools import repeat
 
 from monitor.facts.casualties import FiguresOf
 from monitor.match.normalize import Folded
@@ -59,11 +60,12 @@ from monitor.match.rules import (
     draft,
     first,
     make_hit,
+    make_match,
     second,
 )
 from monitor.match.spec import RuleSpec
 from monitor.match.terms import FIELDS, TEXT, TITLE, Found, Occurrences, TermPattern, TermScanner
-from monitor.records import Document, Match
+from monitor.records import Document, Hit, Match, Point
 
 
 class _Evidence(dict[int, Evidence]):
@@ -71,56 +73,69 @@ class _Evidence(dict[int, Evidence]):
     report them.
 
     Each hit comes with an integer that sorts as its reading-order key (field, start, end,
-    term, concept) would: `ranks` numbers every reported (term, concept) in sorted order at
-    compile time, so that a rule merging several terms' hits sorts plain integers.
+    term, concept) would: `rank` numbers every reported (term, concept) in sorted order at
+    compile time, so that a rule merging several terms' hits sorts plain integers. The
+    offsets take as many bits as this document's longer field needs, and the ranks as many
+    as the compiled rules need (`rank_bits`): short keys are cheaper to build and compare.
     """
 
-    def __init__(
-        self,
-        fields: Sequence[Folded],
-        found: Found,
-        reports: Sequence[Reported],
-        ranks: Sequence[int],
-    ) -> None:
+    def __init__(self, fields: Fields, found: Found, rows: Sequence[_Row], rank_bits: int
+                 ) -> None:
         super().__init__()
         self._fields = fields
         self._found = found
-        self._reports = reports
-        self._ranks = ranks
+        self._rows = rows
+        self._in_title = fields.present[TITLE]
+        self._shifted = any(doc.shifted for doc in fields)
+        self._width = max(len(doc.folded) for doc in fields).bit_length()
+        self._rank_bits = rank_bits
 
     def __missing__(self, report: int) -> Evidence:
-        reported = self._reports[report]
-        term, concept, only, kind = (reported.term, reported.concept, reported.field, reported.kind)
-        point = reported.point
-        rank = self._ranks[report]
-        keyed = []
-        points = 0
-        for (field, start), end in self._found[reported.pattern].items():
-            if only is not None and field != only:
-                continue
-            doc = self._fields[field]
-            if doc.shifted:
-                start, end = doc.original(start), doc.original(end)
-            hit = make_hit(term, FIELDS[field], start, end, concept, kind, point)
-            keyed.append(((((field << _OFFSET | start) << _OFFSET) | end) << _RANK | rank, hit))
-            points += TITLE_WEIGHT if field == TITLE else 1
+        pattern, term, concept, only, kind, point, rank = self._rows[report]
+        occurrences = self._found[pattern]
+        width, rank_bits = self._width, self._rank_bits
+        if only is None and not self._shifted:  # the common case, in one comprehension
+            keyed = [
+                ((((field << width) | start) << width | end) << rank_bits | rank,
+                 make_hit(term, FIELDS[field], start, end, concept, kind, point))
+                for (field, start), end in occurrences.items()
+            ]
+            points = len(keyed)
+            if pattern in self._in_title:
+                points += (TITLE_WEIGHT - 1) * sum(1 for where in occurrences if where[0] == TITLE)
+        else:
+            keyed = []
+            points = 0
+            fields = self._fields
+            for (field, start), end in occurrences.items():
+                if only is not None and field != only:
+                    continue
+                doc = fields[field]
+                if doc.shifted:
+                    start, end = doc.original(start), doc.original(end)
+                hit = make_hit(term, FIELDS[field], start, end, concept, kind, point)
+                keyed.append(((((field << width) | start) << width | end) << rank_bits | rank,
+                              hit))
+                points += TITLE_WEIGHT if field == TITLE else 1
         if len(keyed) > 1:
             keyed.sort(key=first)
         self[report] = evidence = (keyed, tuple(map(second, keyed)), points)
         return evidence
 
 
-_OFFSET = 48  # bits for an offset in the sort keys: far beyond any text
-_RANK = 32  # bits for the rank of a reported (term, concept)
+# What _Evidence needs of a report, in one tuple: (pattern, term, concept, field, kind,
+# point, rank); one tuple unpacked costs less than six attributes read.
+_Row = tuple[int, str, str | None, int | None, str | None, Point | None, int]
 
 
-def _ranks(reports: Sequence[Reported]) -> list[int]:
-    """For each report, the rank of its (term, concept) among all reports' (see _Evidence)."""
+def _rows(reports: Sequence[Reported]) -> list[_Row]:
+    """For each report its _Row, with the rank of its (term, concept) among all reports'."""
     order = sorted({(r.term, r.concept or "") for r in reports})
-    if len(order) >= 1 << _RANK:
-        raise ValueError("too many distinct terms")
     rank = {key: number for number, key in enumerate(order)}
-    return [rank[(r.term, r.concept or "")] for r in reports]
+    return [
+        (r.pattern, r.term, r.concept, r.field, r.kind, r.point, rank[(r.term, r.concept or "")])
+        for r in reports
+    ]
 
 
 class Matcher:
@@ -137,7 +152,15 @@ class Matcher:
         self._scanner = TermScanner(patterns)
         self._shadows = {p: tuple(s) for p, s in (shadows or {}).items() if s}
         self._reports = tuple(reports)
-        self._ranks = _ranks(self._reports)
+        self._evidence_rows = _rows(self._reports)
+        self._rank_bits = len(self._evidence_rows).bit_length()
+        # What the matching loop reads of each rule, in one tuple (see _match).
+        self._hot = [
+            (rule.shape, rule.constants, rule.reported, rule.spec.min_score,
+             (rule.spec.watchlist, rule.spec.name, rule.spec.priority, rule.spec.channels),
+             rule.minimums, rule if rule.repeats else None)
+            for rule in self._rules
+        ]
         index: dict[int, list[int]] = {}
         for number, rule in enumerate(self._rules):
             for pattern in rule.key:
@@ -211,21 +234,44 @@ class Matcher:
         fields, found, candidates = self._candidates(doc)
         if not candidates:
             return []
-        evidence = _Evidence(fields, found, self._reports, self._ranks)
-        rules = self._rules
+        evidence = _Evidence(fields, found, self._evidence_rows, self._rank_bits)
+        hot = self._hot
         keys = found.keys()
         matches = []
         for number in sorted(candidates):
-            rule = rules[number]
-            if rule.shape(rule.constants, found, keys, fields):
-                match = rule.fire(found, evidence)
+            shape, constants, reported, least, names, minimums, merging = hot[number]
+            if not shape(constants, found, keys, fields):
+                continue
+            if merging is not None:  # one text named exact-case and not: CompiledRule knows
+                match = merging.fire(found, evidence)
                 if match is None:
                     continue
-                minimums = rule.minimums
-                if minimums is None or minimums.met_by(figures()):
-                    matches.append(match)
-                elif short is not None:
-                    short.append(match)
+            else:  # CompiledRule.fire, inlined: this runs for every rule that fires
+                merged = lead = None
+                hits: tuple[Hit, ...] = ()
+                score = 0.0
+                for pattern, report, weight in reported:
+                    if pattern in found:
+                        keyed, term_hits, points = evidence[report]
+                        if term_hits:
+                            if lead is None:
+                                lead, hits = keyed, term_hits
+                            elif merged is None:
+                                merged = lead + keyed
+                            else:
+                                merged += keyed
+                            score += weight * points
+                if score < least:
+                    continue
+                if merged is not None:
+                    merged.sort(key=first)
+                    hits = tuple(map(second, merged))
+                watchlist, name, priority, channels = names
+                match = make_match(watchlist, name, priority, score, hits, channels)
+            if minimums is None or minimums.met_by(figures()):
+                matches.append(match)
+            elif short is not None:
+                short.append(match)
         return matches  # rules are numbered in (watchlist, rule) order
 
     def stats(self, doc: Document) -> dict[str, int]:
@@ -256,12 +302,8 @@ class Matcher:
                     if not any(where[0] == field for where in found.get(number, ())):
                         numbers.discard(number)
         fields = Fields((title, text), present)
-        index = self._index
-        candidates: set[int] = set()
-        for pattern in found:
-            numbers = index.get(pattern)
-            if numbers is not None:
-                candidates.update(numbers)
+        # the rules indexed under any pattern found, gathered at C level
+        candidates: set[int] = set().union(*map(self._index.get, found, repeat(())))
         return fields, found, candidates
 
 

@@ -33,7 +33,7 @@ class Fields(tuple[Spaced, ...]):
     """
 
     present: tuple[set[int], ...]
-    memo: dict[object, object]  # NEAR test -> answer; NEAR side -> its occurrences
+    memo: dict[object, object]  # NEAR test (its key) -> answer; NEAR side -> occurrences
 
     def __new__(cls, fields: Sequence[Spaced], present: tuple[set[int], ...]) -> Fields:
         self = super().__new__(cls, fields)
@@ -186,16 +186,21 @@ class _Near:
     For each left occurrence only the closest right ones before and after it are measured.
     Equal tests are equal objects (interned by Source), and a document remembers each
     answer (Fields.memo): a thousand rules asking "@place NEAR/15 aid" of one article run
-    it once per distinct place.
+    it once per distinct place. The memo is keyed by `key`, a plain object made with the
+    test, whose hash is C-level (this class's own __hash__ serves the interning only).
     """
 
-    __slots__ = ("left", "right", "distance", "_hash")
+    __slots__ = ("left", "right", "distance", "key", "_hash", "_lefts", "_rights")
 
     def __init__(self, left: Side, right: Side, distance: int) -> None:
         self.left = left
         self.right = right
         self.distance = distance
+        self.key = object()
         self._hash = hash((left, right, distance))
+        # Each side as (pattern, field or None) pairs: what _occurrences walks.
+        self._lefts = _pairs(left)
+        self._rights = _pairs(right)
 
     def __hash__(self) -> int:
         return self._hash
@@ -208,51 +213,61 @@ class _Near:
 
     def __call__(self, found: Found, fields: Fields) -> bool:
         memo = fields.memo
-        answer = memo.get(self)
+        key = self.key
+        answer = memo.get(key)
         if answer is None:
-            answer = memo[self] = self._holds(found, fields)
+            answer = memo[key] = self._holds(found, fields)
         return answer  # type: ignore[return-value]
 
     def _holds(self, found: Found, fields: Fields) -> bool:
-        distance = self.distance
         memo: dict[object, list[tuple[int, int, int]]] = fields.memo  # type: ignore[assignment]
-        lefts = memo.get(self.left)
+        lefts = memo.get(self._lefts)  # sides are shared by many tests: found once each
         if lefts is None:
-            lefts = memo[self.left] = _occurrences(found, self.left)
+            lefts = memo[self._lefts] = _occurrences(found, self._lefts)
         if not lefts:
             return False
-        rights = memo.get(self.right)
+        rights = memo.get(self._rights)
         if rights is None:
-            rights = memo[self.right] = _occurrences(found, self.right)
+            rights = memo[self._rights] = _occurrences(found, self._rights)
+        if not rights:
+            return False
+        distance = self.distance
+        most = distance - 1
         for a in lefts:
             field, start, end = a
             after = before = -1
             for b in rights:
                 if b[0] != field or b == a:
                     continue
-                if b[1] < end and start < b[2]:
+                other = b[1]
+                if other < end and start < b[2]:
                     return True  # they overlap
-                if b[1] >= end:
-                    if after < 0 or b[1] < after:
-                        after = b[1]
+                if other >= end:
+                    if after < 0 or other < after:
+                        after = other
                 elif b[2] > before:
                     before = b[2]
             doc = fields[field]
-            if after >= 0 and doc.words_between(end, after, distance - 1) < distance:
+            if after >= 0 and doc.words_between(end, after, most) < distance:
                 return True
-            if before >= 0 and doc.words_between(before, start, distance - 1) < distance:
+            if before >= 0 and doc.words_between(before, start, most) < distance:
                 return True
         return False
 
 
+def _pairs(side: Side) -> tuple[tuple[int, int | None], ...]:
+    """A side's (pattern, field or None) pairs, each once."""
+    return tuple(dict.fromkeys((n, field) for numbers, field in side for n in sorted(numbers)))
+
+
 def _occurrences(
-    found: Found, leaves: tuple[tuple[frozenset[int], int | None], ...]
+    found: Found, pairs: tuple[tuple[int, int | None], ...]
 ) -> list[tuple[int, int, int]]:
-    """(field, start, end) of every occurrence of the leaves' patterns in their fields."""
+    """(field, start, end) of every occurrence of the pairs' patterns in their fields."""
     return [
         (where[0], where[1], end)
-        for numbers, field in leaves
-        for number in numbers
-        for where, end in found.get(number, {}).items()
+        for number, field in pairs
+        if number in found
+        for where, end in found[number].items()
         if field is None or where[0] == field
     ]

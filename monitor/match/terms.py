@@ -388,7 +388,9 @@ def _split_allowed(doc: Folded, head: int, start: int, stop: int, pattern: TermP
 
 
 def _same_case(doc: Folded, start: int, stop: int, pattern: TermPattern) -> bool:
-    written = exact_letters(doc.text[doc.original(start) : doc.original(stop)])
+    written = doc.text[doc.original(start) : doc.original(stop)]
+    if not (written.isascii() and written.isalnum()):  # one ASCII word is its own letters
+        written = exact_letters(written)
     assert pattern.exact is not None
     if pattern.prefix:
         return written.startswith(pattern.exact)
