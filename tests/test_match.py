@@ -232,6 +232,23 @@ def test_hits_are_in_reading_order_title_first() -> None:
     ]
 
 
+def test_hits_are_in_reading_order_far_into_a_long_text() -> None:
+    # Sort keys are sized to the document: offsets past 16 bits and hits that share a
+    # start (a word and a prefix of it) still come out by (field, start, end, term).
+    filler = "word " * 30_000
+    text = f"{filler}aid workers {filler}aiding aid"
+    (match,) = run(rule(keywords=("aid*", "aid")), text=text, title="aid")
+    assert [(h.field, h.term, h.start, h.end) for h in match.hits] == [
+        ("title", "aid", 0, 3),
+        ("title", "aid*", 0, 3),
+        ("text", "aid", len(filler), len(filler) + 3),
+        ("text", "aid*", len(filler), len(filler) + 3),
+        ("text", "aid*", 2 * len(filler) + 12, 2 * len(filler) + 18),
+        ("text", "aid", 2 * len(filler) + 19, 2 * len(filler) + 22),
+        ("text", "aid*", 2 * len(filler) + 19, 2 * len(filler) + 22),
+    ]
+
+
 def test_hits_carry_the_term_as_written_and_its_concept() -> None:
     spec = rule(
         places=(Term("Halab", concept="Aleppo"), Term("حلب", concept="Aleppo")),
@@ -1023,15 +1040,24 @@ def test_matcher_agrees_with_brute_force_oracle(case: Case) -> None:
             Matcher.compile(case.specs)
         return
     # the oracle knows what matches, not which category a hit's term came from
-    found = [replace(m, hits=tuple(replace(h, kind=None) for h in m.hits))
-             for m in Matcher.compile(case.specs).match(case.doc)]
+    found = [
+        replace(m, hits=tuple(replace(h, kind=None) for h in m.hits))
+        for m in Matcher.compile(case.specs).match(case.doc)
+    ]
     assert found == expected
 
 
 def test_a_hit_says_whether_its_term_is_a_place_or_a_group() -> None:
-    spec = rule(places=(Term("Aleppo", concept="Aleppo", name=True),),
-                groups=(Term("ISIS", name=True),), keywords=("airstrike",),
-                query="Aleppo OR ceasefire")
+    spec = rule(
+        places=(Term("Aleppo", concept="Aleppo", name=True),),
+        groups=(Term("ISIS", name=True),),
+        keywords=("airstrike",),
+        query="Aleppo OR ceasefire",
+    )
     (match,) = run(spec, "ISIS airstrike in Aleppo, no ceasefire")
     assert {h.term: h.kind for h in match.hits} == {
-        "ISIS": "group", "airstrike": None, "Aleppo": "place", "ceasefire": None}
+        "ISIS": "group",
+        "airstrike": None,
+        "Aleppo": "place",
+        "ceasefire": None,
+    }

@@ -79,8 +79,7 @@ class _Evidence(dict[int, Evidence]):
     as the compiled rules need (`rank_bits`): short keys are cheaper to build and compare.
     """
 
-    def __init__(self, fields: Fields, found: Found, rows: Sequence[_Row], rank_bits: int
-                 ) -> None:
+    def __init__(self, fields: Fields, found: Found, rows: Sequence[_Row], rank_bits: int) -> None:
         super().__init__()
         self._fields = fields
         self._found = found
@@ -96,8 +95,10 @@ class _Evidence(dict[int, Evidence]):
         width, rank_bits = self._width, self._rank_bits
         if only is None and not self._shifted:  # the common case, in one comprehension
             keyed = [
-                ((((field << width) | start) << width | end) << rank_bits | rank,
-                 make_hit(term, FIELDS[field], start, end, concept, kind, point))
+                (
+                    (((field << width) | start) << width | end) << rank_bits | rank,
+                    make_hit(term, FIELDS[field], start, end, concept, kind, point),
+                )
                 for (field, start), end in occurrences.items()
             ]
             points = len(keyed)
@@ -114,8 +115,7 @@ class _Evidence(dict[int, Evidence]):
                 if doc.shifted:
                     start, end = doc.original(start), doc.original(end)
                 hit = make_hit(term, FIELDS[field], start, end, concept, kind, point)
-                keyed.append(((((field << width) | start) << width | end) << rank_bits | rank,
-                              hit))
+                keyed.append(((((field << width) | start) << width | end) << rank_bits | rank, hit))
                 points += TITLE_WEIGHT if field == TITLE else 1
         if len(keyed) > 1:
             keyed.sort(key=first)
@@ -151,14 +151,18 @@ class Matcher:
         self._rules = tuple(rules)
         self._scanner = TermScanner(patterns)
         self._shadows = {p: tuple(s) for p, s in (shadows or {}).items() if s}
-        self._reports = tuple(reports)
-        self._evidence_rows = _rows(self._reports)
+        self._evidence_rows = _rows(reports)
         self._rank_bits = len(self._evidence_rows).bit_length()
         # What the matching loop reads of each rule, in one tuple (see _match).
         self._hot = [
-            (rule.shape, rule.constants, rule.reported, rule.spec.min_score,
-             (rule.spec.watchlist, rule.spec.name, rule.spec.priority, rule.spec.channels),
-             rule.minimums, rule if rule.repeats else None)
+            (
+                rule.shape,
+                rule.constants,
+                rule.reported,
+                rule.spec,
+                rule.minimums,
+                rule if rule.repeats else None,
+            )
             for rule in self._rules
         ]
         index: dict[int, list[int]] = {}
@@ -205,8 +209,9 @@ class Matcher:
     def rule_count(self) -> int:
         return len(self._rules)
 
-    def match(self, doc: Document, figures: FiguresOf | None = None,
-              short: list[Match] | None = None) -> list[Match]:
+    def match(
+        self, doc: Document, figures: FiguresOf | None = None, short: list[Match] | None = None
+    ) -> list[Match]:
         """Every rule that fires on the document, sorted by (watchlist, rule).
 
         A rule with casualty minimums (`min_killed` …) fires only when the document's
@@ -229,8 +234,7 @@ class Matcher:
             if paused:
                 gc.enable()
 
-    def _match(self, doc: Document, figures: FiguresOf, short: list[Match] | None
-               ) -> list[Match]:
+    def _match(self, doc: Document, figures: FiguresOf, short: list[Match] | None) -> list[Match]:
         fields, found, candidates = self._candidates(doc)
         if not candidates:
             return []
@@ -239,14 +243,14 @@ class Matcher:
         keys = found.keys()
         matches = []
         for number in sorted(candidates):
-            shape, constants, reported, least, names, minimums, merging = hot[number]
+            shape, constants, reported, spec, minimums, merging = hot[number]
             if not shape(constants, found, keys, fields):
                 continue
             if merging is not None:  # one text named exact-case and not: CompiledRule knows
-                match = merging.fire(found, evidence)
+                match = merging.fire_merged(found, evidence)
                 if match is None:
                     continue
-            else:  # CompiledRule.fire, inlined: this runs for every rule that fires
+            else:  # inline rather than a method: this runs for every rule that fires
                 merged = lead = None
                 hits: tuple[Hit, ...] = ()
                 score = 0.0
@@ -261,13 +265,14 @@ class Matcher:
                             else:
                                 merged += keyed
                             score += weight * points
-                if score < least:
+                if score < spec.min_score:
                     continue
                 if merged is not None:
                     merged.sort(key=first)
                     hits = tuple(map(second, merged))
-                watchlist, name, priority, channels = names
-                match = make_match(watchlist, name, priority, score, hits, channels)
+                match = make_match(
+                    spec.watchlist, spec.name, spec.priority, score, hits, spec.channels
+                )
             if minimums is None or minimums.met_by(figures()):
                 matches.append(match)
             elif short is not None:

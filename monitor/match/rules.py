@@ -37,6 +37,7 @@ class EvidenceOf(Protocol):
 
     def __getitem__(self, report: int) -> Evidence: ...
 
+
 @dataclass(frozen=True, slots=True)
 class Reported:
     """A positive term of a rule, as reported: its hits are evidence and score."""
@@ -60,7 +61,8 @@ class CompiledRule:
 
     The predicate is `shape(constants, found, keys, fields)`: categories, exclude and query
     in one function shared by every rule of the same shape (query.Source), with this rule's
-    constants."""
+    constants. The engine reads these fields once into a tuple per rule (Matcher._hot) and
+    fires the rule in its own loop."""
 
     spec: RuleSpec
     shape: Shape
@@ -76,36 +78,12 @@ class CompiledRule:
         """Whether the rule's logic holds (the engine calls shape directly)."""
         return self.shape(self.constants, found, keys, fields)
 
-    def fire(self, found: Found, evidence: EvidenceOf) -> Match | None:
-        """The match of a rule whose check() holds, unless its score is below min_score."""
-        if self.repeats:
-            return self._merged(found, evidence)
-        merged: list[tuple[int, Hit]] | None = None
-        lead: list[tuple[int, Hit]] | None = None
-        hits: tuple[Hit, ...] = ()
-        score = 0.0
-        for pattern, report, weight in self.reported:
-            if pattern in found:
-                keyed, term_hits, points = evidence[report]
-                if term_hits:
-                    if lead is None:
-                        lead, hits = keyed, term_hits
-                    elif merged is None:
-                        merged = lead + keyed
-                    else:
-                        merged += keyed
-                    score += weight * points
-        spec = self.spec
-        if score < spec.min_score:
-            return None
-        if merged is not None:  # each term's hits are in reading order; their keys distinct
-            merged.sort(key=first)
-            hits = tuple(map(second, merged))
-        return make_match(spec.watchlist, spec.name, spec.priority, score, hits, spec.channels)
-
-    def _merged(self, found: Found, evidence: EvidenceOf) -> Match | None:
-        """fire() for a rule that names one text both exact-case and not: the two terms
-        find the same places, each reported once, with the higher weight."""
+    def fire_merged(self, found: Found, evidence: EvidenceOf) -> Match | None:
+        """The match of a rule whose check() holds and that names one text both exact-case
+        and not (`repeats`), unless its score is below min_score: the two terms find the
+        same places, each reported once, with the higher weight. Every other rule fires in
+        the engine's matching loop (engine.Matcher._match), which merges the terms' hits
+        without this dict."""
         # keyed by the hit less its kind: a place named again in the query is one hit
         best: dict[tuple[object, ...], tuple[int, float, Hit]] = {}
         for pattern, report, weight in self.reported:
@@ -134,9 +112,6 @@ first = itemgetter(0)
 second = itemgetter(1)
 
 
-
-
-
 class Patterns:
     """Every distinct term (text as cleaned, exact_case, name) of every rule, numbered, and
     for names the longer names whose hits take precedence (`shadows`)."""
@@ -151,8 +126,9 @@ class Patterns:
     def intern(self, value: frozenset[int]) -> frozenset[int]:
         return self.interned.setdefault(value, value)  # type: ignore[return-value]
 
-    def number(self, text: str, exact_case: bool, name: bool = False,
-               own: tuple[str, ...] = ()) -> int:
+    def number(
+        self, text: str, exact_case: bool, name: bool = False, own: tuple[str, ...] = ()
+    ) -> int:
         """The pattern number of a term, compiling it on first use; raises TermError.
         `own`: longer wordings that shadow this pattern alone (see term())."""
         key: tuple[object, ...] = (clean_term(text), exact_case, name, *own)
@@ -232,8 +208,9 @@ class _Draft:
         reported = []
         for pattern, positive in self.reported.items():
             field = None if positive.everywhere else positive.field
-            entry = Reported(pattern, positive.term, positive.concept, field, positive.kind,
-                             positive.point)
+            entry = Reported(
+                pattern, positive.term, positive.concept, field, positive.kind, positive.point
+            )
             number = reports.setdefault(entry, len(reports))
             triple = (pattern, number, positive.weight)
             reported.append(interned.setdefault(triple, triple))
@@ -264,8 +241,9 @@ def draft(spec: RuleSpec, patterns: Patterns) -> _Draft:
         old = reported.get(number)
         if old is None:
             display = patterns.compiled[number].term
-            reported[number] = _Positive(display, term.weight, term.concept, field,
-                                         field is None, kind, term.point)
+            reported[number] = _Positive(
+                display, term.weight, term.concept, field, field is None, kind, term.point
+            )
             return
         old.weight = max(old.weight, term.weight)
         if old.concept is None:
@@ -372,4 +350,3 @@ def _any_of(numbers: frozenset[int], source: Source) -> str:
         (number,) = numbers
         return f"{source.constant(number)} in found"
     return f"not keys.isdisjoint({source.constant(members(numbers))})"
-
