@@ -21,9 +21,15 @@ How a document is matched:
    rules that report it, each with an integer key so that merging terms sorts integers).
 
 What 50,000 rules cost (bench/match.py): the compiled rules share every equal piece (sets of
-terms, constant tuples, NEAR tests, one function per rule shape), so they keep about 40 MB;
+terms, constant tuples, NEAR tests, one function per rule shape), so they keep about 43 MB;
 per article the cost grows with the rules that are evaluated and fire, not with the rules
-compiled, and firing (building Match and Hit records) is most of a dense article's time.
+compiled. Measured on one core of a 2-core machine: a typical 5 KB article (134 rules
+evaluated, 54 fire) 1,900/s at 50,000 rules against 8,200/s at 100; a dense one (427
+evaluated, 227 fire) 700/s against 7,700/s. Of the dense article's time at 50,000 rules
+about a quarter is the scan (folding is 14 us of it, the automaton about 100 us, the rest
+the Python checks of its ~190 raw matches), a fifth the predicates (NEAR tests half of
+that), and the rest building hits and matches: the loop over the rules that fire, a few
+microseconds each, is what a pure-Python matcher cannot make much smaller.
 
 Score: a hit scores its term's weight (Term.weight; 1 for plain strings and query words),
 times TITLE_WEIGHT (2) when the hit is in the title; a match's score is the sum over its
