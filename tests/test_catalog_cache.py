@@ -320,7 +320,7 @@ def test_the_suggestion_index_is_cached_beside_the_gazetteer(folder):
     assert path.stat().st_mtime_ns == stamp
 
 
-def test_places_cache_builds_both_indexes_into_the_cache_folder(tmp_path):
+def test_places_cache_builds_the_indexes_and_the_event_catalog_into_the_cache_folder(tmp_path):
     import os
     import subprocess
     import sys
@@ -337,7 +337,7 @@ def test_places_cache_builds_both_indexes_into_the_cache_folder(tmp_path):
     assert done.returncode == 0, done.stderr
     assert str(folder) in done.stdout
     kinds = sorted(p.name.split("-", 1)[0] for p in folder.glob("*.bin"))
-    assert kinds == ["gazetteer", "suggest"]
+    assert kinds == ["events", "gazetteer", "suggest"]
 
 
 def test_version_and_help_import_neither_the_catalog_nor_the_store():
