@@ -42,7 +42,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 CACHE_ENV = "NEWS_MONITOR_CACHE_DIR"
-FORMAT = 4  # 3: the phrase index is stored packed (snapshot.py); 4: cities by latitude
+FORMAT = 5  # 3: the phrase index stored packed (snapshot.py); 4: cities by latitude;
+# 5: the city codes as numbers into a list of each code once
 MAGIC = b"news-monitor-catalog-cache\n"
 KEPT = 4  # files of one kind kept in the folder (the plain gazetteer, imports, old versions)
 _HEADER_MAX = 1 << 20
