@@ -38,14 +38,18 @@ NEVER = (
     "jinja2",  # `test` prints the console's message without the template engine (report.py)
     "monitor.alerts.render",
 )
+# `check` and `test` end with os._exit (monitor/cli_startup.py): the probe reports there too.
 _PROBE = """
-import runpy, sys
+import os, runpy, sys
+def report(code):
+    print("LOADED", sorted(m for m in {names!r} if m in sys.modules), "EXIT", code, flush=True)
+quick_exit = os._exit
+os._exit = lambda code: (report(code), quick_exit(code))
 sys.argv = ["news-monitor", *sys.argv[1:]]
 try:
     runpy.run_module("monitor", run_name="__main__")
 except SystemExit as done:
-    code = done.code
-print("LOADED", sorted(m for m in {names!r} if m in sys.modules), "EXIT", code)
+    report(done.code)
 """
 
 
