@@ -35,7 +35,7 @@ RUN groupadd --system --gid 10001 monitor \
 
 COPY --from=builder /opt/venv /opt/venv
 
-# The gazetteer's index and the parsed event catalog, built once here instead of at every
+# The gazetteer's index and the parsed shipped catalogs, built once here instead of at every
 # start (`news-monitor places cache`); the folder stays the monitor user's, for the index of
 # imported extracts.
 ENV NEWS_MONITOR_CACHE_DIR=/opt/news-monitor-cache
