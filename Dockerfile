@@ -35,8 +35,9 @@ RUN groupadd --system --gid 10001 monitor \
 
 COPY --from=builder /opt/venv /opt/venv
 
-# The gazetteer's index, built once here instead of at every start (`news-monitor places
-# cache`); the folder stays the monitor user's, for the index of imported extracts.
+# The gazetteer's index and the parsed shipped catalogs, built once here instead of at every
+# start (`news-monitor places cache`); the folder stays the monitor user's, for the index of
+# imported extracts.
 ENV NEWS_MONITOR_CACHE_DIR=/opt/news-monitor-cache
 RUN news-monitor places cache \
     && chown -R monitor:monitor /opt/news-monitor-cache

@@ -1,5 +1,5 @@
-"""The `news-monitor` command: run, once, check, backtest (and `places`, in
-monitor.cli_places; `status`, in monitor.cli_status; `alerts` and `surges`, in
+"""The `news-monitor` command: run, once, check, backtest (and `test`, in monitor.cli_article;
+`places`, in monitor.cli_places; `status`, in monitor.cli_status; `alerts` and `surges`, in
 monitor.cli_alerts)."""
 
 from __future__ import annotations
@@ -16,29 +16,34 @@ import click
 
 from monitor import __version__, logs
 from monitor.cli_alerts import list_alerts, list_surges
+from monitor.cli_article import test_article
 from monitor.cli_extract import extract_command
 from monitor.cli_options import config_option
 from monitor.cli_places import places
+from monitor.cli_startup import QuickExitGroup, collection_paused, leave_quickly
 from monitor.cli_status import status
 
 if TYPE_CHECKING:
     from monitor.config import Config
-    from monitor.records import Document
     from monitor.store import Store
 
 # Commands import what they use when they run: `--version`, `--help` and `check` must not pay
 # for the store, the fetcher or the daemon (see bench/startup.py).
 
 
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=QuickExitGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="news-monitor")
 @click.option("-v", "--verbose", count=True, help="More log detail (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors in the log.")
-@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, envvar="NEWS_MONITOR_LOG_FORMAT",
-              help="json: one object per line, for log shippers. Secrets are masked and "
-                   "control characters escaped in both.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    envvar="NEWS_MONITOR_LOG_FORMAT",
+    help="json: one object per line, for log shippers. Secrets are masked and "
+    "control characters escaped in both.",
+)
 def main(verbose: int, quiet: bool, log_format: str) -> None:
     """Watch news feeds, match watch rules, send alerts.
 
@@ -57,6 +62,7 @@ main.add_command(status)
 main.add_command(list_alerts)
 main.add_command(list_surges)
 main.add_command(extract_command)
+main.add_command(test_article)
 
 
 @main.command()
@@ -68,6 +74,7 @@ def check(config_path: Path) -> None:
     URL, its template renders) and the rules are compiled, so a config `check` accepts,
     `run` and a reload accept too.
     """
+    leave_quickly()
     config = _load(config_path)
     for note in config.notes:
         click.echo(str(note), err=True)
@@ -104,8 +111,12 @@ def run(config_path: Path) -> None:
 @main.command()
 @config_option
 @click.option("--dry-run", is_flag=True, help="Poll and match, but record and send nothing.")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print one JSON object per alert on stdout (console alerts go to stderr).")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON object per alert on stdout (console alerts go to stderr).",
+)
 def once(config_path: Path, dry_run: bool, as_json: bool) -> None:
     """Poll every source once, queue and send the alerts, and exit."""
     import asyncio
@@ -128,9 +139,15 @@ def once(config_path: Path, dry_run: bool, as_json: bool) -> None:
                     await monitor.send_health(flush=True)
                     logging.getLogger("monitor").info(
                         "polled %d sources (%d failed): %d new entries, %d alerts queued; "
-                        "sent %d, retrying %d, failed %d", cycle.polled, cycle.failed,
-                        cycle.new_entries, cycle.alerts, delivered.sent, delivered.retried,
-                        delivered.failed)
+                        "sent %d, retrying %d, failed %d",
+                        cycle.polled,
+                        cycle.failed,
+                        cycle.new_entries,
+                        cycle.alerts,
+                        delivered.sent,
+                        delivered.retried,
+                        delivered.failed,
+                    )
             finally:
                 await monitor.aclose()
             return 0
@@ -142,10 +159,15 @@ def once(config_path: Path, dry_run: bool, as_json: bool) -> None:
 
 
 @main.command()
-@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write monitor.schema.json, watchlist.schema.json, "
-                   "events.schema.json and webhook.schema.json into this folder "
-                   "(default: print them as one JSON object).")
+@click.option(
+    "-o",
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write monitor.schema.json, watchlist.schema.json, "
+    "events.schema.json and webhook.schema.json into this folder "
+    "(default: print them as one JSON object).",
+)
 def schema(out_dir: Path | None) -> None:
     """The JSON Schema of monitor.yaml, watchlist and events files, for editors and CI,
     and of the documents webhook:// channels send, for their receivers.
@@ -181,8 +203,10 @@ def send_test(config_path: Path, channel: str) -> None:
     config = _load(config_path)
     found = {c.name: c for c in config.channels}
     if channel not in found:
-        click.echo(f"no channel '{channel}' in {config.path} (channels: "
-                   f"{', '.join(sorted(found))})", err=True)
+        click.echo(
+            f"no channel '{channel}' in {config.path} (channels: {', '.join(sorted(found))})",
+            err=True,
+        )
         sys.exit(2)
     target = found[channel]
     try:
@@ -195,56 +219,14 @@ def send_test(config_path: Path, channel: str) -> None:
     click.echo(f"{channel} ({redact_url(target.url)}): sample alert accepted")
 
 
-@main.command(name="test")
-@config_option
-@click.option("--json", "as_json", is_flag=True,
-              help='Print {"matches": [{watchlist, rule, score, hits}]} instead of text.')
-@click.argument("source")
-def test_article(config_path: Path, as_json: bool, source: str) -> None:
-    """Show which rules an article would fire, and why, with the casualty figures it
-    reports and the rules whose min_killed (…) those figures fall short of.
-
-    SOURCE is an article URL, an HTML or text file (first line = title), or - for stdin.
-    Exits 0 when some rule fires, 1 when none does (like grep), 2 on errors.
-    """
-    from monitor.facts import FiguresOf
-    from monitor.geo import point_fields
-    from monitor.pipeline import Found, make_alert
-    from monitor.report import print_explained, print_figures, short_of
-
-    config = _load(config_path)
-    document, origin = _read_article(source, config)
-    figures, short = FiguresOf(document.title, document.text), []
-    matches = config.matcher.match(document, figures, short)
-    if as_json:
-        click.echo(logs.printable_json({"title": document.title, "matches": [{
-            "watchlist": m.watchlist, "rule": m.rule, "priority": m.priority,
-            "score": m.score, "hits": [
-                {"term": h.term, "field": h.field, "start": h.start, "end": h.end,
-                 **({"concept": h.concept} if h.concept else {}),
-                 **({"kind": h.kind} if h.kind else {}), **point_fields(h.point)}
-                for h in m.hits],
-        } for m in matches], "casualties": figures().as_json(),
-            "short_of_minimums": short_of(short, config.rules)}, indent=2))
-    else:
-        from monitor.records import Entry
-        entry = Entry(source=origin, key=origin, url=source if "://" in source else "",
-                      title=document.title, summary=document.text)
-        found = Found(entry, document, tuple(matches), figures)
-        for m in matches:
-            print_explained(make_alert(found, m), m, document, config.places)
-        print_figures(figures(), short, config.rules)
-        if not matches:
-            title = logs.printable(document.title or origin)
-            click.echo(f"no rule fires on “{title}” "
-                       f"({config.watchlist_count} watchlists, {len(config.rules)} rules)")
-    sys.exit(0 if matches else 1)
-
-
 @main.command(name="backtest")
 @config_option
-@click.option("--since", default="7d", show_default=True,
-              help="Replay entries first seen this long ago or later, e.g. 24h, 7d.")
+@click.option(
+    "--since",
+    default="7d",
+    show_default=True,
+    help="Replay entries first seen this long ago or later, e.g. 24h, 7d.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def backtest_cmd(config_path: Path, since: str, as_json: bool) -> None:
     """Replay stored entries against the rules as they are now in the files and list the
@@ -256,40 +238,75 @@ def backtest_cmd(config_path: Path, since: str, as_json: bool) -> None:
     age = _duration_option(since, "--since")
     config = _load(config_path)
     with _store(config) as store:
-        report = backtest(store, config.matcher, utcnow() - _seconds(age), *limits(config),
-                          surges={(r.watchlist, r.name): r.surges for r in config.rules
-                                  if r.surges})
+        report = backtest(
+            store,
+            config.matcher,
+            utcnow() - _seconds(age),
+            *limits(config),
+            surges={(r.watchlist, r.name): r.surges for r in config.rules if r.surges},
+        )
     if as_json:
+
         def rows(changes):
-            return [{"watchlist": c.watchlist, "rule": c.rule, "title": c.title, "url": c.url,
-                     "source": c.source, "seen": iso(c.seen_at)} for c in changes]
-        click.echo(logs.printable_json({"entries": report.entries, "stories": report.stories,
-                                        "without_text": report.without_text,
-                                        "unchanged": report.unchanged,
-                                        "added": rows(report.added),
-                                        "dropped": rows(report.dropped),
-                                        "held_back": {name: held.as_dict() for name, held
-                                                      in sorted(report.held.items())},
-                                        "surges": [{"topic": s.topic,
-                                                    "started": iso(s.started_at),
-                                                    "ended": iso(s.ended_at), "line": s.line}
-                                                   for s in report.surges]},
-                                       indent=2))
+            return [
+                {
+                    "watchlist": c.watchlist,
+                    "rule": c.rule,
+                    "title": c.title,
+                    "url": c.url,
+                    "source": c.source,
+                    "seen": iso(c.seen_at),
+                }
+                for c in changes
+            ]
+
+        click.echo(
+            logs.printable_json(
+                {
+                    "entries": report.entries,
+                    "stories": report.stories,
+                    "without_text": report.without_text,
+                    "unchanged": report.unchanged,
+                    "added": rows(report.added),
+                    "dropped": rows(report.dropped),
+                    "held_back": {
+                        name: held.as_dict() for name, held in sorted(report.held.items())
+                    },
+                    "surges": [
+                        {
+                            "topic": s.topic,
+                            "started": iso(s.started_at),
+                            "ended": iso(s.ended_at),
+                            "line": s.line,
+                        }
+                        for s in report.surges
+                    ],
+                },
+                indent=2,
+            )
+        )
         return
     print_held(report.held, as_json=False)
     for sign, changes in (("+", report.added), ("-", report.dropped)):
         for c in changes:
-            line = (f"{sign} {iso(c.seen_at)}  [{c.watchlist} / {c.rule}] {c.title[:80]}"
-                    f"  ({c.url or c.source})")
+            line = (
+                f"{sign} {iso(c.seen_at)}  [{c.watchlist} / {c.rule}] {c.title[:80]}"
+                f"  ({c.url or c.source})"
+            )
             click.echo(logs.printable(line))
     for surge in report.surges:
         ended = iso(surge.ended_at) if surge.ended_at else "still on"
         click.echo(logs.printable(f"surge {iso(surge.started_at)} → {ended}  {surge.line}"))
-    click.echo(f"{report.entries} entries ({report.stories} stories) since {since}: "
-               f"{len(report.added)} alerts would be added, {len(report.dropped)} dropped, "
-               f"{report.unchanged} unchanged"
-               + (f"; {report.without_text} replayed on their title only (text older "
-                  f"than keep_text)" if report.without_text else ""))
+    click.echo(
+        f"{report.entries} entries ({report.stories} stories) since {since}: "
+        f"{len(report.added)} alerts would be added, {len(report.dropped)} dropped, "
+        f"{report.unchanged} unchanged"
+        + (
+            f"; {report.without_text} replayed on their title only (text older than keep_text)"
+            if report.without_text
+            else ""
+        )
+    )
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -304,66 +321,25 @@ def _duration_option(value: str, name: str) -> float:
         raise click.BadParameter(str(err), param_hint=name) from None
 
 
-def _read_article(source: str, config: Config) -> tuple[Document, str]:
-    """The article to test: fetched, read from a file, or from stdin."""
-    from monitor.extract import decode_page, extract_html, extract_text, looks_like_html
-
-    if source == "-":
-        content, origin = sys.stdin.read(), "stdin"
-    elif "://" in source:
-        content, origin = _fetch_page(source, config), source
-    else:
-        try:  # bytes: a page saved in windows-1256 names its charset in a <meta>
-            content, origin = decode_page(Path(source).read_bytes()), source
-        except OSError as err:
-            click.echo(f"{source}: cannot read: {err.strerror or err}", err=True)
-            sys.exit(2)
-    document = extract_html(content) if looks_like_html(content) else extract_text(content)
-    return document, origin
-
-
-def _fetch_page(url: str, config: Config) -> str:
-    import asyncio
-
-    from monitor.extract import decode_page
-    from monitor.sources.fetch import FetchError, Trust, fetch, make_client
-    from monitor.sources.guard import AddressPolicy
-
-    poll = config.settings.poll
-    trust = Trust.of(url, AddressPolicy.of(poll.allow_private))  # redirects elsewhere: checked
-
-    async def get() -> str:
-        async with make_client(timeout=poll.timeout, user_agent=poll.user_agent,
-                               concurrency=1, allow_private=poll.allow_private) as client:
-            got = await fetch(url, client=client, timeout=poll.timeout,
-                              max_bytes=poll.max_bytes, trust=trust)
-            return decode_page(got.body, got.content_type)
-
-    try:
-        return asyncio.run(get())
-    except FetchError as err:
-        click.echo(f"{url}: {err}", err=True)
-        sys.exit(2)
-
-
 def _load(config_path: Path) -> Config:
     """The configuration every command runs on, loaded with every layer's checks, or exit 1
     with each problem as file:line:col. Never a traceback: what cannot be explained better
     is still one line naming the file."""
-    from monitor.checks import load_checked
-    from monitor.config import ConfigError
+    with collection_paused():
+        from monitor.checks import load_checked
+        from monitor.config import ConfigError
 
-    try:
-        config = load_checked(config_path)
-    except ConfigError as err:
-        for problem in err.problems:
-            click.echo(str(problem), err=True)
-        n = len(err.problems)
-        click.echo(f"{n} problem{'s' if n != 1 else ''} found; nothing was run.", err=True)
-        sys.exit(1)
-    except Exception as err:  # a fault in loading: still a message, not a traceback
-        click.echo(f"{config_path}: unexpected problem: {type(err).__name__}: {err}", err=True)
-        sys.exit(1)
+        try:
+            config = load_checked(config_path)
+        except ConfigError as err:
+            for problem in err.problems:
+                click.echo(str(problem), err=True)
+            n = len(err.problems)
+            click.echo(f"{n} problem{'s' if n != 1 else ''} found; nothing was run.", err=True)
+            sys.exit(1)
+        except Exception as err:  # a fault in loading: still a message, not a traceback
+            click.echo(f"{config_path}: unexpected problem: {type(err).__name__}: {err}", err=True)
+            sys.exit(1)
     logs.REDACTOR.add_urls(c.url for c in config.channels)
     logs.REDACTOR.add_source_urls(s.location for s in config.sources)
     return config
@@ -376,8 +352,11 @@ def _store(config: Config) -> Iterator[Store]:
     try:
         store = Store.open(config.state_url)
     except StoreError as err:
-        hint = ("; is it running? (`news-monitor run` waits for it; this command does not)"
-                if err.unreachable else "")
+        hint = (
+            "; is it running? (`news-monitor run` waits for it; this command does not)"
+            if err.unreachable
+            else ""
+        )
         click.echo(f"{config.path}: state: {err}{hint}", err=True)
         sys.exit(1)
     try:
@@ -388,4 +367,5 @@ def _store(config: Config) -> Iterator[Store]:
 
 def _seconds(value: float):
     from datetime import timedelta
+
     return timedelta(seconds=value)

@@ -113,7 +113,8 @@ def list_command(config_path: Path) -> None:
 @places.command(name="cache")
 @config_option
 def cache_command(config_path: Path) -> None:
-    """Build the gazetteer's index and its "did you mean" index into the disk cache.
+    """Build the gazetteer's index, its "did you mean" index and the parsed shipped
+    catalogs (events, groups, regions, place corrections) into the disk cache.
 
     Every start reads them from there instead of building them (the first start after an
     upgrade, a data change or an import builds them itself). Run at image build time, and
@@ -121,8 +122,9 @@ def cache_command(config_path: Path) -> None:
     folder: NEWS_MONITOR_CACHE_DIR, else the user's cache folder.
     """
     from monitor.catalog.diskcache import cache_dir
+    from monitor.catalog.events import shipped_events
     from monitor.catalog.extracts import checked_extracts
-    from monitor.catalog.files import CatalogError
+    from monitor.catalog.files import CatalogError, shipped_file
     from monitor.catalog.snapshot import get_gazetteer
 
     folder = cache_dir()
@@ -138,10 +140,12 @@ def cache_command(config_path: Path) -> None:
             sys.exit(1)
     gazetteer = get_gazetteer(extracts)
     gazetteer.suggestions()
+    kinds = len(shipped_events().names())
+    shipped_file("groups")  # with the regions and place corrections
     click.echo(
         f"gazetteer of {len(gazetteer.cities):,} towns"
         + (f" and {len(extracts)} imported extracts" if extracts else "")
-        + f" cached in {folder}"
+        + f", {kinds} event types cached in {folder}"
     )
 
 

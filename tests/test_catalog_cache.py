@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import monitor
-from monitor.catalog import Catalog, diskcache, snapshot
+from monitor.catalog import Catalog, diskcache, files, shippedcache, snapshot
 from monitor.catalog.gazetteer import Gazetteer
 from monitor.catalog.names import fold_key
 from monitor.catalog.towns import Ref
@@ -320,7 +320,7 @@ def test_the_suggestion_index_is_cached_beside_the_gazetteer(folder):
     assert path.stat().st_mtime_ns == stamp
 
 
-def test_places_cache_builds_both_indexes_into_the_cache_folder(tmp_path):
+def test_places_cache_builds_the_indexes_and_the_event_catalog_into_the_cache_folder(tmp_path):
     import os
     import subprocess
     import sys
@@ -337,7 +337,7 @@ def test_places_cache_builds_both_indexes_into_the_cache_folder(tmp_path):
     assert done.returncode == 0, done.stderr
     assert str(folder) in done.stdout
     kinds = sorted(p.name.split("-", 1)[0] for p in folder.glob("*.bin"))
-    assert kinds == ["gazetteer", "suggest"]
+    assert kinds == ["catalogs", "events", "gazetteer", "suggest"]
 
 
 def test_version_and_help_import_neither_the_catalog_nor_the_store():
@@ -356,3 +356,77 @@ def test_version_and_help_import_neither_the_catalog_nor_the_store():
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
     )
     assert "HEAVY []" in done.stdout, done.stdout + done.stderr
+
+
+# -- the shipped groups, regions and place corrections (shippedcache.py) --------------------
+
+
+def _shipped_paths() -> dict[str, Path]:
+    return {k: files._DATA / f"{k}.yaml" for k in ("groups", "regions", "places")}
+
+
+def _parsed_shipped() -> dict[str, tuple]:
+    paths = _shipped_paths()
+    return {
+        "places": files.parse_places(paths["places"], correction=True),
+        "regions": files.parse_places(paths["regions"], new=True),
+        "groups": files.parse_groups(paths["groups"]),
+    }
+
+
+def _shipped_now(monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple]:
+    monkeypatch.setattr(files, "_shipped", {})
+    return {k: files.shipped_file(k) for k in ("groups", "regions", "places")}
+
+
+def test_the_shipped_catalog_files_are_cached_and_read_back_unchanged(folder, monkeypatch):
+    expected = _parsed_shipped()
+    assert _shipped_now(monkeypatch) == expected
+    path = folder / diskcache.key_name(
+        shippedcache.KIND, shippedcache.catalogs_key(_shipped_paths())
+    )
+    stamp = path.stat().st_mtime_ns
+    monkeypatch.setattr(files, "parse_groups", None)  # a read must not parse
+    assert _shipped_now(monkeypatch) == expected
+    assert path.stat().st_mtime_ns == stamp
+
+
+@pytest.mark.parametrize("damage", ["truncate", "shape", "kind"])
+def test_a_damaged_catalog_files_cache_is_ignored_and_the_files_parsed(folder, monkeypatch, damage):
+    expected = _parsed_shipped()
+    _shipped_now(monkeypatch)
+    key = shippedcache.catalogs_key(_shipped_paths())
+    path = folder / diskcache.key_name(shippedcache.KIND, key)
+    if damage == "truncate":
+        path.write_bytes(path.read_bytes()[:-100])
+    else:  # checksums that hold over entries that are not the records
+        rows = (
+            [["f", 1, 1, "x"]]
+            if damage == "shape"
+            else [["f", "one", 1, "x", [], [], None, [1, 1], False, False, None, False]]
+        )
+        bad = json.dumps(rows).encode()
+        diskcache.write(shippedcache.KIND, key, {"groups": bad, "regions": bad, "places": bad})
+    assert shippedcache.read(_shipped_paths()) is None
+    assert _shipped_now(monkeypatch) == expected
+    assert shippedcache.read(_shipped_paths()) is not None  # written anew
+
+
+def test_an_edited_shipped_catalog_file_is_a_new_key(tmp_path):
+    paths = {k: tmp_path / p.name for k, p in _shipped_paths().items()}
+    for kind, path in paths.items():
+        path.write_bytes(_shipped_paths()[kind].read_bytes())
+    before = diskcache.key_name(shippedcache.KIND, shippedcache.catalogs_key(paths))
+    paths["groups"].write_text(
+        paths["groups"].read_text(encoding="utf-8") + "\n# x\n", encoding="utf-8"
+    )
+    assert diskcache.key_name(shippedcache.KIND, shippedcache.catalogs_key(paths)) != before
+
+
+def test_without_a_usable_cache_folder_the_shipped_files_are_parsed(tmp_path, monkeypatch):
+    expected = _parsed_shipped()
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    for setting in ("off", str(blocker / "cache")):
+        monkeypatch.setenv(diskcache.CACHE_ENV, setting)
+        assert _shipped_now(monkeypatch) == expected

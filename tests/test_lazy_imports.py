@@ -35,15 +35,21 @@ NEVER = (
     "monitor.sources",
     "monitor.service",
     "monitor.alerts.channels",
+    "jinja2",  # `test` prints the console's message without the template engine (report.py)
+    "monitor.alerts.render",
 )
+# `check` and `test` end with os._exit (monitor/cli_startup.py): the probe reports there too.
 _PROBE = """
-import runpy, sys
+import os, runpy, sys
+def report(code):
+    print("LOADED", sorted(m for m in {names!r} if m in sys.modules), "EXIT", code, flush=True)
+quick_exit = os._exit
+os._exit = lambda code: (report(code), quick_exit(code))
 sys.argv = ["news-monitor", *sys.argv[1:]]
 try:
     runpy.run_module("monitor", run_name="__main__")
 except SystemExit as done:
-    code = done.code
-print("LOADED", sorted(m for m in {names!r} if m in sys.modules), "EXIT", code)
+    report(done.code)
 """
 
 
@@ -80,3 +86,14 @@ def test_a_channel_apprise_must_parse_still_loads_it_in_check(tmp_path):
         encoding="utf-8",
     )
     assert "'apprise'" in _loaded("check", "-c", str(tmp_path / "monitor.yaml"))
+
+
+def test_a_channel_template_check_must_render_still_loads_jinja2(tmp_path):
+    """`test` and `check` skip the template engine only where no template is to be tried:
+    a channel's own template is still compiled and rendered by `check`."""
+    (tmp_path / "t.j2").write_text("{{ alert.title }}\n", encoding="utf-8")
+    (tmp_path / "monitor.yaml").write_text(
+        'channels:\n  ops: {url: "console://", template: t.j2}\nsources: []\nwatchlists: []\n',
+        encoding="utf-8",
+    )
+    assert "'jinja2'" in _loaded("check", "-c", str(tmp_path / "monitor.yaml"))

@@ -29,6 +29,7 @@ rebuild: a read-only cache never stops the monitor.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -41,7 +42,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 CACHE_ENV = "NEWS_MONITOR_CACHE_DIR"
-FORMAT = 4  # 3: the phrase index is stored packed (snapshot.py); 4: cities by latitude
+FORMAT = 5  # 3: the phrase index stored packed (snapshot.py); 4: cities by latitude;
+# 5: the city codes as numbers into a list of each code once
 MAGIC = b"news-monitor-catalog-cache\n"
 KEPT = 4  # files of one kind kept in the folder (the plain gazetteer, imports, old versions)
 _HEADER_MAX = 1 << 20
@@ -80,20 +82,24 @@ def _package_dir(name: str) -> Path | None:
     return Path(spec.origin).parent
 
 
-def _code_digest() -> str:
-    """The source of the catalog package and its shipped data: a change to the name rules
-    (or to a word list) makes a new index even where the version number stays the same."""
+@functools.cache
+def code_digest(*extra: Path) -> str:
+    """The source of the catalog package and its shipped data (and of `extra` files): a
+    change to the name rules (or to a word list) makes a new index even where the version
+    number stays the same. Read once per process."""
     here = Path(__file__).parent
     digest = hashlib.sha256()
     for path in sorted(
-        [
+        {
             *here.glob("*.py"),
             *(here.parent / "data").glob("*.txt"),
             here.parent / "match" / "normalize.py",
-        ]
+            *extra,
+        }
     ):
         with contextlib.suppress(OSError):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+            name = path.relative_to(here.parent) if path.is_relative_to(here.parent) else path
+            digest.update(str(name).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -115,7 +121,7 @@ def data_key(extracts: Iterable[Any] = ()) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "version": __version__,
-        "code": _code_digest(),
+        "code": code_digest(),
         "files": files,
         "extracts": [list(e) for e in extracts],
         "byteorder": sys.byteorder,

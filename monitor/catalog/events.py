@@ -40,19 +40,25 @@ short group aliases do. A rule may name a type by its canonical name, an alias, 
 sub-event type; an unknown name is an error with a "did you mean" (a misspelt event type
 would otherwise silently match nothing).
 
-Cost: the catalog is small (hundreds of phrases); loading it takes milliseconds, so unlike
-the gazetteer it is not cached on disk. events_in() compiles one matcher per catalog, once.
+Cost: the shipped file holds thousands of phrases in four languages; reading it with
+positions, checking every phrase and expanding them into Terms costs tens of milliseconds,
+so what that gives is cached on disk as the gazetteer is (eventcache.py): a start reads the
+entries and the Terms of each shipped type back, and a type the user's file changes gets
+its Terms built afresh. The user's file is always read (it is small, and its problems are
+reported at file:line). events_in() compiles one matcher per catalog, once.
 """
 
 from __future__ import annotations
 
 import difflib
+import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from monitor.catalog import diskcache, eventcache
 from monitor.catalog.eventfiles import EventEntry, parse_events
 from monitor.catalog.files import CatalogError
 from monitor.catalog.names import _DATA, EXACT_CASE_MAX_LETTERS, cased, fold_key, letters
@@ -62,6 +68,8 @@ from monitor.match.terms import plural_forms
 from monitor.records import Document
 
 __all__ = ["EventCatalog", "EventType", "events_in", "shipped_events"]
+
+log = logging.getLogger(__name__)
 
 SHIPPED = _DATA / "events.yaml"
 # Languages every shipped type must have phrases in (tests hold the catalog to it).
@@ -123,8 +131,14 @@ def merge_events(layers: Iterable[tuple[EventEntry, ...]]) -> list[EventType]:
     for layer in layers:
         for entry in layer:
             at = find(entry.name)
-            new = EventType(entry.name, entry.aliases, entry.event_type, entry.sub_event_type,
-                            entry.phrases, entry.excepts)
+            new = EventType(
+                entry.name,
+                entry.aliases,
+                entry.event_type,
+                entry.sub_event_type,
+                entry.phrases,
+                entry.excepts,
+            )
             if at < 0 or entry.replace:
                 if at >= 0:
                     types[at] = new
@@ -146,7 +160,8 @@ def merge_events(layers: Iterable[tuple[EventEntry, ...]]) -> list[EventType]:
                 entry.event_type or old.event_type,
                 entry.sub_event_type or old.sub_event_type,
                 tuple((language, kept(listed)) for language, listed in languages.items()),
-                kept((*old.excepts, *entry.excepts)))
+                kept((*old.excepts, *entry.excepts)),
+            )
     return types
 
 
@@ -169,8 +184,7 @@ class EventCatalog:
         return cls.from_types(merge_events([_shipped(), user]), user_file)
 
     @classmethod
-    def from_types(cls, types: Iterable[EventType], user_file: Path | None = None
-                   ) -> EventCatalog:
+    def from_types(cls, types: Iterable[EventType], user_file: Path | None = None) -> EventCatalog:
         types = tuple(types)
         index: dict[str, list[int]] = {}
         for i, known in enumerate(types):
@@ -201,11 +215,12 @@ class EventCatalog:
 
     def terms(self, name: str) -> tuple[Term, ...]:
         """The Terms of an event type: every phrase, concept the canonical name, each with
-        the type's excepts that contain it as its `longer`; LookupError if unknown."""
+        the type's excepts that contain it as its `longer`; LookupError if unknown. A
+        shipped type the user's file leaves as it is has its Terms from the disk cache."""
         cache = self._state.setdefault("terms", {})
         known = self.get(name)
         if known.name not in cache:
-            cache[known.name] = _terms(known)
+            cache[known.name] = _cached_terms(known) or _terms(known)
         return cache[known.name]
 
     def _suggest(self, key: str) -> str:
@@ -219,9 +234,13 @@ class EventCatalog:
         """One rule per event type, compiled once (for events_in)."""
         with _LOCK:
             if "matcher" not in self._state:
-                self._state["matcher"] = Matcher.compile([
-                    RuleSpec(watchlist="events", name=t.name, events=self.terms(t.name))
-                    for t in self.types if t.all_phrases()])
+                self._state["matcher"] = Matcher.compile(
+                    [
+                        RuleSpec(watchlist="events", name=t.name, events=self.terms(t.name))
+                        for t in self.types
+                        if t.all_phrases()
+                    ]
+                )
             return self._state["matcher"]
 
 
@@ -248,10 +267,18 @@ def _terms(known: EventType) -> tuple[Term, ...]:
     wordings = [(e, _squash(e)) for e in known.excepts]
     wordings += [(p, body) for p, body, _ in phrases if not p.endswith("*")]
     return tuple(
-        Term(phrase, exact_case=exact, concept=known.name, longer=tuple(
-            dict.fromkeys(w for w, folded in wordings if body in folded
-                          and len(folded) > len(body))))
-        for phrase, body, exact in phrases)
+        Term(
+            phrase,
+            exact_case=exact,
+            concept=known.name,
+            longer=tuple(
+                dict.fromkeys(
+                    w for w, folded in wordings if body in folded and len(folded) > len(body)
+                )
+            ),
+        )
+        for phrase, body, exact in phrases
+    )
 
 
 def _squash(text: str) -> str:
@@ -271,14 +298,48 @@ def _forms(phrase: str) -> set[str]:
 
 
 _shipped_entries: tuple[EventEntry, ...] | None = None
+# shipped type name -> (the type, its Terms' cache section), when the disk cache has them
+_shipped_terms: dict[str, tuple[EventType, bytes]] = {}
 _shipped_catalog: EventCatalog | None = None
+_SHIPPED_LOCK = threading.Lock()
 
 
 def _shipped() -> tuple[EventEntry, ...]:
+    """The shipped file's entries: from the disk cache when it holds them for the file as
+    it is, else parsed (and, with the Terms of every type, written to the cache)."""
     global _shipped_entries
-    if _shipped_entries is None:
-        _shipped_entries = parse_events(SHIPPED)
-    return _shipped_entries
+    with _SHIPPED_LOCK:
+        if _shipped_entries is None:
+            cached = eventcache.read(SHIPPED)
+            if cached is not None:
+                entries, sections = cached
+                _shipped_terms.update(
+                    (t.name, (t, sections[t.name]))
+                    for t in merge_events([entries])
+                    if t.name in sections
+                )
+            else:
+                entries = parse_events(SHIPPED)
+                if diskcache.cache_dir() is not None:
+                    eventcache.write(
+                        SHIPPED, entries, {t.name: _terms(t) for t in merge_events([entries])}
+                    )
+            _shipped_entries = entries
+        return _shipped_entries
+
+
+def _cached_terms(known: EventType) -> tuple[Term, ...] | None:
+    """The Terms of a shipped type from the disk cache, if it has them and the user's file
+    left the type as shipped; None otherwise (or when the section does not decode)."""
+    _shipped()
+    cached = _shipped_terms.get(known.name)
+    if cached is None or cached[0] != known:
+        return None
+    try:
+        return eventcache.terms_from(cached[1])
+    except (ValueError, TypeError) as err:
+        log.info("events cache: the terms of %s not used (%s): building them", known.name, err)
+        return None
 
 
 def shipped_events() -> EventCatalog:

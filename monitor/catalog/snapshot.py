@@ -27,9 +27,17 @@ from monitor.catalog.towns import Cities, Country, Region
 log = logging.getLogger(__name__)
 
 KIND = "gazetteer"
-_ARRAYS = ("starts", "population", "latitude", "longitude", "geonameid", "hashes", "entries",
-           "by_latitude")
-_CODES = ("countries", "admin1", "featurecode")  # interned short strings, one per city
+_ARRAYS = (
+    "starts",
+    "population",
+    "latitude",
+    "longitude",
+    "geonameid",
+    "hashes",
+    "entries",
+    "by_latitude",
+)
+_CODES = ("countries", "admin1", "featurecode")  # short strings, one per city, few distinct
 _GAZETTEERS_KEPT = 2  # the plain one and the one with the current extracts
 
 
@@ -78,6 +86,12 @@ def encode(gaz: Gazetteer) -> dict[str, bytes]:
     words, offsets, postings = phrases.pack()
     columns = {n: getattr(cities, n) for n in _ARRAYS}
     columns.update(phrase_offsets=offsets, phrase_postings=postings)
+    codes = {}
+    for name in _CODES:  # each code once, and one number per city: a list index to read
+        values = getattr(cities, name)
+        codes[name] = list(dict.fromkeys(values))
+        number = {code: i for i, code in enumerate(codes[name])}
+        columns[f"code_{name}"] = array("I", [number[v] for v in values])
     meta = {
         "countries": [
             [c.code, c.name, list(c.names), c.population, c.geonameid, c.capital]
@@ -91,7 +105,7 @@ def encode(gaz: Gazetteer) -> dict[str, bytes]:
         "region_index": gaz.region_index,
         "suffixes": {k: sorted(v) for k, v in gaz.suffixes.items()},
         "arrays": {n: [c.typecode, c.itemsize, len(c)] for n, c in columns.items()},
-        "codes": {n: "\n".join(getattr(cities, n)) for n in _CODES},
+        "codes": codes,
     }
     sections = {
         "meta": json.dumps(meta, ensure_ascii=False).encode("utf-8"),
@@ -113,8 +127,11 @@ def decode(sections: dict[str, bytes]) -> dict[str, Any]:
     for name in _ARRAYS:
         setattr(cities, name, _column(sections, meta, name))
     for name in _CODES:
-        text = meta["codes"][name]
-        setattr(cities, name, list(map(sys.intern, text.split("\n"))) if text else [])
+        codes = list(map(sys.intern, meta["codes"][name]))
+        numbers = _column(sections, meta, f"code_{name}")
+        if numbers and max(numbers) >= len(codes):
+            raise ValueError(f"{name} numbers out of range")
+        setattr(cities, name, [codes[i] for i in numbers])
     n = len(cities.population)
     if (
         len(cities.starts) != n + 1
