@@ -73,6 +73,9 @@ BEFORE = _folded({
     "وفاة": KILLED, "ووفاة": KILLED,
     "kaçırılan": KIDNAPPED, "kaçan": DISPLACED, "öldürülen": KILLED, "yaralanan": INJURED,
 })
+# Turkish participles before a number ("yaralanan 3 kişi": the 3 who were wounded): the
+# clause's last verb says what happened to them, when there is one.
+PARTICIPLES = {fold(w) for w in ("kaçırılan", "kaçan", "öldürülen", "yaralanan")}
 # Phrases BEFORE a number that end in a preposition: "claimed the lives of 12", "coûté la vie
 # à 12", "أودى بحياة 12".
 BEFORE_PHRASES: tuple[tuple[tuple[str, ...], str], ...] = tuple(
@@ -82,12 +85,17 @@ BEFORE_PHRASES: tuple[tuple[tuple[str, ...], str], ...] = tuple(
         ("took the lives of", KILLED), ("cost the lives of", KILLED),
         ("forced", DISPLACED),  # "forced 3,000 to flee": checked with "flee" after it
         ("la vie a", KILLED), ("أودى بحياة", KILLED), ("اودت بحياة", KILLED),
+        ("bodies of", KILLED), ("corps de", KILLED), ("جثث", KILLED), ("جثامين", KILLED),
     ))
 
 BEFORE_PHRASE_ENDS = frozenset(phrase[-1] for phrase, _ in BEFORE_PHRASES)
 
 # A death toll: "toll" (or its words) then "to"/"at"/"of" then the number.
 TOLL = {fold(w) for w in ("toll", "bilan", "حصيلة")}
+# "revised the figure down to 12": a figure's word is a toll only after an update's verb.
+TOLL_FIGURE = {fold(w) for w in ("figure", "count", "tally", "chiffre", "رقم", "الرقم",
+                                  "rakam", "rakamı")}
+TOLL_GAP = 2  # words between a Turkish count's word and its number: "ölü sayısı daha sonra 5'e"
 # "the number of people killed rose to 45", "ارتفع عدد القتلى إلى 12", "ölü sayısı 19'a
 # yükseldi": a count of what a word next to it names, and of nothing when none does (the
 # number of rockets is no toll)
@@ -105,7 +113,9 @@ TOLL_KINDS = _folded({
 TOLL_TO = {fold(w) for w in ("to", "at", "of", "reached", "hit", "a", "à", "de", "إلى", "الى")}
 UPDATE = {fold(w) for w in (
     "rose", "risen", "rises", "rise", "climbed", "climbs", "jumped", "increased", "reached",
-    "revised", "now", "alourdi", "alourdit", "grimpe", "passe", "ارتفع", "ارتفعت", "ارتفاع",
+    "revised", "now", "raised", "raising", "lowered", "down", "corrected", "updated",
+    "bringing", "brought", "revu", "revise", "corrige", "abaisse", "releve", "alourdi",
+    "alourdit", "grimpe", "passe", "ارتفع", "ارتفعت", "ارتفاع",
     "وارتفعت", "وارتفع", "وصل", "وصلت", "yükseldi", "çıktı")}
 
 # Qualifiers, longest first; each maps to one of the normalised five.
@@ -136,7 +146,7 @@ AFTER_QUALIFIERS = {(fold("على"), fold("الأقل")): "at least", ("at", "le
 
 # Words between a number and what it counts: auxiliaries and the like. Any other word may
 # stand there too (the counted noun), up to FILLER words in all.
-FILLER = 4
+FILLER = 5
 # After a number, these say it counts something else: "3 days", "12-year-old", "40 km".
 UNITS = {fold(w) for w in (
     "year", "years", "month", "months", "week", "weeks", "day", "days", "hour", "hours",
@@ -203,6 +213,7 @@ PERSONS = {fold(w) for w in (
     "officer", "journalist", "reporter", "photographer", "student", "farmer", "doctor",
     "nurse", "paramedic", "worker", "resident", "shepherd", "member", "commander", "guard",
     "pilot", "driver", "passenger", "volunteer", "teacher", "pupil", "activist", "jihadist",
+    "wife", "husband", "brother", "sister", "grandson", "granddaughter", "cousin", "nephew",
     "gunman", "bomber", "security", "police", "trooper", "mother", "father", "son", "daughter",
     "شخص", "مدني", "طفل", "طفلة", "امرأة", "رجل", "جندي", "عنصر", "مقاتل", "شاب", "فتى",
     "فتاة", "سيدة", "مواطن", "صحفي", "مسعف", "عسكري", "ضابط", "شرطي",
@@ -211,15 +222,21 @@ PERSONS = {fold(w) for w in (
 PERSONS_FR = {fold(w) for w in (
     "homme", "femme", "enfant", "civil", "soldat", "combattant", "militaire", "policier",
     "journaliste", "garcon", "fille", "bebe", "adolescent", "jihadiste", "passant", "personne",
+    "enseignant", "enseignante", "eleve", "medecin", "infirmier", "infirmiere", "chauffeur",
+    "secouriste", "agriculteur", "berger", "commercant", "fillette", "adolescente", "mere",
+    "pere", "fils", "epouse", "mari", "frere", "soeur",
 )}
 PERSON_DUALS = {fold(w) for w in ("شخصين", "شخصان", "طفلين", "طفلان", "امرأتين", "رجلين",
                                   "جنديين", "جنديان", "عنصرين", "مقاتلين")}
-ARTICLES_OF_ONE = {"a": PERSONS, "an": PERSONS, "un": PERSONS_FR, "une": PERSONS_FR}
+# and a possessive before a person: "killing its driver and three passengers", "his wife".
+ARTICLES_OF_ONE = {"a": PERSONS, "an": PERSONS, "un": PERSONS_FR, "une": PERSONS_FR,
+                   "its": PERSONS, "his": PERSONS, "her": PERSONS, "their": PERSONS,
+                   "son": PERSONS_FR, "sa": PERSONS_FR}
 # Ranges "between 10 and 15", "10 to 15", "ما بين 10 و15".
 RANGE_START = {fold(w) for w in ("between", "entre", "بين")}
 RANGE_JOIN = {fold(w) for w in ("and", "to", "et", "à", "a", "و", "-", "–")}
 RANGE_NOT_AFTER = {fold(w) for w in ("from", "de", "من")}  # "rose from 10 to 15": 15
-AND = {fold(w) for w in ("and", "et", "و", "plus")}
+AND = {fold(w) for w in ("and", "et", "و", "plus", "ve", "ile")}
 
 # Windows of text (folded tokens joined by spaces) that make a figure not the article's own
 # event's: a historical total or another, earlier, event.
@@ -235,6 +252,12 @@ HISTORY = re.compile("|".join((
     r"\blast (?:week|month|year|summer|winter|spring|autumn|fall|weekend)\b",
     r"\b(?:week|month|year)'s\b", r"\bearlier this (?:week|month|year)\b",
     r"\b(?:years?|months?|decades?) ago\b",
+    # a past event named by its year, commemorated or judged: "the 2016 suicide bombing",
+    # "the anniversary of the bombing", "sentenced ... for the bombing that killed 45"
+    r"\bthe (?:19|20)\d\d\b", r"\b(?:de|du) (?:19|20)\d\d\b",
+    r"\banniversar(?:y|ies)\b", r"\bsentenced\b", r"\bconvicted\b", r"\btrial\b",
+    r"\banniversaire\b", r"\bproces\b", r"\bcondamne(?:e|s)?\b",
+    fold("ذكرى"), fold("محاكمة"), fold("yıl dönümü"), fold("yıldönümü"), fold("anıldı"),
     r"\bprevious(?:ly)?\b(?! night| evening| day)", r"\bsimilar\b", r"\bin (?:19|20)\d\d\b",
     r"\bin (?:january|february|march|april|may|june|july|august|september|october"
     r"|november|december)\b",

@@ -1,0 +1,137 @@
+"""A toll given in parts adds up (by side, by group, in a list, over sentences told as an
+addition), a pronoun counts what was counted before it, people listed one by one count, and
+a later revision of the toll, up or down, supersedes the first figure."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.facts import casualties
+
+
+def killed(text: str) -> str:
+    figure = casualties("", text).killed
+    return str(figure) if figure else ""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Airstrikes killed 11 civilians on Tuesday, the monitor said. "
+            "Eight rebel fighters were also killed in the raids, it added.",
+            "19 killed",
+        ),
+        (
+            "At least 17 soldiers were killed in clashes overnight. "
+            "On the other side, 12 jihadists died in the fighting.",
+            "at least 29 killed",
+        ),
+        (
+            "Des frappes ont tué neuf civils. Quatre combattants ont également été tués.",
+            "13 killed",
+        ),
+        (
+            "Topçu saldırısında 4 sivil hayatını kaybetti. Saldırıda ayrıca 2 çocuk da öldü.",
+            "6 killed",
+        ),
+        (
+            "Saldırıda 7 sivil öldü. Saldırıda yaralanan 3 kişi de hastanede hayatını kaybetti.",
+            "10 killed",
+        ),
+        ("قتل سبعة مدنيين في غارة جوية، وقتل ثلاثة عناصر من الفصائل في الغارة نفسها", "10 killed"),
+    ],
+    ids=lambda value: value[:40],
+)
+def test_a_figure_told_as_an_addition_adds_to_the_one_before(text: str, expected: str) -> None:
+    assert killed(text) == expected
+
+
+def test_an_addition_does_not_reach_back_past_the_previous_sentence() -> None:
+    text = (
+        "Shelling killed 5 people in Ariha. The market was closed. Aid was delayed. "
+        "Two children were also killed in Hama."
+    )
+    assert killed(text) == "5 killed"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "The Observatory counted 19 dead among the rebels and 14 on the government side.",
+            "33 killed",
+        ),
+        (
+            "Les combats ont fait 18 morts dans les rangs des FDS et 27 parmi les jihadistes.",
+            "45 killed",
+        ),
+        (
+            "24 civilians, 24 Kurdish fighters, and 25 militiamen have been killed in the clashes.",
+            "73 killed",
+        ),
+        ("SMO ile YPG arasında çıkan çatışmalarda 6 SMO askeri ve 11 terörist öldü.", "17 killed"),
+        ("Bombalı saldırıda 1 çocuk ile 2 kadın hayatını kaybetti.", "3 killed"),
+    ],
+    ids=lambda value: value[:40],
+)
+def test_parts_by_side_group_or_list_add_up(text: str, expected: str) -> None:
+    assert killed(text) == expected
+
+
+def test_five_dead_and_twenty_wounded_stay_two_kinds() -> None:
+    found = casualties("", "The blast left 5 dead and 20 wounded in the market.")
+    assert (found.killed.count, found.injured.count) == (5, 20)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A drone struck a vehicle, killing its driver and three passengers.", "4 killed"),
+        ("A shell hit a house, killing a woman and her two children.", "3 killed"),
+        ("Un obus est tombé sur une école, tuant une enseignante et deux élèves.", "3 killed"),
+        ("قصفت قوات النظام القرى، ما أدى إلى مقتل طفلين وامرأة", "3 killed"),
+        ("Gunmen abducted three members of the council and later killed them.", "3 killed"),
+    ],
+    ids=lambda value: value[:40],
+)
+def test_people_listed_or_named_by_a_pronoun_are_counted(text: str, expected: str) -> None:
+    assert killed(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Initial reports said 20 people had been killed in the shelling. The Observatory later "
+            "revised the figure down to 12.",
+            "12 killed",
+        ),
+        (
+            "Nine people were killed by barrel bombs. The Observatory later raised the death toll "
+            "to 14.",
+            "14 killed",
+        ),
+        ("Roketler düştü, 3 sivil öldü. Ölü sayısı daha sonra 5'e yükseldi.", "5 killed"),
+        ("Rescuers recovered the bodies of nine people from the rubble.", "9 killed"),
+    ],
+    ids=lambda value: value[:40],
+)
+def test_a_later_revision_supersedes_and_bodies_are_counted(text: str, expected: str) -> None:
+    assert killed(text) == expected
+
+
+def test_the_figure_alone_without_an_update_is_no_toll() -> None:
+    assert killed("The figure of 500 was quoted by the ministry.") == ""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A court sentenced him for the 2016 suicide bombing at the airport that killed 45 people.",
+        "Residents marked the anniversary of the bombing that killed 48 people.",
+    ],
+    ids=lambda value: value[:40],
+)
+def test_a_past_event_named_by_its_year_anniversary_or_trial_gives_no_figure(text: str) -> None:
+    assert killed(text) == ""

@@ -1,0 +1,135 @@
+"""events_in records an event only when the text reports it as happening: not when it is only
+denied, foiled, planned, threatened, feared, commemorated, judged or negated, nor when its
+word has another sense there; abductions told with a verb of taking count too."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.catalog.events import events_in
+from monitor.facts.reported import Reading, reported_types
+from monitor.facts.seizures import abductions
+
+
+def types(text: str) -> set[str]:
+    return set(events_in(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Moscow denied that Russian warplanes had struck any target in Idlib this week.",
+        "Iraqi forces foiled a suicide attack on a shrine in Samarra, police said.",
+        "Turkey threatened to launch a new ground offensive against Kurdish fighters.",
+        "The UN envoy warned of renewed clashes in Daraa as talks stalled.",
+        "Analysts say the government is preparing an offensive on Idlib.",
+        "Israel warned that its air force would carry out airstrikes on any convoy.",
+        "A court sentenced a man to life for the 2016 suicide bombing at the airport.",
+        "Residents marked the anniversary of the suicide bombing that hit the city.",
+        "Police found a suicide vest in an abandoned house and defused it.",
+        "Security forces clashed with hundreds of protesters in Sweida.",
+        "Diplomats expect the clash between Washington and Moscow over aid at the vote.",
+        "A journalist freed after three years held captive in Syria arrived home.",
+        "No clashes were reported on the front lines overnight.",
+        "لم تشهد جبهات ريف حلب الغربي أي اشتباكات منذ يومين",
+        "نفت وزارة الدفاع الروسية أن تكون طائراتها قد قصفت مستشفى",
+        "أحبطت قوى الأمن هجوما انتحاريا كان يستهدف حاجزا",
+        "Moscou a démenti que ses avions aient bombardé un marché.",
+        "Les forces de sécurité ont déjoué une attaque kamikaze contre une mosquée.",
+        "La Turquie a menacé de lancer une nouvelle offensive contre les combattants kurdes.",
+        "Rusya, savaş uçaklarının bir hastaneyi bombaladığı iddialarını yalanladı.",
+        "Türkiye, yeni bir kara harekatı başlatabileceği uyarısında bulundu.",
+        "Güvenlik güçleri canlı bomba eylemi hazırlığındaki bir teröristi yakaladı.",
+        "Silahlı kişilerce kaçırılan tır şoförü 10 gün sonra serbest bırakıldı.",
+    ],
+    ids=lambda text: text[:48],
+)
+def test_an_event_only_named_is_not_recorded(text: str) -> None:
+    assert (
+        types(text) & {"airstrike", "shelling", "armed clash", "suicide bombing", "abduction"}
+        == set()
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "event"),
+    [
+        (
+            "Rescuers said warplanes struck a bakery in Ariha. "
+            "Russia denied its jets were involved.",
+            "airstrike",
+        ),
+        (
+            "The coalition denied that its aircraft had struck the village, where activists said "
+            "dozens of civilians had died.",
+            "airstrike",
+        ),
+        ("The UN warned that the airstrikes on hospitals could amount to war crimes.", "airstrike"),
+        ("Rebel commanders vowed to retaliate for the shelling of Ariha.", "shelling"),
+        ("The army said taking the suburbs would stop rocket attacks on the capital.", "shelling"),
+        (
+            "The Turkish ministry denied shelling civilians, saying its artillery returned fire.",
+            "shelling",
+        ),
+        ("حذرت الأمم المتحدة من أن الغارات الجوية على المشافي قد ترقى إلى جرائم حرب", "airstrike"),
+    ],
+    ids=lambda value: value[:48],
+)
+def test_a_denial_or_warning_about_a_known_event_keeps_it(text: str, event: str) -> None:
+    assert event in types(text)
+
+
+def test_a_suicide_bombers_vehicle_bomb_is_a_suicide_bombing_not_a_remote_explosive() -> None:
+    found = types("A suicide bomber detonated an explosive-laden truck at a checkpoint.")
+    assert "suicide bombing" in found and "remote explosive" not in found
+
+
+def test_a_car_bomb_told_apart_from_suicide_bombers_stays_a_remote_explosive() -> None:
+    found = types("In Tartous, a car bomb was followed by two suicide bombers who struck.")
+    assert {"suicide bombing", "remote explosive"} <= found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Masked gunmen seized an aid worker and his driver on the road to Marea.",
+        "Unknown assailants seized two aid workers on the road to Sarmada.",
+        "Gunmen snatched a pharmacist from his shop in Daraa.",
+        "Militants stopped a bus and took 30 passengers hostage.",
+        "Islamic State militants seized four truffle hunters near Palmyra.",
+        "DEAŞ'lı teröristler Deyrizor çölünde 5 çobanı alıkoydu.",
+        "اقتادت مجموعة مسلحة ثلاثة شبان إلى جهة مجهولة",
+        "The kidnappers demanded a ransom of $50,000 from his family.",
+    ],
+    ids=lambda text: text[:48],
+)
+def test_abductions_told_with_a_verb_of_taking_are_recorded(text: str) -> None:
+    assert "abduction" in types(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Rebels seized control of the town after heavy fighting.",
+        "Police seized two men suspected of smuggling at the border.",
+        "The army seized weapons and ammunition in a raid.",
+        "Two men seized the moment to escape.",
+    ],
+    ids=lambda text: text[:48],
+)
+def test_seizing_places_things_or_by_the_state_is_no_abduction(text: str) -> None:
+    assert abductions(text) == []
+
+
+def test_a_type_counts_when_one_of_its_phrases_is_reported() -> None:
+    text = "Turkey threatened to shell the town. On Monday its artillery shelled Tal Rifaat."
+    first = text.index("shell ")
+    reading = Reading(text)
+    assert not reading.reported(first, first + 5, "shelling")
+    assert reported_types(
+        text,
+        [
+            ("shelling", first, first + 5),
+            ("shelling", text.index("artillery"), text.index(" shelled")),
+        ],
+    )
