@@ -135,3 +135,28 @@ def test_the_figure_alone_without_an_update_is_no_toll() -> None:
 )
 def test_a_past_event_named_by_its_year_anniversary_or_trial_gives_no_figure(text: str) -> None:
     assert killed(text) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A regime airstrike on a house killed a family of five, rescuers said.", "5 killed"),
+        ("Five members of one family, among them three children, were killed.", "5 killed"),
+        ("The explosion killed the driver of the minibus and wounded six passengers.", "1 killed"),
+    ],
+    ids=lambda value: value[:40],
+)
+def test_families_and_a_person_with_the_are_counted(text: str, expected: str) -> None:
+    assert killed(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Jordanian forces said they killed 27 smugglers who tried to cross the border.",
+        "L'armée a déclaré avoir tué 12 jihadistes lors de l'opération.",
+    ],
+    ids=lambda value: value[:40],
+)
+def test_a_combatants_claim_of_enemies_it_killed_gives_no_figure(text: str) -> None:
+    assert killed(text) == ""

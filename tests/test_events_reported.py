@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from monitor.catalog.events import events_in
+from monitor.facts.assaults import assaults
 from monitor.facts.reported import Reading, reported_types
 from monitor.facts.seizures import abductions
 
@@ -133,3 +134,38 @@ def test_a_type_counts_when_one_of_its_phrases_is_reported() -> None:
             ("shelling", text.index("artillery"), text.index(" shelled")),
         ],
     )
+
+
+def test_missiles_in_an_air_strikes_wording_are_the_air_strike_not_shelling() -> None:
+    found = types("Israeli missiles hit a weapons depot near Hama overnight.")
+    assert "airstrike" in found and "shelling" not in found
+
+
+def test_an_air_strike_and_shelling_side_by_side_are_both_recorded() -> None:
+    assert {"airstrike", "shelling"} <= types("غارات جوية وقصف مدفعي على ريف إدلب")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Gunmen in a pickup opened fire on a bus carrying soldiers on the Palmyra road.",
+        "Un soldat a été tué lors d'une attaque des YPG contre une base près d'Al-Bab.",
+        "Insurgents attacked an army patrol near Deir ez-Zor before dawn.",
+    ],
+    ids=lambda text: text[:48],
+)
+def test_an_attack_on_soldiers_with_no_weapon_named_is_an_armed_clash(text: str) -> None:
+    assert "armed clash" in types(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A roadside bomb struck a bus carrying soldiers near Palmyra.",
+        "An air strike hit a Turkish military convoy, the deadliest attack on Turkey's army.",
+        "Gunmen attacked a market and a school in the town.",
+    ],
+    ids=lambda text: text[:48],
+)
+def test_an_attack_by_a_weapon_or_on_civilians_is_not_an_assault(text: str) -> None:
+    assert assaults(text) == []

@@ -56,6 +56,7 @@ from typing import Any
 from monitor.catalog.eventfiles import EventEntry, parse_events
 from monitor.catalog.files import CatalogError
 from monitor.catalog.names import _DATA, EXACT_CASE_MAX_LETTERS, cased, fold_key, letters
+from monitor.facts.assaults import assaults
 from monitor.facts.reported import reported_types
 from monitor.facts.seizures import abductions
 from monitor.match import Matcher
@@ -68,7 +69,7 @@ __all__ = ["EventCatalog", "EventType", "events_in", "shipped_events"]
 SHIPPED = _DATA / "events.yaml"
 # Languages every shipped type must have phrases in (tests hold the catalog to it).
 REQUIRED_LANGUAGES = ("en", "ar", "fr", "tr")
-ABDUCTION = "abduction"
+ABDUCTION, CLASH = "abduction", "armed clash"
 
 
 # Folding lower-cases "I" to "i", never to Turkish "ı": a headline in capitals ("HAVA
@@ -302,13 +303,16 @@ def events_in(text: str, catalog: EventCatalog | None = None) -> dict[str, tuple
     type counts only where the text reports the event as happening (facts/reported.py: not
     only denied, foiled, planned, threatened, feared, commemorated, judged or negated, nor
     the word's other sense), and an abduction told with a verb of taking ("gunmen seized two
-    aid workers", facts/seizures.py) counts too. A rule's `events:` still fires on the
+    aid workers", facts/seizures.py) counts too, as does an armed clash told as an attack on
+    soldiers with no weapon named (facts/assaults.py). A rule's `events:` still fires on the
     phrase alone: the matcher does not read these cues yet."""
     chosen = catalog if catalog is not None else shipped_events()
     matches = chosen.matcher().match(Document("", text))
     hits = [(m.rule, h.start, h.end, h.term) for m in matches for h in m.hits]
     if ABDUCTION in chosen.names():  # "gunmen seized two aid workers" (facts/seizures.py)
         hits += [(ABDUCTION, a, b, text[a:b]) for a, b in abductions(text)]
+    if CLASH in chosen.names():  # "opened fire on a bus carrying soldiers" (facts/assaults.py)
+        hits += [(CLASH, a, b, text[a:b]) for a, b in assaults(text)]
     kept = reported_types(text, ((event, a, b) for event, a, b, _ in hits))
     found: dict[str, tuple[str, ...]] = {}
     for event, _, _, term in hits:

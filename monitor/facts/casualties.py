@@ -28,11 +28,12 @@ How a figure is read (vocabulary in cues.py, numbers in numbers.py):
 
 from __future__ import annotations
 
-from monitor.facts import cues
+from monitor.facts import cues, seizures
 from monitor.facts.figures import KINDS, MAX_FIGURE_TEXT, QUALIFIERS, Casualties, Figure
 from monitor.facts.numbers import Number, read_number
 from monitor.facts.sums import Candidate, Read, add_up, join, pronoun_count, told_as_addition
 from monitor.facts.tokens import Token, is_clause_end, sentences, tokens
+from monitor.facts.tolls import toll
 
 MAX_TITLE = 1_000  # characters of the title read
 MAX_TEXT = 20_000  # characters of the text read (~3,000 words): the toll is near the top
@@ -96,7 +97,7 @@ def _read_sentence(segment: str, sentence: list[Token], order: int, at: int
         window = sentence[begin:_clause_end(sentence, read.last)]
         previous_end = read.last
         said = " ".join(t.text for t in window)
-        if cues.HISTORY.search(said):
+        if cues.HISTORY.search(said) or cues.CLAIMS.search(said):
             continue
         start, end = sentence[read.first].start, sentence[read.last - 1].end
         out.append(Candidate(read.kind, read.number.value, read.qualifier, start, end,
@@ -244,8 +245,12 @@ def _kind_before(sentence: list[Token], read: Read) -> bool:
         read.kind, read.how, read.first = cues.BEFORE[word], "before", at
         _take_noun(sentence, read)
         return True
+    if word in seizures.TAKE and _counts_people_taken(sentence, read):
+        read.kind, read.how, read.first = cues.KIDNAPPED, "before", at  # "seized two aid workers"
+        _take_noun(sentence, read)
+        return True
     if word not in cues.BEFORE_PHRASE_ENDS:
-        return _toll(sentence, read)
+        return toll(sentence, read)
     for phrase, kind in cues.BEFORE_PHRASES:
         begin = at + 1 - len(phrase)
         if begin >= 0 and tuple(t.text for t in sentence[begin:at + 1]) == phrase:
@@ -254,7 +259,14 @@ def _kind_before(sentence: list[Token], read: Read) -> bool:
             read.kind, read.how, read.first = kind, "before", begin
             _take_noun(sentence, read)
             return True
-    return _toll(sentence, read)
+    return toll(sentence, read)
+
+
+def _counts_people_taken(sentence: list[Token], read: Read) -> bool:
+    """After a verb of taking, a count of people, not of things, and not by the state."""
+    after = sentence[read.number.end : read.number.end + 3]
+    return any(t.text in seizures.PEOPLE for t in after) and not seizures.by_the_state(
+        sentence, read.first - 1)
 
 
 def _take_noun(sentence: list[Token], read: Read) -> None:
@@ -262,47 +274,6 @@ def _take_noun(sentence: list[Token], read: Read) -> None:
     if read.last < len(sentence) and sentence[read.last].kind == "w" and (
             sentence[read.last].text not in cues.AND):
         read.last += 1
-
-
-def _toll(sentence: list[Token], read: Read) -> bool:
-    """"the death toll rose to 12", "toll of 12", "ارتفعت حصيلة القتلى إلى 12"."""
-    at = read.first - 1
-    for gap in range(at, max(0, at - cues.TOLL_GAP - 1), -1):  # "ölü sayısı daha sonra 5'e"
-        if sentence[gap].text in cues.TOLL_COUNTS and sentence[gap].kind == "w" and all(
-                t.kind == "w" for t in sentence[gap:at + 1]):
-            at = gap
-            break
-    if sentence[at].text in cues.TOLL_COUNTS and at > 0:  # Turkish: "ölü sayısı 19'a yükseldi"
-        kind = cues.TOLL_KINDS.get(sentence[at - 1].text)
-        if kind is None:
-            return False
-        after = sentence[read.number.end:read.number.end + 3]
-        read.kind, read.how, read.first = kind, "toll", at - 1
-        read.update = any(t.text in cues.UPDATE for t in after)
-        return True
-    if sentence[at].text not in cues.TOLL_TO:
-        return False
-    for back in range(at - 1, max(-1, at - cues.TOLL_BEFORE), -1):
-        token = sentence[back]
-        if token.kind == "p":
-            return False
-        if token.text in cues.TOLL_FIGURE:  # "revised the figure down to 12"
-            if not any(t.text in cues.UPDATE for t in sentence[max(0, back - 3):at]):
-                return False
-            read.kind, read.how, read.first, read.update = cues.KILLED, "toll", back, True
-            return True
-        if token.text in cues.TOLL or token.text in cues.TOLL_COUNTS:
-            words = [t.text for t in sentence[max(0, back - 1):at]]
-            kinds = [cues.TOLL_KINDS[w] for w in words if w in cues.TOLL_KINDS
-                     and w not in cues.TOLL]
-            if not kinds and token.text in cues.TOLL_COUNTS:
-                return False  # "the number of rockets rose to 40"
-            specific = [k for k in kinds if k != cues.KILLED]
-            read.kind = specific[0] if specific else cues.KILLED
-            read.how, read.first = "toll", max(0, back - 1)
-            read.update = any(t.text in cues.UPDATE for t in sentence[max(0, back - 2):at])
-            return True
-    return False
 
 
 def _kind_after(sentence: list[Token], read: Read, starts: set[int]) -> bool:
@@ -318,6 +289,10 @@ def _kind_after(sentence: list[Token], read: Read, starts: set[int]) -> bool:
             if index < 0:
                 return False
             continue
+        family = _of_one_family(sentence, index)
+        if family:  # "Five members of one family ... were killed"
+            index += family
+            continue
         if token.kind != "w" or index in starts or token.text in cues.NOT_PEOPLE:
             return False
         if token.text in cues.AFTER:
@@ -329,6 +304,15 @@ def _kind_after(sentence: list[Token], read: Read, starts: set[int]) -> bool:
             return False
         index, words = index + 1, words + 1
     return False
+
+
+def _of_one_family(sentence: list[Token], at: int) -> int:
+    """How many tokens of "of one family", "d'une même famille", "من عائلة واحدة" start at
+    `at` (0 for none): a family named after a count, not a second count."""
+    for phrase in cues.ONE_FAMILY:
+        if tuple(t.text for t in sentence[at : at + len(phrase)]) == phrase:
+            return len(phrase)
+    return 0
 
 
 def _counts_people(sentence: list[Token], at: int) -> bool:

@@ -178,8 +178,10 @@ RELEASED = _words(
 RELEASED_AFTER = _words("serbest kurtarıldı")
 # A type that makes another not count in its sentence (ACLED: a suicide car bomb is a
 # suicide bomb).
-OUTRANKS = {"remote explosive": "suicide bombing"}
-JOIN_WORDS = 6
+# ... and a missile or rocket phrase that is part of an air strike's wording ("Israeli
+# missiles hit", "warplanes fired missiles": the phrases overlap) is the air strike:
+# (rival, words at most between; -1: the phrases must overlap).
+OUTRANKS = {"remote explosive": ("suicide bombing", 6), "shelling": ("airstrike", -1)}
 SEQUENCE = _words("followed preceded then later suivie suivi puis ثم تلاه تبعه ardından sonra")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 DATED_WORDS = 16  # the rest of the clause read for a date
@@ -243,13 +245,17 @@ class Reading:
             return not any(t.text in RELEASED_AFTER for t in self._rest(last))
         return True
 
-    def joined(self, one: tuple[int, int], other: tuple[int, int]) -> bool:
+    def joined(self, one: tuple[int, int], other: tuple[int, int], most: int) -> bool:
         """Whether two phrases stand in one clause, a few words apart, one event: "a suicide
         bomber detonated an explosive-laden truck" (not "a car bomb was followed by two
         suicide bombers")."""
         (a, b), (c, d) = sorted((one, other))
+        if c < b:
+            return True  # the two phrases overlap: "Israeli missiles hit"
+        if most < 0:
+            return False  # only an overlap counts
         between = self.tokens[b:c]
-        return c - b <= JOIN_WORDS and not any(
+        return c - b <= most and not any(
             t.kind == "p" or t.text in CLAUSE_WORDS or t.text in SEQUENCE for t in between
         )
 
@@ -346,8 +352,9 @@ def reported_types(text: str, hits: Iterable[tuple[str, int, int]]) -> set[str]:
             reported.setdefault(event, []).append(reading._span(start, end))
     out = set()
     for event, where in reported.items():
-        rival = reported.get(OUTRANKS.get(event, ""), [])
-        if rival and all(any(reading.joined(a, b) for b in rival) for a in where):
+        name, most = OUTRANKS.get(event, ("", 0))
+        rival = reported.get(name, [])
+        if rival and all(any(reading.joined(a, b, most) for b in rival) for a in where):
             continue
         out.add(event)
     return out

@@ -67,7 +67,7 @@ def abductions(text: str) -> list[tuple[int, int]]:
     for index, token in enumerate(items):
         if token.kind != "w":
             continue
-        if token.text in TAKE and not _by_the_state(items, index):
+        if token.text in TAKE and not by_the_state(items, index):
             person = _person_after(items, index) or _person_before(items, index)
             if person is not None:
                 found.append((min(token.start, person.start), max(token.end, person.end)))
@@ -102,7 +102,7 @@ def _person_before(items: list[Token], at: int) -> Token | None:
     return None
 
 
-def _by_the_state(items: list[Token], at: int) -> bool:
+def by_the_state(items: list[Token], at: int) -> bool:
     for index in range(at - 1, max(-1, at - 1 - TAKER_WORDS), -1):
         token = items[index]
         if is_clause_end(token):
