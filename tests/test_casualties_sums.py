@@ -160,3 +160,15 @@ def test_families_and_a_person_with_the_are_counted(text: str, expected: str) ->
 )
 def test_a_combatants_claim_of_enemies_it_killed_gives_no_figure(text: str) -> None:
     assert killed(text) == ""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The war, now in its 12th year, has killed more than 350,000 people.",
+        "The bodies of 11 people were found in a mass grave near Raqqa.",
+    ],
+    ids=lambda value: value[:40],
+)
+def test_a_wars_total_told_with_an_aside_and_a_mass_grave_are_history(text: str) -> None:
+    assert killed(text) == ""

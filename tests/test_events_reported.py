@@ -169,3 +169,15 @@ def test_an_attack_on_soldiers_with_no_weapon_named_is_an_armed_clash(text: str)
 )
 def test_an_attack_by_a_weapon_or_on_civilians_is_not_an_assault(text: str) -> None:
     assert assaults(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Kidnappers released a Syrian doctor after his family paid a ransom.", False),
+        ("Deux humanitaires ont été tués et un troisième enlevé lors de l'attaque.", True),
+    ],
+    ids=lambda value: str(value)[:48],
+)
+def test_a_release_is_no_abduction_and_a_french_participle_is_one(text: str, found: bool) -> None:
+    assert ("abduction" in types(text)) is found

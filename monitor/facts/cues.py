@@ -265,6 +265,11 @@ HISTORY = re.compile("|".join((
     r"\blast (?:week|month|year|summer|winter|spring|autumn|fall|weekend)\b",
     r"\b(?:week|month|year)'s\b", r"\bearlier this (?:week|month|year)\b",
     r"\b(?:years?|months?|decades?) ago\b",
+    # "The war, now in its 12th year, has killed more than 350,000"
+    r"\b(?:war|conflict|fighting)\b(?: \S+){0,8} (?:has|have|had) (?:killed|left|claimed)\b",
+    r"\bin its \w+ year\b",
+    # bodies of a past event: "a mass grave near Raqqa"
+    r"\bmass graves?\b", r"\bcharniers?\b", fold("مقبرة جماعية"), fold("toplu mezar"),
     # a past event named by its year, commemorated or judged: "the 2016 suicide bombing",
     # "the anniversary of the bombing", "sentenced ... for the bombing that killed 45"
     r"\bthe (?:19|20)\d\d\b", r"\b(?:de|du) (?:19|20)\d\d\b",

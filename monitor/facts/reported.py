@@ -240,8 +240,8 @@ class Reading:
             return False
         if event == "abduction":
             opening = self.tokens[self.sentence(start) : first]
-            if any(_bare(t.text) in RELEASED for t in opening):
-                return False
+            if any(_bare(t.text) in RELEASED for t in (*opening, *after)):
+                return False  # "Kidnappers released a doctor", "was freed"
             return not any(t.text in RELEASED_AFTER for t in self._rest(last))
         return True
 

@@ -45,6 +45,10 @@ PEOPLE_BEFORE = _words(
     "çobanı çobanları sivili sivilleri kişiyi kişileri işçiyi işçileri"
     " gazeteciyi gazetecileri askeri askerleri çocuğu çocukları"
 )
+# French participles of abduction after the person taken ("un troisième enlevé"); the
+# catalog has "enlevé par", "ont été enlevés".
+TAKEN = _words("enlevé enlevée enlevés enlevées kidnappé kidnappée kidnappés kidnappées")
+ORDINALS = _words("troisième deuxième second seconde quatrième cinquième autre autres")
 # The verb took something else: "seized control of", "seized weapons".
 THINGS = cues.NOT_PEOPLE | _words(
     "control weapons arms ammunition town village city positions position base areas area"
@@ -71,6 +75,8 @@ def abductions(text: str) -> list[tuple[int, int]]:
             person = _person_after(items, index) or _person_before(items, index)
             if person is not None:
                 found.append((min(token.start, person.start), max(token.end, person.end)))
+        elif token.text in TAKEN and _person_before(items, index, PEOPLE | ORDINALS):
+            found.append((token.start, token.end))  # "un troisième enlevé"
         elif token.text in HOSTAGE:
             for back in range(index - 1, max(-1, index - OBJECT_WORDS - 2), -1):
                 if is_clause_end(items[back]):
@@ -91,13 +97,16 @@ def _person_after(items: list[Token], at: int) -> Token | None:
     return None
 
 
-def _person_before(items: list[Token], at: int) -> Token | None:
-    """Turkish puts the object first: "5 çobanı alıkoydu"."""
+def _person_before(
+    items: list[Token], at: int, people: frozenset[str] = PEOPLE_BEFORE
+) -> Token | None:
+    """Turkish puts the object first: "5 çobanı alıkoydu"; a French participle follows its
+    person: "deux tués et un troisième enlevé"."""
     for index in range(at - 1, max(-1, at - 1 - OBJECT_WORDS), -1):
         token = items[index]
         if is_clause_end(token):
             return None
-        if token.text in PEOPLE_BEFORE:
+        if token.text in people:
             return token
     return None
 
