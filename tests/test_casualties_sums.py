@@ -172,3 +172,17 @@ def test_a_combatants_claim_of_enemies_it_killed_gives_no_figure(text: str) -> N
 )
 def test_a_wars_total_told_with_an_aside_and_a_mass_grave_are_history(text: str) -> None:
     assert killed(text) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Rebels shot down a regime helicopter over Idlib, killing its two pilots.", "2 killed"),
+        ("قصف مدفعي لقوات النظام على مدينة أريحا يودي بحياة امرأتين", "2 killed"),
+    ],
+    ids=lambda value: value[:40],
+)
+def test_a_determiner_between_verb_and_count_and_arabic_headline_verbs(
+    text: str, expected: str
+) -> None:
+    assert killed(text) == expected

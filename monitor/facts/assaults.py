@@ -30,7 +30,7 @@ MILITARY = _words(
     "soldats soldat militaires militaire armée base caserne poste barrage convoi patrouille"
     " positions",
     "جنود الجنود جنديا عناصر للجيش الجيش حاجز حاجزا دورية نقطة مقر ثكنة مواقع",
-    "askerlere askerleri asker askeri üs üssüne karakol karakola konvoy konvoya devriye"
+    "askerlere askerleri asker askeri üssüne karakol karakola konvoy konvoya devriye"
     " mevzilere mevzilerine",
 )
 # A weapon in the sentence makes it its own type, not a clash.
@@ -44,7 +44,7 @@ WEAPONS = _words(
     " bombardement grenade",
     "عبوة ناسفة لغم مفخخة انتحاري غارة غارات مسيرة قذيفة قذائف صاروخ صواريخ هاون مدفعي"
     " انفجار تفجير قصف",
-    "bomba bombalı mayın patlayıcı eyp iha siha intihar roket havan top füze patlama hava",
+    "bomba bombalı mayın patlayıcı eyp iha siha intihar roket havan füze patlama hava topçu",
 )
 TARGET_WORDS = 6  # words between the attack and its target
 

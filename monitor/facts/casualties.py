@@ -232,7 +232,9 @@ def _kind_before(sentence: list[Token], read: Read) -> bool:
     if at < 0:
         return False
     word = sentence[at].text
-    if word not in cues.BEFORE and _arabic(word):
+    if word in cues.DETERMINERS and at and sentence[at - 1].text in cues.BEFORE:
+        at, word = at - 1, sentence[at - 1].text  # "killing its two pilots"
+    elif word not in cues.BEFORE and _arabic(word):
         for gap in range(at - 1, max(-1, at - 3), -1):  # VSO: "اختطف مسلحون مجهولون ستة"
             if sentence[gap].kind != "w":
                 break

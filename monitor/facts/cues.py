@@ -67,7 +67,8 @@ BEFORE = _folded({
     "enleve": KIDNAPPED, "enleves": KIDNAPPED, "enlevant": KIDNAPPED,
     "deplace": DISPLACED, "deplacant": DISPLACED,
     "قتل": KILLED, "مقتل": KILLED, "استشهاد": KILLED, "قتلت": KILLED, "ومقتل": KILLED,
-    "استشهد": KILLED, "قضى": KILLED,
+    "استشهد": KILLED, "قضى": KILLED, "يقتل": KILLED, "تقتل": KILLED, "يصيب": INJURED,
+    "تصيب": INJURED, "يختطفون": KIDNAPPED, "يخطفون": KIDNAPPED,
     "وقتل": KILLED, "لمقتل": KILLED, "بمقتل": KILLED,
     "إصابة": INJURED, "وإصابة": INJURED, "بإصابة": INJURED, "أصيب": INJURED, "وأصيب": INJURED,
     "جرح": INJURED, "وجرح": INJURED,
@@ -79,6 +80,9 @@ BEFORE = _folded({
 # Turkish participles before a number ("yaralanan 3 kişi": the 3 who were wounded): the
 # clause's last verb says what happened to them, when there is one.
 PARTICIPLES = {fold(w) for w in ("kaçırılan", "kaçan", "öldürülen", "yaralanan")}
+# Between a verb and its count, a determiner: "killing its two pilots", "killing all 12
+# passengers", "killing his three children".
+DETERMINERS = {fold(w) for w in ("its", "his", "her", "their", "the", "all", "ses", "leurs")}
 # Phrases BEFORE a number that end in a preposition: "claimed the lives of 12", "coûté la vie
 # à 12", "أودى بحياة 12".
 BEFORE_PHRASES: tuple[tuple[tuple[str, ...], str], ...] = tuple(
@@ -91,6 +95,7 @@ BEFORE_PHRASES: tuple[tuple[tuple[str, ...], str], ...] = tuple(
         ("took the lives of", KILLED), ("cost the lives of", KILLED),
         ("forced", DISPLACED),  # "forced 3,000 to flee": checked with "flee" after it
         ("la vie a", KILLED), ("أودى بحياة", KILLED), ("اودت بحياة", KILLED),
+        ("يودي بحياة", KILLED), ("تودي بحياة", KILLED),
         ("bodies of", KILLED), ("corps de", KILLED), ("جثث", KILLED), ("جثامين", KILLED),
     ))
 
