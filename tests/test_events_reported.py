@@ -181,3 +181,18 @@ def test_an_attack_by_a_weapon_or_on_civilians_is_not_an_assault(text: str) -> N
 )
 def test_a_release_is_no_abduction_and_a_french_participle_is_one(text: str, found: bool) -> None:
     assert ("abduction" in types(text)) is found
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Residents fear airstrikes could resume within days.", False),
+        ("Les combats pourraient reprendre à tout moment, selon des sources locales.", False),
+        ("The airstrike could amount to a war crime, the UN said.", True),
+    ],
+    ids=lambda value: str(value)[:48],
+)
+def test_a_modal_right_after_an_indefinite_phrase_makes_it_possible_only(
+    text: str, found: bool
+) -> None:
+    assert bool(types(text) & {"airstrike", "armed clash"}) is found

@@ -125,6 +125,11 @@ AFTER = _words(
     " planlıyor tehdit tehdidi tehdidinde uyarısında uyardı uyarıda anıldı anma anması"
     " dönümünde yıldönümünde dava davası davasında mahkeme yargılanan serbest olmadı",
 )
+# Right after an indefinite phrase, a modal: "clashes could resume" (not "the airstrike
+# could amount to a war crime": that one happened; French "les combats pourraient reprendre"
+# is generic, so only the English article counts here).
+DEFINITE_EN = _words("the this these")
+MODAL_AFTER = _words("could would might may will pourrait pourraient risque risquent")
 # Turkish modal and future endings on the clause's verb: "başlatabileceği", "başlatacak".
 AFTER_ENDINGS = tuple(
     fold(e)
@@ -230,6 +235,12 @@ class Reading:
         ahead = [t.text for t in after]
         if any(w in AFTER or w.endswith(AFTER_ENDINGS) for w in ahead):
             return False
+        if (
+            ahead
+            and ahead[0] in MODAL_AFTER
+            and not any(w in DEFINITE_EN for w in words[-DEFINITE_GAP:])
+        ):
+            return False  # "airstrikes could resume", "les combats pourraient reprendre"
         near = [t.text for t in before[-YEAR_GAP:]] + [t.text for t in after[:YEAR_GAP]]
         if any(_YEAR.fullmatch(w) for w in near):
             return False  # "the 2016 suicide bombing", "l'attentat-suicide de 2016"
