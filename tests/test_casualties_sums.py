@@ -186,3 +186,22 @@ def test_a_determiner_between_verb_and_count_and_arabic_headline_verbs(
     text: str, expected: str
 ) -> None:
     assert killed(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The strikes killed 23 people, while rescuers put the figure at 27.", "27 killed"),
+        ("Two paramedics and a child were among those killed, the group said.", ""),
+        (
+            "Russian strikes killed 8 people; a day earlier, 12 had died in strikes nearby.",
+            "8 killed",
+        ),
+        ("Nine people, six of them children, were killed.", "9 killed"),
+        ("The dead were three civilians and two policemen.", "5 killed"),
+        ("Medics said 6 people died on the spot and 3 others later in hospital.", "9 killed"),
+    ],
+    ids=lambda value: value[:40],
+)
+def test_sources_subsets_other_days_asides_and_elided_verbs(text: str, expected: str) -> None:
+    assert killed(text) == expected

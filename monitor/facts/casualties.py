@@ -302,8 +302,8 @@ def _kind_after(sentence: list[Token], read: Read, starts: set[int]) -> bool:
                 return False  # "150 dead mullet"
             read.kind, read.how, read.last = cues.AFTER[token.text], "after", index + 1
             return True
-        if token.text in cues.BEFORE or token.text in cues.NEGATORS:
-            return False
+        if token.text in cues.BEFORE or token.text in cues.NEGATORS or token.text in cues.SUBSET:
+            return False  # "Two paramedics were among those killed": a part, not the toll
         index, words = index + 1, words + 1
     return False
 
@@ -331,13 +331,22 @@ def _aside_end(sentence: list[Token], comma: int) -> int:
     the comma opens none."""
     opener = sentence[comma + 1].text if comma + 1 < len(sentence) else ""
     pair = " ".join(t.text for t in sentence[comma + 1:comma + 3])
-    if opener not in cues.ASIDES and pair not in cues.ASIDES:
+    if opener not in cues.ASIDES and pair not in cues.ASIDES and not _of_them(sentence, comma):
         return -1
     for index in range(comma + 1, min(len(sentence), comma + 2 + cues.ASIDE_WORDS)):
         token = sentence[index]
         if token.kind == "p":
             return index + 1 if token.text in ",،" else -1
     return -1
+
+
+def _of_them(sentence: list[Token], comma: int) -> bool:
+    """", six of them children,": an aside that opens with a count of a part."""
+    number = read_number(sentence, comma + 1) if comma + 1 < len(sentence) else None
+    if number is None:
+        return False
+    words = tuple(t.text for t in sentence[number.end : number.end + 2])
+    return words in cues.OF_THEM
 
 
 def _arabic(word: str) -> bool:

@@ -95,7 +95,8 @@ BEFORE_PHRASES: tuple[tuple[tuple[str, ...], str], ...] = tuple(
         ("took the lives of", KILLED), ("cost the lives of", KILLED),
         ("forced", DISPLACED),  # "forced 3,000 to flee": checked with "flee" after it
         ("la vie a", KILLED), ("أودى بحياة", KILLED), ("اودت بحياة", KILLED),
-        ("يودي بحياة", KILLED), ("تودي بحياة", KILLED),
+        ("يودي بحياة", KILLED), ("تودي بحياة", KILLED), ("the dead were", KILLED),
+        ("the victims were", KILLED), ("the dead are", KILLED),
         ("bodies of", KILLED), ("corps de", KILLED), ("جثث", KILLED), ("جثامين", KILLED),
     ))
 
@@ -106,6 +107,8 @@ TOLL = {fold(w) for w in ("toll", "bilan", "حصيلة")}
 # "revised the figure down to 12": a figure's word is a toll only after an update's verb.
 TOLL_FIGURE = {fold(w) for w in ("figure", "count", "tally", "chiffre", "رقم", "الرقم",
                                   "rakam", "rakamı")}
+# "rescuers put the figure at 27": a source's toll, beside the others (the highest wins)
+TOLL_PUT = {fold(w) for w in ("put", "puts", "putting", "placed", "gave", "gives")}
 TOLL_GAP = 2  # words between a Turkish count's word and its number: "ölü sayısı daha sonra 5'e"
 # "the number of people killed rose to 45", "ارتفع عدد القتلى إلى 12", "ölü sayısı 19'a
 # yükseldi": a count of what a word next to it names, and of nothing when none does (the
@@ -219,6 +222,9 @@ ASIDES = {fold(w) for w in ("including", "among", "most", "many", "some", "mostl
                             "among them", "dont", "parmi", "la plupart", "بينهم", "منهم",
                             "بينهن")}
 ASIDE_WORDS = 8  # words an aside may hold
+OF_THEM = {tuple(fold(w) for w in p.split()) for p in ("of them", "d'entre eux", "d'entre elles")}
+# Between a count and its kind, these make it a part of the toll: "were among those killed".
+SUBSET = {fold(w) for w in ("among", "parmi")}
 # "no one was killed": the negation is the whole story, no figure.
 NEGATORS = {fold(w) for w in ("no", "not", "none", "never", "n't", "aucun", "aucune", "pas",
                                "لا", "لم", "didn't", "hasn't", "haven't")}
@@ -311,7 +317,9 @@ CLAIMS = re.compile("|".join((
 # A perpetrator's claim, or another event told alongside: used only when nothing better.
 WEAKER = re.compile("|".join((
     r"\bclaim(?:ed|s|ing)? (?:responsibility|the attack|it)\b", r"\bresponsibility\b",
-    r"\bseparate(?:ly)?\b", r"\belsewhere\b", r"\bin another\b", r"\banother (?:attack"
+    r"\bseparate(?:ly)?\b", r"\belsewhere\b", r"\b(?:a|one|two|three) days? earlier\b",
+    r"\bthe (?:day|night) before\b", r"\bthe previous day\b", r"\bla veille\b",
+    fold("قبل يوم"), fold("bir gün önce"), r"\bin another\b", r"\banother (?:attack"
     r"|strike|bombing|incident)\b", r"\brevendique\b", r"\bpar ailleurs\b", r"\bailleurs\b",
     fold("تبنى"), fold("تبني"), fold("مسؤوليته"), fold("منفصل"), fold("منفصلة"),
 )))

@@ -31,6 +31,8 @@ PARTITIVE = {
     fold(w)
     for w in ("among", "on", "from", "parmi", "dans", "chez", "من", "بين", "arasında", "arasindan")
 }
+# After the second count of "N died and M others ...", the verb left out.
+OTHERS = {fold(w) for w in ("others", "more", "autres", "آخرون", "آخرين", "daha")}
 # A figure told as an addition to the one before it.
 ALSO = {
     fold(w)
@@ -115,7 +117,12 @@ def join(sentence: list[Token], reads: list[Read]) -> None:
             and left.how == "after"
             and _by_side(sentence, sentence[left.last : right.first], right)
         )
-        if one_verb or by_side:
+        others = (
+            known is left
+            and left.how == "after"
+            and _others(sentence, sentence[left.last : right.first], right)
+        )
+        if one_verb or by_side or others:
             _merge(left, right, known)
     _lists(sentence, reads)
 
@@ -136,6 +143,12 @@ def _by_side(sentence: list[Token], between: list[Token], right: Read) -> bool:
     opens = any(t.text in PARTITIVE for t in between)
     after = sentence[right.number.end].text if right.number.end < len(sentence) else ""
     return opens and after in PARTITIVE
+
+
+def _others(sentence: list[Token], between: list[Token], right: Read) -> bool:
+    """ "6 people died on the spot and 3 others later in hospital": the verb left out."""
+    after = sentence[right.number.end].text if right.number.end < len(sentence) else ""
+    return after in OTHERS and _one_and(between, PARTS_WORDS)
 
 
 def _lists(sentence: list[Token], reads: list[Read]) -> None:

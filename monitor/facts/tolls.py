@@ -36,9 +36,11 @@ def toll(sentence: list[Token], read: Read) -> bool:
         if token.kind == "p":
             return False
         if token.text in cues.TOLL_FIGURE:  # "revised the figure down to 12"
-            if not any(t.text in cues.UPDATE for t in sentence[max(0, back - 3) : at]):
-                return False
-            read.kind, read.how, read.first, read.update = cues.KILLED, "toll", back, True
+            verbs = {t.text for t in sentence[max(0, back - 3) : at]}
+            if not verbs & (cues.UPDATE | cues.TOLL_PUT):
+                return False  # "the figure of 500 was quoted": no toll
+            read.kind, read.how, read.first = cues.KILLED, "toll", back
+            read.update = bool(verbs & cues.UPDATE)  # "put the figure at 27": one source's
             return True
         if token.text in cues.TOLL or token.text in cues.TOLL_COUNTS:
             words = [t.text for t in sentence[max(0, back - 1) : at]]
