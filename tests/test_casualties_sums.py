@@ -205,3 +205,15 @@ def test_a_determiner_between_verb_and_count_and_arabic_headline_verbs(
 )
 def test_sources_subsets_other_days_asides_and_elided_verbs(text: str, expected: str) -> None:
     assert killed(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("قتل عنصران من قوات النظام وجرح ثلاثة آخرون في هجوم على حاجز", "2 killed"),
+        ("لقي 7 أشخاص مصرعهم في انفجار سيارة مفخخة", "7 killed"),
+    ],
+    ids=lambda value: value[:40],
+)
+def test_arabic_nominative_duals_and_met_their_death(text: str, expected: str) -> None:
+    assert killed(text) == expected

@@ -36,7 +36,9 @@ AFTER = _folded({
     "enlevee": KIDNAPPED, "otages": KIDNAPPED,
     "deplaces": DISPLACED, "deplacees": DISPLACED, "fui": DISPLACED,
     "قتيلا": KILLED, "قتيل": KILLED, "قتلى": KILLED, "قتلوا": KILLED, "شهيدا": KILLED,
-    "شهداء": KILLED, "حتفهم": KILLED, "ضحية": KILLED, "قضوا": KILLED,
+    "شهداء": KILLED, "حتفهم": KILLED, "ضحية": KILLED, "قضوا": KILLED, "حتفه": KILLED,
+    "حتفها": KILLED, "حتفهما": KILLED, "مصرعهم": KILLED, "مصرعه": KILLED, "مصرعها": KILLED,
+    "مصرعهما": KILLED,
     "جريحا": INJURED, "جرحى": INJURED, "جريح": INJURED, "مصابا": INJURED, "أصيبوا": INJURED,
     "جرحوا": INJURED,
     "مخطوفا": KIDNAPPED, "مختطفا": KIDNAPPED, "رهينة": KIDNAPPED,
@@ -250,7 +252,9 @@ PERSONS_FR = {fold(w) for w in (
     "pere", "fils", "epouse", "mari", "frere", "soeur",
 )}
 PERSON_DUALS = {fold(w) for w in ("شخصين", "شخصان", "طفلين", "طفلان", "امرأتين", "رجلين",
-                                  "جنديين", "جنديان", "عنصرين", "مقاتلين")}
+                                  "جنديين", "جنديان", "عنصرين", "مقاتلين", "عنصران", "مقاتلان",
+                                  "مدنيان", "رجلان", "امرأتان", "شابان", "شابين", "ضابطان",
+                                  "ضابطين")}
 # and a possessive before a person: "killing its driver and three passengers", "his wife".
 ARTICLES_OF_ONE = {"a": PERSONS, "an": PERSONS, "un": PERSONS_FR, "une": PERSONS_FR,
                    "the": PERSONS, "le": PERSONS_FR, "la": PERSONS_FR,
