@@ -196,3 +196,20 @@ def test_a_modal_right_after_an_indefinite_phrase_makes_it_possible_only(
     text: str, found: bool
 ) -> None:
     assert bool(types(text) & {"airstrike", "armed clash"}) is found
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("The man was taken from his home by gunmen and has not been seen since.", True),
+        ("عصابة تطلب فدية مقابل الإفراج عن طفل مخطوف في جرمانا", True),
+        ("اختفى ثلاثة شبان بعد توقيفهم على حاجز ولا يعرف مصيرهم حتى الآن", True),
+        ("The village, seized by militants last year, was bombed.", False),
+        ("The town was taken by militants on Monday.", False),
+    ],
+    ids=lambda value: str(value)[:48],
+)
+def test_passives_of_taking_need_a_person_and_a_ransom_for_a_release_is_an_abduction(
+    text: str, found: bool
+) -> None:
+    assert ("abduction" in types(text)) is found

@@ -176,8 +176,8 @@ OTHER_SENSE["remote explosive"] = OTHER_SENSE["suicide bombing"]
 # Earlier in the sentence, these make an abduction the background of a release: "freed
 # after three years held captive", "أطلقت سراح صحفي كان مختطفا".
 RELEASED = _words(
-    "freed released release libéré libérés libérée libérées libération أطلق"
-    " أطلقت سراح الإفراج serbest"
+    # verbs only: "demanded a ransom for his release" is an abduction going on
+    "freed released libéré libérés libérée libérées أطلق أطلقت أفرج أفرجت serbest"
 )
 # Turkish tells the release last: "kaçırılan tır şoförü 10 gün sonra serbest bırakıldı".
 RELEASED_AFTER = _words("serbest kurtarıldı")

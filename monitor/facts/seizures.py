@@ -49,6 +49,14 @@ PEOPLE_BEFORE = _words(
 # catalog has "enlevé par", "ont été enlevés".
 TAKEN = _words("enlevé enlevée enlevés enlevées kidnappé kidnappée kidnappés kidnappées")
 ORDINALS = _words("troisième deuxième second seconde quatrième cinquième autre autres")
+# A passive of taking, then its taker: "taken from his home by gunmen", "emmené par des
+# hommes armés" (the catalog has "seized by gunmen" word for word).
+TAKEN_BY = _words("taken snatched grabbed dragged emmené emmenés emmenée emmenées")
+BY = _words("by par")
+ABDUCTORS = _words(
+    "gunmen militants assailants kidnappers men attackers abductors gang inconnus hommes ravisseurs"
+)
+ARMED = _words("armed masked unknown unidentified des")
 # The verb took something else: "seized control of", "seized weapons".
 THINGS = cues.NOT_PEOPLE | _words(
     "control weapons arms ammunition town village city positions position base areas area"
@@ -77,6 +85,12 @@ def abductions(text: str) -> list[tuple[int, int]]:
                 found.append((min(token.start, person.start), max(token.end, person.end)))
         elif token.text in TAKEN and _person_before(items, index, PEOPLE | ORDINALS):
             found.append((token.start, token.end))  # "un troisième enlevé"
+        elif (
+            token.text in TAKEN_BY
+            and _by_abductors(items, index)
+            and _person_before(items, index, PEOPLE)
+        ):
+            found.append((token.start, token.end))  # "taken from his home by gunmen"
         elif token.text in HOSTAGE:
             for back in range(index - 1, max(-1, index - OBJECT_WORDS - 2), -1):
                 if is_clause_end(items[back]):
@@ -87,11 +101,23 @@ def abductions(text: str) -> list[tuple[int, int]]:
     return found
 
 
+def _by_abductors(items: list[Token], at: int) -> bool:
+    """ "taken from his home by gunmen": "by" and an abductor within a few words."""
+    for index in range(at + 1, min(len(items) - 1, at + 1 + OBJECT_WORDS)):
+        if is_clause_end(items[index]):
+            return False
+        if items[index].text in BY and items[index + 1].text in ABDUCTORS | ARMED:
+            return items[index + 1].text in ABDUCTORS or (
+                index + 2 < len(items) and items[index + 2].text in ABDUCTORS
+            )
+    return False
+
+
 def _person_after(items: list[Token], at: int) -> Token | None:
     for index in range(at + 1, min(len(items), at + 1 + OBJECT_WORDS)):
         token = items[index]
-        if is_clause_end(token) or token.text in THINGS:
-            return None
+        if is_clause_end(token) or token.text in THINGS or token.text in BY:
+            return None  # "seized by militants": the taker, not the taken
         if token.text in PEOPLE:
             return token
     return None
