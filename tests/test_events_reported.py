@@ -213,3 +213,25 @@ def test_passives_of_taking_need_a_person_and_a_ransom_for_a_release_is_an_abduc
     text: str, found: bool
 ) -> None:
     assert ("abduction" in types(text)) is found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He was accused of recruiting suicide bombers for IS.",
+        "Turkey and Russia have agreed to avoid clashes in northern Syria.",
+        "Des affrontements verbaux ont éclaté entre les deux délégations.",
+        "حكمت محكمة فرنسية على رجل بتهمة التخطيط لهجوم انتحاري",
+        "Mahkeme, intihar saldırısı planlayan sanığa müebbet hapis verdi.",
+        "An exhibition recalls the shelling of Homs during the siege.",
+    ],
+    ids=lambda text: text[:48],
+)
+def test_recruiting_avoiding_judging_or_recalling_an_event_is_not_reporting_it(
+    text: str,
+) -> None:
+    assert types(text) & {"shelling", "armed clash", "suicide bombing"} == set()
+
+
+def test_a_training_camp_hit_by_airstrikes_is_an_airstrike() -> None:
+    assert "airstrike" in types("A training camp near Idlib was hit by coalition airstrikes.")

@@ -44,10 +44,14 @@ def _words(*groups: str) -> frozenset[str]:
 SETTLED = _words(
     "foiled foil foils thwarted thwart averted prevented prevent preventing would-be"
     " anniversary commemorate commemorated commemorating commemoration memorial remembered"
-    " remember trial sentenced convicted court",
-    "déjoué déjouée déjoués déjouer empêché empêcher évité anniversaire commémoration"
-    " commémoré procès jugé condamné condamnés",
-    "أحبطت أحبط إحباط تحبط يحبط منعت ذكرى محاكمة",
+    " remember trial sentenced convicted court avoid avoided avoiding recruiting recruited"
+    " recruit recruits recruitment",
+    "déjoué déjouée déjoués déjouer empêché empêcher évité éviter anniversaire commémoration"
+    " commémoré procès jugé condamné condamnés recruté recrutait recrutement",
+    "أحبطت أحبط إحباط تحبط يحبط منعت ذكرى محاكمة محكمة بتهمة تجنيد",
+    # a work about the event: "the story of a suicide bomber's mother", "recalls the shelling"
+    "movie documentary novel book memoir exhibition recalls recalling"
+    " documentaire roman livre exposition فيلم رواية كتاب معرض belgesel kitap sergi",
 )
 # ATTITUDE: someone denies, plans, threatens, fears, expects or supposes the event. These
 # hold unless the phrase is definite ("warned that the airstrikes could amount to war
@@ -62,8 +66,8 @@ ATTITUDE = _words(
     "démenti démentent dément démentait nié nie nient nier menacé menace menaces menaçant"
     " menacent averti avertit craint craignent crainte craintes prépare préparent préparait"
     " préparer projet projetait planifiait pourrait pourraient",
-    "نفت نفى تنفي ينفي نفي هددت هدد تهدد يهدد تهديد تهديدات حذرت حذر تحذر يحذر تحذير تخشى"
-    " يخشى مخاوف تستعد يستعد تعتزم يعتزم تخطط يخطط مخطط محتمل محتملة",
+    "التخطيط تخطيط نفت نفى تنفي ينفي نفي هددت هدد تهدد يهدد تهديد تهديدات حذرت حذر تحذر"
+    " يحذر تحذير تخشى يخشى مخاوف تستعد يستعد تعتزم يعتزم تخطط يخطط مخطط محتمل محتملة",
     "olası muhtemel",
 )
 BEFORE = SETTLED | ATTITUDE
@@ -123,7 +127,8 @@ AFTER = _words(
     "yalanladı yalanlandı reddetti iddia iddiası iddialarını iddiaları önledi önlendi"
     " engellendi engelledi hazırlığındaki hazırlığında hazırlanan hazırlanıyor planlanan"
     " planlıyor tehdit tehdidi tehdidinde uyarısında uyardı uyarıda anıldı anma anması"
-    " dönümünde yıldönümünde dava davası davasında mahkeme yargılanan serbest olmadı",
+    " dönümünde yıldönümünde dava davası davasında mahkeme yargılanan serbest olmadı"
+    " planlayan planladığı hazırlayan sanık sanığa sanıklar hapis müebbet",
 )
 # Right after an indefinite phrase, a modal: "clashes could resume" (not "the airstrike
 # could amount to a war crime": that one happened; French "les combats pourraient reprendre"
@@ -163,7 +168,7 @@ OTHER_SENSE: dict[str, frozenset[str]] = {
         # words, votes and talks: a diplomatic clash
         "diplomats diplomatic diplomatically vote talks negotiations ministers lawmakers"
         " parliament debate verbal words rhetoric diplomates diplomatique دبلوماسي دبلوماسية"
-        " كلامي كلامية diplomatik sözlü",
+        " كلامي كلامية diplomatik sözlü verbaux verbales verbal",
     ),
     # a weapon found, seized or made safe: no explosion
     "suicide bombing": _words(
