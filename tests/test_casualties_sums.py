@@ -217,3 +217,11 @@ def test_sources_subsets_other_days_asides_and_elided_verbs(text: str, expected:
 )
 def test_arabic_nominative_duals_and_met_their_death(text: str, expected: str) -> None:
     assert killed(text) == expected
+
+
+def test_a_figure_dated_another_day_yields_to_the_reports_own() -> None:
+    text = (
+        "A car bomb exploded in Afrin on Tuesday, killing five people. It was the third "
+        "bombing this month. On April 28, a fuel tanker bomb killed at least 40 people."
+    )
+    assert killed(text) == "5 killed"

@@ -323,7 +323,15 @@ WEAKER = re.compile("|".join((
     r"\bclaim(?:ed|s|ing)? (?:responsibility|the attack|it)\b", r"\bresponsibility\b",
     r"\bseparate(?:ly)?\b", r"\belsewhere\b", r"\b(?:a|one|two|three) days? earlier\b",
     r"\bthe (?:day|night) before\b", r"\bthe previous day\b", r"\bla veille\b",
-    fold("قبل يوم"), fold("bir gün önce"), r"\bin another\b", r"\banother (?:attack"
+    fold("قبل يوم"), fold("bir gün önce"),
+    # a calendar date may name another day's event ("On April 28, a bomb killed 40"), or
+    # the report's own ("killed on 12 March"): the figure counts when nothing better does
+    r"\bon (?:january|february|march|april|may|june|july|august|september|october"
+    r"|november|december) \d{1,2}\b",
+    r"\bon \d{1,2} (?:january|february|march|april|may|june|july|august|september"
+    r"|october|november|december)\b",
+    r"\ble \d{1,2} (?:janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre"
+    r"|novembre|decembre)\b", r"\bin another\b", r"\banother (?:attack"
     r"|strike|bombing|incident)\b", r"\brevendique\b", r"\bpar ailleurs\b", r"\bailleurs\b",
     fold("تبنى"), fold("تبني"), fold("مسؤوليته"), fold("منفصل"), fold("منفصلة"),
 )))
