@@ -62,6 +62,9 @@ from monitor.catalog import diskcache, eventcache
 from monitor.catalog.eventfiles import EventEntry, parse_events
 from monitor.catalog.files import CatalogError
 from monitor.catalog.names import _DATA, EXACT_CASE_MAX_LETTERS, cased, fold_key, letters
+from monitor.facts.assaults import assaults
+from monitor.facts.reported import reported_types
+from monitor.facts.seizures import abductions
 from monitor.match import Matcher
 from monitor.match.spec import RuleSpec, Term
 from monitor.match.terms import plural_forms
@@ -74,6 +77,7 @@ log = logging.getLogger(__name__)
 SHIPPED = _DATA / "events.yaml"
 # Languages every shipped type must have phrases in (tests hold the catalog to it).
 REQUIRED_LANGUAGES = ("en", "ar", "fr", "tr")
+ABDUCTION, CLASH = "abduction", "armed clash"
 
 
 # Folding lower-cases "I" to "i", never to Turkish "ı": a headline in capitals ("HAVA
@@ -356,11 +360,26 @@ def events_in(text: str, catalog: EventCatalog | None = None) -> dict[str, tuple
     when `catalog` is None. A phrase inside a longer phrase of its type is reported as the
     longer one; one inside an except of its type is not reported.
 
-    Matched exactly as a rule with `events: [that type]` matches the same text."""
+    Found as a rule with `events: [that type]` finds them, then read as an analyst codes: a
+    type counts only where the text reports the event as happening (facts/reported.py: not
+    only denied, foiled, planned, threatened, feared, commemorated, judged or negated, nor
+    the word's other sense), and an abduction told with a verb of taking ("gunmen seized two
+    aid workers", facts/seizures.py) counts too, as does an armed clash told as an attack on
+    soldiers with no weapon named (facts/assaults.py). A rule's `events:` still fires on the
+    phrase alone: the matcher does not read these cues yet."""
     chosen = catalog if catalog is not None else shipped_events()
+    matches = chosen.matcher().match(Document("", text))
+    hits = [(m.rule, h.start, h.end, h.term) for m in matches for h in m.hits]
+    if ABDUCTION in chosen.names():  # "gunmen seized two aid workers" (facts/seizures.py)
+        hits += [(ABDUCTION, a, b, text[a:b]) for a, b in abductions(text)]
+    if CLASH in chosen.names():  # "opened fire on a bus carrying soldiers" (facts/assaults.py)
+        hits += [(CLASH, a, b, text[a:b]) for a, b in assaults(text)]
+    kept = reported_types(text, ((event, a, b) for event, a, b, _ in hits))
     found: dict[str, tuple[str, ...]] = {}
-    for match in chosen.matcher().match(Document("", text)):
-        found[match.rule] = tuple(dict.fromkeys(h.term for h in match.hits))
+    for event, _, _, term in hits:
+        if event in kept:
+            found[event] = (*found.get(event, ()), term)
+    found = {event: tuple(dict.fromkeys(terms)) for event, terms in found.items()}
     order = {name: i for i, name in enumerate(chosen.names())}
     return dict(sorted(found.items(), key=lambda item: order.get(item[0], len(order))))
 

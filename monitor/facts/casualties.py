@@ -8,7 +8,9 @@ How a figure is read (vocabulary in cues.py, numbers in numbers.py):
   12", "ارتفعت حصيلة القتلى إلى 12"; Turkish "12 kişi yaralandı", "ölü sayısı 19'a
   yükseldi"). "a woman was killed" is one; "مقتل شخصين" is two. An aside may stand between a
   count and its verb ("At least 12 civilians, including four children, were killed").
-  Numbers joined by "and" under one verb add up ("killed 12 civilians and 20 militants": 32).
+  Numbers joined by "and" under one verb add up ("killed 12 civilians and 20 militants": 32);
+  so do parts by side or in a list, figures told as an addition over sentences ("were also
+  killed"), and a pronoun counts what was counted before it (sums.py).
 - Not counts: years, dates, ages, distances, durations ("3 days", "12-year-old"); vague plurals
   ("dozens", "hundreds", "عشرات"). A negation gives NO figure ("no one was killed", "no
   casualties"): the article reports no count, and a rule's minimum is not met by zero.
@@ -26,12 +28,12 @@ How a figure is read (vocabulary in cues.py, numbers in numbers.py):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from monitor.facts import cues
+from monitor.facts import cues, seizures
 from monitor.facts.figures import KINDS, MAX_FIGURE_TEXT, QUALIFIERS, Casualties, Figure
 from monitor.facts.numbers import Number, read_number
+from monitor.facts.sums import Candidate, Read, add_up, join, pronoun_count, told_as_addition
 from monitor.facts.tokens import Token, is_clause_end, sentences, tokens
+from monitor.facts.tolls import toll
 
 MAX_TITLE = 1_000  # characters of the title read
 MAX_TEXT = 20_000  # characters of the text read (~3,000 words): the toll is near the top
@@ -42,45 +44,22 @@ MAX_CANDIDATES = 100  # figures read at most: a report gives a handful; a page o
 __all__ = ["KINDS", "QUALIFIERS", "Casualties", "Figure", "FiguresOf", "casualties"]
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    kind: str
-    count: int
-    qualifier: str
-    start: int  # offsets into the segment's text
-    end: int
-    order: int  # reading order: title first
-    tier: int  # 0 the article's own event, 1 a claim or a separate incident
-    update: bool  # "rose to": supersedes what came before
-    text: str = ""  # the words it was read from, as written
-
-
-@dataclass(slots=True)
-class _Read:
-    """A count found in a sentence, before its kind is known."""
-
-    number: Number
-    qualifier: str
-    first: int  # first token index of the figure's words (qualifier or verb)
-    last: int  # last token index (exclusive)
-    kind: str = ""
-    how: str = ""  # "before" | "after" | "toll"
-    update: bool = False
-
-
 def casualties(title: str, text: str) -> Casualties:
     """The figures of the article's own event (see the module docstring for the rules)."""
-    found: list[_Candidate] = []
+    found: list[Candidate] = []
+    count = 0
     for segment in (title[:MAX_TITLE], text[:MAX_TEXT]):
         for sentence in sentences(tokens(segment)):
-            found.extend(_read_sentence(segment, sentence, len(found)))
+            found.extend(_read_sentence(segment, sentence, len(found), count))
+            count += 1
             if len(found) >= MAX_CANDIDATES:
                 break
+    found = add_up(found)
     chosen = {kind: _choose([c for c in found if c.kind == kind]) for kind in KINDS}
     return Casualties(**chosen)
 
 
-def _choose(candidates: list[_Candidate]) -> Figure | None:
+def _choose(candidates: list[Candidate]) -> Figure | None:
     if not candidates:
         return None
     best_tier = min(c.tier for c in candidates)
@@ -93,17 +72,23 @@ def _choose(candidates: list[_Candidate]) -> Figure | None:
     return _figure(pick)
 
 
-def _figure(candidate: _Candidate) -> Figure:
+def _figure(candidate: Candidate) -> Figure:
     return Figure(candidate.kind, candidate.count, candidate.qualifier, candidate.text)
 
 
-def _read_sentence(segment: str, sentence: list[Token], order: int) -> list[_Candidate]:
+def _read_sentence(segment: str, sentence: list[Token], order: int, at: int
+                   ) -> list[Candidate]:
     reads = _numbers(segment, sentence)
     starts = {r.number.start for r in reads}
     for read in reads:
-        _kind_before(sentence, read) or _kind_after(sentence, read, starts)
-    _join(sentence, reads)
-    out: list[_Candidate] = []
+        if read.first and sentence[read.first - 1].text in cues.PARTICIPLES:
+            # Turkish: the verb at the end decides ("yaralanan 3 kişi de hayatını kaybetti":
+            # three of the wounded died); the participle before only when there is none
+            _kind_after(sentence, read, starts) or _kind_before(sentence, read)
+        else:
+            _kind_before(sentence, read) or _kind_after(sentence, read, starts)
+    join(sentence, reads)
+    out: list[Candidate] = []
     previous_end = 0
     for read in reads:
         if not read.kind:
@@ -112,12 +97,13 @@ def _read_sentence(segment: str, sentence: list[Token], order: int) -> list[_Can
         window = sentence[begin:_clause_end(sentence, read.last)]
         previous_end = read.last
         said = " ".join(t.text for t in window)
-        if cues.HISTORY.search(said):
+        if cues.HISTORY.search(said) or cues.CLAIMS.search(said):
             continue
         start, end = sentence[read.first].start, sentence[read.last - 1].end
-        out.append(_Candidate(read.kind, read.number.value, read.qualifier, start, end,
-                              order + len(out), 1 if cues.WEAKER.search(said) else 0,
-                              read.update, segment[start:end][:MAX_FIGURE_TEXT]))
+        out.append(Candidate(read.kind, read.number.value, read.qualifier, start, end,
+                             order + len(out), 1 if cues.WEAKER.search(said) else 0,
+                             read.update, segment[start:end][:MAX_FIGURE_TEXT], at,
+                             told_as_addition(sentence, read)))
     return out
 
 
@@ -129,22 +115,26 @@ def _clause_end(sentence: list[Token], at: int) -> int:
     return min(len(sentence), at + WINDOW_AFTER)
 
 
-def _numbers(segment: str, sentence: list[Token]) -> list[_Read]:
+def _numbers(segment: str, sentence: list[Token]) -> list[Read]:
     """Every count-like number of the sentence, with its qualifier, in order."""
-    out: list[_Read] = []
+    out: list[Read] = []
     index = 0
     while index < len(sentence):
         number = _number_at(sentence, index)
+        if number is None and index and sentence[index - 1].text in cues.BEFORE and (
+                index + 1 >= len(sentence) or sentence[index + 1].kind != "n"):
+            number = pronoun_count(sentence, index, out)  # "and later killed them"
         if number is None:
             index += 1
             continue
+        number = _and_one_more(sentence, number)
         qualifier, first = _qualifier(sentence, number.start)
         number, qualifier = _range(segment, sentence, number, qualifier, first)
         if number.about and not qualifier:
             qualifier = "about"
         if not qualifier:
             qualifier = _qualifier_after(sentence, number.end)
-        out.append(_Read(number, qualifier, first, number.end))
+        out.append(Read(number, qualifier, first, number.end))
         index = max(number.end, index + 1)
     return out
 
@@ -181,6 +171,15 @@ def _number_at(sentence: list[Token], index: int) -> Number | None:
     if token.kind == "n" and token.text.isdigit() and 1900 <= number.value <= 2100 and (
             before in cues.YEAR_BEFORE or before in cues.UNITS or after in (",", "")):
         return None
+    return number
+
+
+def _and_one_more(sentence: list[Token], number: Number) -> Number:
+    """Arabic glues "and" to a person after a count: "مقتل طفلين وامرأة" (two children and
+    a woman) is three."""
+    after = sentence[number.end].text if number.end < len(sentence) else ""
+    if len(after) > 2 and after[0] == "و" and after[1:] in cues.PERSONS and _arabic(after):
+        return Number(number.value + 1, number.start, number.end + 1, number.about)
     return number
 
 
@@ -228,12 +227,14 @@ def _range(segment: str, sentence: list[Token], number: Number, qualifier: str, 
     return Number(number.value, number.start, upper.end), qualifier or "at least"
 
 
-def _kind_before(sentence: list[Token], read: _Read) -> bool:
+def _kind_before(sentence: list[Token], read: Read) -> bool:
     at = read.first - 1
     if at < 0:
         return False
     word = sentence[at].text
-    if word not in cues.BEFORE and _arabic(word):
+    if word in cues.DETERMINERS and at and sentence[at - 1].text in cues.BEFORE:
+        at, word = at - 1, sentence[at - 1].text  # "killing its two pilots"
+    elif word not in cues.BEFORE and _arabic(word):
         for gap in range(at - 1, max(-1, at - 3), -1):  # VSO: "اختطف مسلحون مجهولون ستة"
             if sentence[gap].kind != "w":
                 break
@@ -246,8 +247,12 @@ def _kind_before(sentence: list[Token], read: _Read) -> bool:
         read.kind, read.how, read.first = cues.BEFORE[word], "before", at
         _take_noun(sentence, read)
         return True
+    if word in seizures.TAKE and _counts_people_taken(sentence, read):
+        read.kind, read.how, read.first = cues.KIDNAPPED, "before", at  # "seized two aid workers"
+        _take_noun(sentence, read)
+        return True
     if word not in cues.BEFORE_PHRASE_ENDS:
-        return _toll(sentence, read)
+        return toll(sentence, read)
     for phrase, kind in cues.BEFORE_PHRASES:
         begin = at + 1 - len(phrase)
         if begin >= 0 and tuple(t.text for t in sentence[begin:at + 1]) == phrase:
@@ -256,48 +261,24 @@ def _kind_before(sentence: list[Token], read: _Read) -> bool:
             read.kind, read.how, read.first = kind, "before", begin
             _take_noun(sentence, read)
             return True
-    return _toll(sentence, read)
+    return toll(sentence, read)
 
 
-def _take_noun(sentence: list[Token], read: _Read) -> None:
+def _counts_people_taken(sentence: list[Token], read: Read) -> bool:
+    """After a verb of taking, a count of people, not of things, and not by the state."""
+    after = sentence[read.number.end : read.number.end + 3]
+    return any(t.text in seizures.PEOPLE for t in after) and not seizures.by_the_state(
+        sentence, read.first - 1)
+
+
+def _take_noun(sentence: list[Token], read: Read) -> None:
     """Quote the counted noun too: "killed at least 32 people"."""
     if read.last < len(sentence) and sentence[read.last].kind == "w" and (
             sentence[read.last].text not in cues.AND):
         read.last += 1
 
 
-def _toll(sentence: list[Token], read: _Read) -> bool:
-    """"the death toll rose to 12", "toll of 12", "ارتفعت حصيلة القتلى إلى 12"."""
-    at = read.first - 1
-    if sentence[at].text in cues.TOLL_COUNTS and at > 0:  # Turkish: "ölü sayısı 19'a yükseldi"
-        kind = cues.TOLL_KINDS.get(sentence[at - 1].text)
-        if kind is None:
-            return False
-        after = sentence[read.number.end:read.number.end + 3]
-        read.kind, read.how, read.first = kind, "toll", at - 1
-        read.update = any(t.text in cues.UPDATE for t in after)
-        return True
-    if sentence[at].text not in cues.TOLL_TO:
-        return False
-    for back in range(at - 1, max(-1, at - cues.TOLL_BEFORE), -1):
-        token = sentence[back]
-        if token.kind == "p":
-            return False
-        if token.text in cues.TOLL or token.text in cues.TOLL_COUNTS:
-            words = [t.text for t in sentence[max(0, back - 1):at]]
-            kinds = [cues.TOLL_KINDS[w] for w in words if w in cues.TOLL_KINDS
-                     and w not in cues.TOLL]
-            if not kinds and token.text in cues.TOLL_COUNTS:
-                return False  # "the number of rockets rose to 40"
-            specific = [k for k in kinds if k != cues.KILLED]
-            read.kind = specific[0] if specific else cues.KILLED
-            read.how, read.first = "toll", max(0, back - 1)
-            read.update = any(t.text in cues.UPDATE for t in sentence[max(0, back - 2):at])
-            return True
-    return False
-
-
-def _kind_after(sentence: list[Token], read: _Read, starts: set[int]) -> bool:
+def _kind_after(sentence: list[Token], read: Read, starts: set[int]) -> bool:
     if read.number.start == read.number.end:  # an Arabic dual noun: "قتيلان"
         read.kind, read.how = cues.DUALS[sentence[read.number.start].text], "after"
         read.last = read.number.start + 1
@@ -310,6 +291,10 @@ def _kind_after(sentence: list[Token], read: _Read, starts: set[int]) -> bool:
             if index < 0:
                 return False
             continue
+        family = _of_one_family(sentence, index)
+        if family:  # "Five members of one family ... were killed"
+            index += family
+            continue
         if token.kind != "w" or index in starts or token.text in cues.NOT_PEOPLE:
             return False
         if token.text in cues.AFTER:
@@ -317,10 +302,19 @@ def _kind_after(sentence: list[Token], read: _Read, starts: set[int]) -> bool:
                 return False  # "150 dead mullet"
             read.kind, read.how, read.last = cues.AFTER[token.text], "after", index + 1
             return True
-        if token.text in cues.BEFORE or token.text in cues.NEGATORS:
-            return False
+        if token.text in cues.BEFORE or token.text in cues.NEGATORS or token.text in cues.SUBSET:
+            return False  # "Two paramedics were among those killed": a part, not the toll
         index, words = index + 1, words + 1
     return False
+
+
+def _of_one_family(sentence: list[Token], at: int) -> int:
+    """How many tokens of "of one family", "d'une même famille", "من عائلة واحدة" start at
+    `at` (0 for none): a family named after a count, not a second count."""
+    for phrase in cues.ONE_FAMILY:
+        if tuple(t.text for t in sentence[at : at + len(phrase)]) == phrase:
+            return len(phrase)
+    return 0
 
 
 def _counts_people(sentence: list[Token], at: int) -> bool:
@@ -337,7 +331,7 @@ def _aside_end(sentence: list[Token], comma: int) -> int:
     the comma opens none."""
     opener = sentence[comma + 1].text if comma + 1 < len(sentence) else ""
     pair = " ".join(t.text for t in sentence[comma + 1:comma + 3])
-    if opener not in cues.ASIDES and pair not in cues.ASIDES:
+    if opener not in cues.ASIDES and pair not in cues.ASIDES and not _of_them(sentence, comma):
         return -1
     for index in range(comma + 1, min(len(sentence), comma + 2 + cues.ASIDE_WORDS)):
         token = sentence[index]
@@ -346,31 +340,17 @@ def _aside_end(sentence: list[Token], comma: int) -> int:
     return -1
 
 
+def _of_them(sentence: list[Token], comma: int) -> bool:
+    """", six of them children,": an aside that opens with a count of a part."""
+    number = read_number(sentence, comma + 1) if comma + 1 < len(sentence) else None
+    if number is None:
+        return False
+    words = tuple(t.text for t in sentence[number.end : number.end + 2])
+    return words in cues.OF_THEM
+
+
 def _arabic(word: str) -> bool:
     return any("\u0600" <= c <= "\u06ff" for c in word)
-
-
-def _join(sentence: list[Token], reads: list[_Read]) -> None:
-    """Numbers joined by "and" under one verb add up: "killed 12 civilians and 20
-    militants", "3 soldiers and 5 civilians were killed"."""
-    for left, right in zip(reads, reads[1:], strict=False):
-        if bool(left.kind) == bool(right.kind) or "joined" in (left.how, right.how):
-            continue
-        between = sentence[left.number.end:right.first]
-        if any(t.kind != "w" or t.text in cues.AFTER or t.text in cues.BEFORE
-               for t in between) or len(between) > 4:
-            continue
-        if sum(t.text in cues.AND for t in between) != 1:
-            continue
-        known, other = (left, right) if left.kind else (right, left)
-        if (known is left and known.how == "after") or (known is right and known.how != "after"):
-            continue
-        total = Number(left.number.value + right.number.value, left.number.start,
-                       right.number.end)
-        left.kind, left.how, left.number = known.kind, known.how, total
-        left.last = max(right.last, left.last)
-        left.qualifier = left.qualifier or right.qualifier
-        right.kind, right.how = "", "joined"
 
 
 class FiguresOf:

@@ -32,9 +32,13 @@ AFTER = _folded({
     "tuee": KILLED, "decedes": KILLED, "peri": KILLED, "victimes": KILLED,
     "blesses": INJURED, "blessees": INJURED, "blesse": INJURED, "blessee": INJURED,
     "enleves": KIDNAPPED, "enlevees": KIDNAPPED, "kidnappes": KIDNAPPED, "otage": KIDNAPPED,
+    "kidnappe": KIDNAPPED, "kidnappee": KIDNAPPED, "kidnappees": KIDNAPPED, "enleve": KIDNAPPED,
+    "enlevee": KIDNAPPED, "otages": KIDNAPPED,
     "deplaces": DISPLACED, "deplacees": DISPLACED, "fui": DISPLACED,
     "قتيلا": KILLED, "قتيل": KILLED, "قتلى": KILLED, "قتلوا": KILLED, "شهيدا": KILLED,
-    "شهداء": KILLED, "حتفهم": KILLED, "ضحية": KILLED, "قضوا": KILLED,
+    "شهداء": KILLED, "حتفهم": KILLED, "ضحية": KILLED, "قضوا": KILLED, "حتفه": KILLED,
+    "حتفها": KILLED, "حتفهما": KILLED, "مصرعهم": KILLED, "مصرعه": KILLED, "مصرعها": KILLED,
+    "مصرعهما": KILLED,
     "جريحا": INJURED, "جرحى": INJURED, "جريح": INJURED, "مصابا": INJURED, "أصيبوا": INJURED,
     "جرحوا": INJURED,
     "مخطوفا": KIDNAPPED, "مختطفا": KIDNAPPED, "رهينة": KIDNAPPED,
@@ -56,6 +60,7 @@ BEFORE = _folded({
     "wounded": INJURED, "wounding": INJURED, "wounds": INJURED, "injured": INJURED,
     "injuring": INJURED, "injures": INJURED, "injure": INJURED,
     "kidnapped": KIDNAPPED, "kidnapping": KIDNAPPED, "kidnaps": KIDNAPPED,
+    "اختطفوا": KIDNAPPED, "خطفوا": KIDNAPPED, "اختطفت": KIDNAPPED, "خطفت": KIDNAPPED,
     "abducted": KIDNAPPED, "abducting": KIDNAPPED, "abducts": KIDNAPPED,
     "displaced": DISPLACED, "displacing": DISPLACED, "displaces": DISPLACED,
     "uprooted": DISPLACED, "uprooting": DISPLACED,
@@ -64,7 +69,8 @@ BEFORE = _folded({
     "enleve": KIDNAPPED, "enleves": KIDNAPPED, "enlevant": KIDNAPPED,
     "deplace": DISPLACED, "deplacant": DISPLACED,
     "قتل": KILLED, "مقتل": KILLED, "استشهاد": KILLED, "قتلت": KILLED, "ومقتل": KILLED,
-    "استشهد": KILLED, "قضى": KILLED,
+    "استشهد": KILLED, "قضى": KILLED, "يقتل": KILLED, "تقتل": KILLED, "يصيب": INJURED,
+    "تصيب": INJURED, "يختطفون": KIDNAPPED, "يخطفون": KIDNAPPED,
     "وقتل": KILLED, "لمقتل": KILLED, "بمقتل": KILLED,
     "إصابة": INJURED, "وإصابة": INJURED, "بإصابة": INJURED, "أصيب": INJURED, "وأصيب": INJURED,
     "جرح": INJURED, "وجرح": INJURED,
@@ -73,21 +79,39 @@ BEFORE = _folded({
     "وفاة": KILLED, "ووفاة": KILLED,
     "kaçırılan": KIDNAPPED, "kaçan": DISPLACED, "öldürülen": KILLED, "yaralanan": INJURED,
 })
+# Turkish participles before a number ("yaralanan 3 kişi": the 3 who were wounded): the
+# clause's last verb says what happened to them, when there is one.
+PARTICIPLES = {fold(w) for w in ("kaçırılan", "kaçan", "öldürülen", "yaralanan")}
+# Between a verb and its count, a determiner: "killing its two pilots", "killing all 12
+# passengers", "killing his three children".
+DETERMINERS = {fold(w) for w in ("its", "his", "her", "their", "the", "all", "ses", "leurs")}
 # Phrases BEFORE a number that end in a preposition: "claimed the lives of 12", "coûté la vie
 # à 12", "أودى بحياة 12".
 BEFORE_PHRASES: tuple[tuple[tuple[str, ...], str], ...] = tuple(
     (tuple(fold(w) for w in phrase.split()), kind) for phrase, kind in (
         ("claimed the lives of", KILLED), ("claiming the lives of", KILLED),
         ("shot dead", KILLED), ("shooting dead", KILLED), ("stabbed to death", KILLED),
+        ("forcibly disappeared", KIDNAPPED), ("taken hostage", KIDNAPPED),
+        ("killed a family of", KILLED), ("killing a family of", KILLED),
+        ("killed an entire family of", KILLED), ("killing an entire family of", KILLED),
         ("took the lives of", KILLED), ("cost the lives of", KILLED),
         ("forced", DISPLACED),  # "forced 3,000 to flee": checked with "flee" after it
         ("la vie a", KILLED), ("أودى بحياة", KILLED), ("اودت بحياة", KILLED),
+        ("يودي بحياة", KILLED), ("تودي بحياة", KILLED), ("the dead were", KILLED),
+        ("the victims were", KILLED), ("the dead are", KILLED),
+        ("bodies of", KILLED), ("corps de", KILLED), ("جثث", KILLED), ("جثامين", KILLED),
     ))
 
 BEFORE_PHRASE_ENDS = frozenset(phrase[-1] for phrase, _ in BEFORE_PHRASES)
 
 # A death toll: "toll" (or its words) then "to"/"at"/"of" then the number.
 TOLL = {fold(w) for w in ("toll", "bilan", "حصيلة")}
+# "revised the figure down to 12": a figure's word is a toll only after an update's verb.
+TOLL_FIGURE = {fold(w) for w in ("figure", "count", "tally", "chiffre", "رقم", "الرقم",
+                                  "rakam", "rakamı")}
+# "rescuers put the figure at 27": a source's toll, beside the others (the highest wins)
+TOLL_PUT = {fold(w) for w in ("put", "puts", "putting", "placed", "gave", "gives")}
+TOLL_GAP = 2  # words between a Turkish count's word and its number: "ölü sayısı daha sonra 5'e"
 # "the number of people killed rose to 45", "ارتفع عدد القتلى إلى 12", "ölü sayısı 19'a
 # yükseldi": a count of what a word next to it names, and of nothing when none does (the
 # number of rockets is no toll)
@@ -105,7 +129,9 @@ TOLL_KINDS = _folded({
 TOLL_TO = {fold(w) for w in ("to", "at", "of", "reached", "hit", "a", "à", "de", "إلى", "الى")}
 UPDATE = {fold(w) for w in (
     "rose", "risen", "rises", "rise", "climbed", "climbs", "jumped", "increased", "reached",
-    "revised", "now", "alourdi", "alourdit", "grimpe", "passe", "ارتفع", "ارتفعت", "ارتفاع",
+    "revised", "now", "raised", "raising", "lowered", "down", "corrected", "updated",
+    "bringing", "brought", "revu", "revise", "corrige", "abaisse", "releve", "alourdi",
+    "alourdit", "grimpe", "passe", "ارتفع", "ارتفعت", "ارتفاع",
     "وارتفعت", "وارتفع", "وصل", "وصلت", "yükseldi", "çıktı")}
 
 # Qualifiers, longest first; each maps to one of the normalised five.
@@ -136,7 +162,7 @@ AFTER_QUALIFIERS = {(fold("على"), fold("الأقل")): "at least", ("at", "le
 
 # Words between a number and what it counts: auxiliaries and the like. Any other word may
 # stand there too (the counted noun), up to FILLER words in all.
-FILLER = 4
+FILLER = 5
 # After a number, these say it counts something else: "3 days", "12-year-old", "40 km".
 UNITS = {fold(w) for w in (
     "year", "years", "month", "months", "week", "weeks", "day", "days", "hour", "hours",
@@ -180,6 +206,12 @@ FUNCTION_WORDS = {fold(w) for w in (
     "saturday", "sunday", "said", "according", "officials", "police", "medics", "sources",
     "dans", "et", "lors", "apres", "au", "a", "selon",
 )}
+# After a count of people, the family they belong to: "Five members of one family".
+ONE_FAMILY = tuple(tuple(fold(w) for w in phrase.split()) for phrase in (
+    "of one family", "of the same family", "of a single family", "from one family",
+    "from the same family", "of one", "d'une meme famille", "d'une même famille",
+    "de la même famille", "من عائلة واحدة", "من أسرة واحدة", "aynı aileden",
+))
 # Counted nouns that are not people: "1,200 families have been displaced" gives no figure.
 NOT_PEOPLE = {fold(w) for w in (
     "families", "family", "households", "homes", "houses", "buildings", "villages", "towns",
@@ -192,6 +224,9 @@ ASIDES = {fold(w) for w in ("including", "among", "most", "many", "some", "mostl
                             "among them", "dont", "parmi", "la plupart", "بينهم", "منهم",
                             "بينهن")}
 ASIDE_WORDS = 8  # words an aside may hold
+OF_THEM = {tuple(fold(w) for w in p.split()) for p in ("of them", "d'entre eux", "d'entre elles")}
+# Between a count and its kind, these make it a part of the toll: "were among those killed".
+SUBSET = {fold(w) for w in ("among", "parmi")}
 # "no one was killed": the negation is the whole story, no figure.
 NEGATORS = {fold(w) for w in ("no", "not", "none", "never", "n't", "aucun", "aucune", "pas",
                                "لا", "لم", "didn't", "hasn't", "haven't")}
@@ -203,6 +238,7 @@ PERSONS = {fold(w) for w in (
     "officer", "journalist", "reporter", "photographer", "student", "farmer", "doctor",
     "nurse", "paramedic", "worker", "resident", "shepherd", "member", "commander", "guard",
     "pilot", "driver", "passenger", "volunteer", "teacher", "pupil", "activist", "jihadist",
+    "wife", "husband", "brother", "sister", "grandson", "granddaughter", "cousin", "nephew",
     "gunman", "bomber", "security", "police", "trooper", "mother", "father", "son", "daughter",
     "شخص", "مدني", "طفل", "طفلة", "امرأة", "رجل", "جندي", "عنصر", "مقاتل", "شاب", "فتى",
     "فتاة", "سيدة", "مواطن", "صحفي", "مسعف", "عسكري", "ضابط", "شرطي",
@@ -211,15 +247,24 @@ PERSONS = {fold(w) for w in (
 PERSONS_FR = {fold(w) for w in (
     "homme", "femme", "enfant", "civil", "soldat", "combattant", "militaire", "policier",
     "journaliste", "garcon", "fille", "bebe", "adolescent", "jihadiste", "passant", "personne",
+    "enseignant", "enseignante", "eleve", "medecin", "infirmier", "infirmiere", "chauffeur",
+    "secouriste", "agriculteur", "berger", "commercant", "fillette", "adolescente", "mere",
+    "pere", "fils", "epouse", "mari", "frere", "soeur",
 )}
 PERSON_DUALS = {fold(w) for w in ("شخصين", "شخصان", "طفلين", "طفلان", "امرأتين", "رجلين",
-                                  "جنديين", "جنديان", "عنصرين", "مقاتلين")}
-ARTICLES_OF_ONE = {"a": PERSONS, "an": PERSONS, "un": PERSONS_FR, "une": PERSONS_FR}
+                                  "جنديين", "جنديان", "عنصرين", "مقاتلين", "عنصران", "مقاتلان",
+                                  "مدنيان", "رجلان", "امرأتان", "شابان", "شابين", "ضابطان",
+                                  "ضابطين")}
+# and a possessive before a person: "killing its driver and three passengers", "his wife".
+ARTICLES_OF_ONE = {"a": PERSONS, "an": PERSONS, "un": PERSONS_FR, "une": PERSONS_FR,
+                   "the": PERSONS, "le": PERSONS_FR, "la": PERSONS_FR,
+                   "its": PERSONS, "his": PERSONS, "her": PERSONS, "their": PERSONS,
+                   "son": PERSONS_FR, "sa": PERSONS_FR}
 # Ranges "between 10 and 15", "10 to 15", "ما بين 10 و15".
 RANGE_START = {fold(w) for w in ("between", "entre", "بين")}
 RANGE_JOIN = {fold(w) for w in ("and", "to", "et", "à", "a", "و", "-", "–")}
 RANGE_NOT_AFTER = {fold(w) for w in ("from", "de", "من")}  # "rose from 10 to 15": 15
-AND = {fold(w) for w in ("and", "et", "و", "plus")}
+AND = {fold(w) for w in ("and", "et", "و", "plus", "ve", "ile")}
 
 # Windows of text (folded tokens joined by spaces) that make a figure not the article's own
 # event's: a historical total or another, earlier, event.
@@ -235,6 +280,17 @@ HISTORY = re.compile("|".join((
     r"\blast (?:week|month|year|summer|winter|spring|autumn|fall|weekend)\b",
     r"\b(?:week|month|year)'s\b", r"\bearlier this (?:week|month|year)\b",
     r"\b(?:years?|months?|decades?) ago\b",
+    # "The war, now in its 12th year, has killed more than 350,000"
+    r"\b(?:war|conflict|fighting)\b(?: \S+){0,8} (?:has|have|had) (?:killed|left|claimed)\b",
+    r"\bin its \w+ year\b",
+    # bodies of a past event: "a mass grave near Raqqa"
+    r"\bmass graves?\b", r"\bcharniers?\b", fold("مقبرة جماعية"), fold("toplu mezar"),
+    # a past event named by its year, commemorated or judged: "the 2016 suicide bombing",
+    # "the anniversary of the bombing", "sentenced ... for the bombing that killed 45"
+    r"\bthe (?:19|20)\d\d\b", r"\b(?:de|du) (?:19|20)\d\d\b",
+    r"\banniversar(?:y|ies)\b", r"\bsentenced\b", r"\bconvicted\b", r"\btrial\b",
+    r"\banniversaire\b", r"\bproces\b", r"\bcondamne(?:e|s)?\b",
+    fold("ذكرى"), fold("محاكمة"), fold("yıl dönümü"), fold("yıldönümü"), fold("anıldı"),
     r"\bprevious(?:ly)?\b(?! night| evening| day)", r"\bsimilar\b", r"\bin (?:19|20)\d\d\b",
     r"\bin (?:january|february|march|april|may|june|july|august|september|october"
     r"|november|december)\b",
@@ -253,10 +309,29 @@ HISTORY = re.compile("|".join((
     "(?:" + "|".join(fold(w) for w in ("الحرب", "النزاع", "الصراع", "الثورة")) + ") (?:"
     + "|".join(fold(w) for w in ("التي", "قد", "منذ")) + ")",
 )))
+# A combatant's claim of the enemies it killed: no figure (the facts set's rule, ACLED's
+# caution): "forces said they killed 27 smugglers", "a déclaré avoir tué", "قال إنه قتل".
+CLAIMS = re.compile("|".join((
+    r"\b(?:said|says|claimed|claims|announced|added) (?:that )?(?:they|it|its \w+|their \w+)"
+    r" (?:had |have |has )?(?:killed|kill|eliminated|neutralised|neutralized)\b",
+    r"\b(?:declare|affirme|annonce|assure) avoir (?:tue|elimine|neutralise)\b",
+    fold("إنه قتل"), fold("إنها قتلت"), fold("انه قتل"), fold("انها قتلت"),
+    fold("etkisiz hale"),
+)))
 # A perpetrator's claim, or another event told alongside: used only when nothing better.
 WEAKER = re.compile("|".join((
     r"\bclaim(?:ed|s|ing)? (?:responsibility|the attack|it)\b", r"\bresponsibility\b",
-    r"\bseparate(?:ly)?\b", r"\belsewhere\b", r"\bin another\b", r"\banother (?:attack"
+    r"\bseparate(?:ly)?\b", r"\belsewhere\b", r"\b(?:a|one|two|three) days? earlier\b",
+    r"\bthe (?:day|night) before\b", r"\bthe previous day\b", r"\bla veille\b",
+    fold("قبل يوم"), fold("bir gün önce"),
+    # a calendar date may name another day's event ("On April 28, a bomb killed 40"), or
+    # the report's own ("killed on 12 March"): the figure counts when nothing better does
+    r"\bon (?:january|february|march|april|may|june|july|august|september|october"
+    r"|november|december) \d{1,2}\b",
+    r"\bon \d{1,2} (?:january|february|march|april|may|june|july|august|september"
+    r"|october|november|december)\b",
+    r"\ble \d{1,2} (?:janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre"
+    r"|novembre|decembre)\b", r"\bin another\b", r"\banother (?:attack"
     r"|strike|bombing|incident)\b", r"\brevendique\b", r"\bpar ailleurs\b", r"\bailleurs\b",
     fold("تبنى"), fold("تبني"), fold("مسؤوليته"), fold("منفصل"), fold("منفصلة"),
 )))
