@@ -365,8 +365,8 @@ def events_in(text: str, catalog: EventCatalog | None = None) -> dict[str, tuple
     only denied, foiled, planned, threatened, feared, commemorated, judged or negated, nor
     the word's other sense), and an abduction told with a verb of taking ("gunmen seized two
     aid workers", facts/seizures.py) counts too, as does an armed clash told as an attack on
-    soldiers with no weapon named (facts/assaults.py). A rule's `events:` still fires on the
-    phrase alone: the matcher does not read these cues yet."""
+    soldiers with no weapon named (facts/assaults.py). A rule's `events:` reads the same cues
+    (facts/happened.py) but not those two extra readings: they name no catalog phrase."""
     chosen = catalog if catalog is not None else shipped_events()
     matches = chosen.matcher().match(Document("", text))
     hits = [(m.rule, h.start, h.end, h.term) for m in matches for h in m.hits]

@@ -40,7 +40,10 @@ times in one rule (say in places and in the query) is one term: reported once pe
 occurrence, with its highest weight and its first concept. (One text named both exact-case
 and not is two terms finding the same places; identical hits are then reported once, with
 the higher weight.) The rule fires when its score is at least min_score: 0 by default, so
-any rule whose logic holds fires.
+any rule whose logic holds fires. Two checks on the document's facts follow, each read once
+per document and only when a rule asks: a rule listing `events:` needs one of its event
+phrases told as happening, not only denied, foiled or planned (facts/happened.py), and a
+rule with casualty minimums needs the figures to meet them.
 
 Hits are in reading order: title first, then text, each by start offset (then end, term and
 concept). Each carries the term as written (whitespace tidied), its field, offsets into the
@@ -55,6 +58,7 @@ from collections.abc import Sequence
 from itertools import repeat
 
 from monitor.facts.casualties import FiguresOf
+from monitor.facts.happened import HappenedIn
 from monitor.match.normalize import Folded
 from monitor.match.predicate import Fields
 from monitor.match.rules import (
@@ -168,6 +172,7 @@ class Matcher:
                 rule.spec,
                 rule.minimums,
                 rule if rule.repeats else None,
+                bool(rule.spec.events),
             )
             for rule in self._rules
         ]
@@ -247,9 +252,10 @@ class Matcher:
         evidence = _Evidence(fields, found, self._evidence_rows, self._rank_bits)
         hot = self._hot
         keys = found.keys()
+        happened = HappenedIn(doc.title, doc.text)
         matches = []
         for number in sorted(candidates):
-            shape, constants, reported, spec, minimums, merging = hot[number]
+            shape, constants, reported, spec, minimums, merging, events = hot[number]
             if not shape(constants, found, keys, fields):
                 continue
             if merging is not None:  # one text named exact-case and not: CompiledRule knows
@@ -279,6 +285,8 @@ class Matcher:
                 match = make_match(
                     spec.watchlist, spec.name, spec.priority, score, hits, spec.channels
                 )
+            if events and not happened.any_reported(match.hits):
+                continue  # its event phrases are only denied, foiled, planned, … (happened.py)
             if minimums is None or minimums.met_by(figures()):
                 matches.append(match)
             elif short is not None:
