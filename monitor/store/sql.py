@@ -153,7 +153,7 @@ def _shape(
         f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) VALUES ",
         f"({', '.join([mark] * len(columns))})",
         tail,
-        tuple(table.c[name].type.bind_processor(dialect) for name in columns),
+        tuple(table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns),
     )
 
 
