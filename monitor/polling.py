@@ -1,4 +1,4 @@
-"""Polling: claiming due sources, polling each as its own task, and recording the outcome.
+"""Polling: claiming due sources, polling each as its own task (recording it: writes.py).
 
 The part of Monitor (service.py) that turns the schedule into polls: poll → new entries →
 articles → match → stories → one transaction with the alerts. A slow source holds one slot
@@ -17,28 +17,23 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError
 
-from monitor.alerts.route import route
 from monitor.config import Config, Source, format_duration
-from monitor.corroboration import needs_by_story, no_needs
 from monitor.database import Availability
 from monitor.freshness import HeldBack, first_poll, hold_back
 from monitor.health import Health, Metrics
 from monitor.healthwatch import HealthWatch
 from monitor.match import Matcher
 from monitor.pacing import Paces
-from monitor.pipeline import Found, document_for, examine, seen_record
-from monitor.records import Entry, Match, Poll, SourceState
+from monitor.pipeline import Found, document_for, examine
+from monitor.records import Entry, Poll, SourceState
 from monitor.sources import Http, dated, fetch_articles, interval_for, next_check, poll
 from monitor.store import Store, transient
 from monitor.stories import WINDOW, Stories
-from monitor.topics import with_topics
-from monitor.writes import Writes
+from monitor.writes import REFILL_GATHER, Writes
 
 log = logging.getLogger("monitor")
 
 JITTER = 0.05  # a poll comes up to 5% early, so sources added together drift apart
-REFILL_GATHER = 0.05  # seconds a refill waits so polls ending together share one claim
-QUIET_BATCH = 64
 TICK_SECONDS = 1.0
 
 
@@ -99,18 +94,6 @@ class Polling(HealthWatch, Writes):
         quiet = {poll.source for poll, _, _ in self._quiet}
         polling = [name for name in self._inflight if name not in quiet]
         await asyncio.to_thread(self.store.renew, self.clock(), self.lease, polling)
-
-    async def flush(self) -> None:
-        """Write the batched records of polls that brought nothing new. A batch the
-        database refuses goes back in line for the next tick."""
-        batch, self._quiet = self._quiet, []
-        if not batch:
-            return
-        try:
-            await self._in_writer(self.store.record_quiet_polls, batch)
-        except BaseException:
-            self._quiet[:0] = batch
-            raise
 
     async def poll_due(self) -> int:
         """Start polls for the due sources there is room for; return how many started."""
@@ -318,60 +301,6 @@ class Polling(HealthWatch, Writes):
             found.append(examine(entry, matcher))
             self.metrics.match_seconds.observe(time.perf_counter() - started)
         return found
-
-    async def _record(
-        self,
-        outcome: Poll,
-        found: list[Found],
-        stories: list[str],
-        next_check_at: datetime,
-        interval: float,
-    ) -> int:
-        """Record a poll. New entries and their alerts go in at once, in one transaction;
-        polls that brought nothing are batched (flushed every tick, or every 64)."""
-        if found:
-            now = outcome.checked_at
-
-            def routed(match: Match) -> tuple[str, ...]:
-                return route(match, self.routes, self._mute_until, now)
-
-            needs = (
-                (await asyncio.to_thread(needs_by_story, self.store, self._needs, found, stories))
-                if self._needs
-                else no_needs
-            )
-            records = [
-                with_topics(seen_record(f, story, routed, needs(story)), f, self._surges)
-                for f, story in zip(found, stories, strict=True)
-            ]
-            return await self._until_recorded(
-                outcome.source,
-                lambda: self.store.record_poll(
-                    outcome, records, next_check_at, interval, self._updates
-                ),
-            )
-        self._quiet.append((outcome, next_check_at, interval))
-        if len(self._quiet) >= QUIET_BATCH:
-            await self.flush()
-        return 0
-
-    async def _until_recorded(self, source: str, record: Callable[[], int]) -> int:
-        """Write a poll's new entries and alerts, trying again for as long as the database
-        does not answer: they were fetched, matched and may be gone from the feed by the
-        next poll, so they are kept here rather than dropped. Stopping the daemon ends the
-        wait; nothing was recorded then, and the next start polls the source again."""
-        while True:
-            try:
-                added = await self._in_writer(record)
-            except DBAPIError as err:
-                if not transient(err):
-                    raise
-                self.database.failed(err)
-                log.debug("poll of %r waits to be recorded: %s", source, err)
-                await asyncio.sleep(max(self.database.wait(), REFILL_GATHER))
-                continue
-            self.database.answered()
-            return added
 
     def _unseen(self, outcome: Poll) -> list[Entry]:
         if not outcome.entries:
