@@ -130,9 +130,8 @@ def once(config_path: Path, dry_run: bool, as_json: bool) -> None:
         with _store(config) as store:
             monitor = Monitor(config, store, stream=sys.stderr if as_json else None)
             try:
-                cycle = await monitor.poll_all(dry_run=dry_run)
-                for found in cycle.found:
-                    print_found(found, as_json, dry_run)
+                cycle = await monitor.poll_all(
+                    dry_run=dry_run, report=lambda found: print_found(found, as_json, dry_run))
                 print_held(cycle.held, as_json)
                 if not dry_run:
                     delivered = await monitor.drain_outbox()

@@ -58,9 +58,12 @@ def examine(entry: Entry, matcher: Matcher) -> Found:
 Needs = Callable[[Match], Corroboration | None]
 
 
-def seen_record(found: Found, story: str | None = None,
-                route: Callable[[Match], tuple[str, ...]] | None = None,
-                needs: Needs | None = None) -> Seen:
+def seen_record(
+    found: Found,
+    story: str | None = None,
+    route: Callable[[Match], tuple[str, ...]] | None = None,
+    needs: Needs | None = None,
+) -> Seen:
     """The entry, its story (by default: the one it would start) and one outbox row per
     channel that `route` keeps (by default: every channel of the rule), naming every rule
     that goes there: a story firing four rules is one message, not four.
@@ -75,7 +78,7 @@ def seen_record(found: Found, story: str | None = None,
     found = _at_single_source_priority(found, asked)
     by_channel: dict[str, list[int]] = {}
     for number, match in enumerate(found.matches):
-        for channel in (route(match) if route else match.channels):
+        for channel in route(match) if route else match.channels:
             by_channel.setdefault(channel, []).append(number)
     least = {rule: need.min_sources for rule, need in asked.items() if need.min_sources > 1}
     made: dict[tuple[int, ...], Alert] = {}  # channels with the same rules share an alert
@@ -89,8 +92,7 @@ def seen_record(found: Found, story: str | None = None,
     return Seen(found.entry, story, found.document.text, tuple(pairs), waits)
 
 
-def _at_single_source_priority(found: Found, asked: dict[tuple[str, str], Corroboration]
-                               ) -> Found:
+def _at_single_source_priority(found: Found, asked: dict[tuple[str, str], Corroboration]) -> Found:
     if not any(need.single_source_priority for need in asked.values()):
         return found
     matches = []
@@ -101,22 +103,32 @@ def _at_single_source_priority(found: Found, asked: dict[tuple[str, str], Corrob
     return replace(found, matches=tuple(matches))
 
 
-def make_alert(found: Found, matches: Match | Sequence[Match],
-               min_sources: Mapping[tuple[str, str], int] | None = None) -> Alert:
+def make_alert(
+    found: Found,
+    matches: Match | Sequence[Match],
+    min_sources: Mapping[tuple[str, str], int] | None = None,
+) -> Alert:
     """One alert for the rules that fired: the highest priority leads, the snippet shows
     the stretch of text with the most of their terms. `min_sources`: the independent
     outlets a rule waits for, when more than one."""
     matches = [matches] if isinstance(matches, Match) else list(matches)
     entry, text = found.entry, found.document.text
     least = min_sources or {}
-    fired = [replace(f, min_sources=least.get((f.watchlist, f.rule), 1))
-             for f in (fired_rule(entry, m) for m in matches)]
+    fired = [fired_rule(entry, m, least.get((m.watchlist, m.rule), 1)) for m in matches]
     first = fired[0]
     alert = Alert(
-        watchlist=first.watchlist, rule=first.rule, priority=first.priority,
-        title=entry.title or "(untitled)", url=entry.url, source=entry.source,
-        published=entry.published, snippet=Snippet(""), terms=first.terms,
-        score=first.score, hits=first.hits, min_sources=first.min_sources,
+        watchlist=first.watchlist,
+        rule=first.rule,
+        priority=first.priority,
+        title=entry.title or "(untitled)",
+        url=entry.url,
+        source=entry.source,
+        published=entry.published,
+        snippet=Snippet(""),
+        terms=first.terms,
+        score=first.score,
+        hits=first.hits,
+        min_sources=first.min_sources,
         casualties=(found.figures or FiguresOf(entry.title, text))(),
     )
     if len(fired) > 1:
@@ -133,17 +145,28 @@ def _spans(alert: Alert) -> list[tuple[int, int]]:
     low, high = lead[0][0], lead[-1][1]
     spans = set(lead)
     for other in alert.also:
-        spans.update((h.start, h.end) for h in other.hits
-                     if h.field == "text" and low <= h.start and h.end <= high)
+        spans.update(
+            (h.start, h.end)
+            for h in other.hits
+            if h.field == "text" and low <= h.start and h.end <= high
+        )
     return sorted(spans)
 
 
-def fired_rule(entry: Entry, match: Match) -> Fired:
+def fired_rule(entry: Entry, match: Match, min_sources: int = 1) -> Fired:
     """A matched rule as a message names it: its terms in reading order, title first."""
     reading_order = sorted(match.hits, key=lambda h: (h.field != "title", h.start))
     terms = tuple(dict.fromkeys(h.term for h in reading_order))
-    return Fired(match.watchlist, match.rule, match.priority, terms, match.score,
-                 tuple(reading_order), entry.url)
+    return Fired(
+        match.watchlist,
+        match.rule,
+        match.priority,
+        terms,
+        match.score,
+        tuple(reading_order),
+        entry.url,
+        min_sources,
+    )
 
 
 def focus(hits: list[Hit], width: int) -> list[tuple[int, int]]:
@@ -157,8 +180,8 @@ def focus(hits: list[Hit], width: int) -> list[tuple[int, int]]:
         last = max(last, first)
         while last + 1 < len(hits) and hits[last + 1].end - hits[first].start <= width:
             last += 1
-        window = hits[first:last + 1]
+        window = hits[first : last + 1]
         score = (len({h.term for h in window}), len(window))
         if score > best:
             best, best_range = score, (first, last + 1)
-    return [(h.start, h.end) for h in hits[best_range[0]:best_range[1]]]
+    return [(h.start, h.end) for h in hits[best_range[0] : best_range[1]]]

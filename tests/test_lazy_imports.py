@@ -7,6 +7,7 @@ loaded when it exits."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -97,3 +98,78 @@ def test_a_channel_template_check_must_render_still_loads_jinja2(tmp_path):
         encoding="utf-8",
     )
     assert "'jinja2'" in _loaded("check", "-c", str(tmp_path / "monitor.yaml"))
+
+
+# What a daemon polling plain feeds never needs: Apprise (no Apprise channel), Beautiful Soup
+# and trafilatura (no page extracted), feedparser (every feed reads on the fast path), Jinja2
+# (nothing rendered until an alert is delivered).
+POLL_NEVER = (
+    "apprise",
+    "requests",
+    "smtplib",
+    "bs4",
+    "soupsieve",
+    "trafilatura",
+    "feedparser",
+    "jinja2",
+)
+_POLL_PROBE = """
+import asyncio, sys
+from monitor.config import load_config
+from monitor.service import Monitor
+from monitor.store import Store
+
+config = load_config(sys.argv[1])
+store = Store.open(config.state_url)
+monitor = Monitor(config, store)
+
+async def poll():
+    try:
+        return await monitor.poll_all()
+    finally:
+        await monitor.aclose()
+
+cycle = asyncio.run(poll())
+with store.engine.connect() as db:
+    queued = db.exec_driver_sql("SELECT count(*) FROM alerts").scalar()
+print("POLLED", cycle.polled, "FAILED", cycle.failed, "QUEUED", queued > 0)
+print("LOADED", sorted(m for m in {names!r} if m in sys.modules))
+"""
+
+
+def test_a_poll_of_plain_feeds_loads_none_of_the_delivery_or_page_libraries(tmp_path):
+    """The alerts are matched, assigned to stories and queued in the outbox: all of a poll's
+    work is done, and none of it needs those libraries."""
+    from tests.conftest import rss_feed, serving, write_config
+
+    items = [
+        {
+            "title": f"Airstrike hits depot {n}",
+            "link": f"https://news.example.org/{n}",
+            "description": "An airstrike hit a fuel depot on Monday.",
+        }
+        for n in range(3)
+    ]
+    with serving() as server:
+        for n in range(2):
+            server.expect_request(f"/feed{n}.xml").respond_with_data(
+                rss_feed(*items), content_type="application/rss+xml"
+            )
+        config = write_config(
+            tmp_path,
+            sources=[
+                {"name": f"feed{n}", "feed": server.url_for(f"/feed{n}.xml")} for n in range(2)
+            ],
+            rules=[{"name": "strikes", "keywords": ["airstrike"]}],
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", _POLL_PROBE.format(names=POLL_NEVER), str(config)],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=600,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+    lines = done.stdout.splitlines()
+    assert "POLLED 2 FAILED 0 QUEUED True" in lines, done.stdout + done.stderr
+    assert lines[-1] == "LOADED []", done.stdout + done.stderr

@@ -16,21 +16,29 @@ LEASE = timedelta(seconds=30)
 
 
 def entry(key: str, source: str = "S") -> Entry:
-    return Entry(source=source, key=key, url=f"https://e.org/{key}", title=f"Title {key}",
-                 summary="text")
+    return Entry(
+        source=source, key=key, url=f"https://e.org/{key}", title=f"Title {key}", summary="text"
+    )
 
 
 def alert(rule: str = "R") -> Alert:
-    return Alert(watchlist="w", rule=rule, priority="high", title="T", url="https://e.org/1",
-                 source="S", published=NOW, snippet=Snippet("a b c", ((0, 1),)),
-                 terms=("a",))
+    return Alert(
+        watchlist="w",
+        rule=rule,
+        priority="high",
+        title="T",
+        url="https://e.org/1",
+        source="S",
+        published=NOW,
+        snippet=Snippet("a b c", ((0, 1),)),
+        terms=("a",),
+    )
 
 
 @pytest.fixture
 def store(state_url):
     s = Store.open(state_url)
-    s.sync_sources([("S", "feed", "https://e.org/feed"), ("T", "feed", "https://e.org/t")],
-                   NOW)
+    s.sync_sources([("S", "feed", "https://e.org/feed"), ("T", "feed", "https://e.org/t")], NOW)
     yield s
     s.close()
 
@@ -45,8 +53,9 @@ def replicas(state_url):
 
 
 def record(store: Store, *seen: Seen, source: str = "S", error: str | None = None) -> int:
-    poll = Poll(source, NOW, entries=tuple(s.entry for s in seen), error=error,
-                etag='"e"', body_hash="h")
+    poll = Poll(
+        source, NOW, entries=tuple(s.entry for s in seen), error=error, etag='"e"', body_hash="h"
+    )
     return store.record_poll(poll, list(seen), NOW + timedelta(minutes=5))
 
 
@@ -81,8 +90,11 @@ def test_entry_and_its_alerts_are_recorded_together_and_only_once(store):
 
 def test_a_story_alerts_once_per_rule_and_channel_whatever_the_source(store):
     record(store, Seen(entry("1"), "story", "t", (("desk", alert("R")),)))
-    record(store, Seen(entry("9", "T"), "story", "t", (("desk", alert("R")),
-                                                        ("desk", alert("Other")))), source="T")
+    record(
+        store,
+        Seen(entry("9", "T"), "story", "t", (("desk", alert("R")), ("desk", alert("Other")))),
+        source="T",
+    )
     [item] = store.claim_alerts(NOW, LEASE)  # Other joined the story's waiting message
     assert [f.rule for f in item.alert.rules()] == ["R", "Other"]
 
@@ -93,8 +105,12 @@ def test_a_failed_transaction_records_neither_entry_nor_alert(store):
     with pytest.raises(Exception):  # noqa: B017 - any database error will do
         if store.engine.dialect.name == "sqlite":
             with store.engine.begin() as conn:  # SQLite does not enforce lengths: force one
-                conn.execute(text("create trigger t before insert on alerts "
-                                  "when new.story = 'story' begin select raise(abort, 'x'); end"))
+                conn.execute(
+                    text(
+                        "create trigger t before insert on alerts "
+                        "when new.story = 'story' begin select raise(abort, 'x'); end"
+                    )
+                )
             record(store, bad)
         else:
             record(store, bad, broken)
@@ -108,8 +124,10 @@ def test_claim_due_takes_each_due_source_once_until_its_poll_is_recorded(store):
     assert store.claim_due(NOW, timedelta(minutes=2)) == []
     record(store)  # S polled: next check in 5 minutes, lease given back
     assert store.source_state("S").next_check_at == NOW + timedelta(minutes=5)
-    assert [s.name for s in store.claim_due(NOW + timedelta(minutes=6),
-                                            timedelta(minutes=10))] == ["T", "S"]
+    assert [s.name for s in store.claim_due(NOW + timedelta(minutes=6), timedelta(minutes=10))] == [
+        "T",
+        "S",
+    ]
 
 
 def test_a_lease_that_is_not_renewed_expires_and_another_replica_takes_the_source(replicas):
@@ -151,8 +169,7 @@ def test_channel_lease_is_renewed_by_its_owner_and_taken_over_when_it_expires(re
 def test_two_replicas_never_claim_the_same_outbox_row(replicas):
     first, second = replicas
     first.sync_sources([("S", "feed", "https://e.org/feed")], NOW)
-    record(first, *(Seen(entry(str(i)), f"s{i}", "t", (("desk", alert()),))
-                    for i in range(10)))
+    record(first, *(Seen(entry(str(i)), f"s{i}", "t", (("desk", alert()),)) for i in range(10)))
     a = first.claim_alerts(NOW, LEASE, limit=4)
     b = second.claim_alerts(NOW, LEASE)
     assert len(a) == 4 and len(b) == 6
@@ -226,3 +243,18 @@ def test_replicas_opening_a_new_database_together_both_start(state_url):
         stores = list(pool.map(lambda n: Store.open(state_url, owner=f"r{n}"), range(3)))
     for s in stores:
         s.close()
+
+
+def test_times_recorded_with_a_poll_compare_in_sql_as_the_store_writes_them(store):
+    """A poll's rows go to the driver as built SQL: their times must be stored in the same
+    form as every other write's, or comparisons in SQL (SQLite compares the text) miss an
+    entry published on a whole second."""
+    from dataclasses import replace
+
+    whole = replace(entry("1"), published=NOW)
+    later = replace(entry("2"), published=NOW + timedelta(microseconds=1500))
+    record(store, Seen(whole, "story-1", "t", (("desk", alert()),)), Seen(later, "story-2", "t"))
+    assert store.published_since("S", NOW, NOW) == 1
+    assert store.published_since("S", NOW, NOW + timedelta(seconds=1)) == 2
+    assert [seen_at for *_, seen_at in store.entries_after(0, NOW)] == [NOW, NOW]
+    assert len(store.claim_alerts(NOW, LEASE)) == 1  # queued at NOW: due at NOW

@@ -14,13 +14,24 @@ terminal or log file.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from monitor.alerts.escape import defuse, one_line, shorten
-from monitor.alerts.template import default_template
 from monitor.alerts.views import alert_title
 from monitor.records import Alert
 
+if TYPE_CHECKING:
+    from monitor.alerts.template import MessageTemplate
+
 SUBJECT_MAX = 200
+
+
+def default_template(name: str) -> MessageTemplate:
+    """The shipped template, imported at the first render: the outbox needs the subjects
+    here, and Jinja2 loads only once a message is laid out."""
+    from monitor.alerts.template import default_template as shipped
+
+    return shipped(name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -33,8 +44,9 @@ def headline(alert: Alert) -> str:
     more = f" +{len(alert.also)}" if alert.also else ""
     single = " (single source)" if alert.single_source else ""
     again = "Update: " if alert.update else ""
-    return shorten(defuse(f"{again}[{one_line(alert.rule)}{more}] {alert_title(alert)}"
-                          f"{single}"), SUBJECT_MAX)
+    return shorten(
+        defuse(f"{again}[{one_line(alert.rule)}{more}] {alert_title(alert)}{single}"), SUBJECT_MAX
+    )
 
 
 def stories_heading(alerts: Sequence[Alert], prefix: str = "") -> str:

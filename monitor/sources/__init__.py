@@ -30,13 +30,23 @@ from monitor.sources.jsonfeed import looks_like_json_feed, parse_json_feed_full
 from monitor.sources.offload import Overran, offload
 from monitor.sources.schedule import Pace, interval_for, next_check
 from monitor.sources.sitemaps import parse_sitemap
-from monitor.sources.sites import Link, parse_listing
 
 if TYPE_CHECKING:
     from monitor.config import PollSettings, Source
+    from monitor.sources.sites import Link
 
-__all__ = ["poll", "fetch_articles", "dated", "make_client", "next_check", "interval_for",
-           "Pace", "HostGate", "Http", "trust_of"]
+__all__ = [
+    "poll",
+    "fetch_articles",
+    "dated",
+    "make_client",
+    "next_check",
+    "interval_for",
+    "Pace",
+    "HostGate",
+    "Http",
+    "trust_of",
+]
 
 log = logging.getLogger(__name__)
 
@@ -61,18 +71,25 @@ class _Context:
         self.problems: list[str] = []
 
     async def get(self, url: str, state: SourceState | None = None) -> Fetched:
-        return await fetch_url(url, client=self.http.polls, timeout=self.settings.timeout,
-                               max_bytes=self.settings.max_bytes, gate=self.http.poll_gate,
-                               trust=self.trust, etag=state.etag if state else None,
-                               last_modified=state.last_modified if state else None)
+        return await fetch_url(
+            url,
+            client=self.http.polls,
+            timeout=self.settings.timeout,
+            max_bytes=self.settings.max_bytes,
+            gate=self.http.poll_gate,
+            trust=self.trust,
+            etag=state.etag if state else None,
+            last_modified=state.last_modified if state else None,
+        )
 
     async def parse(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         """Run a parser off the event loop, under the poll's parse deadline."""
         return await offload(fn, *args, timeout=self.settings.parse_timeout, **kwargs)
 
 
-async def poll(source: Source, state: SourceState | None, *, http: Http,
-               settings: PollSettings, now: datetime) -> Poll:
+async def poll(
+    source: Source, state: SourceState | None, *, http: Http, settings: PollSettings, now: datetime
+) -> Poll:
     """Poll one source. Failures come back as Poll.error so one bad source stops nothing."""
     state = state or SourceState(source.name)
     ctx = _Context(source, http, settings)
@@ -80,8 +97,14 @@ async def poll(source: Source, state: SourceState | None, *, http: Http,
         fetched = await ctx.get(source.location, state)
     except FetchError as err:
         return Poll(source.name, now, error=str(err), retry_after=err.retry_after)
-    unchanged = Poll(source.name, now, not_modified=True, etag=fetched.etag,
-                     last_modified=fetched.last_modified, fresh_for=fetched.fresh_for)
+    unchanged = Poll(
+        source.name,
+        now,
+        not_modified=True,
+        etag=fetched.etag,
+        last_modified=fetched.last_modified,
+        fresh_for=fetched.fresh_for,
+    )
     if fetched.not_modified:
         return unchanged
     digest = hashlib.sha256(fetched.body).hexdigest()
@@ -90,16 +113,22 @@ async def poll(source: Source, state: SourceState | None, *, http: Http,
     try:
         entries, warnings, ttl, problems = await _read(source, fetched, ctx)
     except (FeedError, FetchError, Overran) as err:
-        return Poll(source.name, now, error=str(err),
-                    retry_after=getattr(err, "retry_after", None))
+        return Poll(source.name, now, error=str(err), retry_after=getattr(err, "retry_after", None))
     except Exception as err:  # a parser bug must not take the daemon down
         log.exception("parser failed on %s", source.name)
         return Poll(source.name, now, error=f"parser failed: {type(err).__name__}: {err}"[:300])
     fresh_for = max(filter(None, (fetched.fresh_for, ttl)), default=None)
-    return Poll(source.name, now, entries=tuple(entries),
-                etag=fetched.etag, last_modified=fetched.last_modified, body_hash=digest,
-                warnings=tuple(warnings), fresh_for=fresh_for,
-                problems=(*ctx.problems, *problems))
+    return Poll(
+        source.name,
+        now,
+        entries=tuple(entries),
+        etag=fetched.etag,
+        last_modified=fetched.last_modified,
+        body_hash=digest,
+        warnings=tuple(warnings),
+        fresh_for=fresh_for,
+        problems=(*ctx.problems, *problems),
+    )
 
 
 async def _read(source: Source, fetched: Fetched, ctx: _Context) -> Parsed:
@@ -113,15 +142,24 @@ async def _read(source: Source, fetched: Fetched, ctx: _Context) -> Parsed:
 def _read_feed(name: str, fetched: Fetched) -> Parsed:
     if looks_like_json_feed(fetched.body, fetched.content_type):
         return parse_json_feed_full(fetched.body, source=name, url=fetched.url)
-    return parse_feed_full(fetched.body, source=name, url=fetched.url,
-                           content_type=fetched.content_type)
+    return parse_feed_full(
+        fetched.body, source=name, url=fetched.url, content_type=fetched.content_type
+    )
 
 
 async def _read_site(source: Source, fetched: Fetched, ctx: _Context) -> Parsed:
     """A listing page: its links by selector; or, with none, the feed it advertises (the
-    publisher's own list of articles, with dates and summaries), else its headlines."""
-    listing = await ctx.parse(parse_listing, fetched.body, url=fetched.url,
-                              selector=source.links, content_type=fetched.content_type)
+    publisher's own list of articles, with dates and summaries), else its headlines.
+    sites.py (Beautiful Soup, soupsieve) is imported here: feeds alone never load it."""
+    from monitor.sources.sites import parse_listing
+
+    listing = await ctx.parse(
+        parse_listing,
+        fetched.body,
+        url=fetched.url,
+        selector=source.links,
+        content_type=fetched.content_type,
+    )
     if source.links is None and listing.feeds:
         feed = await ctx.get(listing.feeds[0])
         return await ctx.parse(_read_feed, source.name, feed)
@@ -131,14 +169,24 @@ async def _read_site(source: Source, fetched: Fetched, ctx: _Context) -> Parsed:
 
 
 async def _read_sitemap(source: Source, fetched: Fetched, ctx: _Context) -> Parsed:
-    sitemap = await ctx.parse(parse_sitemap, fetched.body, source=source.name,
-                              url=fetched.url, max_bytes=ctx.settings.max_bytes)
+    sitemap = await ctx.parse(
+        parse_sitemap,
+        fetched.body,
+        source=source.name,
+        url=fetched.url,
+        max_bytes=ctx.settings.max_bytes,
+    )
     entries, warnings, problems = list(sitemap.entries), [], list(sitemap.problems)
     for child_url in sitemap.children[:MAX_CHILD_SITEMAPS]:
         try:
             child = await ctx.get(child_url)
-            parsed = await ctx.parse(parse_sitemap, child.body, source=source.name,
-                                     url=child.url, max_bytes=ctx.settings.max_bytes)
+            parsed = await ctx.parse(
+                parse_sitemap,
+                child.body,
+                source=source.name,
+                url=child.url,
+                max_bytes=ctx.settings.max_bytes,
+            )
         except (FetchError, FeedError, Overran) as err:
             if getattr(err, "refused", False):
                 ctx.problems.append(f"child sitemap {child_url}: {err}")
@@ -161,8 +209,9 @@ def dated(entry: Entry, now: datetime) -> Entry:
     return entry
 
 
-async def fetch_articles(entries: list[Entry], *, source: Source, http: Http,
-                         settings: PollSettings) -> tuple[list[Entry], list[str]]:
+async def fetch_articles(
+    entries: list[Entry], *, source: Source, http: Http, settings: PollSettings
+) -> tuple[list[Entry], list[str]]:
     """Fill in each entry's text (and better metadata) from its article page; return the
     entries and what went wrong (the problems to record on the source).
 
@@ -173,7 +222,7 @@ async def fetch_articles(entries: list[Entry], *, source: Source, http: Http,
     """
     trust = trust_of(source, settings)
     slots = asyncio.Semaphore(settings.article_concurrency)
-    wanted = [i for i, e in enumerate(entries[:settings.max_articles]) if e.url]
+    wanted = [i for i, e in enumerate(entries[: settings.max_articles]) if e.url]
     done: dict[int, Entry] = {}
     problems: list[str] = []
 
@@ -193,21 +242,35 @@ async def fetch_articles(entries: list[Entry], *, source: Source, http: Http,
         if tasks:
             await asyncio.wait(tasks)
     if late:
-        problems.append(f"{len(late)} of {len(tasks)} article pages not fetched within "
-                        f"the {settings.article_budget:g}s article budget")
+        problems.append(
+            f"{len(late)} of {len(tasks)} article pages not fetched within "
+            f"the {settings.article_budget:g}s article budget"
+        )
     return [done.get(i, e) for i, e in enumerate(entries)], problems
 
 
-async def _article(entry: Entry, http: Http, trust: Trust, settings: PollSettings,
-                   problems: list[str]) -> Entry:
+async def _article(
+    entry: Entry, http: Http, trust: Trust, settings: PollSettings, problems: list[str]
+) -> Entry:
     from monitor.extract import MAX_PAGE, extract_article
 
     try:  # the extractor reads no more than MAX_PAGE: a larger page is not worth holding
-        page = await fetch_url(entry.url, client=http.articles, timeout=settings.timeout,
-                               max_bytes=min(settings.max_bytes, MAX_PAGE),
-                               gate=http.article_gate, trust=trust)
-        article = await offload(extract_article, page.body, page.url, page.content_type,
-                                timeout=settings.parse_timeout, what="extracting")
+        page = await fetch_url(
+            entry.url,
+            client=http.articles,
+            timeout=settings.timeout,
+            max_bytes=min(settings.max_bytes, MAX_PAGE),
+            gate=http.article_gate,
+            trust=trust,
+        )
+        article = await offload(
+            extract_article,
+            page.body,
+            page.url,
+            page.content_type,
+            timeout=settings.parse_timeout,
+            what="extracting",
+        )
     except (FetchError, Overran) as err:
         log.info("article %s not fetched: %s", entry.url, err)
         problems.append(f"article {entry.url}: {err}")
@@ -216,7 +279,10 @@ async def _article(entry: Entry, http: Http, trust: Trust, settings: PollSetting
         log.exception("extracting %s failed", entry.url)
         problems.append(f"article {entry.url}: extractor failed: {type(err).__name__}")
         return entry
-    return replace(entry, title=entry.title or article.title, content=article.text,
-                   url=article.canonical_url or entry.url,
-                   published=entry.published or article.published)
-
+    return replace(
+        entry,
+        title=entry.title or article.title,
+        content=article.text,
+        url=article.canonical_url or entry.url,
+        published=entry.published or article.published,
+    )

@@ -29,6 +29,8 @@ With these rules the reading matches feedparser's on ≥ 99% of the corpus's pas
 The input is already decoded, stripped of its DOCTYPE, refused if it declares entities and
 cut to at most 2 × MAX_ENTRIES items (feeds.py): both readers see the same bounded bytes.
 Both parsers would fetch a `str` that looks like a URL, so they are only ever given bytes.
+feedparser is imported at its first reading: a daemon whose feeds all take the fast path
+never loads it (tests/test_lazy_imports.py).
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import feedparser
 import feedparser_rs
 
 __all__ = ["Document", "read_document"]
@@ -77,7 +78,8 @@ _DATE_ELEMENT = re.compile(
 _COPIED = frozenset({"text/plain", "text/html", "application/xhtml+xml"})
 _DATES = ("published_parsed", "updated_parsed", "created_parsed")
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
-_looks_like_html = feedparser.mixin._FeedParserMixin.looks_like_html
+# feedparser's own first test of looks_like_html: text without one of these is never HTML.
+_MAY_BE_HTML = (re.compile(r"</(\w+)>"), re.compile(r"&#?\w+;"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,8 @@ def read_document(document: bytes, headers: dict[str, str], *, max_entries: int)
     fast, why = _fast(document, max_entries)
     if fast is not None:
         return fast
+    import feedparser
+
     parsed = feedparser.parse(
         io.BytesIO(document),
         response_headers=headers,
@@ -201,4 +205,9 @@ def _entry(e: Any, atom: bool, untyped: set[str]) -> dict[str, Any] | None:
 def _rss_title_kind(value: str) -> str:
     """The type feedparser gives an RSS title: RSS says none, and feedparser calls it HTML
     only when it looks like HTML (its own test); feedparser-rs calls every RSS title HTML."""
-    return "text/html" if _looks_like_html(value) else "text/plain"
+    if not any(pattern.search(value) for pattern in _MAY_BE_HTML):
+        return "text/plain"  # feedparser's answer too, without loading it
+    import feedparser
+
+    looks_like_html = feedparser.mixin._FeedParserMixin.looks_like_html
+    return "text/html" if looks_like_html(value) else "text/plain"

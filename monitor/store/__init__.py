@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from monitor.logs import mask_url
@@ -37,8 +36,22 @@ from monitor.store.sql import StoreError, key_hash, outage, retried, transient
 from monitor.store.surgestore import SurgeRow, Surges
 from monitor.store.threads import Threads
 
-__all__ = ["Store", "AlertRow", "SurgeRow", "HealthRow", "FeedAlert", "Replica", "StoredEntry",
-           "StoreError", "replica_name", "key_hash", "outage", "transient", "HEAD", "MIGRATIONS"]
+__all__ = [
+    "Store",
+    "AlertRow",
+    "SurgeRow",
+    "HealthRow",
+    "FeedAlert",
+    "Replica",
+    "StoredEntry",
+    "StoreError",
+    "replica_name",
+    "key_hash",
+    "outage",
+    "transient",
+    "HEAD",
+    "MIGRATIONS",
+]
 
 HEAD = "0008"  # the newest migration; a test keeps it in step with migrations/versions
 BUSY_TIMEOUT_MS = 10_000  # how long SQLite waits for another process's write lock
@@ -50,8 +63,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Store(Sources, Leases, Outbox, Corroborations, Threads, Surges, History,
-            HealthNotices):
+class Store(Sources, Leases, Outbox, Corroborations, Threads, Surges, History, HealthNotices):
     """All reads and writes of the state database. One instance per process.
 
     Several processes (replicas) may share one database. Work is handed out by leases: a
@@ -64,7 +76,7 @@ class Store(Sources, Leases, Outbox, Corroborations, Threads, Surges, History,
     def __init__(self, engine: Engine, owner: str | None = None):
         self.engine = engine
         self.owner = owner or replica_name()
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._insert = _dialect_insert(engine.dialect.name)
         on_sqlite = engine.dialect.name == "sqlite"
         self._writer = threading.Lock() if on_sqlite else contextlib.nullcontext()
         self._write_engine = engine.execution_options(news_monitor_writes=True)
@@ -77,12 +89,12 @@ class Store(Sources, Leases, Outbox, Corroborations, Threads, Surges, History,
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         try:
-            engine = create_engine(url, future=True, pool_pre_ping=True,
-                                   connect_args=_connect_args(url))
+            engine = create_engine(
+                url, future=True, pool_pre_ping=True, connect_args=_connect_args(url)
+            )
         except Exception as err:  # bad URL syntax, missing driver: never show its password
             shown = mask_url(url)
-            raise StoreError(f"cannot use state '{shown}': "
-                             f"{str(err).replace(url, shown)}") from err
+            raise StoreError(f"cannot use state '{shown}': {str(err).replace(url, shown)}") from err
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_connect)
             event.listen(engine, "begin", _sqlite_begin)
@@ -106,8 +118,9 @@ class Store(Sources, Leases, Outbox, Corroborations, Threads, Surges, History,
         except StoreError:
             raise
         except DBAPIError as err:
-            raise StoreError(f"cannot open the state database: {outage(err)}",
-                             unreachable=transient(err)) from err
+            raise StoreError(
+                f"cannot open the state database: {outage(err)}", unreachable=transient(err)
+            ) from err
         except Exception as err:
             raise StoreError(f"cannot open the state database: {err}") from err
 
@@ -144,6 +157,16 @@ class Store(Sources, Leases, Outbox, Corroborations, Threads, Surges, History,
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _dialect_insert(name: str) -> Any:
+    """The dialect's insert() (it has on_conflict_do_nothing), imported for the one in
+    use: SQLAlchemy's PostgreSQL dialect is 2 MB that a SQLite store never needs."""
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
 
 
 def _connect_args(url: str) -> dict[str, Any]:

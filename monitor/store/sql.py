@@ -9,10 +9,11 @@ import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Engine, Table, or_
+from sqlalchemy import ColumnElement, Connection, Dialect, Engine, Table, or_
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 P = ParamSpec("P")
@@ -65,8 +66,9 @@ def retried(method: Callable[P, T]) -> Callable[P, T]:
             except DBAPIError as err:
                 if attempt == WRITE_ATTEMPTS - 1 or not busy(err):
                     raise
-                time.sleep(min(0.05 * 2 ** attempt, 2.0) * (0.5 + random.random()))
+                time.sleep(min(0.05 * 2**attempt, 2.0) * (0.5 + random.random()))
         raise AssertionError("unreachable")  # pragma: no cover
+
     return wrapper
 
 
@@ -74,15 +76,21 @@ def busy(err: DBAPIError) -> bool:
     """The database refused for now because of other transactions, not because it is gone."""
     text = str(err.orig).lower()
     code = getattr(err.orig, "sqlstate", None)
-    return ("database is locked" in text or "database table is locked" in text
-            or code in ("40001", "40P01"))  # serialization failure, deadlock detected
+    return (
+        "database is locked" in text
+        or "database table is locked" in text
+        or code in ("40001", "40P01")
+    )  # serialization failure, deadlock detected
 
 
 def transient(err: DBAPIError) -> bool:
     """The database did not answer or was busy: the same work may succeed later. Other
     errors (a constraint, bad SQL) would fail the same way again."""
-    return (isinstance(err, (OperationalError, InterfaceError)) or err.connection_invalidated
-            or busy(err))
+    return (
+        isinstance(err, (OperationalError, InterfaceError))
+        or err.connection_invalidated
+        or busy(err)
+    )
 
 
 def outage(err: BaseException) -> str:
@@ -103,8 +111,80 @@ def unleased(table: Table, now: datetime) -> ColumnElement[bool]:
 def chunks(items: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
     """Long IN lists go in parts: databases cap the parameters of one statement."""
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 def ids_of(ids: int | Sequence[int]) -> list[int]:
     return [ids] if isinstance(ids, int) else list(ids)
+
+
+# Parameters in one multi-row statement: SQLite (3.32 and later) takes 32,766, PostgreSQL
+# 65,535.
+MAX_PARAMETERS = 30_000
+
+
+@dataclass(frozen=True)
+class _Shape:
+    head: str  # INSERT INTO t (a, b) VALUES
+    row: str  # (?, ?)
+    tail: str  # ON CONFLICT (...) DO NOTHING RETURNING ...
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+
+@functools.cache
+def _shape(
+    dialect: Dialect,
+    table: Table,
+    columns: tuple[str, ...],
+    conflict: tuple[str, ...],
+    returning: tuple[str, ...],
+) -> _Shape:
+    quote = dialect.identifier_preparer.quote
+    missing = [c.name for c in table.columns if c.name not in columns and c.default is not None]
+    if missing:  # SQLAlchemy would fill those in; this insert does not
+        raise ValueError(f"insert into {table.name} must name {', '.join(missing)}")
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    tail = ""
+    if conflict:
+        tail += f" ON CONFLICT ({', '.join(map(quote, conflict))}) DO NOTHING"
+    if returning:
+        tail += f" RETURNING {', '.join(map(quote, returning))}"
+    return _Shape(
+        f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, columns))}) VALUES ",
+        f"({', '.join([mark] * len(columns))})",
+        tail,
+        tuple(table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns),
+    )
+
+
+def insert_rows(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    conflict: Sequence[str] = (),
+    returning: Sequence[str] = (),
+) -> list[Any]:
+    """Insert `rows` (values in the order of `columns`) in multi-row statements that go to
+    the driver as they are; the RETURNING rows. Each value goes through its column's own
+    bind processing, so it is stored exactly as SQLAlchemy stores it (UTCDateTime's text on
+    SQLite), but without SQLAlchemy building and processing each row's parameters as a
+    statement of its own, which was most of the cost of recording a poll's new entries
+    and their alerts. `conflict`: the unique columns whose duplicates are skipped."""
+    shape = _shape(conn.dialect, table, tuple(columns), tuple(conflict), tuple(returning))
+    processed = [i for i, p in enumerate(shape.processors) if p is not None]
+    found: list[Any] = []
+    for part in chunks(rows, max(1, MAX_PARAMETERS // len(columns))):
+        params: list[Any] = []
+        for row in part:
+            if processed:
+                row = list(row)
+                for i in processed:
+                    row[i] = shape.processors[i](row[i])  # type: ignore[misc]
+            params.extend(row)
+        sql = shape.head + ", ".join([shape.row] * len(part)) + shape.tail
+        result = conn.exec_driver_sql(sql, tuple(params))
+        if returning:
+            found.extend(result.fetchall())
+    return found
