@@ -62,6 +62,7 @@ from monitor.catalog import diskcache, eventcache
 from monitor.catalog.eventfiles import EventEntry, parse_events
 from monitor.catalog.files import CatalogError
 from monitor.catalog.names import _DATA, EXACT_CASE_MAX_LETTERS, cased, fold_key, letters
+from monitor.facts.aerial import air_attacks
 from monitor.facts.assaults import assaults
 from monitor.facts.reported import reported_types
 from monitor.facts.seizures import abductions
@@ -77,7 +78,7 @@ log = logging.getLogger(__name__)
 SHIPPED = _DATA / "events.yaml"
 # Languages every shipped type must have phrases in (tests hold the catalog to it).
 REQUIRED_LANGUAGES = ("en", "ar", "fr", "tr")
-ABDUCTION, CLASH = "abduction", "armed clash"
+ABDUCTION, AIRSTRIKE, CLASH = "abduction", "airstrike", "armed clash"
 
 
 # Folding lower-cases "I" to "i", never to Turkish "ı": a headline in capitals ("HAVA
@@ -365,8 +366,9 @@ def events_in(text: str, catalog: EventCatalog | None = None) -> dict[str, tuple
     only denied, foiled, planned, threatened, feared, commemorated, judged or negated, nor
     the word's other sense), and an abduction told with a verb of taking ("gunmen seized two
     aid workers", facts/seizures.py) counts too, as does an armed clash told as an attack on
-    soldiers with no weapon named (facts/assaults.py). A rule's `events:` reads the same cues
-    (facts/happened.py) but not those two extra readings: they name no catalog phrase."""
+    soldiers with no weapon named (facts/assaults.py), and an air strike told as an aircraft
+    near its attack verb (facts/aerial.py). A rule's `events:` reads the same cues
+    (facts/happened.py) but not those extra readings: they name no catalog phrase."""
     chosen = catalog if catalog is not None else shipped_events()
     matches = chosen.matcher().match(Document("", text))
     hits = [(m.rule, h.start, h.end, h.term) for m in matches for h in m.hits]
@@ -374,6 +376,13 @@ def events_in(text: str, catalog: EventCatalog | None = None) -> dict[str, tuple
         hits += [(ABDUCTION, a, b, text[a:b]) for a, b in abductions(text)]
     if CLASH in chosen.names():  # "opened fire on a bus carrying soldiers" (facts/assaults.py)
         hits += [(CLASH, a, b, text[a:b]) for a, b in assaults(text)]
+    if AIRSTRIKE in chosen.names():  # "Russian jets carried out 20 raids" (facts/aerial.py)
+        named = [(a, b) for event, a, b, _ in hits if event == AIRSTRIKE]
+        hits += [
+            (AIRSTRIKE, a, b, text[a:b])
+            for a, b in air_attacks(text)
+            if not any(a < end and start < b for start, end in named)  # a phrase said it
+        ]
     kept = reported_types(text, ((event, a, b) for event, a, b, _ in hits))
     found: dict[str, tuple[str, ...]] = {}
     for event, _, _, term in hits:

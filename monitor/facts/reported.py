@@ -28,6 +28,7 @@ import bisect
 import re
 from collections.abc import Iterable
 
+from monitor.facts.senses import OTHER_SENSE, RELEASED, RELEASED_AFTER
 from monitor.facts.tokens import SENTENCE_ENDS, Token, fold, is_clause_end, tokens
 
 BEFORE_WORDS = 12  # words of the clause read before a phrase
@@ -59,7 +60,8 @@ SETTLED = _words(
 # event is presupposed), or is what someone wants stopped ("would stop rocket attacks"), or,
 # for a denial, the sentence reports its victims.
 ATTITUDE = _words(
-    "denied denies deny denying denial rejected dismissed refuted plans planned planning plan"
+    "denied denies deny denying denial rejected rejecting rejects dismissed refuted plans"
+    " planned planning plan"
     " plot plotted plotting plots preparing prepares threatened threatens threatening threat"
     " threats warned warns warning warnings fear fears feared fearing could would might"
     " will vowed vows pledged possible potential imminent expect expects expected",
@@ -98,8 +100,28 @@ BEFORE_PAIRS = frozenset(
         "avant qu'ils",
         "avant qu'elle",
         "avant de",
+        # the event is what someone is suspected or accused of: "arrested four men suspected
+        # of kidnapping a merchant" (the news is the arrest)
+        "suspected of",
+        "accused of",
+        "charged with",
+        "soupçonné de",
+        "soupçonnés de",
+        "accusé de",
+        "accusés de",
+        # the past as a span: "years of fighting", "des années de combats"
+        "years of",
+        "decades of",
+        "années de",
+        "décennies de",
+        "سنوات من",
+        "yıllardır süren",
+        "yıllar süren",
     )
 )
+# Between an attitude cue and the phrase, a renewal: "يخشى الأهالي من تجدد الاشتباكات" (the
+# Arabic article is generic there, not a known event).
+RENEWAL = _words("renewed renewal resumption return تجدد استئناف عودة reprise regain")
 # Between such a cue and the phrase, these say the event is real and ongoing: "would stop
 # rocket attacks", "vowed to end the shelling".
 PRESUPPOSE = _words(
@@ -158,40 +180,17 @@ CLAUSE_WORDS = _words(
     " ancak fakat ama ise",
 )
 CLAUSE_MARKS = frozenset(';:,،؛()[]—–"“”«»')
-# Another sense of a type's words, when these stand in the phrase's clause.
-OTHER_SENSE: dict[str, frozenset[str]] = {
-    # police or troops against protesters: a protest met with force, not a battle
-    "armed clash": _words(
-        "protesters protestors demonstrators rioters fans supporters mourners students"
-        " manifestants manifestantes متظاهرين المتظاهرين متظاهرون المتظاهرون محتجين المحتجين"
-        " göstericiler göstericilerle protestocular protestocularla",
-        # words, votes and talks: a diplomatic clash
-        "diplomats diplomatic diplomatically vote talks negotiations ministers lawmakers"
-        " parliament debate verbal words rhetoric diplomates diplomatique دبلوماسي دبلوماسية"
-        " كلامي كلامية diplomatik sözlü verbaux verbales verbal",
-    ),
-    # a weapon found, seized or made safe: no explosion
-    "suicide bombing": _words(
-        "found discovered seized confiscated defused dismantled trouvé trouvée découvert"
-        " découverte saisi saisie désamorcé désamorcée ضبط ضبطت عثر عثرت تفكيك ele bulundu"
-        " bulunan imha"
-    ),
-}
-OTHER_SENSE["remote explosive"] = OTHER_SENSE["suicide bombing"]
-# Earlier in the sentence, these make an abduction the background of a release: "freed
-# after three years held captive", "أطلقت سراح صحفي كان مختطفا".
-RELEASED = _words(
-    # verbs only: "demanded a ransom for his release" is an abduction going on
-    "freed released libéré libérés libérée libérées أطلق أطلقت أفرج أفرجت serbest"
-)
-# Turkish tells the release last: "kaçırılan tır şoförü 10 gün sonra serbest bırakıldı".
-RELEASED_AFTER = _words("serbest kurtarıldı")
 # A type that makes another not count in its sentence (ACLED: a suicide car bomb is a
 # suicide bomb).
 # ... and a missile or rocket phrase that is part of an air strike's wording ("Israeli
 # missiles hit", "warplanes fired missiles": the phrases overlap) is the air strike:
 # (rival, words at most between; -1: the phrases must overlap).
 OUTRANKS = {"remote explosive": ("suicide bombing", 6), "shelling": ("airstrike", -1)}
+# Missiles that air defences met are an air strike's weapons when the text reports one
+# ("Israel struck targets near Damascus ... air defences intercepted most of the missiles").
+# ("الدفاع المدني", civil defence, is no air defence: the two words must stand together).
+AIR_DEFENCES = _words("defences defenses défense défenses الدفاع الدفاعات دفاعنا دفاعاتنا savunma")
+AIR = _words("air anti-aircraft aérienne aériennes antiaérienne الجوي الجوية hava")
 SEQUENCE = _words("followed preceded then later suivie suivi puis ثم تلاه تبعه ardından sonra")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 DATED_WORDS = 16  # the rest of the clause read for a date
@@ -275,10 +274,21 @@ class Reading:
             t.kind == "p" or t.text in CLAUSE_WORDS or t.text in SEQUENCE for t in between
         )
 
+    def air_defences_in_sentence(self, span: tuple[int, int]) -> bool:
+        """Whether the sentence of the phrase at token span `span` names air defences."""
+        start = self.sentence(self.tokens[span[0]].start) if span[0] < len(self.tokens) else 0
+        words = [t.text for t in self._rest(start)]
+        return any(
+            {a, b} & AIR_DEFENCES and {a, b} & AIR and a != b
+            for a, b in zip(words, words[1:], strict=False)
+        )
+
     def _presupposed(self, words: list[str], cue: int, first: int, last: int) -> bool:
         """Whether an ATTITUDE cue leaves the event real (see ATTITUDE)."""
         if any(w in PRESUPPOSE for w in words[cue + 1 :]):
             return True
+        if any(w in RENEWAL for w in words[cue + 1 :]):
+            return False
         if words[cue] in DENIAL and self._victims_after(last):
             return True
         head = self.tokens[first].text
@@ -371,6 +381,8 @@ def reported_types(text: str, hits: Iterable[tuple[str, int, int]]) -> set[str]:
         name, most = OUTRANKS.get(event, ("", 0))
         rival = reported.get(name, [])
         if rival and all(any(reading.joined(a, b, most) for b in rival) for a in where):
+            continue
+        if rival and all(reading.air_defences_in_sentence(a) for a in where):
             continue
         out.add(event)
     return out

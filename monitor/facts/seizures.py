@@ -19,7 +19,7 @@ def _words(*groups: str) -> frozenset[str]:
 
 
 TAKE = _words(
-    "seized seize seizes seizing snatched snatch snatches snatching grabbed",
+    "seized seize seizes seizing snatched snatch snatches snatching grabbed dragged",
     "اقتاد اقتادت اقتادوا",
     "alıkoydu alıkoydular alıkonuldu",
 )
@@ -68,6 +68,22 @@ STATE = _words(
     " gendarmerie soldiers officers الشرطة الأمن الأمنية القوات polis jandarma"
     " güvenlik asker askerler"
 )
+# A verb of leading or carrying with "away"/"off" is a verb of taking: "led away three
+# passengers at gunpoint", "took away two men".
+LEAD = _words("led took carried drove whisked hauled")
+AWAY = _words("away off")
+# Held by an armed group that is not the state: ACLED codes it as an abduction (a
+# detention by the state is an arrest): "احتجازهم لدى حاجز تابع لهيئة تحرير الشام".
+DETAIN = _words(
+    "detained detain detains detaining detention held arrested",
+    "détenu détenus détenue détenues arrêté arrêtés",
+    "احتجاز احتجازهم احتجازه احتجازها احتجزت احتجز اعتقال اعتقلت اعتقل",
+    "gözaltına",
+)
+NON_STATE = _words(
+    "gunmen militants militiamen jihadists jihadistes kidnappers hts isis daesh"
+    " هيئة لهيئة الهيئة داعش لداعش تنظيم مسلحون مسلحين مجهولون",
+)
 OBJECT_WORDS = 5  # words between the verb and the person taken
 TAKER_WORDS = 6  # words before the verb read for who took
 
@@ -79,7 +95,8 @@ def abductions(text: str) -> list[tuple[int, int]]:
     for index, token in enumerate(items):
         if token.kind != "w":
             continue
-        if token.text in TAKE and not by_the_state(items, index):
+        lead = token.text in AWAY and index > 0 and items[index - 1].text in LEAD
+        if (token.text in TAKE or lead) and not by_the_state(items, index):
             person = _person_after(items, index) or _person_before(items, index)
             if person is not None:
                 found.append((min(token.start, person.start), max(token.end, person.end)))
@@ -91,6 +108,8 @@ def abductions(text: str) -> list[tuple[int, int]]:
             and _person_before(items, index, PEOPLE)
         ):
             found.append((token.start, token.end))  # "taken from his home by gunmen"
+        elif _detention(token.text) and _held_by_armed_group(items, index):
+            found.append((token.start, token.end))
         elif token.text in HOSTAGE:
             for back in range(index - 1, max(-1, index - OBJECT_WORDS - 2), -1):
                 if is_clause_end(items[back]):
@@ -99,6 +118,27 @@ def abductions(text: str) -> list[tuple[int, int]]:
                     found.append((items[back].start, token.end))
                     break
     return found
+
+
+def _detention(word: str) -> bool:
+    """A detention word, an Arabic one also with a clitic before it ("باحتجاز")."""
+    return word in DETAIN or (len(word) > 4 and word[0] in "وبفل" and word[1:] in DETAIN)
+
+
+def _held_by_armed_group(items: list[Token], at: int) -> bool:
+    """A non-state taker in the detention's clause, a few words either way, and no state;
+    "had been held by militants" is the background of a release, not news."""
+    if by_the_state(items, at) or any(t.text == "had" for t in items[max(0, at - 2) : at]):
+        return False
+    for step in (1, -1):
+        index = at + step
+        while 0 <= index < len(items) and abs(index - at) <= TAKER_WORDS:
+            if is_clause_end(items[index]) or items[index].text in STATE:
+                break
+            if items[index].text in NON_STATE:
+                return True
+            index += step
+    return False
 
 
 def _by_abductors(items: list[Token], at: int) -> bool:
