@@ -12,14 +12,9 @@ says so is skipped.
 
 from __future__ import annotations
 
-from monitor.facts.tokens import Token, fold, is_clause_end, tokens
+from monitor.facts.tokens import Token, folded_words, is_clause_end, tokens
 
-
-def _words(*groups: str) -> frozenset[str]:
-    return frozenset(fold(w) for group in groups for w in group.split())
-
-
-AIRCRAFT = _words(
+AIRCRAFT = folded_words(
     "aircraft jet jets warplane warplanes plane planes drone drones uav uavs helicopter"
     " helicopters gunship gunships",
     "avion avions aviation drone drones hélicoptère hélicoptères chasseurs-bombardiers",
@@ -28,7 +23,7 @@ AIRCRAFT = _words(
     "uçak uçakları uçaklarının uçaklarınca uçağı uçağının iha siha ihalar sihalar dron"
     " helikopter helikopterler helikopterleri",
 )
-STRIKE = _words(
+STRIKE = folded_words(
     "bombed bombing bombs struck strike strikes hit hits targeted targeting target pounded"
     " raided raids raid attacked fired dropped bombarded shelled",
     "bombardé bombardée bombardés bombardent frappé frappée frappent frappes visé visée"
@@ -38,7 +33,7 @@ STRIKE = _words(
     " saldırısında saldırılarda saldırılar saldırıda hedef düzenlediği",
 )
 # The aircraft did something else: shot down, intercepted, crashed, flew over, was sent.
-NOT_STRIKE = _words(
+NOT_STRIKE = folded_words(
     "shot downed down crashed crash intercepted intercept flew flying flights overflew"
     " deployed sent bought purchase scrambled reconnaissance surveillance",
     "abattu abattue abattus écrasé intercepté survolé survol déployé",

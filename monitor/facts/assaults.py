@@ -10,21 +10,16 @@ bomb in the sentence", so this reads the tokens; the catalog's clash phrases cov
 
 from __future__ import annotations
 
-from monitor.facts.tokens import SENTENCE_ENDS, Token, fold, is_clause_end, tokens
+from monitor.facts.tokens import SENTENCE_ENDS, Token, folded_words, is_clause_end, tokens
 
-
-def _words(*groups: str) -> frozenset[str]:
-    return frozenset(fold(w) for group in groups for w in group.split())
-
-
-ATTACK = _words(
+ATTACK = folded_words(
     "attacked attack attacks attacking stormed storming raided ambushed fire",
     "attaque attaques attaqué attaquée attaqués assaut",
     "هاجم هاجمت هاجموا هجوم هجوما هجمات",
     "saldırdı saldırı saldırısı saldırısında saldırıda",
 )
 # "opened fire" reads as an attack only with its object after "on".
-MILITARY = _words(
+MILITARY = folded_words(
     "soldiers soldier troops army military base barracks checkpoint post outpost convoy patrol"
     " garrison positions position servicemen",
     "soldats soldat militaires militaire armée base caserne poste barrage convoi patrouille"
@@ -34,7 +29,7 @@ MILITARY = _words(
     " mevzilere mevzilerine",
 )
 # A weapon in the sentence makes it its own type, not a clash.
-WEAPONS = _words(
+WEAPONS = folded_words(
     "bomb bombs bomber bombers ied ieds mine landmine explosive explosives suicide airstrike"
     " airstrikes drone drones warplane warplanes jets shell shells shelling rocket rockets"
     " missile missiles mortar mortars artillery strike strikes raid raids blast explosion"

@@ -29,20 +29,16 @@ import re
 from collections.abc import Iterable
 
 from monitor.facts.senses import OTHER_SENSE, RELEASED, RELEASED_AFTER
-from monitor.facts.tokens import SENTENCE_ENDS, Token, fold, is_clause_end, tokens
+from monitor.facts.tokens import SENTENCE_ENDS, Token, fold, folded_words, is_clause_end, tokens
 
 BEFORE_WORDS = 12  # words of the clause read before a phrase
 AFTER_WORDS = 6  # and after it (Turkish verbs, English passives)
 YEAR_GAP = 3  # a year this close to the phrase dates it: "the 2016 suicide bombing"
 
 
-def _words(*groups: str) -> frozenset[str]:
-    return frozenset(fold(w) for group in groups for w in group.split())
-
-
 # Before the phrase, in its clause, two kinds of cue. SETTLED: the event was foiled, or is
 # the past being commemorated or judged; nothing undoes these.
-SETTLED = _words(
+SETTLED = folded_words(
     "foiled foil foils thwarted thwart averted prevented prevent preventing would-be"
     " anniversary commemorate commemorated commemorating commemoration memorial remembered"
     " remember trial sentenced convicted court avoid avoided avoiding recruiting recruited"
@@ -59,7 +55,7 @@ SETTLED = _words(
 # crimes", "vowed to retaliate for the shelling", "denied carrying out the strike": the
 # event is presupposed), or is what someone wants stopped ("would stop rocket attacks"), or,
 # for a denial, the sentence reports its victims.
-ATTITUDE = _words(
+ATTITUDE = folded_words(
     "denied denies deny denying denial rejected rejecting rejects dismissed refuted plans"
     " planned planning plan"
     " plot plotted plotting plots preparing prepares threatened threatens threatening threat"
@@ -74,7 +70,7 @@ ATTITUDE = _words(
 )
 BEFORE = SETTLED | ATTITUDE
 # A phrase with its own article is a known event: "the airstrikes", "la frappe".
-DEFINITE = _words("the this these le la les cette ces")
+DEFINITE = folded_words("the this these le la les cette ces")
 DEFINITE_GAP = 3  # the article and the words before the phrase: "the latest Russian strikes"
 # Two-word cues before the phrase.
 BEFORE_PAIRS = frozenset(
@@ -121,29 +117,29 @@ BEFORE_PAIRS = frozenset(
 )
 # Between an attitude cue and the phrase, a renewal: "يخشى الأهالي من تجدد الاشتباكات" (the
 # Arabic article is generic there, not a known event).
-RENEWAL = _words("renewed renewal resumption return تجدد استئناف عودة reprise regain")
+RENEWAL = folded_words("renewed renewal resumption return تجدد استئناف عودة reprise regain")
 # Between such a cue and the phrase, these say the event is real and ongoing: "would stop
 # rocket attacks", "vowed to end the shelling".
-PRESUPPOSE = _words(
+PRESUPPOSE = folded_words(
     "stop stopping halt halting end ending cease curb arrêter mettre fin"
     " cesser وقف لوقف إيقاف durdurmak"
 )
 # A denied phrase still counts when the same sentence reports its victims: "denied that its
 # aircraft had struck the village, where activists said dozens of civilians had died".
-VICTIMS = _words(
+VICTIMS = folded_words(
     "died dead killed wounded injured victims casualties morts tués blessés"
     " victimes قتلى قتيلا جرحى ضحايا öldü yaralandı"
 )
-DENIAL = _words(
+DENIAL = folded_words(
     "denied denies deny denying denial démenti démentent dément nié nie nient نفت نفى تنفي ينفي نفي"
 )
 # Right before the phrase, a negation: "no clashes were reported", "aucun affrontement".
-NEGATION = _words("no not never n't without nor aucun aucune sans لا لم لن دون بدون")
+NEGATION = folded_words("no not never n't without nor aucun aucune sans لا لم لن دون بدون")
 NEGATION_GAP = 3
-ANY = _words("any أي hiçbir")
+ANY = folded_words("any أي hiçbir")
 # After the phrase, in its clause: a passive of the same ("the attack was foiled"), or the
 # Turkish verb at the clause's end.
-AFTER = _words(
+AFTER = folded_words(
     "foiled thwarted averted prevented denied feared planned threatened expected",
     "déjoué déjouée déjoués déjouées évité évitée empêché",
     "yalanladı yalanlandı reddetti iddia iddiası iddialarını iddiaları önledi önlendi"
@@ -155,8 +151,8 @@ AFTER = _words(
 # Right after an indefinite phrase, a modal: "clashes could resume" (not "the airstrike
 # could amount to a war crime": that one happened; French "les combats pourraient reprendre"
 # is generic, so only the English article counts here).
-DEFINITE_EN = _words("the this these")
-MODAL_AFTER = _words("could would might may will pourrait pourraient risque risquent")
+DEFINITE_EN = folded_words("the this these")
+MODAL_AFTER = folded_words("could would might may will pourrait pourraient risque risquent")
 # Turkish modal and future endings on the clause's verb: "başlatabileceği", "başlatacak".
 AFTER_ENDINGS = tuple(
     fold(e)
@@ -174,7 +170,7 @@ AFTER_ENDINGS = tuple(
     )
 )
 # Words that end the clause a cue is read in.
-CLAUSE_WORDS = _words(
+CLAUSE_WORDS = folded_words(
     "but while after as when whereas although though since because meanwhile and"
     " mais alors après lorsque tandis quand depuis car لكن ولكن بينما فيما بعد حين عندما"
     " ancak fakat ama ise",
@@ -189,13 +185,17 @@ OUTRANKS = {"remote explosive": ("suicide bombing", 6), "shelling": ("airstrike"
 # Missiles that air defences met are an air strike's weapons when the text reports one
 # ("Israel struck targets near Damascus ... air defences intercepted most of the missiles").
 # ("الدفاع المدني", civil defence, is no air defence: the two words must stand together).
-AIR_DEFENCES = _words("defences defenses défense défenses الدفاع الدفاعات دفاعنا دفاعاتنا savunma")
-AIR = _words("air anti-aircraft aérienne aériennes antiaérienne الجوي الجوية hava")
-SEQUENCE = _words("followed preceded then later suivie suivi puis ثم تلاه تبعه ardından sonra")
+AIR_DEFENCES = folded_words(
+    "defences defenses défense défenses الدفاع الدفاعات دفاعنا دفاعاتنا savunma"
+)
+AIR = folded_words("air anti-aircraft aérienne aériennes antiaérienne الجوي الجوية hava")
+SEQUENCE = folded_words(
+    "followed preceded then later suivie suivi puis ثم تلاه تبعه ardından sonra"
+)
 _YEAR = re.compile(r"(?:19|20)\d\d")
 DATED_WORDS = 16  # the rest of the clause read for a date
-DATING = _words("in since en depuis منذ عام")
-MONTHS = _words(
+DATING = folded_words("in since en depuis منذ عام")
+MONTHS = folded_words(
     "january february march april may june july august september october november december"
     " janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
 )

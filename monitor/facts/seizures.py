@@ -11,20 +11,15 @@ tokens; the event catalog's abduction phrases cover the rest.
 from __future__ import annotations
 
 from monitor.facts import cues
-from monitor.facts.tokens import Token, fold, is_clause_end, tokens
+from monitor.facts.tokens import Token, folded_words, is_clause_end, tokens
 
-
-def _words(*groups: str) -> frozenset[str]:
-    return frozenset(fold(w) for group in groups for w in group.split())
-
-
-TAKE = _words(
+TAKE = folded_words(
     "seized seize seizes seizing snatched snatch snatches snatching grabbed dragged",
     "اقتاد اقتادت اقتادوا",
     "alıkoydu alıkoydular alıkonuldu",
 )
-HOSTAGE = _words("hostage hostages otage otages rehin rehine")
-HOLD = _words(
+HOSTAGE = folded_words("hostage hostages otage otages rehin rehine")
+HOLD = folded_words(
     "took taken take takes taking held holding hold holds seized pris prise prises"
     " retenu retenus retenue retenues détenu détenus aldı aldılar alındı"
 )
@@ -32,7 +27,7 @@ HOLD = _words(
 PEOPLE = (
     cues.PEOPLE
     | cues.PERSONS
-    | _words(
+    | folded_words(
         "hunters herders shepherds traders merchants businessmen pharmacist pharmacists"
         " engineers engineer doctors nurses teachers journalists activists priests priest"
         " nuns truck drivers lorry motorists travellers travelers farmers employees staff"
@@ -41,46 +36,46 @@ PEOPLE = (
     )
 )
 # Turkish objects, in the accusative, stand before the verb.
-PEOPLE_BEFORE = _words(
+PEOPLE_BEFORE = folded_words(
     "çobanı çobanları sivili sivilleri kişiyi kişileri işçiyi işçileri"
     " gazeteciyi gazetecileri askeri askerleri çocuğu çocukları"
 )
 # French participles of abduction after the person taken ("un troisième enlevé"); the
 # catalog has "enlevé par", "ont été enlevés".
-TAKEN = _words("enlevé enlevée enlevés enlevées kidnappé kidnappée kidnappés kidnappées")
-ORDINALS = _words("troisième deuxième second seconde quatrième cinquième autre autres")
+TAKEN = folded_words("enlevé enlevée enlevés enlevées kidnappé kidnappée kidnappés kidnappées")
+ORDINALS = folded_words("troisième deuxième second seconde quatrième cinquième autre autres")
 # A passive of taking, then its taker: "taken from his home by gunmen", "emmené par des
 # hommes armés" (the catalog has "seized by gunmen" word for word).
-TAKEN_BY = _words("taken snatched grabbed dragged emmené emmenés emmenée emmenées")
-BY = _words("by par")
-ABDUCTORS = _words(
+TAKEN_BY = folded_words("taken snatched grabbed dragged emmené emmenés emmenée emmenées")
+BY = folded_words("by par")
+ABDUCTORS = folded_words(
     "gunmen militants assailants kidnappers men attackers abductors gang inconnus hommes ravisseurs"
 )
-ARMED = _words("armed masked unknown unidentified des")
+ARMED = folded_words("armed masked unknown unidentified des")
 # The verb took something else: "seized control of", "seized weapons".
-THINGS = cues.NOT_PEOPLE | _words(
+THINGS = cues.NOT_PEOPLE | folded_words(
     "control weapons arms ammunition town village city positions position base areas area"
     " hill airport checkpoint territory oil wheat assets property documents"
 )
 # The state's takers: their seizing is an arrest.
-STATE = _words(
+STATE = folded_words(
     "police policemen security forces army troops authorities intelligence"
     " gendarmerie soldiers officers الشرطة الأمن الأمنية القوات polis jandarma"
     " güvenlik asker askerler"
 )
 # A verb of leading or carrying with "away"/"off" is a verb of taking: "led away three
 # passengers at gunpoint", "took away two men".
-LEAD = _words("led took carried drove whisked hauled")
-AWAY = _words("away off")
+LEAD = folded_words("led took carried drove whisked hauled")
+AWAY = folded_words("away off")
 # Held by an armed group that is not the state: ACLED codes it as an abduction (a
 # detention by the state is an arrest): "احتجازهم لدى حاجز تابع لهيئة تحرير الشام".
-DETAIN = _words(
+DETAIN = folded_words(
     "detained detain detains detaining detention held arrested",
     "détenu détenus détenue détenues arrêté arrêtés",
     "احتجاز احتجازهم احتجازه احتجازها احتجزت احتجز اعتقال اعتقلت اعتقل",
     "gözaltına",
 )
-NON_STATE = _words(
+NON_STATE = folded_words(
     "gunmen militants militiamen jihadists jihadistes kidnappers hts isis daesh"
     " هيئة لهيئة الهيئة داعش لداعش تنظيم مسلحون مسلحين مجهولون",
 )
@@ -168,20 +163,21 @@ def _person_before(
 ) -> Token | None:
     """Turkish puts the object first: "5 çobanı alıkoydu"; a French participle follows its
     person: "deux tués et un troisième enlevé"."""
-    for index in range(at - 1, max(-1, at - 1 - OBJECT_WORDS), -1):
-        token = items[index]
-        if is_clause_end(token):
-            return None
-        if token.text in people:
-            return token
-    return None
+    return _in_clause_before(items, at, people, OBJECT_WORDS)
 
 
 def by_the_state(items: list[Token], at: int) -> bool:
-    for index in range(at - 1, max(-1, at - 1 - TAKER_WORDS), -1):
+    return _in_clause_before(items, at, STATE, TAKER_WORDS) is not None
+
+
+def _in_clause_before(
+    items: list[Token], at: int, words: frozenset[str], span: int
+) -> Token | None:
+    """The nearest of `words` among the `span` tokens before `at`, within its clause."""
+    for index in range(at - 1, max(-1, at - 1 - span), -1):
         token = items[index]
         if is_clause_end(token):
-            return False
-        if token.text in STATE:
-            return True
-    return False
+            return None
+        if token.text in words:
+            return token
+    return None

@@ -56,6 +56,12 @@ def fold(word: str) -> str:
     return kept
 
 
+def folded_words(*groups: str) -> frozenset[str]:
+    """The folded forms of the space-separated words of `groups`: how the readers write
+    their cue lists, one line per language."""
+    return frozenset(fold(w) for group in groups for w in group.split())
+
+
 def tokens(text: str) -> list[Token]:
     """Every token of `text`, in order; a line break counts as the end of a sentence."""
     out: list[Token] = []
